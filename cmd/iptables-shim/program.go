@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/calllog"
+	"github.com/iptables-shim/iptables-shim/shim/config"
+	"github.com/iptables-shim/iptables-shim/shim/execbackend"
+	"github.com/iptables-shim/iptables-shim/shim/route"
+)
+
+// runProgram is the iptables mode: one call of iptables, iptables-save or
+// iptables-restore (v4 or v6), routed to the host's backend. Nothing of the
+// shim's own reaches stdout or stderr except errors iptables itself would
+// print; the log gets the rest.
+func runProgram(p program, args []string, cfg config.Config, stdin io.Reader, stdout, stderr io.Writer) int {
+	if err := execbackend.CheckRecursion(os.LookupEnv); err != nil {
+		return printError(err, stderr)
+	}
+	log := calllog.Open(cfg.Log)
+	defer log.Close()
+	for _, w := range cfg.Warnings {
+		log.Log("config-warning", calllog.F("warning", w))
+	}
+	r := &route.Router{
+		Config:   cfg,
+		Log:      log,
+		FindExec: findExec(cfg),
+		Decide:   decider(cfg),
+		Native:   nativeBackend(cfg),
+	}
+	call := &backend.Call{Tool: p.tool, Family: p.family, Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	return printError(r.Run(context.Background(), call), stderr)
+}
+
+// execChoice is a located real binary, ready to run or to exec.
+type execChoice struct {
+	be  *execbackend.Backend
+	bin execbackend.Binary
+}
+
+func (e execChoice) Describe() string {
+	return fmt.Sprintf("exec %s (argv0 %s)", e.bin.Path, e.bin.Argv0)
+}
+
+func (e execChoice) Run(ctx context.Context, c *backend.Call) error {
+	return e.be.RunBinary(ctx, e.bin, c)
+}
+
+func (e execChoice) Exec(c *backend.Call) error {
+	return execbackend.Exec(e.bin, c.Args, os.Environ())
+}
+
+func findExec(cfg config.Config) func(mode backend.Mode, c *backend.Call) (route.ExecBackend, error) {
+	return func(mode backend.Mode, c *backend.Call) (route.ExecBackend, error) {
+		be := execbackend.New(mode)
+		be.Locate.Dirs = cfg.BackendDirs
+		bin, err := execbackend.Locate(be.Locate, mode, c.Family, c.Tool)
+		if err != nil {
+			return nil, err
+		}
+		return execChoice{be: be, bin: bin}, nil
+	}
+}

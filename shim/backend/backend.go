@@ -1,0 +1,72 @@
+// Package backend defines the one small interface every way of carrying out
+// an iptables call implements (the exec backend that runs a real binary, the
+// native nf_tables backend), so every command runs the same way on each.
+package backend
+
+import (
+	"context"
+	"io"
+
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+// Tool is which of the three iptables programs was called.
+type Tool int
+
+const (
+	// Iptables is iptables / ip6tables: one command per call.
+	Iptables Tool = iota
+	// Save is iptables-save / ip6tables-save.
+	Save
+	// Restore is iptables-restore / ip6tables-restore.
+	Restore
+)
+
+// Mode is which kernel subsystem a call is sent to.
+type Mode string
+
+const (
+	// Legacy is the x_tables backend (iptables-legacy).
+	Legacy Mode = "legacy"
+	// NFT is the nf_tables backend (iptables-nft).
+	NFT Mode = "nft"
+)
+
+// Call is one iptables invocation as the caller made it.
+type Call struct {
+	Tool   Tool
+	Family syntax.Family
+	// Args are the arguments after argv[0], untouched.
+	Args   []string
+	Stdin  io.Reader
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// Name is the program name the caller used, e.g. "ip6tables-restore".
+func (c *Call) Name() string { return ProgramName(c.Tool, c.Family) }
+
+// ProgramName is the iptables program name for a tool and family.
+func ProgramName(t Tool, f syntax.Family) string {
+	base := "iptables"
+	if f == syntax.IPv6 {
+		base = "ip6tables"
+	}
+	switch t {
+	case Save:
+		return base + "-save"
+	case Restore:
+		return base + "-restore"
+	}
+	return base
+}
+
+// Backend carries out calls. Run returns nil for exit status 0, otherwise an
+// *ipterr.Error whose class is the exit status; when the error is not marked
+// Printed, the caller prints its message the way iptables would.
+type Backend interface {
+	// Describe names the backend and what it runs, for the log and doctor
+	// (e.g. "exec /usr/sbin/xtables-nft-multi").
+	Describe() string
+	Run(ctx context.Context, c *Call) error
+}

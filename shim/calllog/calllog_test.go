@@ -1,0 +1,47 @@
+package calllog
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestFileLog(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "shim.log")
+	l := Open(p)
+	if !l.Enabled() {
+		t.Fatal("file logger not enabled")
+	}
+	l.Log("call", F("name", "iptables-restore"), F("args", Args([]string{"-w", "5", "--noflush"})), F("reason", "kubelet chains found"))
+	l.Close()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := string(data)
+	for _, want := range []string{"event=call", "name=iptables-restore", `args="-w 5 --noflush"`, `reason="kubelet chains found"`} {
+		if !strings.Contains(line, want) {
+			t.Errorf("log line %q lacks %q", line, want)
+		}
+	}
+}
+
+func TestOffAndBrokenLogsDiscard(t *testing.T) {
+	for _, spec := range []string{"", filepath.Join(t.TempDir(), "missing-dir", "x.log")} {
+		l := Open(spec)
+		if l.Enabled() {
+			t.Errorf("Open(%q) enabled", spec)
+		}
+		l.Log("call", F("a", 1)) // must not panic
+		l.Close()
+	}
+}
+
+func TestArgsQuoting(t *testing.T) {
+	got := Args([]string{"-m", "comment", "--comment", "kubernetes service portals", "it's"})
+	want := `-m comment --comment 'kubernetes service portals' 'it'\''s'`
+	if got != want {
+		t.Errorf("Args = %s, want %s", got, want)
+	}
+}

@@ -1,0 +1,153 @@
+// Package route carries one iptables call from the caller to a backend: it
+// takes the mode decision, picks the backend that can run the call in that
+// mode (a real binary, or the native nf_tables backend), runs it and logs
+// what happened.
+package route
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/calllog"
+	"github.com/iptables-shim/iptables-shim/shim/config"
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+)
+
+// Decision is which mode a call goes to and why.
+type Decision struct {
+	Mode backend.Mode
+	// Reason is a stable name of the rule that decided ("override",
+	// "marker", "kubelet-chains", "rule-count", "host-hint", "wait",
+	// "default").
+	Reason string
+	// Detail is a sentence for people.
+	Detail   string
+	Warnings []string
+}
+
+// ExecBackend runs a real iptables binary; it can also replace the current
+// process with it when nothing has to happen after the call.
+type ExecBackend interface {
+	backend.Backend
+	Exec(c *backend.Call) error
+}
+
+// Native answers whether the native nf_tables backend can carry out a call
+// (nil error) and runs it.
+type Native interface {
+	backend.Backend
+	// Supports reports, without touching the kernel, whether the call is
+	// within what the native backend implements. It may consume and buffer
+	// the call's stdin; it must leave c ready to be run by either backend.
+	Supports(c *backend.Call) error
+}
+
+// Router holds what routing needs. Decide, FindExec and Native are supplied
+// by the caller (cmd wires the real ones, tests fakes).
+type Router struct {
+	Config config.Config
+	Log    *calllog.Logger
+	// Decide returns the mode for this network namespace.
+	Decide func(ctx context.Context) (Decision, error)
+	// FindExec locates the real binary for a mode, family and tool; an
+	// error means there is none.
+	FindExec func(mode backend.Mode, c *backend.Call) (ExecBackend, error)
+	// Native is the native nf_tables backend, nil when not built in.
+	Native Native
+}
+
+// Run carries out the call and returns what the backend returned.
+func (r *Router) Run(ctx context.Context, c *backend.Call) error {
+	start := time.Now()
+	dec, err := r.decide(ctx)
+	if err != nil {
+		r.Log.Log("call", calllog.F("name", c.Name()), calllog.F("args", calllog.Args(c.Args)), calllog.F("error", err))
+		return err
+	}
+	be, path, err := r.pick(dec.Mode, c)
+	if err != nil {
+		r.logCall(c, dec, path, start, err)
+		return err
+	}
+	if ex, ok := be.(ExecBackend); ok && !r.Log.Enabled() {
+		// Nothing to do after the backend: become it, so signals, stdin and
+		// the exit status are the real binary's own.
+		return ex.Exec(c)
+	}
+	err = be.Run(ctx, c)
+	r.logCall(c, dec, path, start, err)
+	return err
+}
+
+func (r *Router) logCall(c *backend.Call, dec Decision, path string, start time.Time, err error) {
+	if !r.Log.Enabled() {
+		return
+	}
+	fields := []calllog.Field{
+		calllog.F("name", c.Name()),
+		calllog.F("args", calllog.Args(c.Args)),
+		calllog.F("mode", dec.Mode),
+		calllog.F("reason", dec.Reason),
+		calllog.F("detail", dec.Detail),
+		calllog.F("backend", path),
+		calllog.F("exit", int(ipterr.ClassOf(err))),
+		calllog.F("duration", time.Since(start).Round(time.Microsecond)),
+	}
+	if err != nil {
+		var e *ipterr.Error
+		if !errors.As(err, &e) || !e.Printed {
+			fields = append(fields, calllog.F("error", err))
+		}
+	}
+	for _, w := range dec.Warnings {
+		fields = append(fields, calllog.F("warning", w))
+	}
+	r.Log.Log("call", fields...)
+}
+
+func (r *Router) decide(ctx context.Context) (Decision, error) {
+	switch r.Config.Mode {
+	case config.ModeLegacy, config.ModeNFT:
+		return Decision{Mode: backend.Mode(r.Config.Mode), Reason: "override", Detail: "mode set by " + r.Config.ModeSource}, nil
+	}
+	if r.Decide == nil {
+		return Decision{Mode: backend.Mode(r.Config.DefaultMode), Reason: "default", Detail: "no detector built in"}, nil
+	}
+	return r.Decide(ctx)
+}
+
+// pick chooses the backend for a mode. Legacy calls always need a real
+// binary. nf_tables calls use a real iptables-nft when the image has one
+// (unless the native backend is forced), and the native backend otherwise;
+// a call the native backend cannot carry out goes to a real binary when
+// there is one and is refused when there is not. The returned string names
+// the path taken, for the log.
+func (r *Router) pick(mode backend.Mode, c *backend.Call) (backend.Backend, string, error) {
+	ex, exErr := r.FindExec(mode, c)
+	if mode == backend.Legacy {
+		if exErr != nil {
+			return nil, "none", exErr
+		}
+		return ex, ex.Describe(), nil
+	}
+	useNative := r.Native != nil && (r.Config.NFT == config.NFTNative || (r.Config.NFT == config.NFTAuto && exErr != nil))
+	if r.Config.NFT == config.NFTExec || !useNative {
+		if exErr != nil {
+			if r.Native == nil {
+				return nil, "none", exErr
+			}
+			return nil, "none", fmt.Errorf("%w (the native backend is switched off by nft=exec)", exErr)
+		}
+		return ex, ex.Describe(), nil
+	}
+	if err := r.Native.Supports(c); err != nil {
+		if exErr == nil {
+			return ex, ex.Describe() + " (native cannot: " + err.Error() + ")", nil
+		}
+		return nil, r.Native.Describe(), err
+	}
+	return r.Native, r.Native.Describe(), nil
+}
