@@ -41,6 +41,10 @@ type Call struct {
 	Stdin  io.Reader
 	Stdout io.Writer
 	Stderr io.Writer
+	// Payload, for a restore, is the input already read and parsed (and
+	// possibly rewritten by the missing-chain guard); Stdin then holds the
+	// same text, rendered. nil when nobody parsed it: a backend reads Stdin.
+	Payload *syntax.Payload
 }
 
 // Name is the program name the caller used, e.g. "ip6tables-restore".

@@ -74,6 +74,9 @@ type Config struct {
 	DropBit        int
 	MasqueradeBit  int
 	GuardCompanion bool
+	// GuardEra picks the kubelet era whose chain contents the guard
+	// writes: "1.13" (kubelet 1.13-1.18.4) or "1.19" (1.18.5 and later).
+	GuardEra string
 	// File is the config file that was read ("" when none existed).
 	File string
 	// Warnings are problems met while reading settings; they never stop a
@@ -96,6 +99,7 @@ func Default() Config {
 		UnknownChains: UnknownCreate,
 		DropBit:       15,
 		MasqueradeBit: 14,
+		GuardEra:      "1.13",
 	}
 }
 
@@ -146,6 +150,7 @@ var keys = []struct{ name, env string }{
 	{"drop-bit", "IPTABLES_SHIM_DROP_BIT"},
 	{"masquerade-bit", "IPTABLES_SHIM_MASQUERADE_BIT"},
 	{"guard-companion-chains", "IPTABLES_SHIM_GUARD_COMPANION_CHAINS"},
+	{"guard-era", "IPTABLES_SHIM_GUARD_ERA"},
 }
 
 // Keys lists the setting names the config file accepts, with their
@@ -239,6 +244,11 @@ func (c *Config) set(name, v, source string) error {
 		} else {
 			c.GuardCompanion = b
 		}
+	case "guard-era":
+		if v != "1.13" && v != "1.19" {
+			return fmt.Errorf("%s: guard-era %q is not 1.13 or 1.19", source, v)
+		}
+		c.GuardEra = v
 	case "unknown-chains":
 		if v != UnknownCreate && v != UnknownRefuse {
 			return fmt.Errorf("%s: unknown-chains %q is not create or refuse", source, v)

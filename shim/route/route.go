@@ -13,7 +13,9 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/calllog"
 	"github.com/iptables-shim/iptables-shim/shim/config"
+	"github.com/iptables-shim/iptables-shim/shim/guard"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
 // Decision is which mode a call goes to and why.
@@ -57,6 +59,13 @@ type Router struct {
 	FindExec func(mode backend.Mode, c *backend.Call) (ExecBackend, error)
 	// Native is the native nf_tables backend, nil when not built in.
 	Native Native
+	// Chains, when set, replaces the kernel as the guard's source of which
+	// chains exist (tests).
+	Chains func(mode backend.Mode, fam syntax.Family) guard.Chains
+	// Created, when set, is told about every chain the guard created, after
+	// the call that created it succeeded (detection keeps them out of its
+	// rule counts; doctor lists them).
+	Created func(mode backend.Mode, fam syntax.Family, c guard.Creation)
 }
 
 // Run carries out the call and returns what the backend returned.
@@ -72,13 +81,41 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		r.logCall(c, dec, path, start, err)
 		return err
 	}
-	if ex, ok := be.(ExecBackend); ok && !r.Log.Enabled() {
+	var g guarded
+	stdin := c.Stdin
+	if r.Config.Guard {
+		if g, err = r.guard(dec.Mode, be, c); err != nil {
+			r.logCall(c, dec, path, start, err)
+			return err
+		}
+	}
+	if ex, ok := be.(ExecBackend); ok && !r.Log.Enabled() && g.plan.Empty() && c.Stdin == stdin {
 		// Nothing to do after the backend: become it, so signals, stdin and
 		// the exit status are the real binary's own.
 		return ex.Exec(c)
 	}
-	err = be.Run(ctx, c)
+	if g.pre != nil {
+		err = g.pre(ctx)
+	}
+	if err == nil {
+		err = be.Run(ctx, c)
+	}
+	if g.finish != nil {
+		if ferr := g.finish(); err == nil {
+			err = ferr
+		}
+	}
 	r.logCall(c, dec, path, start, err)
+	if err == nil && !g.plan.Empty() {
+		r.logPlan(dec.Mode, c, g.plan)
+		if r.Created != nil {
+			for _, cr := range g.plan.Creations {
+				r.Created(dec.Mode, c.Family, cr)
+			}
+		}
+	} else if len(g.plan.Skipped) > 0 {
+		r.logPlan(dec.Mode, c, guard.Plan{Skipped: g.plan.Skipped})
+	}
 	return err
 }
 

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Installs what the build and the tests need on a Debian machine, and only
+# what is missing, so `make test` works on a fresh machine and costs nothing
+# on a prepared one. Needs root for apt-get.
+set -eu
+pkgs="iptables nftables ipset iproute2 kmod"
+# Packaging tests (rpm/deb/image) use these.
+pkgs="$pkgs $(cat "$(dirname "$0")/../packaging/apt-packages.txt" 2>/dev/null || true)"
+missing=""
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" != 0 ]; then
+		echo "deps: missing Debian packages:$missing (run as root to install them)" >&2
+		exit 1
+	fi
+	echo "deps: installing$missing"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	# shellcheck disable=SC2086
+	apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+if command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ]; then
+	PATH=$PATH:/usr/local/go/bin go mod download
+fi
