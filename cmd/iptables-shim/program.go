@@ -32,6 +32,7 @@ func runProgram(p program, args []string, cfg config.Config, stdin io.Reader, st
 		FindExec: findExec(cfg),
 		Decide:   decider(cfg),
 		Native:   nativeBackend(cfg),
+		Created:  recordCreated(cfg),
 	}
 	call := &backend.Call{Tool: p.tool, Family: p.family, Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	return printError(r.Run(context.Background(), call), stderr)
