@@ -1,0 +1,158 @@
+package syntax
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+)
+
+// Version is the iptables version whose behaviour and messages this package
+// reproduces; it appears in the "PROG v1.8.9 (LABEL): " prefix.
+const Version = "1.8.9"
+
+// Form is how iptables prints a diagnostic around its message. The forms
+// differ because iptables 1.8.9 prints through different paths: the
+// versioned xtables_error path, a bare fprintf before exit_tryhelp, and the
+// restore loop's own "PROG: ..." lines.
+type Form int
+
+const (
+	// FormVersioned is "PROG v1.8.9 (LABEL): MSG" followed (in restore) by
+	// "Error occurred at line: N" and the "Try `PROG -h' ..." line.
+	FormVersioned Form = iota
+	// FormBare is "MSG" without any prefix (e.g. "Bad argument `x'"),
+	// followed like FormVersioned. An empty Msg prints only the Try line.
+	FormBare
+	// FormShort is "PROG: MSG" alone, no Try line: restore's
+	// "COMMIT expected at line N" and "line N failed".
+	FormShort
+	// FormPlain is the message alone (it may name the program itself and
+	// span lines): getopt's complaints about iptables-restore/-save
+	// arguments and "Unknown arguments found on commandline".
+	FormPlain
+	// FormVersionProblem is exit 3's "PROG v1.8.9 (LABEL): MSG" followed
+	// by "Perhaps iptables or your kernel needs to be upgraded.".
+	FormVersionProblem
+)
+
+// progToken stands for the program name inside a message template; a few
+// iptables messages name the program ("The -t option cannot be used in
+// iptables-restore."), and the caller knows the name only when printing.
+const progToken = "\x00PROG\x00"
+
+// Diagnostic is the cause attached (as ipterr.Error.Err) to every error this
+// package returns. It records the print form and the message template, so
+// FormatError can render the exact text for any program name.
+type Diagnostic struct {
+	Form     Form
+	Template string // the message; progToken marks the program name
+}
+
+// Error returns the message with the program named as iptables.
+func (d *Diagnostic) Error() string { return d.text(defaultProg(IPv4, false)) }
+
+func (d *Diagnostic) text(prog string) string {
+	return strings.ReplaceAll(d.Template, progToken, prog)
+}
+
+// defaultProg is the name the program has when the caller does not say:
+// what kube-proxy and kubelet invoke.
+func defaultProg(fam Family, restore bool) string {
+	p := "iptables"
+	if fam == IPv6 {
+		p = "ip6tables"
+	}
+	if restore {
+		p += "-restore"
+	}
+	return p
+}
+
+// paramErr is a parameter problem (exit 2) printed in the versioned form.
+func paramErr(format string, args ...any) *ipterr.Error {
+	return diagErr(ipterr.Parameter, FormVersioned, fmt.Sprintf(format, args...))
+}
+
+// bareErr is a parameter problem printed without the program prefix.
+func bareErr(format string, args ...any) *ipterr.Error {
+	return diagErr(ipterr.Parameter, FormBare, fmt.Sprintf(format, args...))
+}
+
+func diagErr(c ipterr.Class, f Form, template string) *ipterr.Error {
+	d := &Diagnostic{Form: f, Template: template}
+	return &ipterr.Error{Class: c, Msg: d.text(defaultProg(IPv4, false)), Err: d}
+}
+
+// atLine ties err to restore input line n and renames the program in its
+// message for the restore binary of fam.
+func atLine(err error, n int, fam Family) error {
+	var e *ipterr.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	out := *e
+	out.Line = n
+	if d, ok := e.Err.(*Diagnostic); ok {
+		out.Msg = d.text(defaultProg(fam, true))
+	}
+	return &out
+}
+
+// DiagnosticOf returns the diagnostic of an error from this package, or nil.
+func DiagnosticOf(err error) *Diagnostic {
+	var d *Diagnostic
+	if errors.As(err, &d) {
+		return d
+	}
+	return nil
+}
+
+// FormatError renders err as the full stderr text iptables 1.8.9 prints for
+// it, ending in a newline. prog is the program name as invoked (e.g.
+// "iptables", "ip6tables-restore", "iptables-nft-restore") and label the
+// backend label ("nf_tables" or "legacy"). An error with Line set is taken to
+// come from a restore and gets restore's "Error occurred at line: N" line.
+//
+// Errors that are not from this package are rendered as "PROG: MSG" (the
+// shape iptables uses for kernel-side failures). An ipterr.Error whose text
+// was already printed renders as "".
+func FormatError(prog, label string, err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *ipterr.Error
+	if errors.As(err, &e) && e.Printed {
+		return ""
+	}
+	line := 0
+	if e != nil {
+		line = e.Line
+	}
+	d := DiagnosticOf(err)
+	if d == nil {
+		return prog + ": " + err.Error() + "\n"
+	}
+	msg := d.text(prog)
+	var b strings.Builder
+	switch d.Form {
+	case FormShort:
+		return prog + ": " + msg + "\n"
+	case FormPlain:
+		return msg + "\n"
+	case FormVersionProblem:
+		return fmt.Sprintf("%s v%s (%s): %s\nPerhaps iptables or your kernel needs to be upgraded.\n", prog, Version, label, msg)
+	case FormVersioned:
+		fmt.Fprintf(&b, "%s v%s (%s): %s\n", prog, Version, label, msg)
+	case FormBare:
+		if msg != "" {
+			b.WriteString(msg + "\n")
+		}
+	}
+	if line > 0 {
+		fmt.Fprintf(&b, "Error occurred at line: %d\n", line)
+	}
+	fmt.Fprintf(&b, "Try `%s -h' or '%s --help' for more information.\n", prog, prog)
+	return b.String()
+}

@@ -1,0 +1,156 @@
+package syntax
+
+import "strings"
+
+func (p *parser) loadMatch(name string, implicit bool) {
+	e := lookupExtension(name, false, p.fam)
+	p.rule.Matches = append(p.rule.Matches, Match{Name: name, Implicit: implicit, Known: e != nil})
+	p.insts = append(p.insts, &instance{ext: e, name: name, match: len(p.rule.Matches) - 1, used: map[int]bool{}})
+}
+
+func (p *parser) loadTarget(name string, isGoto bool) error {
+	if len(name) > maxChainNameLen {
+		return paramErr("Invalid target name `%s' (%d chars max)", name, maxChainNameLen)
+	}
+	e := lookupExtension(name, true, p.fam)
+	known := e != nil || standardVerdicts[name]
+	p.rule.Target = &Target{Name: name, Goto: isGoto, Known: known}
+	if standardVerdicts[name] {
+		// The standard target has no options.
+		e = &extension{name: "standard", target: true}
+	}
+	// Any other name is a chain jump for iptables unless a module of that
+	// name is installed; e stays nil so that options following it are
+	// collected by the fallback and the target stays marked unknown.
+	p.insts = append(p.insts, &instance{ext: e, name: name, target: true, match: -1, used: map[int]bool{}})
+	return nil
+}
+
+func (p *parser) addOption(in *instance, o Option) {
+	if in.target {
+		p.rule.Target.Options = append(p.rule.Target.Options, o)
+		return
+	}
+	m := &p.rule.Matches[in.match]
+	m.Options = append(m.Options, o)
+}
+
+// extOption handles an option of a described extension.
+func (p *parser) extOption(in *instance, oi int, arg *string, tok string) error {
+	spec := in.ext.opts[oi]
+	canon := spec.names[0]
+	inv := p.invert
+	p.invert = false
+	if inv && !spec.invert {
+		return paramErr("%s: option \"--%s\" cannot be inverted.\n", in.ext.name, canon)
+	}
+	if in.used[oi] {
+		return paramErr("%s: option \"--%s\" can only be used once.\n", in.ext.name, canon)
+	}
+	in.used[oi] = true
+	o := Option{Name: canon, Invert: inv}
+	if arg != nil {
+		o.Args = append(o.Args, *arg)
+		if err := validate(spec.check, in.ext, canon, *arg, p.fam); err != nil {
+			return err
+		}
+	}
+	if spec.arity == argTwo {
+		if !p.hasArg() {
+			return paramErr("--%s requires two args.", canon)
+		}
+		o.Args = append(o.Args, p.next())
+		if in.ext.name == "set" {
+			if err := checkSetFlags(o.Args[1]); err != nil {
+				return err
+			}
+		}
+	}
+	if err := p.checkExclusive(in, canon); err != nil {
+		return err
+	}
+	if err := p.crossCheck(in, canon, arg); err != nil {
+		return err
+	}
+	p.addOption(in, o)
+	return nil
+}
+
+// crossCheck holds the per-option rules that depend on other options.
+func (p *parser) crossCheck(in *instance, canon string, arg *string) error {
+	switch in.ext.name {
+	case "multiport":
+		if !p.multiportProtocol() {
+			return paramErr("multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'")
+		}
+	case "tcp":
+		if (canon == "syn" || canon == "tcp-flags") && hasOpt(p.optionsOf(in), "syn", "tcp-flags") {
+			return paramErr("Only one of `--syn' or `--tcp-flags'  allowed")
+		}
+	case "MASQUERADE", "REDIRECT", "DNAT", "SNAT":
+		needsPort := canon == "to-ports" || ((canon == "to-destination" || canon == "to-source") && arg != nil && hasPort(*arg))
+		if needsPort && !p.portProtocol() {
+			return paramErr("Need TCP, UDP, SCTP or DCCP with port specification")
+		}
+	}
+	return nil
+}
+
+func multiportX6Name(n string) string {
+	switch n {
+	case "sports":
+		return "source-ports"
+	case "dports":
+		return "destination-ports"
+	}
+	return n
+}
+
+func hasPort(to string) bool {
+	if i := strings.LastIndexByte(to, ']'); i >= 0 {
+		return strings.Contains(to[i:], ":")
+	}
+	return strings.Count(to, ":") == 1
+}
+
+func (p *parser) multiportProtocol() bool {
+	if !p.rule.Protocol.Set || p.rule.Protocol.Invert {
+		return false
+	}
+	n, _ := ProtocolNumber(p.rule.Protocol.Value)
+	return n == 6 || n == 17 || n == 136 || n == 132 || n == 33
+}
+
+func (p *parser) portProtocol() bool {
+	if !p.rule.Protocol.Set || p.rule.Protocol.Invert {
+		return false
+	}
+	n, _ := ProtocolNumber(p.rule.Protocol.Value)
+	return n == 6 || n == 17 || n == 132 || n == 33
+}
+
+// protoChecks is the final check of protocol matches: tcp, udp and sctp
+// need "-p" naming them.
+func (p *parser) protoChecks() error {
+	for _, in := range p.insts {
+		if in.target || in.ext == nil {
+			continue
+		}
+		want := 0
+		switch in.ext.name {
+		case "tcp":
+			want = 6
+		case "udp":
+			want = 17
+		case "sctp":
+			want = 132
+		default:
+			continue
+		}
+		n, ok := ProtocolNumber(p.rule.Protocol.Value)
+		if !p.rule.Protocol.Set || !ok || n != want {
+			return paramErr("%s match requires '-p %s'", strings.ToUpper(in.ext.name), in.ext.name)
+		}
+	}
+	return nil
+}

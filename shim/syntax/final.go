@@ -1,0 +1,194 @@
+package syntax
+
+import (
+	"strconv"
+	"strings"
+)
+
+// exclusive lists, per extension, groups of options that cannot be
+// combined with each other; the message names them in the extension's
+// table order, as iptables does.
+var exclusive = map[string][][]string{
+	"multiport": {{"sports", "dports", "ports"}},
+	"recent":    {{"set", "rcheck", "update", "remove"}},
+	"statistic": {{"probability", "every"}, {"probability", "packet"}},
+}
+
+// checkExclusive runs when option canon of instance in is given.
+func (p *parser) checkExclusive(in *instance, canon string) error {
+	for _, group := range exclusive[in.ext.name] {
+		idx := indexOf(group, canon)
+		if idx < 0 {
+			continue
+		}
+		for _, o := range p.optionsOf(in) {
+			j := indexOf(group, o.Name)
+			if j < 0 || j == idx {
+				continue
+			}
+			a, b := group[j], canon
+			if idx < j {
+				a, b = canon, group[j]
+			}
+			return paramErr("%s: option \"--%s\" cannot be used together with \"--%s\".\n", in.ext.name, x6Name(in.ext.name, a), x6Name(in.ext.name, b))
+		}
+	}
+	return nil
+}
+
+// x6Name is the name iptables' option table lists first for an option
+// whose saved form is an alias.
+func x6Name(ext, canon string) string {
+	if ext == "multiport" {
+		return multiportX6Name(canon)
+	}
+	return canon
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func (p *parser) optionsOf(in *instance) []Option {
+	if in.target {
+		return p.rule.Target.Options
+	}
+	return p.rule.Matches[in.match].Options
+}
+
+func hasOpt(opts []Option, names ...string) bool {
+	for _, o := range opts {
+		if indexOf(names, o.Name) >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// finalChecks are the extensions' final checks (x6_fcheck/final_check):
+// required options and combinations, run after the whole line is read.
+func (p *parser) finalChecks() error {
+	for _, in := range p.insts {
+		if in.ext == nil {
+			continue
+		}
+		opts := p.optionsOf(in)
+		var msg string
+		switch in.ext.name {
+		case "comment", "mark", "connmark":
+			name := map[string]string{"comment": "comment", "mark": "mark", "connmark": "mark"}[in.ext.name]
+			if !hasOpt(opts, name) {
+				msg = in.ext.name + ": option \"--" + name + "\" must be specified\n"
+			}
+		case "statistic":
+			msg = statisticCheck(opts)
+		case "conntrack":
+			if len(opts) == 0 {
+				msg = "conntrack: At least one option is required"
+			}
+		case "addrtype":
+			if !hasOpt(opts, "src-type", "dst-type") {
+				msg = "addrtype: you must specify --src-type or --dst-type"
+			}
+		case "multiport":
+			if len(opts) == 0 {
+				msg = "multiport expection an option"
+			}
+		case "MARK":
+			if len(opts) == 0 {
+				msg = "MARK: One of the --set-xmark, --{and,or,xor,set}-mark options is required"
+			}
+		case "CONNMARK":
+			if !hasOpt(opts, "set-xmark", "save-mark", "restore-mark", "set-mark", "and-mark", "or-mark", "xor-mark") {
+				msg = "CONNMARK target: No operation specified"
+			}
+		case "DNAT":
+			if !hasOpt(opts, "to-destination") {
+				msg = "DNAT: option \"--to-destination\" must be specified\n"
+			}
+		case "SNAT":
+			if !hasOpt(opts, "to-source") {
+				msg = "SNAT: option \"--to-source\" must be specified\n"
+			}
+		}
+		if msg != "" {
+			return paramErr("%s", msg)
+		}
+	}
+	return nil
+}
+
+func statisticCheck(opts []Option) string {
+	mode := ""
+	var every, packet uint64
+	for _, o := range opts {
+		switch o.Name {
+		case "mode":
+			mode = o.Args[0]
+		case "every":
+			every, _ = strtoul(o.Args[0], 32)
+		case "packet":
+			packet, _ = strtoul(o.Args[0], 32)
+		}
+	}
+	switch {
+	case mode == "":
+		return "statistic: option \"--mode\" must be specified\n"
+	case mode == "random" && !hasOpt(opts, "probability"):
+		return "--probability must be specified when using random mode"
+	case mode == "nth" && hasOpt(opts, "packet") && (every == 0 || packet > every-1):
+		return "the --packet p must be 0 <= p <= n-1"
+	case mode == "nth" && !hasOpt(opts, "every"):
+		return "--every and --packet must be specified when using nth mode"
+	}
+	return ""
+}
+
+// logLevels are syslog's names LOG accepts besides 0-7.
+var logLevels = map[string]bool{"emerg": true, "panic": true, "alert": true, "crit": true, "err": true,
+	"error": true, "warning": true, "warn": true, "notice": true, "info": true, "debug": true}
+
+func checkLogLevel(v string) error {
+	if n, err := strconv.ParseUint(v, 10, 8); err == nil && n <= 7 {
+		return nil
+	}
+	if !logLevels[v] {
+		return paramErr("log level \"%s\" unknown\n", v)
+	}
+	return nil
+}
+
+// checkRate is the limit match's rate: N[/unit], unit a prefix of second,
+// minute, hour or day.
+func checkRate(v string) error {
+	num, unit, hasUnit := strings.Cut(v, "/")
+	n, err := strconv.ParseUint(num, 10, 32)
+	ok := err == nil && n > 0
+	if hasUnit {
+		ok = ok && unit != "" && (strings.HasPrefix("second", unit) || strings.HasPrefix("minute", unit) ||
+			strings.HasPrefix("hour", unit) || strings.HasPrefix("day", unit))
+	}
+	if !ok {
+		return paramErr("bad rate \"%s\"'", v)
+	}
+	return nil
+}
+
+// checkSetFlags is the set match's direction list: up to six of src/dst.
+func checkSetFlags(v string) error {
+	parts := strings.Split(v, ",")
+	for _, f := range parts {
+		if f != "src" && f != "dst" {
+			return paramErr("You must spefify (the comma separated list of) 'src' or 'dst'.")
+		}
+	}
+	if len(parts) > 6 {
+		return paramErr("Can't be more src/dst options than 6.")
+	}
+	return nil
+}
