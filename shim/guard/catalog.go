@@ -92,9 +92,6 @@ var builtins = map[string]bool{
 	"PREROUTING": true, "INPUT": true, "FORWARD": true, "OUTPUT": true, "POSTROUTING": true,
 }
 
-// verdicts are the standard targets.
-var verdicts = map[string]bool{"ACCEPT": true, "DROP": true, "RETURN": true, "QUEUE": true}
-
 // kernelTargets are the x_tables target extensions Linux has had (from the
 // uapi headers and the ipt_/ip6t_ modules). A -j NAME with one of these
 // names is a target, never a chain to create, even without options and even

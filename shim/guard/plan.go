@@ -80,11 +80,14 @@ func (p Plan) Empty() bool { return len(p.Creations) == 0 }
 
 // IsChainTarget reports whether a rule's target names a chain rather than a
 // verdict or a target extension: a name iptables would look up as a chain.
-func IsChainTarget(t *syntax.Target) bool {
+// Besides the modules iptables 1.8.9 ships (syntax), every target Linux has
+// had counts as an extension, so an image with an older or newer iptables
+// never gets a chain named like one of its targets.
+func IsChainTarget(t *syntax.Target, fam syntax.Family) bool {
 	if t == nil || t.Known || len(t.Options) > 0 {
 		return false
 	}
-	return !verdicts[t.Name] && !kernelTargets[t.Name]
+	return t.ChainJump(fam) && !kernelTargets[t.Name]
 }
 
 // reference is a jump to a chain that the input itself does not create.
@@ -117,7 +120,7 @@ func PlanRestore(p *syntax.Payload, flags syntax.RestoreFlags, s Settings, chain
 			case syntax.OpNewChain:
 				declared[l.Table+"/"+c.Chain] = true
 			case syntax.OpAppend, syntax.OpInsert, syntax.OpReplace:
-				if c.Rule != nil && IsChainTarget(c.Rule.Target) {
+				if c.Rule != nil && IsChainTarget(c.Rule.Target, p.Family) {
 					key := l.Table + "/" + c.Rule.Target.Name
 					if !seen[key] {
 						seen[key] = true
@@ -168,7 +171,7 @@ type companionCheck struct {
 // PlanCommand plans the chains a single command (-A, -I, -R) jumps to that
 // do not exist in the backend.
 func PlanCommand(c *syntax.Command, s Settings, chains Chains) (Plan, error) {
-	if c == nil || c.Ignored || c.Rule == nil || !IsChainTarget(c.Rule.Target) || builtins[c.Rule.Target.Name] {
+	if c == nil || c.Ignored || c.Rule == nil || !IsChainTarget(c.Rule.Target, c.Family) || builtins[c.Rule.Target.Name] {
 		return Plan{}, nil
 	}
 	switch c.Op {

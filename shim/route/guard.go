@@ -96,7 +96,7 @@ func (r *Router) guardRestore(mode backend.Mode, be backend.Backend, c *backend.
 
 func (r *Router) guardCommand(mode backend.Mode, c *backend.Call) (guarded, error) {
 	cmd, err := syntax.ParseCommand(c.Args, c.Family)
-	if err != nil || cmd.Rule == nil || !guard.IsChainTarget(cmd.Rule.Target) {
+	if err != nil || cmd.Rule == nil || !guard.IsChainTarget(cmd.Rule.Target, c.Family) {
 		return guarded{}, nil
 	}
 	plan, err := guard.PlanCommand(cmd, r.guardSettings(), r.chainsFor(mode, c.Family))
