@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/iptables-shim/iptables-shim/detect"
+	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/config"
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+)
+
+// detectOptions turns the shim's settings into detection options; the
+// router's auto mode and the detect and doctor subcommands share it.
+func detectOptions(cfg config.Config) detect.Options {
+	o := detect.Options{
+		HostRoot: cfg.HostRoot,
+		CacheDir: cfg.CacheDir,
+		Wait:     cfg.DetectWait,
+		Default:  backend.Mode(cfg.DefaultMode),
+	}
+	if cfg.DetectWait == 0 {
+		o.Wait = -1 // configured as zero: do not wait
+	}
+	if cfg.Mode == config.ModeLegacy || cfg.Mode == config.ModeNFT {
+		o.Override, o.OverrideSource = backend.Mode(cfg.Mode), cfg.ModeSource
+	}
+	return o
+}
+
+// runDetect prints the backend decision, the layer that made it, the
+// evidence per backend and family, and any warning. --json prints the
+// detect.Decision JSON document (see package detect); --fresh ignores the
+// cached decision.
+func runDetect(args []string, stdout, stderr io.Writer) int {
+	asJSON, fresh := false, false
+	for _, a := range args {
+		switch a {
+		case "--json":
+			asJSON = true
+		case "--fresh":
+			fresh = true
+		default:
+			fmt.Fprintf(stderr, "iptables-shim detect: unknown argument %q (usage: detect [--json] [--fresh])\n", a)
+			return int(ipterr.Parameter)
+		}
+	}
+	cfg := config.Load(os.LookupEnv)
+	o := detectOptions(cfg)
+	o.Fresh = fresh
+	d, err := detect.Resolve(context.Background(), o)
+	if err != nil {
+		fmt.Fprintf(stderr, "iptables-shim detect: %v\n", err)
+		return int(ipterr.Other)
+	}
+	if d.Reason == detect.ReasonOverride {
+		// The hot path never probes under an override; show the evidence
+		// anyway, since this is where people look.
+		d.Evidence = detect.Gather(context.Background(), detect.KernelProbers(), cfg.HostRoot, detect.Query{Count: true})
+	}
+	for _, w := range cfg.Warnings {
+		d.Warnings = append(d.Warnings, "config: "+w)
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(d); err != nil {
+			fmt.Fprintf(stderr, "iptables-shim detect: %v\n", err)
+			return int(ipterr.Other)
+		}
+		return 0
+	}
+	printDecision(stdout, d)
+	return 0
+}
+
+func printDecision(w io.Writer, d detect.Decision) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "mode:\t%s\n", d.Mode)
+	fmt.Fprintf(tw, "reason:\t%s\n", d.Reason)
+	fmt.Fprintf(tw, "detail:\t%s\n", d.Detail)
+	when := "decided now"
+	if d.Cached {
+		when = "cached, decided " + d.DecidedAt.Format("2006-01-02 15:04:05 UTC")
+	}
+	fmt.Fprintf(tw, "source:\t%s\n", when)
+	for _, warn := range d.Warnings {
+		fmt.Fprintf(tw, "warning:\t%s\n", warn)
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "BACKEND\tFAMILY\tTABLES\tMARKERS\tKUBELET CHAINS\tRULES")
+	for _, b := range d.Evidence.Backends {
+		for _, f := range b.Families {
+			rules := "(not needed)"
+			if f.Counted {
+				rules = fmt.Sprint(f.Rules)
+				if f.Capped {
+					rules = ">=" + rules
+				}
+			}
+			kubelet := "(not needed)"
+			if f.KubeletChecked {
+				kubelet = refs(f.KubeletChains)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Mode, f.Family, orDash(strings.Join(f.Tables, ",")),
+				refs(f.Markers), kubelet, rules)
+			if f.Error != "" {
+				fmt.Fprintf(tw, "\t\t(%s)\t\t\t\n", f.Error)
+			}
+		}
+	}
+	tw.Flush()
+	h := d.Evidence.Hints
+	if h.Root != "" {
+		fmt.Fprintf(w, "\nhost root %s: alternatives %s, iptables link %s, os %s %s, xtables %s\n", h.Root,
+			orDash(h.Alternatives), orDash(h.IptablesLink), orDash(h.OSID), h.OSVersionID, orDash(strings.Join(h.Xtables, ",")))
+	}
+}
+
+func refs(rs []detect.ChainRef) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = r.String()
+	}
+	return orDash(strings.Join(parts, ","))
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

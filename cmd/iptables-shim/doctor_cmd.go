@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/iptables-shim/iptables-shim/shim/config"
+	"github.com/iptables-shim/iptables-shim/shim/doctor"
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+)
+
+// runDoctor examines the node for the split-backend problem and prints the
+// report (--json: the doctor.Report document). Exit 0 when healthy, 1 when a
+// problem is found, 2 for bad arguments.
+func runDoctor(args []string, stdout, stderr io.Writer) int {
+	asJSON := false
+	for _, a := range args {
+		switch a {
+		case "--json":
+			asJSON = true
+		default:
+			fmt.Fprintf(stderr, "iptables-shim doctor: unknown argument %q (usage: doctor [--json])\n", a)
+			return int(ipterr.Parameter)
+		}
+	}
+	cfg := config.Load(os.LookupEnv)
+	r := doctor.Run(context.Background(), doctor.Options{Detect: detectOptions(cfg), CallLog: cfg.Log})
+	for _, w := range cfg.Warnings {
+		r.Warnings = append(r.Warnings, "config: "+w)
+	}
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			fmt.Fprintf(stderr, "iptables-shim doctor: %v\n", err)
+			return int(ipterr.Other)
+		}
+	} else {
+		doctor.Render(stdout, r, isTerminal(stdout))
+	}
+	if r.Verdict != doctor.Healthy {
+		return int(ipterr.Other)
+	}
+	return 0
+}
+
+// isTerminal reports whether w is a terminal that wants colour.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}

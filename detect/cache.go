@@ -1,0 +1,113 @@
+package detect
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// DefaultCacheDir is where decisions are cached on a host.
+const DefaultCacheDir = "/run/iptables-shim"
+
+// cacheVersion changes when the cache file's meaning changes; older files
+// are then ignored and overwritten.
+const cacheVersion = 1
+
+// cacheEntry is the cache file: <cacheDir>/netns-<inode>.json.
+type cacheEntry struct {
+	Version int    `json:"version"`
+	NetNS   uint64 `json:"netns"`
+	// Policy fingerprints the settings the decision was made under; a
+	// different default, wait or host root re-decides.
+	Policy   string   `json:"policy"`
+	Decision Decision `json:"decision"`
+}
+
+// NetNSKey is the inode of the calling thread's network namespace: the cache
+// key. Per thread, because a thread may have entered another namespace.
+func NetNSKey() (uint64, error) {
+	var st unix.Stat_t
+	err := unix.Stat("/proc/thread-self/ns/net", &st)
+	if err != nil {
+		err = unix.Stat("/proc/self/ns/net", &st)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("network namespace inode: %w", err)
+	}
+	return st.Ino, nil
+}
+
+func cachePath(dir string, ns uint64) string {
+	return filepath.Join(dir, fmt.Sprintf("netns-%d.json", ns))
+}
+
+func readCache(path string, ns uint64, policy string) (Decision, bool) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Decision{}, false
+	}
+	var e cacheEntry
+	if json.Unmarshal(data, &e) != nil || e.Version != cacheVersion || e.NetNS != ns || e.Policy != policy || e.Decision.Mode == "" {
+		return Decision{}, false
+	}
+	return e.Decision, true
+}
+
+func writeCache(path string, ns uint64, policy string, d Decision) error {
+	d.Cached = false
+	data, err := json.Marshal(cacheEntry{Version: cacheVersion, NetNS: ns, Policy: policy, Decision: d})
+	if err != nil {
+		return fmt.Errorf("encoding cache: %w", err)
+	}
+	return writeAtomic(path, append(data, '\n'))
+}
+
+// writeAtomic writes through a temporary file in the same directory and a
+// rename, so a reader sees the old file or the new one, never a torn one.
+func writeAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Chmod(tmp, 0o644)
+	}
+	if werr == nil {
+		werr = os.Rename(tmp, path)
+	}
+	if werr != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("writing %s: %w", path, werr)
+	}
+	return nil
+}
+
+// lockFile takes an exclusive flock on path (created if needed) and returns
+// its release. The lock dies with the process, so a crashed holder never
+// wedges others.
+func lockFile(path string) (func(), error) {
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("opening lock %s: %w", path, err)
+	}
+	for {
+		err = unix.Flock(fd, unix.LOCK_EX)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return func() { unix.Close(fd) }, nil
+}

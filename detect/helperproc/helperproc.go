@@ -1,0 +1,49 @@
+// Package helperproc runs parts of a test binary inside a network namespace
+// (test support for the detect and doctor packages).
+// Detection probes run in-process over netlink and getsockopt, and a socket
+// belongs to the namespace of the thread that opened it; re-running the test
+// binary under `ip netns exec` puts the whole process in the namespace, with
+// none of the per-thread setns pitfalls.
+package helperproc
+
+import (
+	"fmt"
+	"os"
+	"sort"
+	"testing"
+
+	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+)
+
+// envName selects the helper to run instead of the tests.
+const envName = "IPTABLES_SHIM_TEST_HELPER"
+
+// Main is called from TestMain: when the process was started by Run it runs
+// the named helper and exits with its status; otherwise it runs the tests.
+func Main(m *testing.M, helpers map[string]func() int) {
+	if name := os.Getenv(envName); name != "" {
+		h, ok := helpers[name]
+		if !ok {
+			names := make([]string, 0, len(helpers))
+			for n := range helpers {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			fmt.Fprintf(os.Stderr, "unknown test helper %q (have %v)\n", name, names)
+			os.Exit(2)
+		}
+		os.Exit(h())
+	}
+	os.Exit(m.Run())
+}
+
+// Run starts the named helper of this test binary inside ns, with extra
+// environment variables, and returns what it did.
+func Run(t testing.TB, ns *netnstest.NS, name string, env ...string) netnstest.Result {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns.RunWith(netnstest.RunOpts{Env: append([]string{envName + "=" + name}, env...)}, exe)
+}

@@ -1,0 +1,271 @@
+package detect
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/iptables-shim/iptables-shim/detect/nftquery"
+	"github.com/iptables-shim/iptables-shim/detect/ruleset"
+	"github.com/iptables-shim/iptables-shim/detect/xtables"
+	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+// DefaultCountLimit is where rule counting stops, so the count costs the
+// same at 16k and 160k rules (an nf_tables rule dump costs about 4 µs a
+// rule): past it, a backend clearly holds a ruleset, and two backends both
+// past it tie. Both backends are capped alike so the comparison is fair.
+const DefaultCountLimit = 100
+
+// Query says what a probe should gather.
+type Query struct {
+	// Created are chains this shim created: never evidence, never counted.
+	Created CreatedSet
+	// Kubelet asks for the kubelet 1.13-1.16 chains (layer 3) as well as
+	// the markers; detection only needs them when no marker decided, and in
+	// legacy they cost a read of the nat and filter tables.
+	Kubelet bool
+	// Count asks for rule counts (implies Kubelet); detection only needs
+	// them when no Kubernetes chain decided.
+	Count bool
+	// MaxTableBytes, when positive, makes the legacy prober skip tables
+	// whose entries exceed it (IPT_SO_GET_INFO says so cheaply), bounding the
+	// cost of re-validation on hosts with a big legacy ruleset.
+	MaxTableBytes int
+	// CountLimit caps counting (DefaultCountLimit when 0).
+	CountLimit int
+}
+
+// Prober gathers one backend's evidence. Probes never create tables or chains
+// and report failures inside the evidence.
+type Prober interface {
+	Mode() backend.Mode
+	Probe(ctx context.Context, f syntax.Family, q Query) FamilyEvidence
+	// HasChain re-checks one chain, as cheaply as the backend allows.
+	HasChain(ctx context.Context, f syntax.Family, table, chain string) (bool, error)
+}
+
+// KernelProbers are the real probers: nf_tables first, then legacy.
+func KernelProbers() []Prober { return []Prober{NFTProber{}, LegacyProber{}} }
+
+// NFTProber asks nf_tables over netlink: one table listing, then one lookup
+// per named chain, then (if asked) a rule count that stops at the limit.
+type NFTProber struct{}
+
+// Mode is backend.NFT.
+func (NFTProber) Mode() backend.Mode { return backend.NFT }
+
+// Probe gathers nf_tables evidence for a family.
+func (p NFTProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyEvidence {
+	fe := FamilyEvidence{Family: FamilyName(f), Tables: []string{}, Markers: []ChainRef{}, KubeletChains: []ChainRef{}}
+	c, err := nftquery.Dial(ctx)
+	if err != nil {
+		return failed(fe, err, nftquery.ErrUnavailable)
+	}
+	defer c.Close()
+	tables, err := c.Tables(f)
+	if err != nil {
+		return failed(fe, err, nftquery.ErrUnavailable)
+	}
+	if tables != nil {
+		fe.Tables = tables
+	}
+	exists := func(ref ChainRef) bool {
+		if !contains(tables, ref.Table) || q.Created.Has(backend.NFT, fe.Family, ref) {
+			return false
+		}
+		ok, err := c.HasChain(f, ref.Table, ref.Chain)
+		if err != nil {
+			fe.Error = joinErr(fe.Error, err)
+		}
+		return ok
+	}
+	fe.Markers = collect(MarkerChains(), exists)
+	if q.Kubelet || q.Count {
+		fe.KubeletChains = collect(KubeletChains(), exists)
+		fe.KubeletChecked = true
+	}
+	if q.Count {
+		// A capped dump leaves the rest of the dump queued on the socket, so
+		// the count gets a socket of its own.
+		cc, err := nftquery.Dial(ctx)
+		if err != nil {
+			fe.Error = joinErr(fe.Error, err)
+			return fe
+		}
+		defer cc.Close()
+		fe.Rules, fe.Capped, err = cc.CountRules(f, q.limit(), func(table, chain string) bool {
+			return q.Created.Has(backend.NFT, fe.Family, ChainRef{table, chain})
+		})
+		fe.Counted = err == nil
+		if err != nil {
+			fe.Error = joinErr(fe.Error, err)
+		}
+	}
+	return fe
+}
+
+// HasChain is one netlink lookup.
+func (NFTProber) HasChain(ctx context.Context, f syntax.Family, table, chain string) (bool, error) {
+	c, err := nftquery.Dial(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer c.Close()
+	return c.HasChain(f, table, chain)
+}
+
+// LegacyProber reads x_tables: the tables names file, then the entries of the
+// listed tables it needs (never one that is not listed).
+type LegacyProber struct{}
+
+// Mode is backend.Legacy.
+func (LegacyProber) Mode() backend.Mode { return backend.Legacy }
+
+// Probe gathers legacy evidence for a family.
+func (LegacyProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyEvidence {
+	fe := FamilyEvidence{Family: FamilyName(f), Tables: []string{}, Markers: []ChainRef{}, KubeletChains: []ChainRef{}}
+	r, err := xtables.Open(f)
+	if err != nil {
+		return failed(fe, err, xtables.ErrUnavailable)
+	}
+	defer r.Close()
+	fe.Tables = r.Tables()
+	read := map[string]*ruleset.Table{}
+	table := func(name string) *ruleset.Table {
+		if t, ok := read[name]; ok {
+			return t
+		}
+		if q.MaxTableBytes > 0 {
+			if in, err := r.Info(name); err == nil && int(in.Size) > q.MaxTableBytes {
+				read[name] = nil
+				fe.Error = joinErr(fe.Error, fmt.Errorf("legacy %s table (%d bytes) not read: over the re-validation bound", name, in.Size))
+				return nil
+			}
+		}
+		t, err := r.Table(name)
+		if err != nil {
+			fe.Error = joinErr(fe.Error, err)
+		}
+		read[name] = t
+		return t
+	}
+	exists := func(ref ChainRef) bool {
+		if !r.Listed(ref.Table) || q.Created.Has(backend.Legacy, fe.Family, ref) {
+			return false
+		}
+		t := table(ref.Table)
+		if t == nil {
+			return false
+		}
+		_, ok := t.Chain(ref.Chain)
+		return ok
+	}
+	// Kubelet and kube-proxy create each canary in mangle, nat and filter
+	// together, and mangle stays small, so markers are looked for there only.
+	fe.Markers = collect(mangleOnly(MarkerChains()), exists)
+	if q.Kubelet || q.Count {
+		fe.KubeletChains = collect(KubeletChains(), exists)
+		fe.KubeletChecked = true
+	}
+	if q.Count {
+		fe.Counted = true
+		for _, name := range fe.Tables {
+			t := table(name)
+			if t == nil {
+				fe.Counted = false
+				continue
+			}
+			for _, c := range t.Chains {
+				if !q.Created.Has(backend.Legacy, fe.Family, ChainRef{name, c.Name}) {
+					fe.Rules += c.Rules
+				}
+			}
+		}
+		if fe.Rules >= q.limit() {
+			fe.Rules, fe.Capped = q.limit(), true
+		}
+	}
+	return fe
+}
+
+// HasChain reads the one table the chain belongs to, if it is listed.
+func (LegacyProber) HasChain(ctx context.Context, f syntax.Family, table, chain string) (bool, error) {
+	r, err := xtables.Open(f)
+	if err != nil {
+		return false, err
+	}
+	defer r.Close()
+	if !r.Listed(table) {
+		return false, nil
+	}
+	t, err := r.Table(table)
+	if err != nil {
+		return false, err
+	}
+	_, ok := t.Chain(chain)
+	return ok, nil
+}
+
+func (q Query) limit() int {
+	if q.CountLimit > 0 {
+		return q.CountLimit
+	}
+	return DefaultCountLimit
+}
+
+func failed(fe FamilyEvidence, err, unavailable error) FamilyEvidence {
+	fe.Error = err.Error()
+	fe.Unavailable = errors.Is(err, unavailable)
+	return fe
+}
+
+func collect(refs []ChainRef, exists func(ChainRef) bool) []ChainRef {
+	out := []ChainRef{}
+	for _, r := range refs {
+		if exists(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func mangleOnly(refs []ChainRef) []ChainRef {
+	var out []ChainRef
+	for _, r := range refs {
+		if r.Table == "mangle" {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func joinErr(prev string, err error) string {
+	if prev == "" {
+		return err.Error()
+	}
+	return fmt.Sprintf("%s; %v", prev, err)
+}
+
+// Gather probes every backend and family, and reads the host hints.
+func Gather(ctx context.Context, probers []Prober, hostRoot string, q Query) Evidence {
+	ev := Evidence{Hints: ReadHostHints(hostRoot)}
+	for _, p := range probers {
+		b := BackendEvidence{Mode: p.Mode()}
+		for _, f := range Families() {
+			b.Families = append(b.Families, p.Probe(ctx, f, q))
+		}
+		ev.Backends = append(ev.Backends, b)
+	}
+	return ev
+}

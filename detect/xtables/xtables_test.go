@@ -1,0 +1,119 @@
+package xtables
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/iptables-shim/iptables-shim/detect/helperproc"
+	"github.com/iptables-shim/iptables-shim/detect/ruleset"
+	"github.com/iptables-shim/iptables-shim/detect/savetext"
+	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+func TestMain(m *testing.M) {
+	helperproc.Main(m, map[string]func() int{"dump": helperDump})
+}
+
+// helperDump prints every listed table of the family in T_FAMILY as JSON.
+func helperDump() int {
+	f := syntax.IPv4
+	if os.Getenv("T_FAMILY") == "6" {
+		f = syntax.IPv6
+	}
+	r, err := Open(f)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer r.Close()
+	var out []ruleset.Table
+	for _, name := range r.Tables() {
+		t, err := r.Table(name)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		out = append(out, *t)
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		return 1
+	}
+	return 0
+}
+
+const payload = `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD DROP [0:0]
+:OUTPUT ACCEPT [0:0]
+:KUBE-FIREWALL - [0:0]
+:KUBE-FORWARD - [0:0]
+:EMPTY - [0:0]
+-A INPUT -j KUBE-FIREWALL
+-A INPUT -i lo -j ACCEPT
+-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD
+-A OUTPUT -j KUBE-FIREWALL
+-A OUTPUT -p tcp --dport 25
+-A KUBE-FIREWALL -m mark --mark 0x8000/0x8000 -j DROP
+-A KUBE-FORWARD -g EMPTY
+-A KUBE-FORWARD -j RETURN
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:KUBE-MARK-DROP - [0:0]
+:KUBE-POSTROUTING - [0:0]
+-A POSTROUTING -j KUBE-POSTROUTING
+-A KUBE-MARK-DROP -j MARK --set-xmark 0x8000/0x8000
+-A KUBE-POSTROUTING -m mark --mark 0x4000/0x4000 -j MASQUERADE
+COMMIT
+`
+
+// TestTablesMatchSave compares the getsockopt reader with
+// iptables-legacy-save, for both families.
+func TestTablesMatchSave(t *testing.T) {
+	for _, fam := range []struct {
+		flag, restore, save string
+	}{{"4", "iptables-legacy-restore", "iptables-legacy-save"}, {"6", "ip6tables-legacy-restore", "ip6tables-legacy-save"}} {
+		t.Run("ipv"+fam.flag, func(t *testing.T) {
+			netnstest.Require(t, fam.restore, fam.save)
+			ns := netnstest.New(t)
+			ns.MustRunStdin(payload, fam.restore)
+			r := helperproc.Run(t, ns, "dump", "T_FAMILY="+fam.flag)
+			if r.Code != 0 {
+				t.Fatalf("dump: %s", r)
+			}
+			var got []ruleset.Table
+			if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
+				t.Fatal(err)
+			}
+			want := savetext.Parse(ns.MustRun(fam.save))
+			if d := savetext.Diff(got, want); d != "" {
+				t.Error(d)
+			}
+		})
+	}
+}
+
+// TestNeverCreatesTables checks the reader leaves an empty namespace empty:
+// asking for an unlisted table would make the kernel create it.
+func TestNeverCreatesTables(t *testing.T) {
+	netnstest.Require(t)
+	ns := netnstest.New(t)
+	if r := helperproc.Run(t, ns, "dump", "T_FAMILY=4"); r.Code != 0 {
+		t.Fatalf("dump: %s", r)
+	}
+	if got := ns.MustRun("cat", "/proc/net/ip_tables_names"); got != "" {
+		t.Errorf("tables appeared: %q", got)
+	}
+}
+
+func TestParseRejectsTruncated(t *testing.T) {
+	if _, err := Parse(syntax.IPv4, Info{Name: "filter"}, make([]byte, 50)); err == nil {
+		t.Error("truncated blob parsed")
+	}
+}

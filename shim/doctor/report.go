@@ -1,0 +1,166 @@
+// Package doctor automates the split-backend investigation: it reads both
+// netfilter backends (legacy x_tables and nf_tables) for both families,
+// finds Kubernetes chains, references that cannot be satisfied in the backend
+// that makes them, split brain between kubelet and kube-proxy, the iptables
+// binaries of the image and the host, and the kernel's facilities, and gives
+// a verdict with the action to take.
+//
+// It never runs an iptables binary and never creates a table: x_tables is
+// read for listed tables only, nf_tables through read-only netlink requests,
+// and binary versions are read from the files, not by running them.
+//
+// The JSON form (Report) is stable: fields are only ever added. Top level:
+//
+//	verdict      "healthy" or "problem"
+//	action       what to do, in plain words
+//	problems     [{kind, summary}]: kind is "dangling-reference", "split-brain",
+//	             "failed-restore" or "no-netfilter"
+//	warnings     [string]
+//	decision     the detect.Decision the shim would use (see package detect)
+//	backends     [{mode, families: [{family, available, error, rules,
+//	             tables: [{name, chains, rules}], kube_chains, markers}]}]
+//	dangling     [{backend, family, table, chain, exists_in, referenced_by, why}]
+//	split        {nft: [...], legacy: [...], kubelet: [modes], kube_proxy: [modes]} or absent
+//	binaries     {image: [...], host: [...], host_uses}
+//	kernel       {release, nf_tables, x_tables_ipv4, x_tables_ipv6, xtables_lock}
+//	failed_restores [{line, chain}] from the shim's call log
+package doctor
+
+import (
+	"github.com/iptables-shim/iptables-shim/detect"
+	"github.com/iptables-shim/iptables-shim/shim/backend"
+)
+
+// Verdicts.
+const (
+	Healthy = "healthy"
+	Problem = "problem"
+)
+
+// Problem kinds.
+const (
+	KindDangling      = "dangling-reference"
+	KindSplitBrain    = "split-brain"
+	KindFailedRestore = "failed-restore"
+	KindNoNetfilter   = "no-netfilter"
+)
+
+// Report is everything the doctor found.
+type Report struct {
+	Verdict        string          `json:"verdict"`
+	Action         string          `json:"action"`
+	Problems       []Finding       `json:"problems"`
+	Warnings       []string        `json:"warnings"`
+	Decision       detect.Decision `json:"decision"`
+	Backends       []BackendReport `json:"backends"`
+	Dangling       []Dangling      `json:"dangling"`
+	Split          *Split          `json:"split,omitempty"`
+	Binaries       Binaries        `json:"binaries"`
+	Kernel         Kernel          `json:"kernel"`
+	FailedRestores []LogFinding    `json:"failed_restores"`
+}
+
+// Finding is one problem.
+type Finding struct {
+	Kind    string `json:"kind"`
+	Summary string `json:"summary"`
+}
+
+// BackendReport summarises one backend.
+type BackendReport struct {
+	Mode     backend.Mode   `json:"mode"`
+	Families []FamilyReport `json:"families"`
+}
+
+// FamilyReport summarises one backend and family.
+type FamilyReport struct {
+	Family    string         `json:"family"`
+	Available bool           `json:"available"`
+	Error     string         `json:"error,omitempty"`
+	Rules     int            `json:"rules"`
+	Tables    []TableSummary `json:"tables"`
+	// KubeChains are all KUBE-* chains, as "table/CHAIN".
+	KubeChains []string `json:"kube_chains"`
+	// Markers are the marker chains among them.
+	Markers []string `json:"markers"`
+}
+
+// TableSummary is one table's size.
+type TableSummary struct {
+	Name   string `json:"name"`
+	Chains int    `json:"chains"`
+	Rules  int    `json:"rules"`
+}
+
+// Dangling is a reference a backend cannot satisfy by itself: a chain its
+// rules (or its writer's restores) need that exists, or is populated, only
+// in the other backend.
+type Dangling struct {
+	Backend backend.Mode `json:"backend"`
+	Family  string       `json:"family"`
+	Table   string       `json:"table"`
+	Chain   string       `json:"chain"`
+	// ExistsIn is the backend where the chain does exist (with rules).
+	ExistsIn backend.Mode `json:"exists_in,omitempty"`
+	// ReferencedBy are the chains (or "call log") that need it.
+	ReferencedBy []string `json:"referenced_by"`
+	Why          string   `json:"why"`
+}
+
+// Split is Kubernetes chains in both backends.
+type Split struct {
+	NFT    []string `json:"nft"`
+	Legacy []string `json:"legacy"`
+	// Kubelet and KubeProxy are the backends each appears to write to.
+	Kubelet   []backend.Mode `json:"kubelet"`
+	KubeProxy []backend.Mode `json:"kube_proxy"`
+}
+
+// Binaries are the iptables programs found.
+type Binaries struct {
+	Image []Binary `json:"image"`
+	Host  []Binary `json:"host"`
+	// HostUses is the backend the host appears to use, and why.
+	HostUses string `json:"host_uses"`
+}
+
+// Binary is one iptables program file.
+type Binary struct {
+	Path string `json:"path"`
+	// Target is where the path finally resolves (links followed), relative
+	// to the root it was found under.
+	Target  string       `json:"target,omitempty"`
+	Version string       `json:"version,omitempty"`
+	Backend backend.Mode `json:"backend,omitempty"`
+	// Shim is true when the path is this iptables-shim.
+	Shim bool `json:"shim,omitempty"`
+}
+
+// Kernel is what the kernel offers.
+type Kernel struct {
+	Release     string   `json:"release"`
+	NFTables    Facility `json:"nf_tables"`
+	XTablesIPv4 Facility `json:"x_tables_ipv4"`
+	XTablesIPv6 Facility `json:"x_tables_ipv6"`
+	XtablesLock Lock     `json:"xtables_lock"`
+}
+
+// Facility says whether a kernel facility works, and why not.
+type Facility struct {
+	Available bool   `json:"available"`
+	Error     string `json:"error,omitempty"`
+}
+
+// Lock is the xtables lock file.
+type Lock struct {
+	Path   string `json:"path"`
+	Exists bool   `json:"exists"`
+	// Held is true when /proc/locks shows a lock on it right now.
+	Held bool `json:"held"`
+}
+
+// LogFinding is a failed restore found in the shim's call log.
+type LogFinding struct {
+	Line  string `json:"line"`
+	Chain string `json:"chain,omitempty"`
+}

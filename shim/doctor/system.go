@@ -1,0 +1,111 @@
+package doctor
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/iptables-shim/iptables-shim/detect/xtables"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+// XtablesLockPath is where iptables and kube-proxy take the xtables lock.
+const XtablesLockPath = "/run/xtables.lock"
+
+func readKernel(inv Inventory) Kernel {
+	k := Kernel{XtablesLock: readLock(XtablesLockPath)}
+	var u unix.Utsname
+	if err := unix.Uname(&u); err == nil {
+		k.Release = unix.ByteSliceToString(u.Release[:])
+	}
+	nft := inv.family("nft", "ipv4")
+	k.NFTables = facility(nft.Err, nft.Unavailable)
+	for _, f := range []syntax.Family{syntax.IPv4, syntax.IPv6} {
+		_, err := xtables.TableNames(f)
+		fac := facility(err, errors.Is(err, xtables.ErrUnavailable))
+		if f == syntax.IPv4 {
+			k.XTablesIPv4 = fac
+		} else {
+			k.XTablesIPv6 = fac
+		}
+	}
+	return k
+}
+
+func facility(err error, unavailable bool) Facility {
+	if err == nil {
+		return Facility{Available: true}
+	}
+	return Facility{Available: !unavailable, Error: err.Error()}
+}
+
+// readLock reports the lock file and whether /proc/locks shows a lock on its
+// inode: looking, not locking, so the doctor never stalls a real caller.
+func readLock(path string) Lock {
+	l := Lock{Path: path}
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		return l
+	}
+	l.Exists = true
+	data, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		return l
+	}
+	// Fields: "1: FLOCK ADVISORY WRITE 1234 00:1a:5678 0 EOF"; the sixth
+	// is major:minor:inode.
+	suffix := fmt.Sprintf(":%d", st.Ino)
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 6 && strings.HasSuffix(f[5], suffix) {
+			l.Held = true
+		}
+	}
+	return l
+}
+
+// loadTarget matches iptables-restore's "Couldn't load target `X'" (the
+// quote style varies by version).
+var loadTarget = regexp.MustCompile("Couldn't load target [`'\"]([^'`\"]+)['`\"]")
+
+// scanLog finds failed restores in the shim's call log (a file). Lines are
+// matched by what iptables itself prints, so the log's layout does not
+// matter.
+func scanLog(path string) ([]LogFinding, error) {
+	out := []LogFinding{}
+	if path == "" || path == "syslog" {
+		return out, nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return out, nil
+	}
+	if err != nil {
+		return out, fmt.Errorf("reading call log: %w", err)
+	}
+	seen := map[string]bool{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		m := loadTarget.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		if seen[m[1]] {
+			continue
+		}
+		seen[m[1]] = true
+		if len(line) > 300 {
+			line = line[:300] + "..."
+		}
+		out = append(out, LogFinding{Line: line, Chain: m[1]})
+	}
+	return out, nil
+}
