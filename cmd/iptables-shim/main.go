@@ -54,7 +54,7 @@ func main() {
 func dispatch(argv []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	name := filepath.Base(argv[0])
 	if p, ok := programs[name]; ok {
-		return runProgram(p, argv[1:], config.Load(os.LookupEnv), stdin, stdout, stderr)
+		return runProgram(p, argv[0], argv[1:], config.Load(os.LookupEnv), stdin, stdout, stderr)
 	}
 	if strings.HasPrefix(name, "iptables-shim") {
 		return runShim(argv[1:], stdin, stdout, stderr)
@@ -113,7 +113,7 @@ func runShim(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return int(ipterr.Parameter)
 	}
 	if p, ok := programs[args[0]]; ok {
-		return runProgram(p, args[1:], cfg, stdin, stdout, stderr)
+		return runProgram(p, args[0], args[1:], cfg, stdin, stdout, stderr)
 	}
 	if run, ok := subcommands[args[0]]; ok {
 		// Subcommands read settings themselves; flags given here reach

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/calllog"
@@ -17,7 +18,7 @@ import (
 // iptables-restore (v4 or v6), routed to the host's backend. Nothing of the
 // shim's own reaches stdout or stderr except errors iptables itself would
 // print; the log gets the rest.
-func runProgram(p program, args []string, cfg config.Config, stdin io.Reader, stdout, stderr io.Writer) int {
+func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := execbackend.CheckRecursion(os.LookupEnv); err != nil {
 		return printError(err, stderr)
 	}
@@ -34,8 +35,12 @@ func runProgram(p program, args []string, cfg config.Config, stdin io.Reader, st
 		Native:   nativeBackend(cfg),
 		Created:  recordCreated(cfg),
 	}
-	call := &backend.Call{Tool: p.tool, Family: p.family, Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr}
-	return printError(r.Run(context.Background(), call), stderr)
+	call := &backend.Call{Tool: p.tool, Family: p.family, Argv0: argv0, Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	err := r.Run(context.Background(), call)
+	// A backend killed by a signal: die by the same signal, as the caller
+	// would have seen without the shim.
+	execbackend.DieLikeBackend(err)
+	return printError(err, stderr)
 }
 
 // execChoice is a located real binary, ready to run or to exec.
@@ -49,11 +54,22 @@ func (e execChoice) Describe() string {
 }
 
 func (e execChoice) Run(ctx context.Context, c *backend.Call) error {
-	return e.be.RunBinary(ctx, e.bin, c)
+	return e.be.RunBinary(ctx, e.forCaller(c), c)
 }
 
 func (e execChoice) Exec(c *backend.Call) error {
-	return execbackend.Exec(e.bin, c.Args, os.Environ())
+	return execbackend.Exec(e.forCaller(c), c.Args, os.Environ())
+}
+
+// forCaller passes a multi-call backend the caller's own argv[0] (say
+// /usr/sbin/iptables) when it names the same program, so messages that
+// print argv[0] read exactly as without the shim.
+func (e execChoice) forCaller(c *backend.Call) execbackend.Binary {
+	bin := e.bin
+	if c.Argv0 != "" && filepath.Base(c.Argv0) == bin.Argv0 {
+		bin.Argv0 = c.Argv0
+	}
+	return bin
 }
 
 func findExec(cfg config.Config) func(mode backend.Mode, c *backend.Call) (route.ExecBackend, error) {

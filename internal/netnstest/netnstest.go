@@ -80,7 +80,13 @@ func LookBinary(name string) (string, error) {
 // NS is a network namespace owned by one test.
 type NS struct {
 	Name string
-	t    testing.TB
+	// LockFile is the xtables lock file every command run in the namespace
+	// uses (XTABLES_LOCKFILE). /run/xtables.lock is one file for every
+	// namespace on the machine, so a private one keeps tests from queueing
+	// behind each other (and behind anything else on the machine); programs
+	// within one test still contend as on a node.
+	LockFile string
+	t        testing.TB
 }
 
 // New creates a fresh network namespace with a unique name and registers its
@@ -96,7 +102,7 @@ func New(t testing.TB) *NS {
 	if out, err := exec.Command(mustLook(t, "ip"), "netns", "add", name).CombinedOutput(); err != nil {
 		t.Fatalf("ip netns add %s: %v: %s", name, err, out)
 	}
-	ns := &NS{Name: name, t: t}
+	ns := &NS{Name: name, LockFile: filepath.Join(t.TempDir(), "xtables.lock"), t: t}
 	t.Cleanup(func() {
 		if out, err := exec.Command(mustLook(t, "ip"), "netns", "del", name).CombinedOutput(); err != nil {
 			t.Errorf("ip netns del %s: %v: %s", name, err, out)
@@ -129,7 +135,7 @@ func (r Result) String() string {
 
 // Command builds an exec.Cmd that runs prog inside the namespace. A bare prog
 // name is resolved with LookBinary (never PATH); an absolute path is used as
-// is. env, when not nil, replaces the environment.
+// is. The environment is the test's, plus the namespace's private lock file.
 func (ns *NS) Command(ctx context.Context, prog string, args ...string) *exec.Cmd {
 	ns.t.Helper()
 	p := prog
@@ -137,7 +143,7 @@ func (ns *NS) Command(ctx context.Context, prog string, args ...string) *exec.Cm
 		p = mustLook(ns.t, prog)
 	}
 	cmd := exec.CommandContext(ctx, mustLook(ns.t, "ip"), append([]string{"netns", "exec", ns.Name, p}, args...)...)
-	cmd.Env = os.Environ()
+	cmd.Env = append(os.Environ(), "XTABLES_LOCKFILE="+ns.LockFile)
 	return cmd
 }
 

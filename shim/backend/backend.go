@@ -36,6 +36,10 @@ const (
 type Call struct {
 	Tool   Tool
 	Family syntax.Family
+	// Argv0 is the program name exactly as the caller invoked it (a full
+	// path, say); real binaries that print argv[0] are given it, so their
+	// messages read as they would without the shim. Empty means Name().
+	Argv0 string
 	// Args are the arguments after argv[0], untouched.
 	Args   []string
 	Stdin  io.Reader
