@@ -5,6 +5,7 @@ import (
 	"io"
 	"regexp"
 	"strconv"
+	"sync"
 )
 
 // restoreLineRefs are the two ways iptables-restore names an input line in
@@ -12,7 +13,12 @@ import (
 // line: 12". Callers parse them (kube-proxy logs the line and its
 // neighbours), so after the guard added lines they must name the caller's
 // line again.
-var restoreLineRefs = regexp.MustCompile(`(line )([0-9]+)( failed)|(Error occurred at line: )([0-9]+)`)
+//
+// Compiled on first use: every iptables call starts this binary, and only
+// the rare restore the guard rewrote needs it.
+var restoreLineRefs = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(line )([0-9]+)( failed)|(Error occurred at line: )([0-9]+)`)
+})
 
 // LineFixer is a writer that passes a real iptables-restore's stderr
 // through, rewriting the line numbers it reports with a line map from
@@ -54,8 +60,9 @@ func (f *LineFixer) Close() error {
 }
 
 func (f *LineFixer) fix(line []byte) []byte {
-	return restoreLineRefs.ReplaceAllFunc(line, func(m []byte) []byte {
-		sub := restoreLineRefs.FindSubmatch(m)
+	re := restoreLineRefs()
+	return re.ReplaceAllFunc(line, func(m []byte) []byte {
+		sub := re.FindSubmatch(m)
 		prefix, num, suffix := sub[1], sub[2], sub[3]
 		if len(prefix) == 0 {
 			prefix, num = sub[4], sub[5]
