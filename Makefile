@@ -7,7 +7,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION)
 BIN := bin/iptables-shim
 GOTEST_FLAGS ?= -count=1 -timeout 80m
 
-.PHONY: all build deps test vet fuzz bench demo clean
+.PHONY: all build deps test vet fuzz bench demo clean shims packages image
 
 all: build
 
@@ -40,3 +40,34 @@ demo: deps build
 
 clean:
 	rm -rf bin dist
+
+# Delivery: static shims per architecture, rpm and deb node packages, and the
+# patched kube-proxy image (see packaging/README.md).
+ARCHES           ?= amd64 arm64
+DIST             ?= dist
+PKG_VERSION      ?= 0.1.0
+KUBE_PROXY_IMAGE ?= registry.k8s.io/kube-proxy
+KUBE_VERSION     ?= v1.30.0
+IMAGE            ?= localhost/kube-proxy-iptables-shim:$(KUBE_VERSION)
+comma := ,
+empty :=
+space := $(empty) $(empty)
+PLATFORMS := $(subst $(space),$(comma),$(addprefix linux/,$(ARCHES)))
+
+shims:
+	@for a in $(ARCHES); do \
+	  echo "go build $(DIST)/bin/linux_$$a/iptables-shim"; \
+	  CGO_ENABLED=0 GOOS=linux GOARCH=$$a $(GO) build -trimpath -ldflags "$(LDFLAGS)" \
+	    -o $(DIST)/bin/linux_$$a/iptables-shim ./cmd/iptables-shim || exit 1; \
+	done
+
+packages: shims
+	$(GO) run ./packaging/cmd/mkdist packages -version $(PKG_VERSION) -out $(DIST) $(ARCHES)
+
+# The Dockerfile reads dist/rootfs, so DIST must stay "dist" here.
+image: shims
+	$(GO) run ./packaging/cmd/mkdist rootfs -out $(DIST) $(ARCHES)
+	@args="--build-arg KUBE_PROXY_IMAGE=$(KUBE_PROXY_IMAGE) --build-arg KUBE_VERSION=$(KUBE_VERSION) --target kube-proxy-prebuilt --platform $(PLATFORMS)"; \
+	if command -v buildah >/dev/null 2>&1; then \
+	  echo "buildah bud $$args --manifest $(IMAGE) ."; buildah bud $$args --manifest $(IMAGE) .; \
+	else echo "buildah not found; build with:"; echo "  docker buildx build $$args -t $(IMAGE) ."; fi

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestRootfsAndPackages(t *testing.T) {
+	out := t.TempDir()
+	for _, arch := range []string{"amd64", "arm64"} {
+		p := shimFor(out, arch)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("shim "+arch), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"rootfs", "-out", out, "amd64", "arm64"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("rootfs: %d %s", code, stderr.String())
+	}
+	sbin := filepath.Join(out, "rootfs", "linux_arm64", "usr", "sbin")
+	if data, err := os.ReadFile(filepath.Join(sbin, "iptables-shim")); err != nil || string(data) != "shim arm64" {
+		t.Errorf("arm64 rootfs shim: %q %v", data, err)
+	}
+	if l, err := os.Readlink(filepath.Join(sbin, "ip6tables-restore")); err != nil || l != "iptables-shim" {
+		t.Errorf("link %q %v", l, err)
+	}
+	if code := run([]string{"packages", "-out", out, "-version", "1.2.3", "amd64", "arm64"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("packages: %d %s", code, stderr.String())
+	}
+	for _, name := range []string{"iptables-shim-1.2.3-1.x86_64.rpm", "iptables-shim-1.2.3-1.aarch64.rpm", "iptables-shim_1.2.3-1_amd64.deb", "iptables-shim_1.2.3-1_arm64.deb"} {
+		if !strings.Contains(stdout.String(), name) {
+			t.Errorf("%s not reported", name)
+		}
+		if _, err := os.Stat(filepath.Join(out, name)); err != nil {
+			t.Error(err)
+		}
+	}
+	if code := run([]string{"packages", "amd64"}, &stdout, &stderr); code != 2 {
+		t.Errorf("packages without -version: exit %d", code)
+	}
+}
