@@ -1,0 +1,65 @@
+package xt
+
+// The tables below are the allowlist: an extension missing here is
+// unsupported (see IsUnsupported). They are never changed after package
+// initialisation.
+
+// matchParsers maps a match name (as given to -m, or implied by -p) to its
+// parser.
+var matchParsers = map[string]matchParser{
+	"tcp":       parseTCPUDP,
+	"udp":       parseTCPUDP,
+	"sctp":      parseSCTP,
+	"comment":   parseComment,
+	"mark":      parseMarkMatch,
+	"multiport": parseMultiport,
+	"set":       parseSetMatch,
+	"addrtype":  parseAddrType,
+	"conntrack": parseConntrack,
+	"state":     parseConntrack,
+	"statistic": parseStatistic,
+	"recent":    parseRecent,
+	"physdev":   parsePhysdev,
+	"limit":     parseLimit,
+}
+
+// targetParsers maps a target extension name to its parser.
+var targetParsers = map[string]targetParser{
+	"MARK":       parseMarkTarget,
+	"CONNMARK":   parseConnmark,
+	"REJECT":     parseReject,
+	"LOG":        parseLog,
+	"DNAT":       parseNAT,
+	"SNAT":       parseNAT,
+	"MASQUERADE": parseNAT,
+	"REDIRECT":   parseNAT,
+}
+
+// compatMatchDecoders maps an xt match name to the decoder of its info blob.
+var compatMatchDecoders = map[string]blobDecoder{
+	"tcp":       decodeTCPUDPBlob("tcp"),
+	"udp":       decodeTCPUDPBlob("udp"),
+	"sctp":      decodeSCTPBlob,
+	"comment":   decodeComment,
+	"mark":      decodeMarkBlob,
+	"multiport": decodeMultiportBlob,
+	"set":       decodeSetBlob,
+	"addrtype":  decodeAddrTypeBlob,
+	"conntrack": decodeConntrackBlob,
+	"statistic": decodeStatisticBlob,
+	"recent":    decodeRecentBlob,
+	"physdev":   decodePhysdevBlob,
+	"limit":     decodeLimitBlob,
+}
+
+// targetDecoders maps an xt target name to the decoder of its info blob.
+var targetDecoders = map[string]blobDecoder{
+	"MARK":       decodeMarkTargetBlob,
+	"CONNMARK":   decodeConnmarkBlob,
+	"REJECT":     decodeRejectBlob,
+	"LOG":        decodeLogBlob,
+	"DNAT":       decodeNATBlob("DNAT"),
+	"SNAT":       decodeNATBlob("SNAT"),
+	"MASQUERADE": decodeNATBlob("MASQUERADE"),
+	"REDIRECT":   decodeNATBlob("REDIRECT"),
+}

@@ -1,0 +1,183 @@
+// Package xt owns iptables' match and target extensions for the native
+// nf_tables backend: it parses them from the shared syntax model, encodes
+// them to the nf_tables expressions iptables-nft 1.8.9 emits, decodes them
+// back from the expressions the kernel dumps (both the native form and the
+// compat xt form, since other iptables-nft versions write either), and
+// renders them the way iptables-nft-save prints them.
+//
+// Contract with the core (shim/native):
+//
+//   - The core encodes the base rule fields (-i -o -p -s -d -f), the counter
+//     and the standard verdicts/jumps. Between the base fields and the counter
+//     it appends, for each syntax.Match in command-line order, the
+//     expressions of ParseMatch(...).Exprs(ctx); after the counter, for a
+//     target that is not ACCEPT/DROP/RETURN/QUEUE/a chain, the expressions
+//     of ParseTarget(...).Exprs(ctx).
+//   - When decoding a dumped rule, after the base fields the core calls
+//     DecodeMatch repeatedly on the remaining expressions until it reaches
+//     the counter; after the counter it calls DecodeTarget unless the next
+//     expression is a verdict immediate. Context.Protocol must hold the
+//     rule's decoded -p (the native port matches are read against it, as
+//     iptables-nft does); Context.Family picks the NAT/REJECT/recent
+//     layouts.
+//   - Match/target Info passed to the decoders should be *xt.Unknown holding
+//     the kernel's raw bytes (decode the expression with Info left raw, as
+//     internal/kdump.ParseData does); a typed Info value from
+//     google/nftables is re-marshalled with xt.Marshal first.
+//   - Consecutive transport-header tests (ports, TCP flags) decode as one
+//     tcp/udp match. A decoded native tcp/udp match re-encodes to exactly
+//     the expressions it was read from, so kernel state survives even where
+//     iptables-nft reads a form back as an equivalent other one.
+//   - Every error is an *ipterr.Error. IsUnsupported tells the router that
+//     an extension or option lies outside what this package encodes
+//     exactly (also for a syntax.Match/Target whose Known is false); it
+//     should then hand the call to a real iptables-nft binary, or refuse
+//     with exit 2. Decode refusals are class Other and also unsupported.
+//   - Revision reports the xt extension and revision for the family the
+//     extension was parsed or decoded for (SNAT is rev 0 for IPv4 and rev 1
+//     for IPv6).
+//   - Package shim/xt/ipset implements IPSetResolver with getsockopt
+//     SO_IP_SET (ipset.Open in the current network namespace, ipset.OpenIn
+//     for a named one); one resolver per family.
+//
+// The encodings are checked byte for byte against the real iptables-nft
+// 1.8.9 by the golden tests (testdata/cases.txt, testdata/golden; regenerate
+// as root with `go test -run 'TestGoldenReal|TestFuzzCorpus' -update`).
+package xt
+
+import (
+	"github.com/google/nftables/expr"
+
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+// Context is what an extension may need to know about the rule it is in.
+type Context struct {
+	Family syntax.Family
+	Table  string
+	Chain  string
+	// Protocol is the rule's -p as given (or as decoded: the name
+	// iptables-nft-save prints, e.g. "tcp", or a number). Port matches
+	// depend on it.
+	Protocol syntax.Field
+	// IPSets resolves ipset names to kernel indexes and back (via getsockopt
+	// SO_IP_SET in the rule's network namespace). When nil, -m set is
+	// refused.
+	IPSets IPSetResolver
+}
+
+// IPSetResolver maps ipset names to the kernel's set indexes, which is what
+// the set match's info blob holds.
+type IPSetResolver interface {
+	// Index returns the index of the named set; an error when it does not
+	// exist.
+	Index(name string) (uint16, error)
+	// Name returns the name of the set with the given index.
+	Name(index uint16) (string, error)
+}
+
+// Ext is one parsed (or decoded) match or target.
+type Ext interface {
+	// Name is the extension's name as iptables spells it: "tcp", "MARK".
+	Name() string
+	// Exprs returns the expressions iptables-nft 1.8.9 emits for it, in
+	// order.
+	Exprs(ctx Context) ([]expr.Any, error)
+	// Save renders it as iptables-nft-save prints it, e.g.
+	// "-m tcp --dport 80" or "-j MARK --set-xmark 0x4000/0x4000", with no
+	// leading or trailing space.
+	Save(ctx Context) string
+	// Revision names the xt extension the kernel must have for it: compat
+	// is false for native forms (which need no xt extension).
+	Revision() (name string, rev uint8, isTarget bool, compat bool)
+}
+
+// ParseMatch parses one match of the shared model.
+func ParseMatch(ctx Context, m syntax.Match) (Ext, error) {
+	if m.Implicit {
+		// "-p 6 --dport 80" loads the tcp match by the protocol's name.
+		if n, ok := protoNum(m.Name); ok {
+			for name, num := range protoNames {
+				if num == n && matchParsers[name] != nil {
+					m.Name = name
+				}
+			}
+		}
+	}
+	p, ok := matchParsers[m.Name]
+	// Options the model collected without knowing the extension may be cut
+	// wrongly: leave them to a real iptables.
+	if !ok || !m.Known {
+		return nil, unsupported("match", m.Name)
+	}
+	return p(ctx, m)
+}
+
+// ParseTarget parses a target extension. The core handles ACCEPT, DROP,
+// RETURN and jumps/gotos to chains itself and does not call it for those.
+func ParseTarget(ctx Context, t syntax.Target) (Ext, error) {
+	if t.Goto {
+		return nil, paramErr("goto '%s' is not a chain", t.Name)
+	}
+	p, ok := targetParsers[t.Name]
+	if !ok || !t.Known {
+		return nil, unsupported("target", t.Name)
+	}
+	return p(ctx, t)
+}
+
+// DecodeMatch decodes the match that starts at exprs[0] and reports how many
+// expressions it consumed. It refuses, with an error naming the expression,
+// anything it does not understand completely.
+func DecodeMatch(ctx Context, exprs []expr.Any) (Ext, int, error) {
+	if len(exprs) == 0 {
+		return nil, 0, decodeErr("no expression to decode as a match")
+	}
+	if m, ok := exprs[0].(*expr.Match); ok {
+		d, ok := compatMatchDecoders[m.Name]
+		if !ok {
+			return nil, 0, unsupported("match", m.Name)
+		}
+		blob, err := infoBytes(ctx, m.Rev, m.Info)
+		if err != nil {
+			return nil, 0, err
+		}
+		e, err := d(ctx, m.Rev, blob)
+		if err != nil {
+			return nil, 0, err
+		}
+		return e, 1, nil
+	}
+	return decodeNative(ctx, exprs)
+}
+
+// DecodeTarget decodes the target that starts at exprs[0] (an xt target
+// expression) and reports how many expressions it consumed.
+func DecodeTarget(ctx Context, exprs []expr.Any) (Ext, int, error) {
+	if len(exprs) == 0 {
+		return nil, 0, decodeErr("no expression to decode as a target")
+	}
+	t, ok := exprs[0].(*expr.Target)
+	if !ok {
+		return nil, 0, decodeErr("cannot decode %s as a target", describe(exprs[0]))
+	}
+	d, ok := targetDecoders[t.Name]
+	if !ok {
+		return nil, 0, unsupported("target", t.Name)
+	}
+	blob, err := infoBytes(ctx, t.Rev, t.Info)
+	if err != nil {
+		return nil, 0, err
+	}
+	e, err := d(ctx, t.Rev, blob)
+	if err != nil {
+		return nil, 0, err
+	}
+	return e, 1, nil
+}
+
+type (
+	matchParser  func(Context, syntax.Match) (Ext, error)
+	targetParser func(Context, syntax.Target) (Ext, error)
+	blobDecoder  func(ctx Context, rev uint32, blob []byte) (Ext, error)
+)
