@@ -10,28 +10,13 @@ import (
 	"time"
 
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
+	"github.com/iptables-shim/iptables-shim/internal/kubefixture"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 )
 
 // Payloads that reproduce what kubelet and kube-proxy leave on hosts.
 const (
-	kubelet113 = `*nat
-:KUBE-MARK-DROP - [0:0]
-:KUBE-MARK-MASQ - [0:0]
-:KUBE-POSTROUTING - [0:0]
--A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
--A KUBE-MARK-DROP -j MARK --set-xmark 0x8000/0x8000
--A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
--A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -m mark --mark 0x4000/0x4000 -j MASQUERADE
-COMMIT
-*filter
-:KUBE-FIREWALL - [0:0]
--A INPUT -j KUBE-FIREWALL
--A OUTPUT -j KUBE-FIREWALL
--A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP
-COMMIT
-`
 	hint = `*mangle
 :KUBE-IPTABLES-HINT - [0:0]
 :KUBE-KUBELET-CANARY - [0:0]
@@ -98,7 +83,7 @@ func TestScenarioIncidentHost(t *testing.T) {
 	// Kubelet 1.13 wrote its chains with the host's iptables-nft; nothing in
 	// legacy at all.
 	s := newScenario(t)
-	s.load("iptables-nft-restore", kubelet113)
+	s.load("iptables-nft-restore", kubefixture.Kubelet113)
 	d := s.resolve()
 	expect(t, d, backend.NFT, ReasonKubeletChains)
 	if len(d.Warnings) != 0 {
@@ -109,14 +94,14 @@ func TestScenarioIncidentHost(t *testing.T) {
 func TestScenarioKubeletChainsInLegacyOnly(t *testing.T) {
 	// CentOS 7: kubelet used iptables-legacy.
 	s := newScenario(t)
-	s.load("iptables-legacy-restore", kubelet113)
+	s.load("iptables-legacy-restore", kubefixture.Kubelet113)
 	expect(t, s.resolve(), backend.Legacy, ReasonKubeletChains)
 }
 
 func TestScenarioBothBackends(t *testing.T) {
 	// kubelet in nft; a legacy kube-proxy ran -N for its own chains.
 	s := newScenario(t)
-	s.load("iptables-nft-restore", kubelet113)
+	s.load("iptables-nft-restore", kubefixture.Kubelet113)
 	s.load("iptables-legacy-restore", "*nat\n:KUBE-MARK-MASQ - [0:0]\n:KUBE-POSTROUTING - [0:0]\n:KUBE-SERVICES - [0:0]\nCOMMIT\n")
 	d := s.resolve()
 	expect(t, d, backend.NFT, ReasonKubeletChains)
@@ -139,7 +124,7 @@ func TestScenarioEvidenceAppearsDuringWait(t *testing.T) {
 	done := make(chan Decision)
 	go func() { done <- s.resolve("T_WAIT=20s") }()
 	time.Sleep(300 * time.Millisecond)
-	s.load("iptables-legacy-restore", kubelet113)
+	s.load("iptables-legacy-restore", kubefixture.Kubelet113)
 	d := <-done
 	expect(t, d, backend.Legacy, ReasonKubeletChains)
 }
@@ -220,13 +205,13 @@ func TestScenarioFlipAfterCache(t *testing.T) {
 func TestScenarioWeakDecisionRedecidesWhenKubeletArrives(t *testing.T) {
 	s := newScenario(t)
 	expect(t, s.resolve(), backend.NFT, ReasonDefault)
-	s.load("iptables-legacy-restore", kubelet113)
+	s.load("iptables-legacy-restore", kubefixture.Kubelet113)
 	expect(t, s.resolve(), backend.Legacy, ReasonKubeletChains)
 }
 
 func TestScenarioConcurrentFirstCalls(t *testing.T) {
 	s := newScenario(t)
-	s.load("iptables-legacy-restore", kubelet113)
+	s.load("iptables-legacy-restore", kubefixture.Kubelet113)
 	const n = 20
 	decisions := make([]Decision, n)
 	var wg sync.WaitGroup

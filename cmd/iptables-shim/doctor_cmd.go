@@ -29,7 +29,13 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	cfg := config.Load(os.LookupEnv)
-	r := doctor.Run(context.Background(), doctor.Options{Detect: detectOptions(cfg), CallLog: cfg.Log})
+	r := doctor.Run(context.Background(), doctor.Options{
+		Detect:      detectOptions(cfg),
+		CallLog:     cfg.Log,
+		BackendDirs: cfg.BackendDirs,
+		NFT:         cfg.NFT,
+		Native:      nativeBackend(cfg) != nil,
+	})
 	for _, w := range cfg.Warnings {
 		r.Warnings = append(r.Warnings, "config: "+w)
 	}

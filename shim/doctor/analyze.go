@@ -104,8 +104,10 @@ func summarize(inv Inventory) []BackendReport {
 }
 
 // findSplit reports Kubernetes chains in both backends, and which backend
-// kubelet and kube-proxy each appear to write to.
-func findSplit(inv Inventory) *Split {
+// kubelet and kube-proxy each appear to write to. A chain the shim's guard
+// created (a KUBE-MARK-DROP, say) is not kubelet's doing, so it never makes
+// a backend look like kubelet's.
+func findSplit(inv Inventory, created detect.CreatedSet) *Split {
 	s := &Split{NFT: []string{}, Legacy: []string{}}
 	for _, b := range inv.Backends {
 		var kubelet, proxy bool
@@ -117,7 +119,8 @@ func findSplit(inv Inventory) *Split {
 						continue
 					}
 					names = append(names, f.Family+" "+t.Name+"/"+c.Name)
-					kubelet = kubelet || isKubeletChain(t.Name, c.Name)
+					byShim := created.Has(b.Mode, f.Family, detect.ChainRef{Table: t.Name, Chain: c.Name})
+					kubelet = kubelet || (isKubeletChain(t.Name, c.Name) && !byShim)
 					proxy = proxy || isKubeProxyChain(t.Name, c.Name)
 				}
 			}

@@ -113,7 +113,7 @@ func TestAnalyze(t *testing.T) {
 }
 
 func TestSplitSides(t *testing.T) {
-	s := findSplit(inventory(kubeletNFT(), []ruleset.Table{tbl("nat", "KUBE-SERVICES", "KUBE-SVC-ABC")}))
+	s := findSplit(inventory(kubeletNFT(), []ruleset.Table{tbl("nat", "KUBE-SERVICES", "KUBE-SVC-ABC")}), nil)
 	if s == nil {
 		t.Fatal("no split found")
 	}

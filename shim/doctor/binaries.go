@@ -1,104 +1,84 @@
 package doctor
 
 import (
-	"fmt"
 	"io"
 	"os"
-	"path/filepath"
+	"path"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
-	"golang.org/x/sys/unix"
-
+	"github.com/iptables-shim/iptables-shim/internal/rootfs"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/execbackend"
 )
 
-// binaryNames are the iptables programs looked for.
-func binaryNames() []string {
-	return []string{"iptables", "iptables-nft", "iptables-legacy", "ip6tables", "xtables-nft-multi", "xtables-legacy-multi"}
-}
-
-func binaryDirs() []string { return []string{"usr/sbin", "sbin", "usr/bin", "bin", "usr/local/sbin"} }
-
 // versionString is how iptables 1.8 binaries carry their version:
-// "1.8.9 (nf_tables)" or "1.8.9 (legacy)".
-var versionString = regexp.MustCompile(`(\d+\.\d+\.\d+) \((nf_tables|legacy)\)`)
+// "1.8.9 (nf_tables)" or "1.8.9 (legacy)". Compiled on first use: this
+// package is linked into the binary that serves every iptables call, and
+// almost none of them run the doctor.
+var versionString = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(\d+\.\d+\.\d+) \((nf_tables|legacy)\)`)
+})
 
 // maxScan bounds how much of a binary is read for its version string.
 const maxScan = 8 << 20
 
-// findBinaries lists the iptables programs under root, reading versions from
-// the files (never running them: a host binary may not run here, and the
-// name may be this shim).
-func findBinaries(root string) []Binary {
+// hostDirs are where the host's binaries are looked for: the shim's default
+// backend directories and /usr/local/sbin, where hand-built iptables land.
+func hostDirs() []string {
+	return append(append([]string{}, execbackend.DefaultDirs...), "/usr/local/sbin")
+}
+
+// findBinaries lists the iptables program files execbackend's inventory
+// finds (the same search, never through PATH, that the shim makes), with
+// their versions read from the files: never running them, since a host
+// binary may not run here and the name may be this shim.
+func findBinaries(opts execbackend.LocateOptions) []Binary {
 	out := []Binary{}
-	var self unix.Stat_t
-	haveSelf := unix.Stat("/proc/self/exe", &self) == nil
-	seenDir := map[string]bool{}
+	self, haveSelf := selfID(opts.Self)
+	root := rootfs.Root(opts.Root)
 	versions := map[string]Binary{}
-	for _, dir := range binaryDirs() {
-		real, err := resolveIn(root, dir)
-		if err != nil || seenDir[real] {
-			continue // merged /usr: /sbin is /usr/sbin
-		}
-		seenDir[real] = true
-		for _, name := range binaryNames() {
-			rel := filepath.Join(dir, name)
-			target, err := resolveIn(root, rel)
-			if err != nil {
-				continue
-			}
-			full := filepath.Join(root, target)
-			var st unix.Stat_t
-			if unix.Stat(full, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-				continue
-			}
-			b := Binary{Path: "/" + rel, Target: "/" + target}
-			if haveSelf && st.Dev == self.Dev && st.Ino == self.Ino {
-				b.Shim = true
-				out = append(out, b)
-				continue
-			}
-			v, ok := versions[full]
-			if !ok {
-				v = readVersion(full)
-				versions[full] = v
-			}
-			b.Version, b.Backend = v.Version, v.Backend
-			if b.Backend == "" {
-				b.Backend = modeFromName(target)
-			}
+	for _, e := range execbackend.Inventory(opts) {
+		b := Binary{Path: e.Path, Target: e.Resolved, Kind: string(e.Kind), Usable: e.Usable, Why: e.Why, Backend: e.Kind.Mode()}
+		if e.Resolved == "" {
 			out = append(out, b)
+			continue
 		}
+		if id, err := root.Identity(e.Resolved); err == nil && haveSelf && id == self {
+			b.Shim, b.Backend = true, ""
+			out = append(out, b)
+			continue
+		}
+		v, ok := versions[e.Resolved]
+		if !ok {
+			v = readVersion(root.Host(e.Resolved))
+			versions[e.Resolved] = v
+		}
+		if v.Version != "" {
+			b.Version, b.Backend = v.Version, v.Backend
+		}
+		out = append(out, b)
 	}
 	return out
 }
 
-// resolveIn follows symbolic links of rel inside root (absolute link targets
-// are taken relative to root, as they would be on the host) and returns the
-// resolved path relative to root.
-func resolveIn(root, rel string) (string, error) {
-	p := filepath.Clean("/" + rel)
-	for range 16 {
-		t, err := os.Readlink(filepath.Join(root, p))
-		if err != nil {
-			if _, serr := os.Stat(filepath.Join(root, p)); serr != nil {
-				return "", serr
-			}
-			return strings.TrimPrefix(p, "/"), nil
-		}
-		if filepath.IsAbs(t) {
-			p = filepath.Clean(t)
-		} else {
-			p = filepath.Clean(filepath.Join(filepath.Dir(p), t))
-		}
+// selfID is the identity of the running shim (or of self when set); os.Stat
+// follows /proc/self/exe, which resolving by name could not.
+func selfID(self string) (rootfs.FileID, bool) {
+	if self == "" {
+		self = execbackend.SelfExe
 	}
-	return "", fmt.Errorf("%s: too many links", rel)
+	fi, err := os.Stat(self)
+	if err != nil {
+		return rootfs.FileID{}, false
+	}
+	return rootfs.IDOf(fi)
 }
 
-func readVersion(path string) Binary {
-	f, err := os.Open(path)
+func readVersion(file string) Binary {
+	f, err := os.Open(file)
 	if err != nil {
 		return Binary{}
 	}
@@ -107,7 +87,7 @@ func readVersion(path string) Binary {
 	if err != nil {
 		return Binary{}
 	}
-	m := versionString.FindSubmatch(data)
+	m := versionString().FindSubmatch(data)
 	if m == nil {
 		return Binary{}
 	}
@@ -118,15 +98,38 @@ func readVersion(path string) Binary {
 	return Binary{Version: string(m[1]), Backend: mode}
 }
 
-func modeFromName(p string) backend.Mode {
-	base := filepath.Base(p)
-	switch {
-	case strings.Contains(base, "legacy"):
-		return backend.Legacy
-	case strings.Contains(base, "nft"):
-		return backend.NFT
+// binaryGroup is the files that lead to one target, for people: a Debian
+// image has a dozen names for xtables-nft-multi.
+type binaryGroup struct {
+	first Binary
+	names []string
+}
+
+// groupBinaries groups binaries by the file they resolve to, in order of
+// first appearance.
+func groupBinaries(bs []Binary) []binaryGroup {
+	var out []binaryGroup
+	at := map[string]int{}
+	for _, b := range bs {
+		key := b.Target
+		if key == "" {
+			key = "unresolved " + b.Path
+		}
+		i, ok := at[key]
+		if !ok {
+			i = len(out)
+			at[key] = i
+			out = append(out, binaryGroup{first: b})
+		}
+		name := b.Path
+		if path.Dir(b.Path) == path.Dir(b.Target) {
+			name = path.Base(b.Path)
+		}
+		if b.Path != b.Target {
+			out[i].names = append(out[i].names, name)
+		}
 	}
-	return ""
+	return out
 }
 
 // newestNFT is the highest iptables-nft version among binaries.

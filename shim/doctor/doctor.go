@@ -8,6 +8,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/detect"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/execbackend"
 )
 
 // Options configure a doctor run.
@@ -19,13 +20,41 @@ type Options struct {
 	// empty). The host's are looked for under Detect.HostRoot.
 	ImageRoot string
 	// CallLog is the shim's call log file (config "log"); failed restores in
-	// it are reported.
+	// it are reported, and the guard's reasons for the chains it created.
 	CallLog string
+	// BackendDirs are the directories the shim searches for real iptables
+	// binaries (config "backend-dirs"); nil means execbackend.DefaultDirs.
+	BackendDirs []string
+	// NFT is the config "nft" setting: how nf_tables calls run ("auto"
+	// when empty).
+	NFT string
+	// Native says whether this shim has its native nf_tables backend built
+	// in.
+	Native bool
+	// Self is the shim's own executable, never taken for a backend (""
+	// means /proc/self/exe).
+	Self string
+}
+
+// locate is where the shim looks for this image's binaries.
+func (o Options) locate() execbackend.LocateOptions {
+	root := o.ImageRoot
+	if root == "/" {
+		root = ""
+	}
+	return execbackend.LocateOptions{Root: root, Dirs: o.BackendDirs, Self: o.Self}
+}
+
+func (o Options) cacheDir() string {
+	if o.Detect.CacheDir == "" {
+		return detect.DefaultCacheDir
+	}
+	return o.Detect.CacheDir
 }
 
 // Run examines the host and returns the report.
 func Run(ctx context.Context, o Options) Report {
-	r := Report{Problems: []Finding{}, Warnings: []string{}}
+	r := Report{Problems: []Finding{}, Warnings: []string{}, Created: []CreatedChain{}, Routes: []Route{}}
 	d, err := detect.Resolve(ctx, o.Detect)
 	if err != nil {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("detection: %v", err))
@@ -37,21 +66,26 @@ func Run(ctx context.Context, o Options) Report {
 	r.Warnings = append(r.Warnings, d.Warnings...)
 
 	inv := ReadInventory(ctx)
-	logFindings, err := scanLog(o.CallLog)
+	calls, err := scanLog(o.CallLog)
 	if err != nil {
 		r.Warnings = append(r.Warnings, err.Error())
 	}
-	imageRoot := o.ImageRoot
-	if imageRoot == "" {
-		imageRoot = "/"
+	if r.Created, err = createdChains(o.cacheDir(), calls.createdWhy); err != nil {
+		r.Warnings = append(r.Warnings, err.Error())
 	}
-	r.Binaries = Binaries{Image: findBinaries(imageRoot), Host: []Binary{}}
-	if hr := hostRoot(o); hr != "" && filepath.Clean(hr) != filepath.Clean(imageRoot) {
-		r.Binaries.Host = findBinaries(hr)
+	image := o.locate()
+	r.Binaries = Binaries{Image: findBinaries(image), Host: []Binary{}}
+	if hr := hostRoot(o); hr != "" && filepath.Clean(hr) != filepath.Clean("/"+image.Root) {
+		r.Binaries.Host = findBinaries(execbackend.LocateOptions{Root: hr, Dirs: hostDirs(), Self: o.Self})
 	}
 	r.Binaries.HostUses = hostUses(d)
+	r.Routes = findRoutes(image, routePolicy{nft: o.NFT, native: o.Native})
+	r.searched = image.Dirs
+	if r.searched == nil {
+		r.searched = execbackend.DefaultDirs
+	}
 	r.Kernel = readKernel(inv)
-	analyze(&r, inv, logFindings)
+	analyze(&r, inv, calls.failed)
 	return r
 }
 
@@ -70,8 +104,15 @@ func hostRoot(o Options) string {
 func analyze(r *Report, inv Inventory, logFindings []LogFinding) {
 	r.Backends = summarize(inv)
 	r.Dangling = findDangling(inv)
-	r.Split = findSplit(inv)
+	markExisting(r.Created, inv)
+	r.Split = findSplit(inv, createdSet(r.Created))
 	r.FailedRestores = logFindings
+
+	// Without a backend nothing else can be fixed through the shim, so
+	// this problem comes first.
+	if f := noBackendFinding(r.Decision.Mode, r.Routes); f != nil {
+		r.Problems = append(r.Problems, *f)
+	}
 
 	for _, dg := range r.Dangling {
 		r.Problems = append(r.Problems, Finding{Kind: KindDangling, Summary: fmt.Sprintf(
@@ -134,6 +175,9 @@ func healthyAction(d detect.Decision) string {
 func problemAction(r *Report) string {
 	right := r.Decision.Mode
 	var steps []string
+	if noBackendFinding(right, r.Routes) != nil {
+		steps = append(steps, noBackendAction(right, r.searched))
+	}
 	if len(r.Dangling) > 0 || len(r.FailedRestores) > 0 {
 		if right == "" {
 			right = r.Dangling[0].ExistsIn

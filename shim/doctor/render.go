@@ -31,6 +31,9 @@ func Render(w io.Writer, r Report, colour bool) {
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(tw, "%s\t%s\n", paint("33", "warning:"), warn)
 	}
+	for _, c := range r.Created {
+		fmt.Fprintf(tw, "created by the shim:\t%s\n", createdText(c))
+	}
 	tw.Flush()
 
 	fmt.Fprintln(w)
@@ -72,19 +75,18 @@ func Render(w io.Writer, r Report, colour bool) {
 		label string
 		bins  []Binary
 	}{{"image", r.Binaries.Image}, {"host", r.Binaries.Host}} {
-		for _, b := range set.bins {
-			what := fmt.Sprintf("%s\t%s", dash(b.Version), dash(Label(b.Backend)))
-			if b.Shim {
-				what = "iptables-shim\t"
-			}
-			target := ""
-			if b.Target != b.Path {
-				target = "-> " + b.Target
-			}
-			fmt.Fprintf(tw, "%s binary:\t%s\t%s\t%s\n", set.label, b.Path, target, what)
+		for _, g := range groupBinaries(set.bins) {
+			fmt.Fprintf(tw, "%s binary:\t%s\t%s\t%s\n", set.label, dash(g.first.Target), binaryText(g.first), aliases(g.names))
 		}
 	}
 	tw.Flush()
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, g := range groupRoutes(r.Routes) {
+		fmt.Fprintf(tw, "shim runs %s:\t%s\t%s\n", Label(g.first.Mode), strings.Join(g.programs, " "), routeText(g.first))
+	}
+	tw.Flush()
+	fmt.Fprintln(w)
 	k := r.Kernel
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "host uses:\t%s\n", r.Binaries.HostUses)
@@ -127,4 +129,52 @@ func abbreviate(names []string) string {
 		return dash(strings.Join(names, ", "))
 	}
 	return fmt.Sprintf("%s, ... (%d in all)", strings.Join(names[:max], ", "), len(names))
+}
+
+func binaryText(b Binary) string {
+	switch {
+	case b.Shim:
+		return "iptables-shim"
+	case !b.Usable && b.Why != "":
+		return "unusable: " + b.Why
+	}
+	return dash(b.Version) + " " + dash(Label(b.Backend))
+}
+
+func aliases(names []string) string {
+	if len(names) == 0 {
+		return ""
+	}
+	return "as " + strings.Join(names, " ")
+}
+
+func routeText(r Route) string {
+	switch r.Via {
+	case ViaBinary:
+		return "-> " + r.Binary
+	case ViaNative:
+		return "-> native nf_tables backend: " + r.Why
+	}
+	return "-> nothing: " + r.Why
+}
+
+// routeGroup is the programs of one mode that go the same way.
+type routeGroup struct {
+	first    Route
+	programs []string
+}
+
+func groupRoutes(rs []Route) []routeGroup {
+	var out []routeGroup
+	for _, r := range rs {
+		if n := len(out); n > 0 {
+			f := out[n-1].first
+			if f.Mode == r.Mode && f.Via == r.Via && f.Binary == r.Binary && f.Why == r.Why {
+				out[n-1].programs = append(out[n-1].programs, r.Program)
+				continue
+			}
+		}
+		out = append(out, routeGroup{first: r, programs: []string{r.Program}})
+	}
+	return out
 }

@@ -2,8 +2,11 @@
 // netfilter backends (legacy x_tables and nf_tables) for both families,
 // finds Kubernetes chains, references that cannot be satisfied in the backend
 // that makes them, split brain between kubelet and kube-proxy, the iptables
-// binaries of the image and the host, and the kernel's facilities, and gives
-// a verdict with the action to take.
+// binaries of the image (searched where the shim searches: config
+// backend-dirs) and the host, what the shim would run for each mode and
+// program (a real binary, its native nf_tables backend, or nothing), the
+// chains the shim's guard created, and the kernel's facilities, and gives a
+// verdict with the action to take.
 //
 // It never runs an iptables binary and never creates a table: x_tables is
 // read for listed tables only, nf_tables through read-only netlink requests,
@@ -14,14 +17,25 @@
 //	verdict      "healthy" or "problem"
 //	action       what to do, in plain words
 //	problems     [{kind, summary}]: kind is "dangling-reference", "split-brain",
-//	             "failed-restore" or "no-netfilter"
+//	             "failed-restore", "no-netfilter" or "no-backend"
 //	warnings     [string]
 //	decision     the detect.Decision the shim would use (see package detect)
 //	backends     [{mode, families: [{family, available, error, rules,
 //	             tables: [{name, chains, rules}], kube_chains, markers}]}]
 //	dangling     [{backend, family, table, chain, exists_in, referenced_by, why}]
 //	split        {nft: [...], legacy: [...], kubelet: [modes], kube_proxy: [modes]} or absent
-//	binaries     {image: [...], host: [...], host_uses}
+//	binaries     {image: [...], host: [...], host_uses}: each binary is
+//	             {path, target, version, backend, shim, kind, usable, why}
+//	routes       [{mode, program, via, binary, argv0, found, why, error}]: per
+//	             mode ("nft", "legacy") and program (iptables, ...,
+//	             ip6tables-restore) what the shim would run; via is "binary"
+//	             (a real iptables, binary is its path), "native" (the shim's
+//	             own nf_tables backend) or "none" (the call would fail)
+//	created_chains [{mode, family, table, chain, why, exists}]: chains the
+//	             shim's missing-chain guard created in this network namespace;
+//	             why is the guard's reason from the call log ("" when the log
+//	             does not say), exists whether the chain is there now. They are
+//	             information, never a problem
 //	kernel       {release, nf_tables, x_tables_ipv4, x_tables_ipv6, xtables_lock}
 //	failed_restores [{line, chain}] from the shim's call log
 package doctor
@@ -43,6 +57,9 @@ const (
 	KindSplitBrain    = "split-brain"
 	KindFailedRestore = "failed-restore"
 	KindNoNetfilter   = "no-netfilter"
+	// KindNoBackend is a host backend the shim cannot carry calls to from
+	// this image (no real binary, and no native backend for it).
+	KindNoBackend = "no-backend"
 )
 
 // Report is everything the doctor found.
@@ -58,6 +75,12 @@ type Report struct {
 	Binaries       Binaries        `json:"binaries"`
 	Kernel         Kernel          `json:"kernel"`
 	FailedRestores []LogFinding    `json:"failed_restores"`
+	Routes         []Route         `json:"routes"`
+	Created        []CreatedChain  `json:"created_chains"`
+
+	// searched are the directories the routes were looked up in, for the
+	// action text.
+	searched []string
 }
 
 // Finding is one problem.
@@ -134,6 +157,47 @@ type Binary struct {
 	Backend backend.Mode `json:"backend,omitempty"`
 	// Shim is true when the path is this iptables-shim.
 	Shim bool `json:"shim,omitempty"`
+	// Kind is what the file is, told from its resolved name (see
+	// execbackend.Kind: "xtables-nft-multi", "iptables-legacy", "unknown",
+	// ...).
+	Kind string `json:"kind,omitempty"`
+	// Usable is set when the shim could run the file as a backend; Why says
+	// why not otherwise ("not executable", "is the shim itself", ...).
+	Usable bool   `json:"usable"`
+	Why    string `json:"why,omitempty"`
+}
+
+// Route is what the shim would run for one program in one mode.
+type Route struct {
+	Mode    backend.Mode `json:"mode"`
+	Program string       `json:"program"`
+	// Via is ViaBinary, ViaNative or ViaNone.
+	Via string `json:"via"`
+	// Binary is the real file the shim would run or fall back to, Argv0
+	// the name it would be called by, Found the path it was found at
+	// (before links were followed); empty when there is none.
+	Binary string `json:"binary,omitempty"`
+	Argv0  string `json:"argv0,omitempty"`
+	Found  string `json:"found,omitempty"`
+	// Why says it in plain words.
+	Why string `json:"why"`
+	// Error is the error the call would fail with (Via is ViaNone).
+	Error string `json:"error,omitempty"`
+}
+
+// CreatedChain is a chain the shim's missing-chain guard created. Creating
+// it is the guard's job, so it is reported as information, never as a
+// problem.
+type CreatedChain struct {
+	Mode   backend.Mode `json:"mode"`
+	Family string       `json:"family"`
+	Table  string       `json:"table"`
+	Chain  string       `json:"chain"`
+	// Why is the guard's reason as the call log gives it ("the payload at
+	// line 11 jumps to it"); "" when the log is off or does not say.
+	Why string `json:"why,omitempty"`
+	// Exists is whether the chain is in the ruleset now.
+	Exists bool `json:"exists"`
 }
 
 // Kernel is what the kernel offers.

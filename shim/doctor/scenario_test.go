@@ -2,52 +2,18 @@ package doctor
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
+	"github.com/iptables-shim/iptables-shim/internal/kubefixture"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 )
-
-// kubelet113 is what kubelet 1.13 keeps on the host (here with the host's
-// iptables-nft).
-const kubelet113 = `*nat
-:KUBE-MARK-DROP - [0:0]
-:KUBE-MARK-MASQ - [0:0]
-:KUBE-POSTROUTING - [0:0]
--A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING
--A KUBE-MARK-DROP -j MARK --set-xmark 0x8000/0x8000
--A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
--A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -m mark --mark 0x4000/0x4000 -j MASQUERADE
-COMMIT
-*filter
-:KUBE-FIREWALL - [0:0]
--A INPUT -j KUBE-FIREWALL
--A OUTPUT -j KUBE-FIREWALL
--A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP
-COMMIT
-`
-
-// proxySync is the 1.13 IPVS proxier's restore: KUBE-MARK-DROP is used and
-// never declared.
-const proxySync = `*nat
-:KUBE-SERVICES - [0:0]
-:KUBE-POSTROUTING - [0:0]
-:KUBE-FIREWALL - [0:0]
-:KUBE-NODE-PORT - [0:0]
-:KUBE-LOAD-BALANCER - [0:0]
-:KUBE-MARK-MASQ - [0:0]
--A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -m mark --mark 0x4000/0x4000 -j MASQUERADE
--A KUBE-FIREWALL -j KUBE-MARK-DROP
--A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000
-COMMIT
-*filter
-:KUBE-FORWARD - [0:0]
-COMMIT
-`
 
 // proxySetup is what the 1.13 IPVS proxier does before its restore.
 func proxySetup(ns *netnstest.NS, tool string) {
@@ -76,9 +42,9 @@ func runDoctorIn(t *testing.T, ns *netnstest.NS, env ...string) (Report, int) {
 func TestDoctorReproducedIncident(t *testing.T) {
 	netnstest.Require(t, "iptables-nft-restore", "iptables-legacy", "iptables-legacy-restore")
 	ns := netnstest.New(t)
-	ns.MustRunStdin(kubelet113, "iptables-nft-restore", "--noflush")
+	ns.MustRunStdin(kubefixture.Kubelet113, "iptables-nft-restore", "--noflush")
 	proxySetup(ns, "iptables-legacy")
-	res := ns.RunStdin(proxySync, "iptables-legacy-restore", "--noflush", "--counters")
+	res := ns.RunStdin(kubefixture.ProxyIPVS113, "iptables-legacy-restore", "--noflush", "--counters")
 	if res.Code != 2 || !strings.Contains(res.Stderr, "KUBE-MARK-DROP") {
 		t.Fatalf("the incident did not reproduce: %s", res)
 	}
@@ -117,9 +83,9 @@ func TestDoctorReproducedIncident(t *testing.T) {
 func TestDoctorHealthyHost(t *testing.T) {
 	netnstest.Require(t, "iptables-nft", "iptables-nft-restore")
 	ns := netnstest.New(t)
-	ns.MustRunStdin(kubelet113, "iptables-nft-restore", "--noflush")
+	ns.MustRunStdin(kubefixture.Kubelet113, "iptables-nft-restore", "--noflush")
 	proxySetup(ns, "iptables-nft")
-	ns.MustRunStdin(proxySync, "iptables-nft-restore", "--noflush", "--counters")
+	ns.MustRunStdin(kubefixture.ProxyIPVS113, "iptables-nft-restore", "--noflush", "--counters")
 	rep, code := runDoctorIn(t, ns)
 	if code != 0 || rep.Verdict != Healthy {
 		t.Fatalf("exit %d, verdict %s, problems %+v", code, rep.Verdict, rep.Problems)
@@ -127,5 +93,77 @@ func TestDoctorHealthyHost(t *testing.T) {
 	nft := rep.Backends[0].Families[0]
 	if rep.Backends[0].Mode != backend.NFT || len(nft.KubeChains) == 0 || nft.Rules == 0 {
 		t.Errorf("nf_tables ipv4 summary %+v", nft)
+	}
+}
+
+// TestDoctorShowsGuardCreations runs the real shim: kube-proxy's restore
+// through it creates KUBE-MARK-DROP (the guard), which records the chain in
+// the created-chains file and the call log; the shim's doctor, in the same
+// namespace with the same settings, lists it as information.
+func TestDoctorShowsGuardCreations(t *testing.T) {
+	netnstest.Require(t, "iptables-nft", "xtables-nft-multi")
+	ns := netnstest.New(t)
+	shims := netnstest.ShimDir(t)
+	logPath := filepath.Join(t.TempDir(), "calls.log")
+	env := []string{
+		"IPTABLES_SHIM_CONFIG=" + filepath.Join(t.TempDir(), "absent"),
+		"IPTABLES_SHIM_MODE=nft",
+		"IPTABLES_SHIM_CACHE_DIR=" + t.TempDir(),
+		"IPTABLES_SHIM_LOG=" + logPath,
+	}
+	proxySetup(ns, "iptables-nft")
+	res := ns.RunWith(netnstest.RunOpts{Env: env, Stdin: strings.NewReader(kubefixture.ProxyIPVS113)},
+		filepath.Join(shims, "iptables-restore"), "--noflush", "--counters")
+	if res.Code != 0 {
+		t.Fatalf("restore through the shim: %s", res)
+	}
+
+	doc := ns.RunWith(netnstest.RunOpts{Env: env}, filepath.Join(shims, "iptables-shim"), "doctor", "--json")
+	var rep Report
+	if err := json.Unmarshal([]byte(doc.Stdout), &rep); err != nil {
+		t.Fatalf("decoding report: %v\n%s", err, doc)
+	}
+	want := CreatedChain{Mode: backend.NFT, Family: "ipv4", Table: "nat", Chain: "KUBE-MARK-DROP",
+		Why: fmt.Sprintf("the payload at line %d jumps to it", kubefixture.ProxyIPVS113MarkDropLine), Exists: true}
+	if len(rep.Created) != 1 || rep.Created[0] != want {
+		t.Errorf("created chains %+v, want [%+v]", rep.Created, want)
+	}
+	if doc.Code != 0 || rep.Verdict != Healthy {
+		t.Errorf("exit %d, verdict %s, problems %+v: a chain the guard created is not a problem", doc.Code, rep.Verdict, rep.Problems)
+	}
+
+	human := ns.RunWith(netnstest.RunOpts{Env: env}, filepath.Join(shims, "iptables-shim"), "doctor")
+	line := regexp.MustCompile(fmt.Sprintf(`(?m)^created by the shim: +KUBE-MARK-DROP in nf_tables ipv4 nat \(the payload at line %d jumps to it\)$`,
+		kubefixture.ProxyIPVS113MarkDropLine))
+	if !line.MatchString(human.Stdout) {
+		t.Errorf("human report lacks %s:\n%s", line, human.Stdout)
+	}
+}
+
+// TestDoctorLegacyHostWithoutLegacyBinary runs the shim's doctor with
+// backend-dirs naming a directory that holds no iptables: on a legacy host
+// that is a problem, with the action naming the setting and the directory.
+func TestDoctorLegacyHostWithoutLegacyBinary(t *testing.T) {
+	netnstest.Require(t)
+	ns := netnstest.New(t)
+	empty := t.TempDir()
+	doc := ns.RunWith(netnstest.RunOpts{Env: []string{
+		"IPTABLES_SHIM_CONFIG=" + filepath.Join(t.TempDir(), "absent"),
+		"IPTABLES_SHIM_MODE=legacy",
+		"IPTABLES_SHIM_CACHE_DIR=" + t.TempDir(),
+		"IPTABLES_SHIM_BACKEND_DIRS=" + empty,
+	}}, filepath.Join(netnstest.ShimDir(t), "iptables-shim"), "doctor", "--json")
+	var rep Report
+	if err := json.Unmarshal([]byte(doc.Stdout), &rep); err != nil {
+		t.Fatalf("decoding report: %v\n%s", err, doc)
+	}
+	if doc.Code != 1 || len(rep.Problems) != 1 || rep.Problems[0].Kind != KindNoBackend {
+		t.Fatalf("exit %d, problems %+v", doc.Code, rep.Problems)
+	}
+	if !strings.Contains(rep.Action, "legacy iptables binaries") || !strings.Contains(rep.Action, empty) {
+		t.Errorf("action: %s", rep.Action)
+	}
+	if len(rep.Binaries.Image) != 0 {
+		t.Errorf("image binaries outside backend-dirs: %+v", rep.Binaries.Image)
 	}
 }

@@ -1,12 +1,9 @@
 package doctor
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -68,44 +65,4 @@ func readLock(path string) Lock {
 		}
 	}
 	return l
-}
-
-// loadTarget matches iptables-restore's "Couldn't load target `X'" (the
-// quote style varies by version).
-var loadTarget = regexp.MustCompile("Couldn't load target [`'\"]([^'`\"]+)['`\"]")
-
-// scanLog finds failed restores in the shim's call log (a file). Lines are
-// matched by what iptables itself prints, so the log's layout does not
-// matter.
-func scanLog(path string) ([]LogFinding, error) {
-	out := []LogFinding{}
-	if path == "" || path == "syslog" {
-		return out, nil
-	}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return out, nil
-	}
-	if err != nil {
-		return out, fmt.Errorf("reading call log: %w", err)
-	}
-	seen := map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		line := sc.Text()
-		m := loadTarget.FindStringSubmatch(line)
-		if m == nil {
-			continue
-		}
-		if seen[m[1]] {
-			continue
-		}
-		seen[m[1]] = true
-		if len(line) > 300 {
-			line = line[:300] + "..."
-		}
-		out = append(out, LogFinding{Line: line, Chain: m[1]})
-	}
-	return out, nil
 }
