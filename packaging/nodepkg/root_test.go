@@ -65,18 +65,50 @@ func mustLook(t *testing.T, name string) string {
 
 func (r throwawayRoot) host(p string) string { return filepath.Join(r.dir, p) }
 
+// inside fails the test unless the directory p (in the root) really lies in
+// the throwaway root once its links are followed: the layouts hold absolute
+// links such as /etc/alternatives/..., and following one from the test
+// process would reach this machine's own files.
+func (r throwawayRoot) inside(dir string) {
+	r.t.Helper()
+	real, err := filepath.EvalSymlinks(r.host(dir))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	base, err := filepath.EvalSymlinks(r.dir)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if real != base && !strings.HasPrefix(real, base+string(filepath.Separator)) {
+		r.t.Fatalf("refusing to write: %s leads to %s, outside the throwaway root", dir, real)
+	}
+}
+
 func (r throwawayRoot) mkdir(p string) {
 	r.t.Helper()
 	if err := os.MkdirAll(r.host(p), 0o755); err != nil {
 		r.t.Fatal(err)
 	}
+	r.inside(p)
 }
 
+// write creates a regular file at p, replacing whatever entry is there and
+// never writing through a link (O_NOFOLLOW|O_EXCL after removing it).
 func (r throwawayRoot) write(p, content string, mode fs.FileMode) {
 	r.t.Helper()
 	r.mkdir(filepath.Dir(p))
-	_ = os.Remove(r.host(p)) // never write through an existing link
-	if err := os.WriteFile(r.host(p), []byte(content), mode); err != nil {
+	_ = os.Remove(r.host(p))
+	f, err := os.OpenFile(r.host(p), os.O_WRONLY|os.O_CREATE|os.O_EXCL|syscall.O_NOFOLLOW, mode)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		r.t.Fatal(err)
+	}
+	if err := os.Chmod(r.host(p), mode); err != nil { // umask
 		r.t.Fatal(err)
 	}
 }
