@@ -1,0 +1,123 @@
+package nfnl
+
+import (
+	"encoding/binary"
+	"iter"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// Attrs builds a netlink attribute stream by appending; the zero value is
+// ready to use. nf_tables wants integers in network byte order.
+type Attrs struct {
+	B []byte
+}
+
+func (a *Attrs) header(typ uint16, n int) {
+	a.B = binary.NativeEndian.AppendUint16(a.B, uint16(4+n))
+	a.B = binary.NativeEndian.AppendUint16(a.B, typ)
+}
+
+// Bytes appends an attribute holding b.
+func (a *Attrs) Bytes(typ uint16, b []byte) {
+	a.header(typ, len(b))
+	a.B = pad4(append(a.B, b...))
+}
+
+// String appends a NUL-terminated string attribute.
+func (a *Attrs) String(typ uint16, s string) {
+	a.header(typ, len(s)+1)
+	a.B = append(a.B, s...)
+	a.B = pad4(append(a.B, 0))
+}
+
+// U32 appends a big-endian u32 attribute.
+func (a *Attrs) U32(typ uint16, v uint32) {
+	a.header(typ, 4)
+	a.B = binary.BigEndian.AppendUint32(a.B, v)
+}
+
+// U64 appends a big-endian u64 attribute.
+func (a *Attrs) U64(typ uint16, v uint64) {
+	a.header(typ, 8)
+	a.B = binary.BigEndian.AppendUint64(a.B, v)
+}
+
+// Nest starts a nested attribute and returns the token End needs.
+func (a *Attrs) Nest(typ uint16) int {
+	at := len(a.B)
+	a.header(typ|unix.NLA_F_NESTED, 0)
+	return at
+}
+
+// End closes the nested attribute started at at.
+func (a *Attrs) End(at int) {
+	binary.NativeEndian.PutUint16(a.B[at:], uint16(len(a.B)-at))
+}
+
+// Attr is one parsed attribute; Data aliases the parsed buffer.
+type Attr struct {
+	Type uint16 // without the nested/byte-order flags
+	Data []byte
+}
+
+// String returns the attribute as a string without its trailing NULs.
+func (a Attr) String() string { return strings.TrimRight(string(a.Data), "\x00") }
+
+// U32 returns a big-endian u32 (0 when too short).
+func (a Attr) U32() uint32 {
+	if len(a.Data) < 4 {
+		return 0
+	}
+	return binary.BigEndian.Uint32(a.Data)
+}
+
+// U64 returns a big-endian u64 (0 when too short).
+func (a Attr) U64() uint64 {
+	if len(a.Data) < 8 {
+		return 0
+	}
+	return binary.BigEndian.Uint64(a.Data)
+}
+
+// Walk iterates over an attribute stream without allocating; a truncated
+// tail is dropped.
+func Walk(b []byte) iter.Seq[Attr] {
+	return func(yield func(Attr) bool) {
+		for len(b) >= 4 {
+			l := int(binary.NativeEndian.Uint16(b))
+			t := binary.NativeEndian.Uint16(b[2:]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
+			if l < 4 || l > len(b) {
+				return
+			}
+			if !yield(Attr{Type: t, Data: b[4:l]}) {
+				return
+			}
+			l = (l + 3) &^ 3
+			if l > len(b) {
+				return
+			}
+			b = b[l:]
+		}
+	}
+}
+
+// ParseAttrs splits an attribute stream; a truncated tail is dropped.
+func ParseAttrs(b []byte) []Attr {
+	var out []Attr
+	for len(b) >= 4 {
+		l := int(binary.NativeEndian.Uint16(b))
+		t := binary.NativeEndian.Uint16(b[2:]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
+		if l < 4 || l > len(b) {
+			break
+		}
+		out = append(out, Attr{Type: t, Data: b[4:l]})
+		l = (l + 3) &^ 3
+		if l > len(b) {
+			break
+		}
+		b = b[l:]
+	}
+	return out
+}

@@ -1,0 +1,339 @@
+// Package nfnl is the nfnetlink transport of the native backend: one socket
+// that sends nf_tables batches as a single atomic transaction, runs dumps and
+// simple requests, and maps every kernel error back to the message (and so
+// the caller's tag, e.g. a restore line) that caused it.
+//
+// It exists because google/nftables' Conn asks for an ACK and an echo per
+// message (a 160k-rule batch then overflows the receive queue and the caller
+// cannot tell whether the commit happened) and carries no generation id.
+package nfnl
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Subsystem ids (nfnetlink.h), the high byte of a message type.
+const (
+	SubsysNFTables = unix.NFNL_SUBSYS_NFTABLES
+	// SubsysNFTCompat is nfnetlink_compat, which answers revision probes.
+	SubsysNFTCompat = unix.NFNL_SUBSYS_NFT_COMPAT
+)
+
+const (
+	nlmsgHdrLen = unix.SizeofNlMsghdr
+	nfgenLen    = 4
+	// recvBufSize is the buffer of one recvmsg; the kernel fills dump skbs
+	// up to about this size, so bigger means fewer syscalls.
+	recvBufSize = 1 << 20
+	// rcvQueue is the socket receive queue asked for. Successful batches
+	// produce one reply, so this only has to hold error reports, and an
+	// overflow is itself proof that the batch failed (see Commit).
+	rcvQueue = 8 << 20
+)
+
+// Conn is one NETLINK_NETFILTER socket. It is not safe for concurrent use.
+type Conn struct {
+	fd   int
+	seq  uint32
+	buf  []byte
+	msgs []rawMsg // reused by recv
+}
+
+// Open opens a netfilter netlink socket in the calling thread's network
+// namespace.
+func Open() (*Conn, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	c := &Conn{fd: fd, buf: make([]byte, recvBufSize)}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
+		c.Close()
+		return nil, os.NewSyscallError("bind", err)
+	}
+	// Error replies then carry only the failing message's header, not a
+	// copy of it: a failing 160k-rule batch stays small.
+	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
+	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvQueue); err != nil {
+		// Without CAP_NET_ADMIN the plain option still gets what rmem_max allows.
+		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvQueue)
+	}
+	c.seq = uint32(os.Getpid()) << 8
+	return c, nil
+}
+
+// Close releases the socket.
+func (c *Conn) Close() error {
+	if c.fd < 0 {
+		return nil
+	}
+	err := unix.Close(c.fd)
+	c.fd = -1
+	return err
+}
+
+func (c *Conn) nextSeq() uint32 {
+	c.seq++
+	if c.seq == 0 {
+		c.seq = 1
+	}
+	return c.seq
+}
+
+// appendMsg appends one nfnetlink message (header, nfgenmsg, attributes) to b.
+func appendMsg(b []byte, typ uint16, flags uint16, seq uint32, family uint8, resID uint16, attrs []byte) []byte {
+	n := nlmsgHdrLen + nfgenLen + len(attrs)
+	b = binary.NativeEndian.AppendUint32(b, uint32(n))
+	b = binary.NativeEndian.AppendUint16(b, typ)
+	b = binary.NativeEndian.AppendUint16(b, flags)
+	b = binary.NativeEndian.AppendUint32(b, seq)
+	b = binary.NativeEndian.AppendUint32(b, 0) // port id: the kernel fills it
+	b = append(b, family, unix.NFNETLINK_V0)
+	b = binary.BigEndian.AppendUint16(b, resID)
+	b = append(b, attrs...)
+	return pad4(b)
+}
+
+func pad4(b []byte) []byte {
+	for len(b)%4 != 0 {
+		b = append(b, 0)
+	}
+	return b
+}
+
+// MsgType combines a subsystem and a message number.
+func MsgType(subsys, msg int) uint16 { return uint16(subsys<<8 | msg) }
+
+// Message is one received nfnetlink message.
+type Message struct {
+	Type   uint16
+	Flags  uint16
+	Seq    uint32
+	Family uint8
+	// Attrs is the payload after the nfgenmsg header.
+	Attrs []byte
+}
+
+// errNoReply is returned when a request got no answer at all.
+var errNoReply = errors.New("netlink: no reply")
+
+func (c *Conn) send(b []byte) error {
+	for {
+		err := unix.Sendto(c.fd, b, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("sendto", err)
+		}
+		return nil
+	}
+}
+
+// recv reads one datagram and splits it into netlink messages. With
+// nonblock, it returns (nil, nil) when nothing is queued.
+func (c *Conn) recv(nonblock bool) ([]rawMsg, error) {
+	flags := 0
+	if nonblock {
+		flags = unix.MSG_DONTWAIT
+	}
+	for {
+		n, _, err := unix.Recvfrom(c.fd, c.buf, flags)
+		if err == unix.EINTR {
+			continue
+		}
+		if nonblock && (err == unix.EAGAIN || err == unix.EWOULDBLOCK) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, os.NewSyscallError("recvfrom", err)
+		}
+		c.msgs, err = appendMsgs(c.msgs[:0], c.buf[:n])
+		return c.msgs, err
+	}
+}
+
+// rawMsg is a netlink message as received; data aliases the receive buffer.
+type rawMsg struct {
+	typ, flags uint16
+	seq        uint32
+	data       []byte // after the netlink header
+}
+
+func splitMsgs(b []byte) ([]rawMsg, error) { return appendMsgs(nil, b) }
+
+// appendMsgs splits a datagram into netlink messages appended to out.
+func appendMsgs(out []rawMsg, b []byte) ([]rawMsg, error) {
+	for len(b) >= nlmsgHdrLen {
+		l := int(binary.NativeEndian.Uint32(b))
+		if l < nlmsgHdrLen || l > len(b) {
+			return nil, fmt.Errorf("netlink: malformed message length %d", l)
+		}
+		out = append(out, rawMsg{
+			typ:   binary.NativeEndian.Uint16(b[4:]),
+			flags: binary.NativeEndian.Uint16(b[6:]),
+			seq:   binary.NativeEndian.Uint32(b[8:]),
+			data:  b[nlmsgHdrLen:l],
+		})
+		l = (l + 3) &^ 3
+		if l > len(b) {
+			break
+		}
+		b = b[l:]
+	}
+	return out, nil
+}
+
+// errnoOf decodes an NLMSG_ERROR message: the errno (0 for an ACK), the
+// sequence number of the message it answers and the extended-ack text.
+func errnoOf(m rawMsg) (unix.Errno, uint32, string) {
+	if len(m.data) < 4+nlmsgHdrLen {
+		return unix.EINVAL, m.seq, ""
+	}
+	code := int32(binary.NativeEndian.Uint32(m.data))
+	origSeq := binary.NativeEndian.Uint32(m.data[4+8:])
+	var text string
+	if m.flags&unix.NLM_F_ACK_TLVS != 0 {
+		off := 4 + nlmsgHdrLen
+		if m.flags&unix.NLM_F_CAPPED == 0 {
+			off = 4 + int(binary.NativeEndian.Uint32(m.data[4:]))
+		}
+		if off <= len(m.data) {
+			for _, a := range ParseAttrs(m.data[off:]) {
+				if a.Type == unix.NLMSGERR_ATTR_MSG {
+					text = a.String()
+				}
+			}
+		}
+	}
+	return unix.Errno(-code), origSeq, text
+}
+
+// Request sends one message with NLM_F_ACK and returns the replies that
+// precede the ACK (for a GET, the object). A kernel error is returned as a
+// syscall.Errno wrapped with the message type.
+func (c *Conn) Request(typ uint16, flags uint16, family uint8, attrs []byte) ([]Message, error) {
+	seq := c.nextSeq()
+	b := appendMsg(nil, typ, flags|unix.NLM_F_REQUEST|unix.NLM_F_ACK, seq, family, 0, attrs)
+	if err := c.send(b); err != nil {
+		return nil, err
+	}
+	var out []Message
+	for {
+		msgs, err := c.recv(false)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range msgs {
+			if m.seq != seq {
+				continue
+			}
+			if m.typ == unix.NLMSG_ERROR {
+				errno, _, text := errnoOf(m)
+				if errno != 0 {
+					return out, &KernelError{Errno: errno, Text: text}
+				}
+				return out, nil
+			}
+			out = append(out, toMessage(m, true))
+		}
+	}
+}
+
+func toMessage(m rawMsg, copyData bool) Message {
+	msg := Message{Type: m.typ, Flags: m.flags, Seq: m.seq}
+	if len(m.data) >= nfgenLen {
+		msg.Family = m.data[0]
+		msg.Attrs = m.data[nfgenLen:]
+		if copyData {
+			msg.Attrs = append([]byte(nil), msg.Attrs...)
+		}
+	}
+	return msg
+}
+
+// ErrDumpInterrupted means the ruleset changed during a dump; the caller
+// should dump again.
+var ErrDumpInterrupted = errors.New("netlink: dump interrupted by a concurrent change")
+
+// Dump runs a dump request and calls fn for every message; fn must not keep
+// msg.Attrs beyond the call (it aliases the receive buffer).
+func (c *Conn) Dump(typ uint16, family uint8, attrs []byte, fn func(Message) error) error {
+	seq := c.nextSeq()
+	b := appendMsg(nil, typ, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, seq, family, 0, attrs)
+	if err := c.send(b); err != nil {
+		return err
+	}
+	var fnErr error
+	interrupted := false
+	for {
+		msgs, err := c.recv(false)
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if m.seq != seq {
+				continue
+			}
+			if m.flags&unix.NLM_F_DUMP_INTR != 0 {
+				interrupted = true
+			}
+			switch m.typ {
+			case unix.NLMSG_DONE:
+				if fnErr != nil {
+					return fnErr
+				}
+				if interrupted {
+					return ErrDumpInterrupted
+				}
+				return nil
+			case unix.NLMSG_ERROR:
+				errno, _, text := errnoOf(m)
+				if errno == 0 {
+					continue
+				}
+				return &KernelError{Errno: errno, Text: text}
+			}
+			if fnErr == nil {
+				fnErr = fn(toMessage(m, false))
+			}
+		}
+	}
+}
+
+// KernelError is an error the kernel reported for one message.
+type KernelError struct {
+	Errno unix.Errno
+	// Text is the kernel's extended-ack message, if any.
+	Text string
+}
+
+func (e *KernelError) Error() string {
+	if e.Text != "" {
+		return e.Errno.Error() + ": " + e.Text
+	}
+	return e.Errno.Error()
+}
+
+// Unwrap lets errors.Is match the errno.
+func (e *KernelError) Unwrap() error { return e.Errno }
+
+// sendBuffers sends one datagram gathered from several buffers.
+func (c *Conn) sendBuffers(iov [][]byte) error {
+	for {
+		_, err := unix.SendmsgBuffers(c.fd, iov, nil, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}, 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return os.NewSyscallError("sendmsg", err)
+		}
+		return nil
+	}
+}

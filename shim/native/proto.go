@@ -1,0 +1,89 @@
+package native
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// chainProtos is iptables' built-in protocol table (xtables_chain_protos),
+// used when /etc/protocols does not know a name or number.
+var chainProtos = []struct {
+	name string
+	num  uint8
+}{
+	{"tcp", 6}, {"sctp", 132}, {"udp", 17}, {"udplite", 136}, {"icmp", 1},
+	{"icmpv6", 58}, {"ipv6-icmp", 58}, {"esp", 50}, {"ah", 51}, {"ipv6-mh", 135}, {"mh", 135},
+	{"all", 0},
+}
+
+// protocols resolves protocol names and numbers the way iptables does:
+// /etc/protocols first (getprotobyname/getprotobynumber), then its own
+// table. It is read once per call, so save output follows the host's file
+// just as iptables-nft-save's does.
+type protocols struct {
+	byName map[string]uint8
+	byNum  map[uint8]string
+}
+
+func loadProtocols(path string) *protocols {
+	p := &protocols{byName: map[string]uint8{}, byNum: map[uint8]string{}}
+	f, err := os.Open(path)
+	if err != nil {
+		// No /etc/protocols (minimal images): iptables falls back to its
+		// table, and so do we.
+		return p
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		line, _, _ := strings.Cut(s.Text(), "#")
+		fs := strings.Fields(line)
+		if len(fs) < 2 {
+			continue
+		}
+		n, err := strconv.Atoi(fs[1])
+		if err != nil || n < 0 || n > 255 {
+			continue
+		}
+		for _, name := range append([]string{fs[0]}, fs[2:]...) {
+			if _, ok := p.byName[name]; !ok {
+				p.byName[name] = uint8(n)
+			}
+		}
+		if _, ok := p.byNum[uint8(n)]; !ok {
+			p.byNum[uint8(n)] = fs[0]
+		}
+	}
+	return p
+}
+
+// number parses -p's value: a number, a name from iptables' table or
+// /etc/protocols. iptables lower-cases names first.
+func (p *protocols) number(v string) (uint8, bool) {
+	if n, err := strconv.ParseUint(v, 10, 8); err == nil {
+		return uint8(n), true
+	}
+	v = strings.ToLower(v)
+	for _, cp := range chainProtos {
+		if cp.name == v {
+			return cp.num, true
+		}
+	}
+	n, ok := p.byName[v]
+	return n, ok
+}
+
+// name renders a protocol number as iptables-nft-save prints it.
+func (p *protocols) name(n uint8) string {
+	if s, ok := p.byNum[n]; ok {
+		return s
+	}
+	for _, cp := range chainProtos {
+		if cp.num == n {
+			return cp.name
+		}
+	}
+	return strconv.Itoa(int(n))
+}

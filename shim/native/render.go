@@ -1,0 +1,265 @@
+package native
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"github.com/google/nftables/expr"
+
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/xt"
+)
+
+// baseFields are the fixed rule fields decoded from a rule's leading
+// expressions.
+type baseFields struct {
+	in, out, src, dst, proto, frag syntax.Field
+	protoNum                       uint8
+}
+
+// renderEnv is what rendering a dumped rule needs.
+type renderEnv struct {
+	fam      syntax.Family
+	table    string
+	protos   *protocols
+	ipsets   xt.IPSetResolver
+	counters bool
+}
+
+// renderRule prints a dumped rule as iptables-nft-save does:
+// "-A CHAIN" then -s -d -i -o -p -f, the matches, and the target; with
+// counters a "[p:b] " prefix. Anything it cannot decode completely is an
+// error: printing a shorter rule would misstate what the kernel enforces.
+func renderRule(env *renderEnv, r *dumpedRule) (string, error) {
+	fail := func(err error) (string, error) {
+		return "", fmt.Errorf("table %s chain %s rule handle %d: %w", env.table, r.chain, r.handle, err)
+	}
+	es := r.exprs
+	bf, n, err := decodeBase(env, es)
+	if err != nil {
+		return fail(err)
+	}
+	es = es[n:]
+	var b strings.Builder
+	var cnt *expr.Counter
+	ctx := xt.Context{Family: env.fam, Table: env.table, Chain: r.chain, Protocol: bf.proto, IPSets: env.ipsets}
+	var parts []string
+	for len(es) > 0 {
+		if c, ok := es[0].(*expr.Counter); ok {
+			cnt = c
+			es = es[1:]
+			break
+		}
+		if isVerdict(es[0]) {
+			break
+		}
+		ext, k, err := xt.DecodeMatch(ctx, es)
+		if err != nil {
+			return fail(err)
+		}
+		parts = append(parts, ext.Save(ctx))
+		es = es[k:]
+	}
+	if len(es) > 0 {
+		if v, ok := es[0].(*expr.Verdict); ok {
+			s, err := renderVerdict(v)
+			if err != nil {
+				return fail(err)
+			}
+			parts = append(parts, s)
+			es = es[1:]
+		} else {
+			ext, k, err := xt.DecodeTarget(ctx, es)
+			if err != nil {
+				return fail(err)
+			}
+			parts = append(parts, ext.Save(ctx))
+			es = es[k:]
+		}
+	}
+	if len(es) > 0 {
+		return fail(fmt.Errorf("%T after the target is not understood", es[0]))
+	}
+	if env.counters {
+		var p, by uint64
+		if cnt != nil {
+			p, by = cnt.Packets, cnt.Bytes
+		}
+		fmt.Fprintf(&b, "[%d:%d] ", p, by)
+	}
+	b.WriteString("-A ")
+	b.WriteString(r.chain)
+	bf.write(&b)
+	for _, p := range parts {
+		if p == "" {
+			continue
+		}
+		b.WriteByte(' ')
+		b.WriteString(p)
+	}
+	return b.String(), nil
+}
+
+func isVerdict(e expr.Any) bool {
+	_, ok := e.(*expr.Verdict)
+	return ok
+}
+
+func (bf *baseFields) write(b *strings.Builder) {
+	for _, f := range []struct {
+		opt string
+		fl  syntax.Field
+	}{{"-s", bf.src}, {"-d", bf.dst}, {"-i", bf.in}, {"-o", bf.out}, {"-p", bf.proto}, {"-f", bf.frag}} {
+		if !f.fl.Set {
+			continue
+		}
+		if f.fl.Invert {
+			b.WriteString(" !")
+		}
+		b.WriteByte(' ')
+		b.WriteString(f.opt)
+		if f.fl.Value != "" {
+			b.WriteByte(' ')
+			b.WriteString(f.fl.Value)
+		}
+	}
+}
+
+func renderVerdict(v *expr.Verdict) (string, error) {
+	switch v.Kind {
+	case expr.VerdictAccept:
+		return "-j ACCEPT", nil
+	case expr.VerdictDrop:
+		return "-j DROP", nil
+	case expr.VerdictReturn:
+		return "-j RETURN", nil
+	case expr.VerdictJump:
+		return "-j " + v.Chain, nil
+	case expr.VerdictGoto:
+		return "-g " + v.Chain, nil
+	}
+	return "", fmt.Errorf("verdict %d is not understood", v.Kind)
+}
+
+// decodeBase reads the leading base-field expressions (any order, each
+// field once) and returns how many it consumed.
+func decodeBase(env *renderEnv, es []expr.Any) (baseFields, int, error) {
+	var bf baseFields
+	srcOff, dstOff := addrOffsets(env.fam)
+	alen := 4
+	if env.fam == syntax.IPv6 {
+		alen = 16
+	}
+	i := 0
+	for i < len(es) {
+		switch e := es[i].(type) {
+		case *expr.Meta:
+			var f *syntax.Field
+			switch e.Key {
+			case expr.MetaKeyIIFNAME:
+				f = &bf.in
+			case expr.MetaKeyOIFNAME:
+				f = &bf.out
+			case expr.MetaKeyL4PROTO:
+				f = &bf.proto
+			default:
+				return bf, i, nil
+			}
+			if f.Set || e.SourceRegister {
+				return bf, i, nil
+			}
+			cmp, ok := cmpAt(es, i+1, e.Register)
+			if e.Key == expr.MetaKeyL4PROTO {
+				if !ok || len(cmp.Data) != 1 {
+					return bf, i, nil
+				}
+				bf.protoNum = cmp.Data[0]
+				*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: env.protos.name(cmp.Data[0])}
+				i += 2
+				continue
+			}
+			if !ok {
+				// A bare iifname load is iptables-nft's "-i +", which
+				// iptables-nft-save prints as nothing at all.
+				i++
+				continue
+			}
+			name := string(cmp.Data)
+			if j := bytes.IndexByte(cmp.Data, 0); j >= 0 {
+				name = string(cmp.Data[:j])
+			} else {
+				name += "+"
+			}
+			*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: name}
+			i += 2
+		case *expr.Payload:
+			if e.Base != expr.PayloadBaseNetworkHeader || e.OperationType != expr.PayloadLoad {
+				return bf, i, nil
+			}
+			if env.fam == syntax.IPv4 && e.Offset == 6 && e.Len == 2 && !bf.frag.Set {
+				bw, ok1 := es[min(i+1, len(es)-1)].(*expr.Bitwise)
+				cmp, ok2 := cmpAt(es, i+2, e.DestRegister)
+				if ok1 && i+1 < len(es) && bytes.Equal(bw.Mask, []byte{0x1f, 0xff}) && ok2 && bytes.Equal(cmp.Data, []byte{0, 0}) {
+					bf.frag = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpEq}
+					i += 3
+					continue
+				}
+				return bf, i, nil
+			}
+			var f *syntax.Field
+			switch e.Offset {
+			case srcOff:
+				f = &bf.src
+			case dstOff:
+				f = &bf.dst
+			default:
+				return bf, i, nil
+			}
+			if f.Set || int(e.Len) > alen {
+				return bf, i, nil
+			}
+			am := addrMask{addr: make([]byte, alen), mask: make([]byte, alen)}
+			j := i + 1
+			fillPrefix(am.mask, int(e.Len)*8)
+			if bw, ok := es[min(j, len(es)-1)].(*expr.Bitwise); ok && j < len(es) {
+				if int(e.Len) != alen || len(bw.Mask) != alen || !allZero(bw.Xor) {
+					return bf, i, nil
+				}
+				copy(am.mask, bw.Mask)
+				j++
+			}
+			cmp, ok := cmpAt(es, j, e.DestRegister)
+			if !ok || len(cmp.Data) != int(e.Len) {
+				return bf, i, nil
+			}
+			copy(am.addr, cmp.Data)
+			*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: am.String()}
+			i = j + 1
+		default:
+			return bf, i, nil
+		}
+	}
+	return bf, i, nil
+}
+
+// cmpAt returns es[i] when it is an eq/neq cmp on register reg.
+func cmpAt(es []expr.Any, i int, reg uint32) (*expr.Cmp, bool) {
+	if i >= len(es) {
+		return nil, false
+	}
+	c, ok := es[i].(*expr.Cmp)
+	if !ok || c.Register != reg || (c.Op != expr.CmpOpEq && c.Op != expr.CmpOpNeq) {
+		return nil, false
+	}
+	return c, true
+}
+
+func allZero(b []byte) bool {
+	for _, x := range b {
+		if x != 0 {
+			return false
+		}
+	}
+	return true
+}

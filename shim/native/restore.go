@@ -1,0 +1,335 @@
+package native
+
+import (
+	"errors"
+
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/xt"
+)
+
+// RestoreOptions are the iptables-restore flags the plan depends on.
+type RestoreOptions struct {
+	// NoFlush is --noflush: tables are not emptied first.
+	NoFlush bool
+	// Counters is --counters: [p:b] values are applied.
+	Counters bool
+	// Table is -T: only this table's sections are applied.
+	Table string
+}
+
+// viewTable is a table as it will be after the messages planned so far.
+type viewTable struct {
+	spec   *tableSpec
+	exists bool
+	// chains maps each existing chain to whether it is a base chain.
+	chains map[string]bool
+}
+
+// planner turns a restore payload into one transaction against a known
+// kernel state, checking every line against the state the earlier lines
+// leave, as iptables-nft-restore checks against its cache.
+type planner struct {
+	fam    syntax.Family
+	opts   RestoreOptions
+	protos *protocols
+	ipsets xt.IPSetResolver
+	tables map[string]*viewTable
+	txn    *Txn
+	// needs maps each compat extension revision to the first line using it.
+	needs map[extRev]int
+	// deferred is the first jump to a missing chain in the current table
+	// section, reported at its COMMIT line as iptables-nft does.
+	deferred error
+	// skip is set inside a table section -T excludes.
+	skip bool
+	// single is set when the planner carries out one iptables command
+	// rather than a restore payload (error texts differ).
+	single bool
+}
+
+func newPlanner(fam syntax.Family, st *kernelState, o RestoreOptions, protos *protocols, ipsets xt.IPSetResolver) *planner {
+	p := &planner{fam: fam, opts: o, protos: protos, ipsets: ipsets, tables: map[string]*viewTable{},
+		txn: newTxn(nfproto(fam), st.genID), needs: map[extRev]int{}}
+	for name, t := range st.tables {
+		spec := lookupTable(name)
+		if spec == nil {
+			continue
+		}
+		vt := &viewTable{spec: spec, exists: true, chains: map[string]bool{}}
+		for cn, c := range t.chains {
+			vt.chains[cn] = c.base
+		}
+		p.tables[name] = vt
+	}
+	return p
+}
+
+func (p *planner) table(name string) *viewTable {
+	vt := p.tables[name]
+	if vt == nil {
+		vt = &viewTable{spec: lookupTable(name), chains: map[string]bool{}}
+		p.tables[name] = vt
+	}
+	return vt
+}
+
+func (p *planner) ensureTable(vt *viewTable, line int) {
+	if !vt.exists {
+		p.txn.addTable(vt.spec.name, line)
+		vt.exists = true
+	}
+}
+
+// ensureBuiltin creates a base chain a rule needs, as iptables-nft does
+// for a built-in chain that was not declared: policy ACCEPT, no counters.
+func (p *planner) ensureBuiltin(vt *viewTable, bc *builtinChain, line int) {
+	p.ensureTable(vt, line)
+	if _, ok := vt.chains[bc.name]; !ok {
+		p.txn.setBaseChain(vt.spec.name, bc, policyAccept, nil, line, actChainAdd)
+		vt.chains[bc.name] = true
+	}
+}
+
+// plan adds the lines of a payload, or of the next piece of one, to the
+// transaction.
+func (p *planner) plan(pl *syntax.Payload) error {
+	for i := range pl.Lines {
+		l := &pl.Lines[i]
+		if l.Kind == syntax.LineTable {
+			p.skip = p.opts.Table != "" && l.Table != p.opts.Table
+		}
+		if p.skip {
+			continue
+		}
+		var err error
+		switch l.Kind {
+		case syntax.LineTable:
+			p.planTable(l)
+		case syntax.LineChain:
+			err = p.planChainDecl(l)
+		case syntax.LineCommand:
+			err = p.planCommand(l)
+			var mc *missingChainError
+			if errors.As(err, &mc) {
+				if p.deferred == nil {
+					p.deferred = mc.error
+				}
+				err = nil
+			}
+		case syntax.LineCommit:
+			err, p.deferred = p.deferred, nil
+		}
+		if err != nil {
+			return atLine(err, l.Num)
+		}
+	}
+	return nil
+}
+
+func (p *planner) planTable(l *syntax.Line) {
+	vt := p.table(l.Table)
+	if p.opts.NoFlush || !vt.exists {
+		return
+	}
+	p.txn.delTable(vt.spec.name, l.Num)
+	vt.exists = false
+	vt.chains = map[string]bool{}
+}
+
+func (p *planner) planChainDecl(l *syntax.Line) error {
+	vt := p.table(l.Table)
+	d := l.Chain
+	if len(d.Name) > maxChainName {
+		return paramf("Invalid chain name `%s' (%d chars max)", d.Name, maxChainName)
+	}
+	if bc := vt.spec.builtin(d.Name); bc != nil {
+		pol, err := policyValue(d.Policy)
+		if err != nil {
+			return paramf("Can't set policy `%s' on `%s' line %d: Bad policy name", d.Policy, d.Name, l.Num)
+		}
+		cnt := &syntax.Counters{}
+		if p.opts.Counters && d.Counters != nil {
+			cnt = d.Counters
+		}
+		p.ensureTable(vt, l.Num)
+		act := actChainUpdate
+		if _, ok := vt.chains[d.Name]; !ok {
+			act = actChainAdd
+		}
+		p.txn.setBaseChain(vt.spec.name, bc, pol, cnt, l.Num, act)
+		vt.chains[p.txn.intern(d.Name)] = true
+		return nil
+	}
+	p.ensureTable(vt, l.Num)
+	if _, ok := vt.chains[d.Name]; ok {
+		// Unlike -F, a re-declaration does not take back the rules
+		// this batch already added: they are sent and then flushed.
+		p.txn.flushChain(vt.spec.name, d.Name, l.Num, actChainFlush)
+		return nil
+	}
+	p.txn.addUserChain(vt.spec.name, d.Name, l.Num)
+	vt.chains[p.txn.intern(d.Name)] = false
+	return nil
+}
+
+func policyValue(s string) (uint32, error) {
+	switch s {
+	case "ACCEPT":
+		return policyAccept, nil
+	case "DROP":
+		return policyDrop, nil
+	}
+	return 0, paramf("Bad policy name `%s'", s)
+}
+
+// noChain is iptables-nft's answer for a command on a chain that does not
+// exist.
+const noChain = "No chain/target/match by that name"
+
+// failed is a command iptables-nft refuses against its cache (exit 1):
+// "PROG: line N failed: MSG." in a restore, "PROG: MSG." for a single
+// command.
+func (p *planner) failed(line int, msg string) error {
+	if p.single {
+		d := &syntax.Diagnostic{Form: syntax.FormShort, Template: msg + "."}
+		return &ipterr.Error{Class: ipterr.Other, Msg: d.Template, Err: d}
+	}
+	return lineFailed(line, msg)
+}
+
+func (p *planner) planCommand(l *syntax.Line) error {
+	c := l.Cmd
+	if c.Ignored {
+		return nil
+	}
+	vt := p.table(c.Table)
+	if vt.spec == nil {
+		return unsupportedf("table %s", c.Table)
+	}
+	switch c.Op {
+	case syntax.OpAppend, syntax.OpInsert:
+		return p.planRule(l, vt)
+	case syntax.OpNewChain:
+		if _, ok := vt.chains[c.Chain]; ok || vt.spec.builtin(c.Chain) != nil {
+			return p.failed(l.Num, "Chain already exists")
+		}
+		p.ensureTable(vt, l.Num)
+		p.txn.addUserChain(vt.spec.name, c.Chain, l.Num)
+		vt.chains[p.txn.intern(c.Chain)] = false
+	case syntax.OpDeleteChain:
+		return p.planDeleteChain(l, vt)
+	case syntax.OpFlush:
+		if c.Chain == "" {
+			// iptables-nft-restore's "-F" without a chain keeps rules
+			// added earlier in the same batch; that is not reproduced.
+			return unsupportedf("-F without a chain")
+		}
+		if _, ok := vt.chains[c.Chain]; !ok {
+			if vt.spec.builtin(c.Chain) != nil {
+				return nil
+			}
+			return p.failed(l.Num, noChain)
+		}
+		p.txn.dropPending(vt.spec.name, c.Chain)
+		p.txn.flushChain(vt.spec.name, c.Chain, l.Num, actRuleFlush)
+	case syntax.OpPolicy:
+		bc := vt.spec.builtin(c.Chain)
+		if bc == nil {
+			return p.failed(l.Num, "Bad built-in chain name")
+		}
+		pol, err := policyValue(c.Policy)
+		if err != nil {
+			return err
+		}
+		if pol == policyDrop && vt.spec.name == "nat" {
+			return natDropError()
+		}
+		p.ensureTable(vt, l.Num)
+		act := actChainUpdate
+		var cnt *syntax.Counters
+		if p.single {
+			// iptables -P sends the chain with (zero) counters; a -P
+			// line of a restore does not.
+			cnt = &syntax.Counters{}
+		}
+		if _, ok := vt.chains[c.Chain]; !ok {
+			act = actChainAdd
+		}
+		p.txn.setBaseChain(vt.spec.name, bc, pol, cnt, l.Num, act)
+		vt.chains[p.txn.intern(c.Chain)] = true
+	default:
+		return unsupportedf("command %q", firstWord(l.Raw))
+	}
+	return nil
+}
+
+func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
+	c := l.Cmd
+	if c.Chain == "" {
+		for ch, base := range vt.chains {
+			if !base {
+				p.txn.delChain(vt.spec.name, ch, l.Num)
+				delete(vt.chains, ch)
+			}
+		}
+		return nil
+	}
+	base, ok := vt.chains[c.Chain]
+	if !ok {
+		return p.failed(l.Num, noChain)
+	}
+	if base || vt.spec.builtin(c.Chain) != nil {
+		return unsupportedf("deleting built-in chain %s", c.Chain)
+	}
+	p.txn.delChain(vt.spec.name, c.Chain, l.Num)
+	delete(vt.chains, c.Chain)
+	return nil
+}
+
+func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
+	c := l.Cmd
+	if c.Op == syntax.OpInsert && c.RuleNum > 1 {
+		return unsupportedf("-I with a rule number")
+	}
+	if c.Rule == nil {
+		return paramf("no rule given")
+	}
+	if _, ok := vt.chains[c.Chain]; !ok {
+		bc := vt.spec.builtin(c.Chain)
+		if bc == nil {
+			return p.failed(l.Num, noChain)
+		}
+		p.ensureBuiltin(vt, bc, l.Num)
+	}
+	env := &ruleEnv{
+		fam: p.fam, table: vt.spec.name, chain: c.Chain, protos: p.protos, ipsets: p.ipsets,
+		counters: p.opts.Counters,
+		isChain: func(name string) bool {
+			base, ok := vt.chains[name]
+			return ok && !base
+		},
+	}
+	r, err := encodeRule(env, c.Rule)
+	if err != nil {
+		return err
+	}
+	for _, n := range r.needs {
+		if _, ok := p.needs[n]; !ok {
+			p.needs[n] = l.Num
+		}
+	}
+	if err := p.txn.addRule(vt.spec.name, c.Chain, &r, c.Op == syntax.OpAppend, l.Num); err != nil {
+		return ipterr.Wrap(ipterr.Other, err, err.Error())
+	}
+	return nil
+}
+
+func firstWord(s string) string {
+	for i, r := range s {
+		if r == ' ' || r == '\t' {
+			return s[:i]
+		}
+	}
+	return s
+}

@@ -1,0 +1,129 @@
+package native
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+)
+
+// chainInfo is one chain as the kernel reports it.
+type chainInfo struct {
+	name   string
+	handle uint64
+	base   bool
+	hook   uint32
+	prio   int32
+	typ    string
+	policy uint32
+	// hasCounters is set when the chain carries its own counters (base
+	// chains iptables-nft-restore declared).
+	hasCounters    bool
+	packets, bytes uint64
+}
+
+// tableInfo is one table of the family with its chains.
+type tableInfo struct {
+	name   string
+	chains map[string]*chainInfo
+}
+
+// kernelState is the tables and chains of one family at one generation.
+type kernelState struct {
+	genID  uint32
+	tables map[string]*tableInfo
+}
+
+// maxDumpTries bounds the retries of a dump the ruleset changed under.
+const maxDumpTries = 8
+
+// readState dumps the family's tables and chains and the generation they
+// belong to, retrying while other writers change the ruleset in between.
+func readState(c *nfnl.Conn, fam uint8) (*kernelState, error) {
+	for try := 0; ; try++ {
+		st, err := readStateOnce(c, fam)
+		if err == nil || try == maxDumpTries || !errors.Is(err, nfnl.ErrDumpInterrupted) {
+			return st, err
+		}
+	}
+}
+
+func readStateOnce(c *nfnl.Conn, fam uint8) (*kernelState, error) {
+	gen, err := c.GenID()
+	if err != nil {
+		return nil, err
+	}
+	st := &kernelState{genID: gen, tables: map[string]*tableInfo{}}
+	err = c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETTABLE), fam, nil, func(m nfnl.Message) error {
+		for _, a := range nfnl.ParseAttrs(m.Attrs) {
+			if a.Type == unix.NFTA_TABLE_NAME {
+				n := a.String()
+				st.tables[n] = &tableInfo{name: n, chains: map[string]*chainInfo{}}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing tables: %w", err)
+	}
+	err = c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETCHAIN), fam, nil, func(m nfnl.Message) error {
+		table, ch := parseChain(m.Attrs)
+		if t := st.tables[table]; t != nil {
+			t.chains[ch.name] = ch
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing chains: %w", err)
+	}
+	after, err := c.GenID()
+	if err != nil {
+		return nil, err
+	}
+	if after != gen {
+		return nil, nfnl.ErrDumpInterrupted
+	}
+	return st, nil
+}
+
+func parseChain(b []byte) (string, *chainInfo) {
+	ch := &chainInfo{}
+	var table string
+	for _, a := range nfnl.ParseAttrs(b) {
+		switch a.Type {
+		case unix.NFTA_CHAIN_TABLE:
+			table = a.String()
+		case unix.NFTA_CHAIN_NAME:
+			ch.name = a.String()
+		case unix.NFTA_CHAIN_HANDLE:
+			ch.handle = a.U64()
+		case unix.NFTA_CHAIN_HOOK:
+			ch.base = true
+			for _, h := range nfnl.ParseAttrs(a.Data) {
+				switch h.Type {
+				case unix.NFTA_HOOK_HOOKNUM:
+					ch.hook = h.U32()
+				case unix.NFTA_HOOK_PRIORITY:
+					ch.prio = int32(h.U32())
+				}
+			}
+		case unix.NFTA_CHAIN_POLICY:
+			ch.policy = a.U32()
+		case unix.NFTA_CHAIN_TYPE:
+			ch.typ = a.String()
+		case unix.NFTA_CHAIN_COUNTERS:
+			ch.hasCounters = true
+			for _, cnt := range nfnl.ParseAttrs(a.Data) {
+				switch cnt.Type {
+				case unix.NFTA_COUNTER_PACKETS:
+					ch.packets = cnt.U64()
+				case unix.NFTA_COUNTER_BYTES:
+					ch.bytes = cnt.U64()
+				}
+			}
+		}
+	}
+	return table, ch
+}

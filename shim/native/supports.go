@@ -1,0 +1,121 @@
+package native
+
+import (
+	"errors"
+
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+// Supports reports, without touching the kernel, whether the native backend
+// handles every line of a restore payload: nil when it does, otherwise an
+// error (exit 2) naming the first line and the unsupported command, match
+// or target. The router calls it first and hands unsupported payloads to a
+// real iptables-nft when the host has one.
+//
+// Other problems (a missing chain, a bad address) are not reported here:
+// they depend on kernel state, and the real run reports them as iptables
+// would.
+func Supports(p *syntax.Payload) error {
+	declared := map[string]bool{}
+	for _, l := range p.Lines {
+		if l.Kind == syntax.LineChain {
+			declared[l.Chain.Name] = true
+		}
+		if l.Kind == syntax.LineCommand && l.Cmd.Op == syntax.OpNewChain {
+			declared[l.Cmd.Chain] = true
+		}
+	}
+	protos := loadProtocols("/etc/protocols")
+	for _, l := range p.Lines {
+		if l.Kind != syntax.LineCommand || l.Cmd.Ignored {
+			continue
+		}
+		if err := supportsCommand(p.Family, l.Cmd, declared, protos); err != nil {
+			return atLine(err, l.Num)
+		}
+	}
+	return nil
+}
+
+func supportsCommand(fam syntax.Family, c *syntax.Command, declared map[string]bool, protos *protocols) error {
+	if lookupTable(c.Table) == nil {
+		return unsupportedf("table %s", c.Table)
+	}
+	switch c.Op {
+	case syntax.OpFlush:
+		if c.Chain == "" {
+			return unsupportedf("-F without a chain")
+		}
+		return nil
+	case syntax.OpNewChain, syntax.OpDeleteChain, syntax.OpPolicy:
+		return nil
+	case syntax.OpAppend, syntax.OpInsert:
+	default:
+		return unsupportedf("command %s", opName(c.Op))
+	}
+	if c.Op == syntax.OpInsert && c.RuleNum > 1 {
+		return unsupportedf("-I with a rule number")
+	}
+	return ruleSupported(fam, c, declared, protos)
+}
+
+// SupportsCommand is Supports for one iptables command: nil when the
+// native backend carries it out, otherwise an unsupported error (exit 2)
+// naming what it does not handle.
+func SupportsCommand(fam syntax.Family, c *syntax.Command) error {
+	if c.Ignored {
+		return nil
+	}
+	if err := commandSupported(c); err != nil {
+		return err
+	}
+	return ruleSupported(fam, c, nil, loadProtocols("/etc/protocols"))
+}
+
+// ruleSupported checks the rule of c, if any, for what the encoder
+// refuses as unsupported.
+func ruleSupported(fam syntax.Family, c *syntax.Command, declared map[string]bool, protos *protocols) error {
+	if c.Rule == nil {
+		return nil
+	}
+	env := &ruleEnv{
+		fam: fam, table: c.Table, chain: c.Chain, protos: protos, ipsets: anyIPSet{},
+		// Chains that exist only in the kernel are unknown here, so
+		// every name that could be a chain is taken for one.
+		isChain: func(name string) bool { return declared[name] || !looksLikeExtension(name) },
+	}
+	_, err := encodeRule(env, c.Rule)
+	if err != nil && IsUnsupported(err) {
+		return err
+	}
+	return nil
+}
+
+// anyIPSet resolves every set name, so Supports judges -m set by its
+// options alone.
+type anyIPSet struct{}
+
+func (anyIPSet) Index(string) (uint16, error) { return 0, nil }
+func (anyIPSet) Name(uint16) (string, error) {
+	return "", errors.New("no set names without the kernel")
+}
+
+func opName(op syntax.Op) string {
+	switch op {
+	case syntax.OpReplace:
+		return "-R"
+	case syntax.OpDelete:
+		return "-D"
+	case syntax.OpCheck:
+		return "-C"
+	case syntax.OpZero:
+		return "-Z"
+	case syntax.OpRename:
+		return "-E"
+	case syntax.OpListRules:
+		return "-S"
+	case syntax.OpList:
+		return "-L"
+	}
+	return "?"
+}

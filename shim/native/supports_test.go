@@ -1,0 +1,132 @@
+package native
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+func TestSupports(t *testing.T) {
+	for _, c := range []struct {
+		name, payload string
+		// wantLine is the line Supports must name, 0 when supported.
+		wantLine int
+		wantText string
+	}{
+		{"kube rules", "*nat\n:KUBE-SVC-X - [0:0]\n-A KUBE-SVC-X -m comment --comment \"a b\" -m statistic --mode random --probability 0.5 -j KUBE-SEP-Y\n-A KUBE-SVC-X -p tcp -m tcp -j DNAT --to-destination 10.0.0.1:80\n-X KUBE-OLD\nCOMMIT\n", 0, ""},
+		{"jump to a chain only the kernel has", "*filter\n-A INPUT -j KUBE-FIREWALL\nCOMMIT\n", 0, ""},
+		{"delete by spec", "*filter\n-D INPUT -j ACCEPT\nCOMMIT\n", 2, "-D"},
+		{"unknown target extension", "*filter\n-A INPUT -j NOTRACK\nCOMMIT\n", 2, "NOTRACK"},
+		{"flush of a whole table", "*filter\n-F\nCOMMIT\n", 2, "-F"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := syntax.ParseRestore(strings.NewReader(c.payload), syntax.IPv4)
+			if err != nil {
+				t.Fatalf("parse: %v", err)
+			}
+			err = Supports(p)
+			if c.wantLine == 0 {
+				if err != nil {
+					t.Fatalf("Supports: %v", err)
+				}
+				return
+			}
+			if err == nil || !IsUnsupported(err) {
+				t.Fatalf("Supports = %v, want an unsupported error", err)
+			}
+			var ie *ipterr.Error
+			if !ipterr.Is(err, ipterr.Parameter) || !asIptErr(err, &ie) || ie.Line != c.wantLine || !strings.Contains(ie.Msg, c.wantText) {
+				t.Errorf("Supports = %#v, want exit 2 at line %d naming %q", err, c.wantLine, c.wantText)
+			}
+		})
+	}
+}
+
+func asIptErr(err error, ie **ipterr.Error) bool {
+	e, ok := err.(*ipterr.Error)
+	*ie = e
+	return ok
+}
+
+func TestParseAddrMask(t *testing.T) {
+	for _, c := range []struct {
+		fam  syntax.Family
+		in   string
+		want string
+	}{
+		{syntax.IPv4, "10.1.2.3/8", "10.0.0.0/8"},
+		{syntax.IPv4, "1.2.3.4", "1.2.3.4/32"},
+		{syntax.IPv4, "10.1.2.3/255.0.255.0", "10.0.2.0/255.0.255.0"},
+		{syntax.IPv4, "10.1.2.3/255.255.0.0", "10.1.0.0/16"},
+		{syntax.IPv6, "fd00::1", "fd00::1/128"},
+		{syntax.IPv6, "fd00:10:96::/65", "fd00:10:96::/65"},
+	} {
+		am, err := parseAddrMask(c.fam, c.in)
+		if err != nil {
+			t.Errorf("%s: %v", c.in, err)
+			continue
+		}
+		if got := am.String(); got != c.want {
+			t.Errorf("%s: got %s, want %s", c.in, got, c.want)
+		}
+	}
+	for _, bad := range []string{"1.2.3.4/33", "1.2.3.4,5.6.7.8", "fd00::1"} {
+		if _, err := parseAddrMask(syntax.IPv4, bad); err == nil {
+			t.Errorf("%s: accepted", bad)
+		}
+	}
+}
+
+func TestProtocols(t *testing.T) {
+	p := loadProtocols("testdata/protocols")
+	if n, ok := p.number("TCP"); !ok || n != 6 {
+		t.Errorf("TCP = %d, %v", n, ok)
+	}
+	if n, ok := p.number("gre"); !ok || n != 47 {
+		t.Errorf("gre = %d, %v", n, ok)
+	}
+	// /etc/protocols names 58 "ipv6-icmp", and iptables-nft-save prints
+	// that; without the file iptables' own table says "icmpv6".
+	if got := p.name(58); got != "ipv6-icmp" {
+		t.Errorf("name(58) = %s", got)
+	}
+	if got := loadProtocols("testdata/does-not-exist").name(58); got != "icmpv6" {
+		t.Errorf("fallback name(58) = %s", got)
+	}
+	if got := p.name(253); got != "253" {
+		t.Errorf("name(253) = %s", got)
+	}
+}
+
+func TestSingleCommandsUnsupported(t *testing.T) {
+	for _, args := range [][]string{{"-L", "INPUT"}, {"-D", "INPUT", "1"}, {"-I", "INPUT", "2", "-j", "ACCEPT"}, {"-S", "-v"}, {"-X"}, {"-E", "A", "B"}} {
+		err := New(Options{}).Run(t.Context(), &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: args})
+		if !IsUnsupported(err) || !ipterr.Is(err, ipterr.Parameter) {
+			t.Errorf("Run(iptables %v) = %v, want an unsupported exit-2 error", args, err)
+		}
+	}
+}
+
+func TestSupportsCommand(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"-w", "5", "-C", "KUBE-FIREWALL", "-t", "filter", "-m", "mark", "--mark", "0x8000/0x8000", "-j", "DROP"}, true},
+		{[]string{"-N", "KUBE-MARK-DROP", "-t", "nat"}, true},
+		{[]string{"-S", "KUBE-SERVICES", "-t", "nat"}, true},
+		{[]string{"-L", "KUBE-SERVICES", "-t", "nat"}, false},
+		{[]string{"-A", "INPUT", "-j", "NOTRACK"}, false},
+	} {
+		cmd, err := syntax.ParseCommand(c.args, syntax.IPv4)
+		if err != nil {
+			t.Fatalf("%v: %v", c.args, err)
+		}
+		if err := SupportsCommand(syntax.IPv4, cmd); (err == nil) != c.ok || (err != nil && !IsUnsupported(err)) {
+			t.Errorf("SupportsCommand(%v) = %v, want ok=%v", c.args, err, c.ok)
+		}
+	}
+}

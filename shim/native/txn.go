@@ -1,0 +1,263 @@
+package native
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+// action is what iptables-nft calls a batch object in its error messages
+// ("line 3: RULE_APPEND failed (Invalid argument): rule in chain FOO").
+type action string
+
+const (
+	actTableAdd    action = "TABLE_ADD"
+	actTableFlush  action = "TABLE_FLUSH"
+	actChainAdd    action = "CHAIN_ADD"
+	actChainUser   action = "CHAIN_USER_ADD"
+	actChainDel    action = "CHAIN_DEL"
+	actChainFlush  action = "CHAIN_USER_FLUSH"
+	actChainUpdate action = "CHAIN_UPDATE"
+	actRuleAppend  action = "RULE_APPEND"
+	actRuleInsert  action = "RULE_INSERT"
+	actRuleFlush   action = "RULE_FLUSH"
+	actRuleDelete  action = "RULE_DELETE"
+)
+
+// op is one message of a transaction as the caller would describe it.
+type op struct {
+	line int
+	act  action
+	// name is the table or chain the message is about; what kind of
+	// object it is follows from act.
+	name string
+}
+
+// object describes the message's object as iptables-nft's errors do:
+// "chain FOO", "table filter", "rule in chain FOO".
+func (o op) object() string {
+	switch o.act {
+	case actTableAdd, actTableFlush:
+		return "table " + o.name
+	case actRuleAppend, actRuleInsert, actRuleDelete:
+		return "rule in chain " + o.name
+	}
+	return "chain " + o.name
+}
+
+// chainKey names a chain of a table without allocating.
+type chainKey struct{ table, chain string }
+
+// Txn is one nf_tables transaction: the messages of one batch, committed
+// together or not at all, each remembering which input line asked for it.
+// A restore builds one Txn for the whole payload; a single iptables command
+// will build one with a few messages. The generation id read with the
+// state the Txn was planned against goes into BATCH_BEGIN, so a concurrent
+// writer makes the kernel refuse the batch instead of mixing the two.
+type Txn struct {
+	fam   uint8
+	batch *nfnl.Batch
+	ops   []op
+	// attrs is reused between messages to spare allocations.
+	attrs nfnl.Attrs
+	// pending holds, per "table\x00chain", the rules added in this
+	// transaction, so a later flush can drop them as iptables-nft does.
+	pending map[chainKey][]int
+	// names holds one copy of every table and chain name kept: names
+	// from the parser share their line's memory, which would keep every
+	// parsed piece of a large payload alive.
+	names map[string]string
+}
+
+// intern returns the kept copy of name.
+func (t *Txn) intern(name string) string {
+	if v, ok := t.names[name]; ok {
+		return v
+	}
+	name = strings.Clone(name)
+	t.names[name] = name
+	return name
+}
+
+// newTxn starts a transaction for family fam planned at generation genID.
+func newTxn(fam uint8, genID uint32) *Txn {
+	return &Txn{fam: fam, batch: nfnl.NewBatch(genID, true), pending: map[chainKey][]int{}, names: map[string]string{}}
+}
+
+func (t *Txn) add(msg int, flags uint16, o op) int {
+	o.name = t.intern(o.name)
+	t.ops = append(t.ops, o)
+	i := t.batch.Add(msg, flags, t.fam, t.attrs.B, len(t.ops)-1)
+	t.attrs.B = t.attrs.B[:0]
+	return i
+}
+
+// Len is the number of messages that will be sent.
+func (t *Txn) Len() int { return t.batch.Len() }
+
+// dropPending removes the rules this transaction added to chain so far:
+// they would be flushed anyway, and not sending them keeps the kernel's
+// handle numbering identical to iptables-nft-restore's.
+func (t *Txn) dropPending(table, chain string) {
+	k := chainKey{table, chain}
+	for _, i := range t.pending[k] {
+		t.batch.Drop(i)
+	}
+	delete(t.pending, k)
+}
+
+func (t *Txn) addTable(name string, line int) {
+	t.attrs.String(unix.NFTA_TABLE_NAME, name)
+	t.attrs.U32(unix.NFTA_TABLE_FLAGS, 0)
+	t.add(unix.NFT_MSG_NEWTABLE, unix.NLM_F_CREATE, op{line, actTableAdd, name})
+}
+
+func (t *Txn) delTable(name string, line int) {
+	t.attrs.String(unix.NFTA_TABLE_NAME, name)
+	t.add(unix.NFT_MSG_DELTABLE, 0, op{line, actTableFlush, name})
+}
+
+// setBaseChain creates a base chain or updates its policy (and counters,
+// when given: iptables-nft-restore always passes them for a declared
+// built-in chain, which resets them to [0:0] without --counters).
+func (t *Txn) setBaseChain(table string, bc *builtinChain, policy uint32, counters *syntax.Counters, line int, act action) {
+	a := &t.attrs
+	a.String(unix.NFTA_CHAIN_TABLE, table)
+	a.String(unix.NFTA_CHAIN_NAME, bc.name)
+	h := a.Nest(unix.NFTA_CHAIN_HOOK)
+	a.U32(unix.NFTA_HOOK_HOOKNUM, bc.hook)
+	a.U32(unix.NFTA_HOOK_PRIORITY, uint32(bc.prio))
+	a.End(h)
+	a.U32(unix.NFTA_CHAIN_POLICY, policy)
+	a.String(unix.NFTA_CHAIN_TYPE, bc.typ)
+	if counters != nil {
+		c := a.Nest(unix.NFTA_CHAIN_COUNTERS)
+		a.U64(unix.NFTA_COUNTER_PACKETS, counters.Packets)
+		a.U64(unix.NFTA_COUNTER_BYTES, counters.Bytes)
+		a.End(c)
+	}
+	t.add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE, op{line, act, bc.name})
+}
+
+func (t *Txn) addUserChain(table, name string, line int) {
+	t.attrs.String(unix.NFTA_CHAIN_TABLE, table)
+	t.attrs.String(unix.NFTA_CHAIN_NAME, name)
+	t.add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE|unix.NLM_F_EXCL, op{line, actChainUser, name})
+}
+
+func (t *Txn) delChain(table, name string, line int) {
+	t.attrs.String(unix.NFTA_CHAIN_TABLE, table)
+	t.attrs.String(unix.NFTA_CHAIN_NAME, name)
+	// Non-recursive, as iptables-nft sends it: a chain that still has
+	// rules or references is refused (EBUSY), like legacy's ENOTEMPTY.
+	t.add(unix.NFT_MSG_DELCHAIN, unix.NLM_F_NONREC, op{line, actChainDel, name})
+}
+
+// flushChain deletes every rule of chain.
+func (t *Txn) flushChain(table, chain string, line int, act action) {
+	t.attrs.String(unix.NFTA_RULE_TABLE, table)
+	t.attrs.String(unix.NFTA_RULE_CHAIN, chain)
+	t.add(unix.NFT_MSG_DELRULE, 0, op{line, act, chain})
+}
+
+// delRule deletes the rule with handle in chain.
+func (t *Txn) delRule(table, chain string, handle uint64) {
+	t.attrs.String(unix.NFTA_RULE_TABLE, table)
+	t.attrs.String(unix.NFTA_RULE_CHAIN, chain)
+	t.attrs.U64(unix.NFTA_RULE_HANDLE, handle)
+	t.add(unix.NFT_MSG_DELRULE, 0, op{0, actRuleDelete, chain})
+}
+
+// addRule appends (or, with appendIt false, prepends) a rule.
+func (t *Txn) addRule(table, chain string, r *encodedRule, appendIt bool, line int) error {
+	a := &t.attrs
+	a.String(unix.NFTA_RULE_TABLE, table)
+	a.String(unix.NFTA_RULE_CHAIN, chain)
+	l := a.Nest(unix.NFTA_RULE_EXPRESSIONS)
+	for _, e := range r.exprs {
+		if err := appendExpr(a, t.fam, e); err != nil {
+			a.B = a.B[:0]
+			return err
+		}
+	}
+	a.End(l)
+	c := a.Nest(unix.NFTA_RULE_COMPAT)
+	a.U32(unix.NFTA_RULE_COMPAT_PROTO, r.proto)
+	flags := uint32(0)
+	if r.invProto {
+		flags = unix.NFT_RULE_COMPAT_F_INV
+	}
+	a.U32(unix.NFTA_RULE_COMPAT_FLAGS, flags)
+	a.End(c)
+	flagsMsg, act := uint16(unix.NLM_F_CREATE|unix.NLM_F_APPEND), actRuleAppend
+	if !appendIt {
+		flagsMsg, act = unix.NLM_F_CREATE, actRuleInsert
+	}
+	i := t.add(unix.NFT_MSG_NEWRULE, flagsMsg, op{line, act, chain})
+	k := chainKey{t.intern(table), t.intern(chain)}
+	t.pending[k] = append(t.pending[k], i)
+	return nil
+}
+
+// commit sends the batch. Kernel refusals become iptables-nft's message
+// ("line N: ACTION failed (strerror): object", exit 4).
+func (t *Txn) commit(c *nfnl.Conn) error {
+	err := c.Commit(t.batch)
+	if err == nil || errors.Is(err, nfnl.ErrGenerationChanged) {
+		return err
+	}
+	var be *nfnl.BatchError
+	if !errors.As(err, &be) {
+		return ipterr.Wrap(ipterr.Resource, err, err.Error())
+	}
+	ce := &commitError{Err: be}
+	var b strings.Builder
+	for _, f := range be.Failures {
+		if f.Index < 0 || f.Tag >= len(t.ops) {
+			b.WriteString(" " + strerror(f.Err.Errno))
+			continue
+		}
+		o := t.ops[f.Tag]
+		if o.line > 0 {
+			if ce.Line == 0 {
+				ce.Line = o.line
+			}
+			fmt.Fprintf(&b, "\nline %d:", o.line)
+		}
+		fmt.Fprintf(&b, " %s failed (%s): %s", o.act, strerror(f.Err.Errno), o.object())
+	}
+	ce.Msg = b.String()
+	return ce
+}
+
+// commitError is a batch the kernel refused. iptables-nft prints it as
+// "PROG v1.8.9 (nf_tables): " followed by Msg, with no "Error occurred at
+// line" and no "Try" line, and exits 4. Msg has, per refused message,
+// "\nline N: ACTION failed (strerror): object" (restore) or
+// " ACTION failed (strerror): object" (a single command).
+type commitError struct {
+	Line int
+	Msg  string
+	Err  error
+}
+
+func (e *commitError) Error() string { return e.Msg }
+func (e *commitError) Unwrap() error { return e.Err }
+
+// strerror is the C library's text for errno, as iptables prints it.
+func strerror(e unix.Errno) string {
+	s := e.Error()
+	if s == "" {
+		return fmt.Sprintf("Unknown error %d", int(e))
+	}
+	if s[0] >= 'a' && s[0] <= 'z' {
+		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}
