@@ -4,6 +4,7 @@
 package backend
 
 import (
+	"bytes"
 	"context"
 	"io"
 
@@ -77,4 +78,29 @@ type Backend interface {
 	// (e.g. "exec /usr/sbin/xtables-nft-multi").
 	Describe() string
 	Run(ctx context.Context, c *Call) error
+}
+
+// ReadPayload parses a restore call's standard input once: it reads it
+// whole, keeps the parsed payload in c.Payload and leaves c.Stdin holding
+// the same text, ready to be read again by whichever backend runs the call.
+// A parse error is returned as is (the backend will report it as iptables
+// does when it reads the same text).
+func (c *Call) ReadPayload() (*syntax.Payload, error) {
+	if c.Payload != nil {
+		return c.Payload, nil
+	}
+	var data []byte
+	if c.Stdin != nil {
+		var err error
+		if data, err = io.ReadAll(c.Stdin); err != nil {
+			return nil, err
+		}
+	}
+	c.Stdin = bytes.NewReader(data)
+	p, err := syntax.ParseRestore(bytes.NewReader(data), c.Family)
+	if err != nil {
+		return nil, err
+	}
+	c.Payload = p
+	return p, nil
 }

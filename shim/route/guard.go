@@ -60,16 +60,10 @@ func (r *Router) guardRestore(mode backend.Mode, be backend.Backend, c *backend.
 	if err != nil || flags.File != "" || flags.Version || flags.Help || flags.Test {
 		return guarded{}, nil
 	}
-	data, err := io.ReadAll(c.Stdin)
-	if err != nil {
-		return guarded{}, fmt.Errorf("iptables-restore: reading standard input: %w", err)
-	}
-	c.Stdin = bytes.NewReader(data)
-	payload, err := syntax.ParseRestore(bytes.NewReader(data), c.Family)
+	payload, err := c.ReadPayload()
 	if err != nil {
 		return guarded{}, nil
 	}
-	c.Payload = payload
 	plan, err := guard.PlanRestore(payload, flags, r.guardSettings(), r.chainsFor(mode, c.Family))
 	if err != nil || plan.Empty() {
 		// A backend we cannot ask about chains is no reason to fail the
