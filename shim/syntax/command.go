@@ -2,6 +2,7 @@ package syntax
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 )
 
@@ -12,8 +13,16 @@ type instance struct {
 	ext    *extension
 	name   string
 	target bool
-	match  int // index in Rule.Matches; -1 for the target
-	used   map[int]bool
+	match  int    // index in Rule.Matches; -1 for the target
+	used   uint64 // bit i: option i of ext was given
+}
+
+// pendingOption is an option parsed for instance inst. Options are kept in
+// parse order and grouped per match when the rule is built, because an
+// option may belong to any loaded extension, not only the latest.
+type pendingOption struct {
+	inst int
+	opt  Option
 }
 
 // optBit are the generic options iptables' legality table covers, in the
@@ -94,32 +103,67 @@ func cmdChar(b cmdBits) byte {
 
 // parser is the state of one command line parse; it follows the order of
 // iptables 1.8.9's do_parse so that the first error reported is the same.
+// A restore reuses one parser for all its lines: the scratch lists keep
+// their arrays, and the model is cut from the shared slab.
 type parser struct {
 	args    []string
 	i       int // getopt's optind
 	fam     Family
 	restore bool
+	mem     *slab
 
+	block     *commandBlock
 	cmd       *Command
-	rule      Rule
+	rule      *Rule // in block; Command.Rule points to it for rule commands
 	bits      cmdBits
 	opts      optBit
 	invert    bool
-	insts     []*instance
 	protoUsed bool
 	tableSet  bool
 	targetSet bool
+
+	// Scratch, reused from line to line.
+	insts   []instance
+	matches []Match
+	pending []pendingOption
+	view    []Option
 }
 
 // ParseCommand parses an iptables/ip6tables command line (the arguments
 // after argv[0]) for the program of family fam. Errors are *ipterr.Error
 // with the text iptables 1.8.9 prints (see FormatError).
 func ParseCommand(args []string, fam Family) (*Command, error) {
-	return parseCommand(args, fam, false)
+	c := new(commandParser)
+	c.p = parser{fam: fam, mem: &c.mem}
+	c.p.insts, c.p.matches = c.scratch.insts[:0], c.scratch.matches[:0]
+	c.p.pending, c.p.view = c.scratch.pending[:0], c.scratch.view[:0]
+	return c.p.parse(args)
 }
 
-func parseCommand(args []string, fam Family, restore bool) (*Command, error) {
-	p := &parser{args: args, fam: fam, restore: restore, cmd: &Command{Table: "filter", Family: fam}}
+// commandParser is a parser for one command line, with its slab and room
+// for the scratch lists of a typical rule, so that they cost one
+// allocation.
+type commandParser struct {
+	p       parser
+	mem     slab
+	scratch struct {
+		insts   [6]instance
+		matches [6]Match
+		pending [12]pendingOption
+		view    [6]Option
+	}
+}
+
+// parse parses one command line with p's family and mode, reusing p's
+// scratch lists.
+func (p *parser) parse(args []string) (*Command, error) {
+	p.mem.reserveArgs(len(args))
+	p.block = p.mem.block()
+	p.block.cmd = Command{Table: "filter", Family: p.fam}
+	p.args, p.i, p.cmd, p.rule = args, 0, &p.block.cmd, &p.block.rule
+	p.bits, p.opts, p.invert = 0, 0, false
+	p.protoUsed, p.tableSet, p.targetSet = false, false, false
+	p.insts, p.matches, p.pending = p.insts[:0], p.matches[:0], p.pending[:0]
 	if err := p.run(); err != nil {
 		return nil, err
 	}
@@ -172,7 +216,7 @@ func (p *parser) run() error {
 // long handles "--name[=value]".
 func (p *parser) long(tok string) error {
 	name, val, hasVal := strings.Cut(tok[2:], "=")
-	ref, ok, ambiguous := resolveLong(name, p.insts)
+	ref, ok, ambiguous := p.resolveLong(name)
 	if ambiguous {
 		return paramErr("unknown option \"%s\"", tok)
 	}
@@ -180,7 +224,7 @@ func (p *parser) long(tok string) error {
 		return p.unknownLong(tok, name, val, hasVal)
 	}
 	var arg *string
-	switch ref.arity() {
+	switch p.arity(ref) {
 	case argNone:
 		if hasVal {
 			return paramErr("unknown option \"%s\"", tok)
@@ -203,7 +247,7 @@ func (p *parser) long(tok string) error {
 		_, err := p.global(ref.global.short, arg, tok)
 		return err
 	}
-	return p.extOption(ref.inst, ref.opt, arg, tok)
+	return p.extOption(ref.inst, ref.opt, arg)
 }
 
 // unknownLong is iptables' command_default for an option getopt did not
@@ -219,19 +263,23 @@ func (p *parser) unknownLong(tok, name, val string, hasVal bool) error {
 		}
 	}
 	for k := len(p.insts) - 1; k >= 0 && name != ""; k-- {
-		in := p.insts[k]
-		if in.ext != nil {
+		if p.insts[k].ext != nil {
 			continue
 		}
 		o := Option{Name: name, Invert: p.invert}
 		p.invert = false
-		if hasVal {
-			o.Args = append(o.Args, val)
-		}
+		start := p.i
 		for p.hasArg() {
-			o.Args = append(o.Args, p.next())
+			p.i++
 		}
-		p.addOption(in, o)
+		if hasVal {
+			o.Args = take(&p.mem.strs, 1+p.i-start, p.mem.chunk)
+			o.Args[0] = val
+			copy(o.Args[1:], p.args[start:p.i])
+		} else {
+			o.Args = p.mem.args(p.args[start:p.i]...)
+		}
+		p.addOption(k, o)
 		return nil
 	}
 	return paramErr("unknown option \"%s\"", tok)
@@ -242,7 +290,7 @@ func (p *parser) unknownLong(tok, name, val string, hasVal bool) error {
 func (p *parser) shortCluster(tok string) (bool, error) {
 	for k := 1; k < len(tok); k++ {
 		c := tok[k]
-		ar, ok := shortArity[c]
+		ar, ok := shortArity[c].arity, shortArity[c].ok
 		if !ok {
 			shown := tok
 			if k < len(tok)-1 {
@@ -291,18 +339,22 @@ func opFor(b cmdBits) Op {
 	case b&cmdListRules != 0:
 		return OpListRules
 	}
-	for _, m := range []struct {
-		b  cmdBits
-		op Op
-	}{{cmdAppend, OpAppend}, {cmdInsert, OpInsert}, {cmdReplace, OpReplace}, {cmdDelete | cmdDeleteNum, OpDelete},
-		{cmdCheck, OpCheck}, {cmdNewChain, OpNewChain}, {cmdDeleteChain, OpDeleteChain}, {cmdFlush, OpFlush},
-		{cmdZero | cmdZeroNum, OpZero}, {cmdRename, OpRename}, {cmdPolicy, OpPolicy}} {
+	for _, m := range opOfBits {
 		if b&m.b != 0 {
 			return m.op
 		}
 	}
 	return OpNone
 }
+
+// opOfBits maps the other command bits to the model's Op, in the order
+// opFor tries them.
+var opOfBits = []struct {
+	b  cmdBits
+	op Op
+}{{cmdAppend, OpAppend}, {cmdInsert, OpInsert}, {cmdReplace, OpReplace}, {cmdDelete | cmdDeleteNum, OpDelete},
+	{cmdCheck, OpCheck}, {cmdNewChain, OpNewChain}, {cmdDeleteChain, OpDeleteChain}, {cmdFlush, OpFlush},
+	{cmdZero | cmdZeroNum, OpZero}, {cmdRename, OpRename}, {cmdPolicy, OpPolicy}}
 
 // finish runs iptables' checks after the option loop.
 func (p *parser) finish() error {
@@ -349,31 +401,39 @@ func (p *parser) finish() error {
 			return paramErr("Can't use -i with %s\n", cmd.Chain)
 		}
 		if !(cmd.Op == OpDelete && cmd.RuleNum > 0) {
-			r := p.rule
-			cmd.Rule = &r
+			cmd.Rule = p.buildRule()
 		}
 	}
 	return nil
 }
 
-// legalOptions is iptables' generic_opt_check.
+// legalOptions is iptables' generic_opt_check: an option is legal when
+// one of the given commands allows it.
 func (p *parser) legalOptions() error {
-	for i := 0; i < len(optChars); i++ {
-		if p.opts&(1<<i) == 0 {
-			continue
+	var legal optBit
+	for k, c := range cmdInfo {
+		if p.bits&c.bit != 0 {
+			legal |= cmdLegal[k]
 		}
-		legal := false
-		for _, c := range cmdInfo {
-			if p.bits&c.bit != 0 && c.illegal[i] != 'x' {
-				legal = true
-			}
-		}
-		if !legal {
-			return paramErr("Illegal option `%s' with this command", optName(i))
-		}
+	}
+	if bad := p.opts &^ legal; bad != 0 {
+		return paramErr("Illegal option `%s' with this command", optName(bits.TrailingZeros(uint(bad))))
 	}
 	return nil
 }
+
+// cmdLegal is, for each entry of cmdInfo, the options it allows.
+var cmdLegal = func() []optBit {
+	out := make([]optBit, len(cmdInfo))
+	for k, c := range cmdInfo {
+		for i := 0; i < len(optChars); i++ {
+			if c.illegal[i] != 'x' {
+				out[k] |= 1 << i
+			}
+		}
+	}
+	return out
+}()
 
 func optName(i int) string {
 	return fmt.Sprintf("-%c", optChars[i])

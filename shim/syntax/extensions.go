@@ -149,17 +149,59 @@ type extKey struct {
 func buildExtensions(list ...*extension) map[extKey]*extension {
 	m := make(map[extKey]*extension, len(list))
 	for _, e := range list {
+		// instance.used has one bit per option.
+		if len(e.opts) > 64 {
+			panic("syntax: extension " + e.name + " has more than 64 options")
+		}
 		m[extKey{e.name, e.target}] = e
 	}
 	return m
 }
 
-// standardVerdicts are the targets that are verdicts rather than modules.
-var standardVerdicts = map[string]bool{"ACCEPT": true, "DROP": true, "RETURN": true, "QUEUE": true}
+// exact returns the index of the option named (or aliased) name, or -1.
+func (e *extension) exact(name string) int {
+	for oi := range e.opts {
+		for _, n := range e.opts[oi].names {
+			if n == name {
+				return oi
+			}
+		}
+	}
+	return -1
+}
+
+// isStandardVerdict reports whether a target name is a verdict rather than
+// a module.
+func isStandardVerdict(name string) bool {
+	switch name {
+	case "ACCEPT", "DROP", "RETURN", "QUEUE":
+		return true
+	}
+	return false
+}
+
+// knownMatches and knownTargets are knownExtensions by name, for the
+// lookups of every -m and -j: a map keyed by a plain string is the
+// runtime's fast path.
+var knownMatches, knownTargets = func() (m, t map[string]*extension) {
+	m, t = map[string]*extension{}, map[string]*extension{}
+	for k, e := range knownExtensions {
+		if k.target {
+			t[k.name] = e
+		} else {
+			m[k.name] = e
+		}
+	}
+	return m, t
+}()
 
 // lookupExtension returns the described extension available to fam.
 func lookupExtension(name string, target bool, fam Family) *extension {
-	e := knownExtensions[extKey{name, target}]
+	known := knownMatches
+	if target {
+		known = knownTargets
+	}
+	e := known[name]
 	if e == nil || (e.family != 0 && e.family != fam) {
 		return nil
 	}
@@ -173,7 +215,7 @@ func KnownMatch(name string, fam Family) bool { return lookupExtension(name, fal
 // KnownTarget reports whether target name is a standard verdict or a target
 // extension this package describes for fam.
 func KnownTarget(name string, fam Family) bool {
-	return standardVerdicts[name] || lookupExtension(name, true, fam) != nil
+	return isStandardVerdict(name) || lookupExtension(name, true, fam) != nil
 }
 
 // ExtensionNames lists the described matches and targets (targets are the
@@ -255,5 +297,5 @@ func ExtensionShipped(name string, target bool, fam Family) bool {
 // ChainJump reports whether the target is a jump (or goto) to a user chain:
 // neither a standard verdict nor a target module iptables 1.8.9 ships.
 func (t *Target) ChainJump(fam Family) bool {
-	return !standardVerdicts[t.Name] && !ExtensionShipped(t.Name, true, fam) && lookupExtension(t.Name, true, fam) == nil
+	return !isStandardVerdict(t.Name) && !ExtensionShipped(t.Name, true, fam) && lookupExtension(t.Name, true, fam) == nil
 }

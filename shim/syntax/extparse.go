@@ -4,51 +4,96 @@ import "strings"
 
 func (p *parser) loadMatch(name string, implicit bool) {
 	e := lookupExtension(name, false, p.fam)
-	p.rule.Matches = append(p.rule.Matches, Match{Name: name, Implicit: implicit, Known: e != nil})
-	p.insts = append(p.insts, &instance{ext: e, name: name, match: len(p.rule.Matches) - 1, used: map[int]bool{}})
+	p.matches = append(p.matches, Match{Name: name, Implicit: implicit, Known: e != nil})
+	p.insts = append(p.insts, instance{ext: e, name: name, match: len(p.matches) - 1})
 }
+
+// standardTarget is the extension behind the standard verdicts: it has no
+// options.
+var standardTarget = &extension{name: "standard", target: true}
 
 func (p *parser) loadTarget(name string, isGoto bool) error {
 	if len(name) > maxChainNameLen {
 		return paramErr("Invalid target name `%s' (%d chars max)", name, maxChainNameLen)
 	}
 	e := lookupExtension(name, true, p.fam)
-	known := e != nil || standardVerdicts[name]
-	p.rule.Target = &Target{Name: name, Goto: isGoto, Known: known}
-	if standardVerdicts[name] {
-		// The standard target has no options.
-		e = &extension{name: "standard", target: true}
+	verdict := isStandardVerdict(name)
+	p.block.target = Target{Name: name, Goto: isGoto, Known: e != nil || verdict}
+	p.rule.Target = &p.block.target
+	if verdict {
+		e = standardTarget
 	}
 	// Any other name is a chain jump for iptables unless a module of that
 	// name is installed; e stays nil so that options following it are
 	// collected by the fallback and the target stays marked unknown.
-	p.insts = append(p.insts, &instance{ext: e, name: name, target: true, match: -1, used: map[int]bool{}})
+	p.insts = append(p.insts, instance{ext: e, name: name, target: true, match: -1})
 	return nil
 }
 
-func (p *parser) addOption(in *instance, o Option) {
-	if in.target {
-		p.rule.Target.Options = append(p.rule.Target.Options, o)
-		return
-	}
-	m := &p.rule.Matches[in.match]
-	m.Options = append(m.Options, o)
+// addOption records option o of instance k.
+func (p *parser) addOption(k int, o Option) {
+	p.pending = append(p.pending, pendingOption{inst: k, opt: o})
 }
 
-// extOption handles an option of a described extension.
-func (p *parser) extOption(in *instance, oi int, arg *string, tok string) error {
-	spec := in.ext.opts[oi]
+// buildRule assembles the parsed rule: the matches, and each match's and
+// the target's options in the order they were given.
+func (p *parser) buildRule() *Rule {
+	r := p.rule
+	if len(p.matches) > 0 {
+		r.Matches = take(&p.mem.matches, len(p.matches), p.mem.chunk)
+		copy(r.Matches, p.matches)
+	}
+	if len(p.pending) == 0 {
+		return r
+	}
+	all := take(&p.mem.options, len(p.pending), p.mem.chunk)
+	n := 0
+	for k, in := range p.insts {
+		start := n
+		for _, po := range p.pending {
+			if po.inst == k {
+				all[n] = po.opt
+				n++
+			}
+		}
+		if n == start {
+			continue
+		}
+		opts := all[start:n:n]
+		if in.target {
+			r.Target.Options = opts
+		} else {
+			r.Matches[in.match].Options = opts
+		}
+	}
+	return r
+}
+
+// extOption handles option oi of described extension instance k.
+func (p *parser) extOption(k, oi int, arg *string) error {
+	in := &p.insts[k]
+	spec := &in.ext.opts[oi]
 	canon := spec.names[0]
 	inv := p.invert
 	p.invert = false
 	if inv && !spec.invert {
 		return paramErr("%s: option \"--%s\" cannot be inverted.\n", in.ext.name, canon)
 	}
-	if in.used[oi] {
+	if in.used&(1<<oi) != 0 {
 		return paramErr("%s: option \"--%s\" can only be used once.\n", in.ext.name, canon)
 	}
-	in.used[oi] = true
+	in.used |= 1 << oi
 	o := Option{Name: canon, Invert: inv}
+	nargs := 0
+	if arg != nil {
+		nargs++
+	}
+	if spec.arity == argTwo {
+		nargs++
+	}
+	if nargs > 0 {
+		o.Args = take(&p.mem.strs, nargs, p.mem.chunk)[:0]
+	}
 	if arg != nil {
 		o.Args = append(o.Args, *arg)
 		if err := validate(spec.check, in.ext, canon, *arg, p.fam); err != nil {
@@ -66,25 +111,25 @@ func (p *parser) extOption(in *instance, oi int, arg *string, tok string) error 
 			}
 		}
 	}
-	if err := p.checkExclusive(in, canon); err != nil {
+	if err := p.checkExclusive(k, canon); err != nil {
 		return err
 	}
-	if err := p.crossCheck(in, canon, arg); err != nil {
+	if err := p.crossCheck(k, canon, arg); err != nil {
 		return err
 	}
-	p.addOption(in, o)
+	p.addOption(k, o)
 	return nil
 }
 
 // crossCheck holds the per-option rules that depend on other options.
-func (p *parser) crossCheck(in *instance, canon string, arg *string) error {
-	switch in.ext.name {
+func (p *parser) crossCheck(k int, canon string, arg *string) error {
+	switch p.insts[k].ext.name {
 	case "multiport":
 		if !p.multiportProtocol() {
 			return paramErr("multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'")
 		}
 	case "tcp":
-		if (canon == "syn" || canon == "tcp-flags") && hasOpt(p.optionsOf(in), "syn", "tcp-flags") {
+		if (canon == "syn" || canon == "tcp-flags") && hasOpt(p.optionsOf(k), "syn", "tcp-flags") {
 			return paramErr("Only one of `--syn' or `--tcp-flags'  allowed")
 		}
 	case "MASQUERADE", "REDIRECT", "DNAT", "SNAT":

@@ -8,20 +8,33 @@ import (
 // exclusive lists, per extension, groups of options that cannot be
 // combined with each other; the message names them in the extension's
 // table order, as iptables does.
-var exclusive = map[string][][]string{
-	"multiport": {{"sports", "dports", "ports"}},
-	"recent":    {{"set", "rcheck", "update", "remove"}},
-	"statistic": {{"probability", "every"}, {"probability", "packet"}},
+var (
+	multiportExclusive = [][]string{{"sports", "dports", "ports"}}
+	recentExclusive    = [][]string{{"set", "rcheck", "update", "remove"}}
+	statisticExclusive = [][]string{{"probability", "every"}, {"probability", "packet"}}
+)
+
+func exclusiveGroups(ext string) [][]string {
+	switch ext {
+	case "multiport":
+		return multiportExclusive
+	case "recent":
+		return recentExclusive
+	case "statistic":
+		return statisticExclusive
+	}
+	return nil
 }
 
 // checkExclusive runs when option canon of instance in is given.
-func (p *parser) checkExclusive(in *instance, canon string) error {
-	for _, group := range exclusive[in.ext.name] {
+func (p *parser) checkExclusive(k int, canon string) error {
+	in := &p.insts[k]
+	for _, group := range exclusiveGroups(in.ext.name) {
 		idx := indexOf(group, canon)
 		if idx < 0 {
 			continue
 		}
-		for _, o := range p.optionsOf(in) {
+		for _, o := range p.optionsOf(k) {
 			j := indexOf(group, o.Name)
 			if j < 0 || j == idx {
 				continue
@@ -54,11 +67,16 @@ func indexOf(list []string, s string) int {
 	return -1
 }
 
-func (p *parser) optionsOf(in *instance) []Option {
-	if in.target {
-		return p.rule.Target.Options
+// optionsOf lists the options given so far for instance k, in order. The
+// list is scratch: it is valid until the next call.
+func (p *parser) optionsOf(k int) []Option {
+	p.view = p.view[:0]
+	for _, po := range p.pending {
+		if po.inst == k {
+			p.view = append(p.view, po.opt)
+		}
 	}
-	return p.rule.Matches[in.match].Options
+	return p.view
 }
 
 func hasOpt(opts []Option, names ...string) bool {
@@ -73,15 +91,18 @@ func hasOpt(opts []Option, names ...string) bool {
 // finalChecks are the extensions' final checks (x6_fcheck/final_check):
 // required options and combinations, run after the whole line is read.
 func (p *parser) finalChecks() error {
-	for _, in := range p.insts {
+	for k, in := range p.insts {
 		if in.ext == nil {
 			continue
 		}
-		opts := p.optionsOf(in)
+		opts := p.optionsOf(k)
 		var msg string
 		switch in.ext.name {
 		case "comment", "mark", "connmark":
-			name := map[string]string{"comment": "comment", "mark": "mark", "connmark": "mark"}[in.ext.name]
+			name := in.ext.name
+			if name == "connmark" {
+				name = "mark"
+			}
 			if !hasOpt(opts, name) {
 				msg = in.ext.name + ": option \"--" + name + "\" must be specified\n"
 			}
@@ -181,13 +202,14 @@ func checkRate(v string) error {
 
 // checkSetFlags is the set match's direction list: up to six of src/dst.
 func checkSetFlags(v string) error {
-	parts := strings.Split(v, ",")
-	for _, f := range parts {
+	parts := 0
+	for f := range strings.SplitSeq(v, ",") {
 		if f != "src" && f != "dst" {
 			return paramErr("You must spefify (the comma separated list of) 'src' or 'dst'.")
 		}
+		parts++
 	}
-	if len(parts) > 6 {
+	if parts > 6 {
 		return paramErr("Can't be more src/dst options than 6.")
 	}
 	return nil

@@ -27,22 +27,43 @@ var globalOpts = []globalOpt{
 	{"set-counters", 'c', argOne}, {"goto", 'g', argOne}, {"ipv4", '4', argNone}, {"ipv6", '6', argNone},
 }
 
-// shortArity is the optstring: which short options exist and their arity.
-var shortArity = func() map[byte]arity {
-	m := map[byte]arity{'b': argNone}
+// shortOpt is one entry of the optstring table: whether the short option
+// exists, and its arity.
+type shortOpt struct {
+	ok    bool
+	arity arity
+}
+
+// shortArity is the optstring: which short options exist and their arity,
+// indexed by the option character.
+var shortArity = func() (t [256]shortOpt) {
+	t['b'] = shortOpt{ok: true, arity: argNone}
 	for _, o := range globalOpts {
 		if o.short != '0' {
-			m[o.short] = o.arity
+			t[o.short] = shortOpt{ok: true, arity: o.arity}
+		}
+	}
+	return t
+}()
+
+// globalByLong finds a global option by its exact long name: the first in
+// globalOpts, as getopt_long takes the first exact match.
+var globalByLong = func() map[string]*globalOpt {
+	m := make(map[string]*globalOpt, len(globalOpts))
+	for i := range globalOpts {
+		if _, dup := m[globalOpts[i].long]; !dup {
+			m[globalOpts[i].long] = &globalOpts[i]
 		}
 	}
 	return m
 }()
 
 // optRef is what a long option name resolved to: a global option, or
-// option index opt of loaded extension instance inst.
+// option index opt of loaded extension instance inst (an index in
+// parser.insts).
 type optRef struct {
 	global *globalOpt
-	inst   *instance
+	inst   int
 	opt    int
 }
 
@@ -53,11 +74,11 @@ func (r optRef) same(o optRef) bool {
 	return r.inst == o.inst && r.opt == o.opt
 }
 
-func (r optRef) arity() arity {
+func (p *parser) arity(r optRef) arity {
 	if r.global != nil {
 		return r.global.arity
 	}
-	return r.inst.ext.opts[r.opt].arity
+	return p.insts[r.inst].ext.opts[r.opt].arity
 }
 
 // resolveLong finds a long option the way glibc getopt_long does over
@@ -65,47 +86,47 @@ func (r optRef) arity() arity {
 // newest first. An exact name wins; otherwise an unambiguous prefix.
 // ok is false when nothing matches; ambiguous is set when several
 // different options do.
-func resolveLong(name string, insts []*instance) (ref optRef, ok, ambiguous bool) {
-	var cands []optRef
-	each := func(fn func(n string, r optRef) bool) {
-		for i := range globalOpts {
-			if fn(globalOpts[i].long, optRef{global: &globalOpts[i]}) {
-				return
-			}
-		}
-		for k := len(insts) - 1; k >= 0; k-- {
-			in := insts[k]
-			if in.ext == nil {
-				continue
-			}
-			for oi, o := range in.ext.opts {
-				for _, n := range o.names {
-					if fn(n, optRef{inst: in, opt: oi}) {
-						return
-					}
-				}
+func (p *parser) resolveLong(name string) (ref optRef, ok, ambiguous bool) {
+	// The exact names first: nearly every option is spelt out in full.
+	if g := globalByLong[name]; g != nil {
+		return optRef{global: g}, true, false
+	}
+	for k := len(p.insts) - 1; k >= 0; k-- {
+		if e := p.insts[k].ext; e != nil {
+			if oi := e.exact(name); oi >= 0 {
+				return optRef{inst: k, opt: oi}, true, false
 			}
 		}
 	}
-	var exact *optRef
-	each(func(n string, r optRef) bool {
-		if n == name {
-			exact = &r
-			return true
+	return p.resolvePrefix(name)
+}
+
+// resolvePrefix is resolveLong for a name that is no option's exact name.
+func (p *parser) resolvePrefix(name string) (ref optRef, ok, ambiguous bool) {
+	var cands []optRef
+	for i := range globalOpts {
+		if strings.HasPrefix(globalOpts[i].long, name) {
+			cands = append(cands, optRef{global: &globalOpts[i]})
 		}
-		if strings.HasPrefix(n, name) {
-			cands = append(cands, r)
+	}
+	for k := len(p.insts) - 1; k >= 0; k-- {
+		e := p.insts[k].ext
+		if e == nil {
+			continue
 		}
-		return false
-	})
-	if exact != nil {
-		return *exact, true, false
+		for oi, o := range e.opts {
+			for _, n := range o.names {
+				if strings.HasPrefix(n, name) {
+					cands = append(cands, optRef{inst: k, opt: oi})
+				}
+			}
+		}
 	}
 	if len(cands) == 0 {
 		return optRef{}, false, false
 	}
 	for _, c := range cands[1:] {
-		if !c.same(cands[0]) || c.arity() != cands[0].arity() {
+		if !c.same(cands[0]) || p.arity(c) != p.arity(cands[0]) {
 			return optRef{}, false, true
 		}
 	}

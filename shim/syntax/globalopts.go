@@ -29,9 +29,24 @@ func longOf(c byte) string {
 	return string(c)
 }
 
+// ruleCmdBits is the command bit of -A, -C, -D, -R or -I.
+func ruleCmdBits(c byte) cmdBits {
+	switch c {
+	case 'A':
+		return cmdAppend
+	case 'C':
+		return cmdCheck
+	case 'D':
+		return cmdDelete
+	case 'R':
+		return cmdReplace
+	}
+	return cmdInsert
+}
+
 // setOption is iptables' set_option for the generic options.
 func (p *parser) setOption(b optBit, invertible bool) (bool, error) {
-	c := optChars[strings.IndexByte(optChars, optChars[bitIndex(b)])]
+	c := optChars[bitIndex(b)]
 	if p.opts&b != 0 {
 		return false, paramErr("multiple -%c flags not allowed", c)
 	}
@@ -78,7 +93,7 @@ func (p *parser) global(c byte, arg *string, tok string) (bool, error) {
 	var err error
 	switch c {
 	case 'A', 'C', 'D', 'R', 'I':
-		bits := map[byte]cmdBits{'A': cmdAppend, 'C': cmdCheck, 'D': cmdDelete, 'R': cmdReplace, 'I': cmdInsert}[c]
+		bits := ruleCmdBits(c)
 		if err = p.addCommand(bits, c, 0); err != nil {
 			return false, err
 		}
@@ -228,7 +243,13 @@ func (p *parser) global(c byte, arg *string, tok string) (bool, error) {
 		}
 		p.loadMatch(*arg, false)
 	case 'n', 'x', '0':
-		b := map[byte]optBit{'n': optNumeric, 'x': optExact, '0': optLineNumbers}[c]
+		b := optLineNumbers
+		switch c {
+		case 'n':
+			b = optNumeric
+		case 'x':
+			b = optExact
+		}
 		if _, err := p.setOption(b, false); err != nil {
 			return false, err
 		}
@@ -285,7 +306,7 @@ func (p *parser) global(c byte, arg *string, tok string) (bool, error) {
 // scanInt is C sscanf("%i"): leading blanks, a sign, 0x/0 prefixes, and
 // trailing garbage ignored.
 func scanInt(s string) (int, bool) {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	s = trimCSpace(s)
 	end := 0
 	if end < len(s) && (s[end] == '-' || s[end] == '+') {
 		end++
@@ -374,14 +395,25 @@ func (p *parser) counters(pcnt string) error {
 		return paramErr("-c byte counter not numeric")
 	}
 	p.cmd.SetCounters = true
-	p.rule.Counters = &Counters{Packets: pk, Bytes: by}
+	p.block.ctr = Counters{Packets: pk, Bytes: by}
+	p.rule.Counters = &p.block.ctr
 	return nil
+}
+
+// trimCSpace drops the leading bytes C's isspace accepts, as sscanf's
+// numeric conversions do.
+func trimCSpace(s string) string {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
+		i++
+	}
+	return s[i:]
 }
 
 // scanUint64 is sscanf("%llu"): leading digits count, trailing garbage is
 // ignored; a leading '-' wraps as C does.
 func scanUint64(s string) (uint64, bool) {
-	s = strings.TrimLeft(s, " \t\n\v\f\r")
+	s = trimCSpace(s)
 	neg := false
 	if s != "" && (s[0] == '-' || s[0] == '+') {
 		neg = s[0] == '-'

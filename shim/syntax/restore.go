@@ -1,7 +1,7 @@
 package syntax
 
 import (
-	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -30,20 +30,20 @@ func ParseRestore(r io.Reader, fam Family) (*Payload, error) {
 
 // ParseRestoreWith is ParseRestore with options.
 func ParseRestoreWith(r io.Reader, o RestoreOptions) (*Payload, error) {
-	br := bufio.NewReader(r)
+	lr := lineReader{r: r}
+	rp := restoreParser{opts: o, p: parser{fam: o.Family, restore: true, mem: &slab{chunk: restoreChunk}}}
 	p := &Payload{Family: o.Family}
 	table, inTable, n := "", false, 0
 	for {
-		raw, err := br.ReadString('\n')
+		text, complete, err := lr.line()
 		if err != nil && err != io.EOF {
 			return nil, ipterr.Wrap(ipterr.Other, err, fmt.Sprintf("reading restore input: %v", err))
 		}
-		if raw == "" && err == io.EOF {
+		if text == "" && !complete {
 			break
 		}
 		n++
-		text := strings.TrimSuffix(raw, "\n")
-		if !strings.HasSuffix(raw, "\n") {
+		if !complete {
 			p.NoFinalNewline = true
 		}
 		ln := Line{Num: n, Raw: text, Table: table}
@@ -56,7 +56,7 @@ func ParseRestoreWith(r io.Reader, o RestoreOptions) (*Payload, error) {
 			ln.Kind = LineCommit
 			inTable = false
 		case text[0] == '*' && !inTable:
-			name := firstField(text[1:])
+			name, _ := nextField(text[1:])
 			if name == "" {
 				return nil, atLine(paramErr("%s: line %d table name invalid", progToken, n), n, o.Family)
 			}
@@ -68,20 +68,23 @@ func ParseRestoreWith(r io.Reader, o RestoreOptions) (*Payload, error) {
 		case !inTable:
 			return nil, lineFailed(n)
 		case text[0] == ':':
-			d, err := parseChainDecl(text[1:], n, o)
+			d, err := parseChainDecl(text[1:], n, o, rp.p.mem)
 			if err != nil {
 				return nil, atLine(err, n, o.Family)
 			}
 			ln.Kind, ln.Chain = LineChain, d
 		default:
-			cmd, err := parseRestoreCommand(text, table, n, o)
+			cmd, err := rp.command(text, table, n)
 			if err != nil {
 				return nil, atLine(err, n, o.Family)
 			}
 			ln.Kind, ln.Cmd = LineCommand, cmd
 		}
+		if p.Lines == nil {
+			p.Lines = make([]Line, 0, lr.lineEstimate())
+		}
 		p.Lines = append(p.Lines, ln)
-		if err == io.EOF {
+		if !complete {
 			break
 		}
 	}
@@ -93,6 +96,93 @@ func ParseRestoreWith(r io.Reader, o RestoreOptions) (*Payload, error) {
 	return p, nil
 }
 
+// restoreChunk is how many strings or options one slab array holds in a
+// restore: large enough that allocations are rare, small enough that a
+// payload of a few lines does not hold much memory.
+const restoreChunk = 4096
+
+// lineReader splits its input into lines as bufio.Reader.ReadString('\n')
+// does, with the same order of lines and read errors, but reads large
+// blocks and hands out lines as substrings of them, so that a line costs no
+// allocation and Line.Raw shares the block.
+type lineReader struct {
+	r    io.Reader
+	buf  []byte // the read buffer, reused from block to block
+	rest string // read, not yet handed out
+	err  error  // the reader's error, once it returned one
+	// lines counts the newlines read so far, to size Payload.Lines.
+	lines int
+}
+
+// readBlock is how much a lineReader reads before it hands out lines.
+const readBlock = 256 << 10
+
+// line returns the next line without its newline; complete reports that
+// the newline was there. At the end of the input (or on a read error) it
+// returns what is left with complete false and the error (io.EOF at the
+// end).
+func (l *lineReader) line() (text string, complete bool, err error) {
+	searched := 0
+	for {
+		if i := strings.IndexByte(l.rest[searched:], '\n'); i >= 0 {
+			i += searched
+			text, l.rest = l.rest[:i], l.rest[i+1:]
+			return text, true, nil
+		}
+		if l.err != nil {
+			text, l.rest = l.rest, ""
+			return text, false, l.err
+		}
+		searched = len(l.rest)
+		l.fill()
+	}
+}
+
+// fill reads the next block after what is left of the last one.
+func (l *lineReader) fill() {
+	if lr, ok := l.r.(interface{ Len() int }); ok && l.rest == "" {
+		// An in-memory reader (strings, bytes) is copied once, whole.
+		var b strings.Builder
+		b.Grow(lr.Len())
+		if _, err := io.Copy(&b, l.r); err != nil {
+			l.err = err
+		} else {
+			l.err = io.EOF
+		}
+		l.rest = b.String()
+		l.lines += strings.Count(l.rest, "\n")
+		return
+	}
+	// The buffer grows with a long unfinished line so that reading one
+	// stays linear.
+	if size := max(readBlock, 2*len(l.rest)); cap(l.buf) < size {
+		l.buf = make([]byte, 0, size)
+	}
+	buf := append(l.buf[:0], l.rest...)
+	// Like bufio, give up on a reader that keeps returning nothing.
+	for empty := 0; len(buf) < cap(buf); {
+		n, err := l.r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err != nil {
+			l.err = err
+			break
+		}
+		if n > 0 {
+			empty = 0
+		} else if empty++; empty == 100 {
+			l.err = io.ErrNoProgress
+			break
+		}
+	}
+	l.lines += bytes.Count(buf[len(l.rest):], newline)
+	l.rest = string(buf)
+}
+
+var newline = []byte{'\n'}
+
+// lineEstimate is how many lines the input read so far holds.
+func (l *lineReader) lineEstimate() int { return l.lines + 1 }
+
 // lineFailed is restore's "line N failed" (exit 1): a line outside any
 // table section, which iptables-nft only notices when it commits.
 func lineFailed(n int) error {
@@ -101,64 +191,89 @@ func lineFailed(n int) error {
 	return e
 }
 
-// firstField is strtok(s, " \t\n"): the first blank-separated field.
-func firstField(s string) string {
-	f := strings.FieldsFunc(s, isBlank)
-	if len(f) == 0 {
-		return ""
+// nextField is strtok(s, " \t\n"): the first blank-separated field of s,
+// and what follows it ("" when s is all blanks).
+func nextField(s string) (field, rest string) {
+	i := 0
+	for i < len(s) && isBlank(s[i]) {
+		i++
 	}
-	return f[0]
+	j := i
+	for j < len(s) && !isBlank(s[j]) {
+		j++
+	}
+	return s[i:j], s[j:]
 }
 
-func isBlank(r rune) bool { return r == ' ' || r == '\t' || r == '\n' }
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' }
 
 // parseChainDecl parses what follows ':' on a chain line.
-func parseChainDecl(s string, n int, o RestoreOptions) (*ChainDecl, error) {
-	f := strings.FieldsFunc(s, isBlank)
-	if len(f) == 0 {
+func parseChainDecl(s string, n int, o RestoreOptions, mem *slab) (*ChainDecl, error) {
+	name, s := nextField(s)
+	if name == "" {
 		return nil, paramErr("%s: line %d chain name invalid", progToken, n)
 	}
-	d := &ChainDecl{Name: f[0]}
-	if len(d.Name) > maxChainNameLen {
-		return nil, paramErr("chain name `%s' too long (must be under %d chars)", d.Name, maxChainNameLen+1)
+	if len(name) > maxChainNameLen {
+		return nil, paramErr("chain name `%s' too long (must be under %d chars)", name, maxChainNameLen+1)
 	}
-	if len(f) < 2 {
+	policy, s := nextField(s)
+	if policy == "" {
 		return nil, paramErr("%s: line %d policy invalid", progToken, n)
 	}
-	if d.Name[0] == '-' || d.Name[0] == '!' {
-		return nil, paramErr("chain name not allowed to start with `%c'", d.Name[0])
+	if name[0] == '-' || name[0] == '!' {
+		return nil, paramErr("chain name not allowed to start with `%c'", name[0])
 	}
-	d.Policy = f[1]
-	if len(f) >= 3 {
-		d.Counters = scanBracketCounters(f[2])
+	b := mem.decl()
+	b.decl = ChainDecl{Name: name, Policy: policy}
+	if ctrs, _ := nextField(s); ctrs != "" {
+		if c, ok := scanBracketCounters(ctrs); ok {
+			b.ctr = c
+			b.decl.Counters = &b.ctr
+		}
 	}
-	if o.Counters && d.Policy != "-" && d.Counters == nil {
-		return nil, paramErr("invalid policy counters for chain '%s'", d.Name)
+	if o.Counters && b.decl.Policy != "-" && b.decl.Counters == nil {
+		return nil, paramErr("invalid policy counters for chain '%s'", name)
 	}
-	return d, nil
+	return &b.decl, nil
 }
 
 // scanBracketCounters is sscanf("[%llu:%llu]") == 2.
-func scanBracketCounters(s string) *Counters {
+func scanBracketCounters(s string) (Counters, bool) {
 	if !strings.HasPrefix(s, "[") {
-		return nil
+		return Counters{}, false
 	}
 	ps, rest, ok := strings.Cut(s[1:], ":")
 	if !ok || strings.HasPrefix(ps, " ") {
-		return nil
+		return Counters{}, false
 	}
 	pk, ok1 := scanUint64(ps)
 	by, ok2 := scanUint64(strings.TrimRight(rest, "]"))
 	if !ok1 || !ok2 {
-		return nil
+		return Counters{}, false
 	}
-	return &Counters{Packets: pk, Bytes: by}
+	return Counters{Packets: pk, Bytes: by}, true
 }
 
-// parseRestoreCommand parses a command line inside a table section.
+// restoreParser parses the command lines of one restore payload with one
+// parser and one word list, reused from line to line.
+type restoreParser struct {
+	opts  RestoreOptions
+	p     parser
+	words []string
+}
+
+// parseRestoreCommand parses one command line inside a table section on
+// its own.
 func parseRestoreCommand(text, table string, n int, o RestoreOptions) (*Command, error) {
-	var pre []string
-	var ctr *Counters
+	rp := restoreParser{opts: o, p: parser{fam: o.Family, restore: true, mem: &slab{}}}
+	return rp.command(text, table, n)
+}
+
+// command parses a command line inside a table section.
+func (rp *restoreParser) command(text, table string, n int) (*Command, error) {
+	words := rp.words[:0]
+	var ctr Counters
+	hasCtr := false
 	if text[0] == '[' {
 		colon := strings.IndexByte(text, ':')
 		end := -1
@@ -171,21 +286,24 @@ func parseRestoreCommand(text, table string, n int, o RestoreOptions) (*Command,
 		end += colon
 		pcnt, bcnt := text[1:colon], text[colon+1:end]
 		text = text[end+1:]
-		if o.Counters {
-			pre = []string{"-c", pcnt, bcnt}
+		if rp.opts.Counters {
+			words = append(words, "-c", pcnt, bcnt)
 		} else if pk, ok := scanUint64(pcnt); ok {
 			if by, ok := scanUint64(bcnt); ok {
-				ctr = &Counters{Packets: pk, Bytes: by}
+				ctr, hasCtr = Counters{Packets: pk, Bytes: by}, true
 			}
 		}
 	}
-	cmd, err := parseCommand(append(pre, Tokenize(text)...), o.Family, true)
+	words = appendWords(words, text)
+	rp.words = words
+	cmd, err := rp.p.parse(words)
 	if err != nil {
 		return nil, err
 	}
 	cmd.Table = table
-	if ctr != nil && cmd.Rule != nil {
-		cmd.Rule.Counters = ctr
+	if hasCtr && cmd.Rule != nil {
+		rp.p.block.ctr = ctr
+		cmd.Rule.Counters = &rp.p.block.ctr
 	}
 	return cmd, nil
 }

@@ -24,8 +24,29 @@ var protoNames = map[string]int{
 
 // protoNumber parses a numeric protocol.
 func protoNumber(s string) (int, bool) {
-	n, err := strconv.ParseUint(s, 10, 8)
-	return int(n), err == nil
+	n, ok := decimal(s, 255)
+	return int(n), ok
+}
+
+// decimal is strconv.ParseUint(s, 10, bits) == nil for the largest value
+// max of bits, without the error value ParseUint allocates: names are
+// tried as numbers first on every rule ("-p tcp").
+func decimal(s string, max uint64) (uint64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+		if n > max {
+			return 0, false
+		}
+	}
+	return n, true
 }
 
 // protoNameOf is the name iptables loads a match by for protocol number n.
@@ -67,7 +88,7 @@ func checkProtocol(p string) error {
 // addresses with optional prefix length or netmask. Host names are refused:
 // resolving them would make the parse depend on DNS.
 func checkAddresses(v string, fam Family) error {
-	for _, a := range strings.Split(v, ",") {
+	for a := range strings.SplitSeq(v, ",") {
 		host, mask, hasMask := strings.Cut(a, "/")
 		ip, err := netip.ParseAddr(host)
 		if err != nil || (fam == IPv4) != ip.Is4() || ip.Zone() != "" {
@@ -166,7 +187,7 @@ var services = map[string]int{"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23
 // ParsePort resolves a port as iptables does: a decimal number up to 65535
 // or a service name.
 func ParsePort(s string) (int, bool) {
-	if n, err := strconv.ParseUint(s, 10, 16); err == nil {
+	if n, ok := decimal(s, 65535); ok {
 		return int(n), true
 	}
 	n, ok := services[s]
@@ -196,7 +217,7 @@ func validate(kind string, e *extension, opt string, v string, fam Family) error
 		return checkPortRange(v)
 	case "portlist":
 		n := 0
-		for _, p := range strings.Split(v, ",") {
+		for p := range strings.SplitSeq(v, ",") {
 			if err := checkPortRange(p); err != nil {
 				return err
 			}
@@ -224,7 +245,7 @@ func validate(kind string, e *extension, opt string, v string, fam Family) error
 			return paramErr("%s: bad value for option \"--%s\", or out of range (0-255).\n", e.name, opt)
 		}
 	case "ctstate", "state":
-		for _, s := range strings.Split(v, ",") {
+		for s := range strings.SplitSeq(v, ",") {
 			if !ctStates[s] || (kind == "state" && (s == "SNAT" || s == "DNAT")) {
 				if kind == "state" {
 					return paramErr("Bad state \"%s\"", s)
@@ -233,7 +254,7 @@ func validate(kind string, e *extension, opt string, v string, fam Family) error
 			}
 		}
 	case "addrtype":
-		for _, s := range strings.Split(v, ",") {
+		for s := range strings.SplitSeq(v, ",") {
 			if !addrTypes[strings.ToUpper(s)] {
 				return paramErr("addrtype: bad type \"%s\"", s)
 			}
