@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/calllog"
@@ -89,6 +90,9 @@ func (r *Router) guardRestore(mode backend.Mode, be backend.Backend, c *backend.
 }
 
 func (r *Router) guardCommand(mode backend.Mode, c *backend.Call) (guarded, error) {
+	if !mayJump(c.Args) {
+		return guarded{}, nil
+	}
 	cmd, err := syntax.ParseCommand(c.Args, c.Family)
 	if err != nil || cmd.Rule == nil || !guard.IsChainTarget(cmd.Rule.Target, c.Family) {
 		return guarded{}, nil
@@ -157,4 +161,24 @@ func (r *Router) logPlan(mode backend.Mode, c *backend.Call, p guard.Plan) {
 		r.Log.Log("guard-skipped", calllog.F("name", c.Name()), calllog.F("table", s.Table), calllog.F("chain", s.Chain),
 			calllog.F("line", s.Line), calllog.F("reason", s.Reason))
 	}
+}
+
+// mayJump is a cheap look at a single command's words: false when none of
+// them can be -j/--jump or -g/--goto (also inside bundled short options such
+// as -vj), so most commands (-N, -S, -L, -X, ...) skip parsing. It may say
+// true for a command that does not jump; parsing then decides.
+func mayJump(args []string) bool {
+	for _, a := range args {
+		switch {
+		case strings.HasPrefix(a, "--"):
+			if strings.HasPrefix(a, "--j") || strings.HasPrefix(a, "--g") {
+				return true
+			}
+		case strings.HasPrefix(a, "-"):
+			if strings.ContainsAny(a[1:], "jg") {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -33,7 +33,7 @@ func (f *fakeBackend) Run(_ context.Context, c *backend.Call) error {
 	f.ran = append(f.ran, string(b))
 	return nil
 }
-func (f *fakeBackend) Exec(c *backend.Call) error       { f.execed = true; return nil }
+func (f *fakeBackend) Exec(c *backend.Call) error     { f.execed = true; return nil }
 func (f *fakeBackend) Supports(c *backend.Call) error { return f.supports }
 
 type fakeChains map[string]bool
@@ -124,7 +124,9 @@ func TestRunExecsWhenNothingFollows(t *testing.T) {
 func TestRunGuardsRestore(t *testing.T) {
 	r, execs := setup{mode: "legacy", haveLeg: true}.router()
 	var created []string
-	r.Created = func(mode backend.Mode, fam syntax.Family, c guard.Creation) { created = append(created, string(mode)+" "+c.Table+"/"+c.Chain) }
+	r.Created = func(mode backend.Mode, fam syntax.Family, c guard.Creation) {
+		created = append(created, string(mode)+" "+c.Table+"/"+c.Chain)
+	}
 	in := "*nat\n:KUBE-FIREWALL - [0:0]\n-A KUBE-FIREWALL -j KUBE-MARK-DROP\nCOMMIT\n"
 	c := &backend.Call{Tool: backend.Restore, Family: syntax.IPv4, Args: []string{"--noflush"}, Stdin: strings.NewReader(in), Stdout: io.Discard, Stderr: io.Discard}
 	if err := r.Run(context.Background(), c); err != nil {
@@ -164,5 +166,24 @@ func TestUnparsableRestoreGoesThroughUntouched(t *testing.T) {
 	}
 	if got := execs[backend.NFT].ran; len(got) != 1 || got[0] != in {
 		t.Errorf("backend got %q, want the input untouched", got)
+	}
+}
+
+func TestMayJump(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"-t", "nat", "-S", "KUBE-SERVICES"}, false},
+		{[]string{"-w", "5", "-N", "KUBE-MARK-DROP", "-t", "nat"}, false},
+		{[]string{"-A", "X", "-j", "KUBE-MARK-DROP"}, true},
+		{[]string{"-A", "X", "-jKUBE-MARK-DROP"}, true},
+		{[]string{"-A", "X", "-vg", "Y"}, true},
+		{[]string{"-A", "X", "--jump", "Y"}, true},
+		{[]string{"-A", "X", "--goto=Y"}, true},
+	} {
+		if got := mayJump(tc.args); got != tc.want {
+			t.Errorf("mayJump(%q) = %v, want %v", tc.args, got, tc.want)
+		}
 	}
 }
