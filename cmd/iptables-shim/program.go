@@ -11,7 +11,9 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/calllog"
 	"github.com/iptables-shim/iptables-shim/shim/config"
 	"github.com/iptables-shim/iptables-shim/shim/execbackend"
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/route"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
 // runProgram is the iptables mode: one call of iptables, iptables-save or
@@ -40,6 +42,12 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 	// A backend killed by a signal: die by the same signal, as the caller
 	// would have seen without the shim.
 	execbackend.DieLikeBackend(err)
+	if syntax.DiagnosticOf(err) != nil {
+		// A refusal of the shim's own (the native backend's), shaped as
+		// iptables-nft prints it.
+		fmt.Fprint(stderr, syntax.FormatError(progName(call), "nf_tables", err))
+		return int(ipterr.ClassOf(err))
+	}
 	return printError(err, stderr)
 }
 

@@ -18,13 +18,15 @@ var errUnsupported = errors.New("outside the native allowlist")
 // iptables-nft, or refuses it (exit 2) when there is none.
 func IsUnsupported(err error) bool { return errors.Is(err, errUnsupported) }
 
-// unsupported is the error for an extension this package does not know. Its
-// text is what iptables prints for an extension it cannot load, since that
-// is what a caller sees when no real binary takes over.
+// unsupported is the error for an extension this package does not know. It
+// starts the way iptables reports an extension it cannot load (callers
+// match on "Couldn't load match"), and says why: the real iptables may well
+// have the extension, only the shim cannot encode it and found no real
+// binary to hand the call to.
 func unsupported(kind, name string) error {
 	return &ipterr.Error{
 		Class: ipterr.Parameter,
-		Msg:   fmt.Sprintf("Couldn't load %s `%s':No such file or directory", kind, name),
+		Msg:   fmt.Sprintf("Couldn't load %s `%s': not supported by iptables-shim's native nf_tables backend, and no iptables-nft binary was found to run it", kind, name),
 		Err:   errUnsupported,
 	}
 }
