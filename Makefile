@@ -35,7 +35,9 @@ fuzz:
 bench: deps build
 	sh scripts/bench.sh
 
-demo: deps build
+demo:
+	sh scripts/deps.sh --runtime
+	$(MAKE) build
 	sh scripts/demo.sh $(BIN)
 
 clean:

@@ -25,9 +25,8 @@ inns() { ip netns exec "$ns" "$@"; }
 say "A CentOS 8.2 node: kubelet 1.13 creates its chains with the host's iptables (nf_tables)"
 ip netns add "$ns"
 inns ip link set lo up
-for spec in "nat KUBE-MARK-DROP" "nat KUBE-MARK-MASQ" "nat KUBE-POSTROUTING" "filter KUBE-FIREWALL"; do
-	set -- $spec
-	inns iptables-nft -w 5 -N "$2" -t "$1"
+for spec in nat:KUBE-MARK-DROP nat:KUBE-MARK-MASQ nat:KUBE-POSTROUTING filter:KUBE-FIREWALL; do
+	inns iptables-nft -w 5 -N "${spec#*:}" -t "${spec%%:*}"
 done
 inns iptables-nft -w 5 -A KUBE-MARK-DROP -t nat -j MARK --set-xmark 0x00008000/0x00008000
 inns iptables-nft -w 5 -A KUBE-MARK-MASQ -t nat -j MARK --set-xmark 0x00004000/0x00004000
@@ -42,7 +41,9 @@ cp /usr/sbin/xtables-legacy-multi "$work/image/sbin/xtables-multi"
 for n in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
 	ln -s xtables-multi "$work/image/sbin/$n"
 done
-ls -l "$work/image/sbin" | sed 1d | awk '{print "  " $9, $10, $11}'
+for f in "$work/image/sbin"/*; do
+	if [ -L "$f" ]; then echo "  /sbin/${f##*/} -> $(readlink "$f")"; else echo "  /sbin/${f##*/}"; fi
+done
 
 # kube-proxy 1.13's IPVS sync: KUBE-FIREWALL jumps to KUBE-MARK-DROP, which
 # it never declares (it assumes kubelet made it).

@@ -2,10 +2,17 @@
 # Installs what the build and the tests need on a Debian machine, and only
 # what is missing, so `make test` works on a fresh machine and costs nothing
 # on a prepared one. Needs root for apt-get.
+#
+# scripts/deps.sh            everything the tests need
+# scripts/deps.sh --runtime  only what the shim and the demo need
 set -eu
 pkgs="iptables nftables ipset iproute2 kmod"
-# Packaging tests (rpm/deb/image) use these.
-pkgs="$pkgs $(cat "$(dirname "$0")/../packaging/apt-packages.txt" 2>/dev/null || true)"
+runtime=false
+[ "${1:-}" = "--runtime" ] && runtime=true
+if ! $runtime; then
+	# Packaging tests (rpm/deb/image) use these.
+	pkgs="$pkgs $(cat "$(dirname "$0")/../packaging/apt-packages.txt" 2>/dev/null || true)"
+fi
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -21,6 +28,6 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-if command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ]; then
+if ! $runtime && { command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ]; }; then
 	PATH=$PATH:/usr/local/go/bin go mod download
 fi
