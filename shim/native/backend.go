@@ -7,7 +7,20 @@
 // generation, every input line is checked against the state the earlier
 // lines leave and encoded, and the whole transaction goes to the kernel as
 // one batch that carries the generation id, so it applies completely or not
-// at all and never on top of a concurrent writer's change.
+// at all and never on top of a concurrent writer's change; when the kernel
+// refuses the batch because the generation moved, the call is planned
+// again from a fresh read (a bounded number of times), as iptables-nft
+// does.
+//
+// Single commands cover all of iptables 1.8.9's: -A, -I [N], -R N, -D (by
+// specification or number), -C, -N, -X [CHAIN], -F [CHAIN], -Z [CHAIN [N]],
+// -E, -P, -S [CHAIN [N]] and -L [CHAIN [N]] with -n, -v, -x and
+// --line-numbers, -h and -V; their output and errors are iptables-nft
+// 1.8.9's. Like iptables-legacy 1.8.9 they take the xtables lock
+// (shim/xtlock): every single command, and a restore when given -w.
+//
+// Listings without -n name addresses and ports from /etc/hosts,
+// /etc/networks and /etc/services only, never DNS (see names.go).
 package native
 
 import (
@@ -24,6 +37,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
+	"github.com/iptables-shim/iptables-shim/shim/xtlock"
 )
 
 // Options configure a Backend.
@@ -104,11 +118,11 @@ func (b *Backend) Run(ctx context.Context, c *backend.Call) error {
 	return b.command(ctx, c)
 }
 
-func (b *Backend) ipsets() xt.IPSetResolver {
+func (b *Backend) ipsets(fam syntax.Family) xt.IPSetResolver {
 	if b.opts.IPSets != nil {
 		return b.opts.IPSets
 	}
-	return kernelIPSets{}
+	return kernelIPSets{fam: fam}
 }
 
 func (b *Backend) save(c *backend.Call) error {
@@ -136,7 +150,7 @@ func (b *Backend) save(c *backend.Call) error {
 	req := &saveRequest{
 		fam: c.Family, table: a.Table, counters: a.Counters, prog: c.Name(),
 		version: b.opts.SaveVersion, now: b.opts.Now(), protos: loadProtocols(b.opts.ProtocolsFile),
-		ipsets: b.ipsets(), perChainAbove: b.opts.PerChainDumpAbove,
+		ipsets: b.ipsets(c.Family), perChainAbove: b.opts.PerChainDumpAbove,
 	}
 	if req.perChainAbove == 0 {
 		req.perChainAbove = perChainDumpAbove
@@ -172,6 +186,15 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 		if text, err = io.ReadAll(in); err != nil {
 			return ipterr.Wrap(ipterr.Other, err, fmt.Sprintf("reading restore input: %v", err))
 		}
+	}
+	if a.Wait.Given {
+		// As iptables-legacy-restore: the lock only with -w (kube-proxy
+		// holds it itself around a restore without -w).
+		release, err := xtlock.Acquire(ctx, a.Wait)
+		if err != nil {
+			return lockError(err)
+		}
+		defer release()
 	}
 	src := newChunkedText(text, syntax.RestoreOptions{Family: c.Family, Counters: a.Counters}, b.opts.Timings)
 	if b.opts.ParseChunkLines > 0 {
@@ -232,7 +255,7 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 		return false, ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
 	t1 := time.Now()
-	p := newPlanner(family, st, o, protos, b.ipsets())
+	p := newPlanner(family, st, o, protos, b.ipsets(family))
 	defer p.txn.batch.Release()
 	// Size the batch buffer once instead of growing it by copying:
 	// kube-proxy's lines average about 500 bytes as messages.

@@ -15,6 +15,10 @@ type dumpedRule struct {
 	chain  string
 	handle uint64
 	exprs  []expr.Any
+	// proto and invProto are the rule's NFTA_RULE_COMPAT, which a rule
+	// resent in place (iptables -Z) must carry again.
+	proto    uint32
+	invProto bool
 }
 
 // parseRule decodes a NEWRULE message of a dump.
@@ -29,6 +33,15 @@ func parseRule(fam uint8, b []byte) (dumpedRule, error) {
 			r.handle = a.U64()
 		case unix.NFTA_RULE_EXPRESSIONS:
 			exprsAttr = a.Data
+		case unix.NFTA_RULE_COMPAT:
+			for c := range nfnl.Walk(a.Data) {
+				switch c.Type {
+				case unix.NFTA_RULE_COMPAT_PROTO:
+					r.proto = c.U32()
+				case unix.NFTA_RULE_COMPAT_FLAGS:
+					r.invProto = c.U32()&unix.NFT_RULE_COMPAT_F_INV != 0
+				}
+			}
 		}
 	}
 	var err error

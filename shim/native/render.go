@@ -27,78 +27,128 @@ type renderEnv struct {
 	counters bool
 }
 
-// renderRule prints a dumped rule as iptables-nft-save does:
-// "-A CHAIN" then -s -d -i -o -p -f, the matches, and the target; with
-// counters a "[p:b] " prefix. Anything it cannot decode completely is an
-// error: printing a shorter rule would misstate what the kernel enforces.
-func renderRule(env *renderEnv, r *dumpedRule) (string, error) {
-	fail := func(err error) (string, error) {
-		return "", fmt.Errorf("table %s chain %s rule handle %d: %w", env.table, r.chain, r.handle, err)
+// ruleView is a dumped rule decoded into iptables terms: the base fields,
+// the matches, the counter and the target, each still able to render
+// itself. Save, -S and -L print the same view in their own shapes.
+type ruleView struct {
+	base    baseFields
+	ctx     xt.Context
+	matches []xt.Ext
+	// verdict is a standard verdict, jump or goto; target a target
+	// extension; both nil for a rule without a target.
+	verdict *expr.Verdict
+	target  xt.Ext
+	// packets and bytes are the rule's counter (zero without one).
+	packets, bytes uint64
+}
+
+// viewRule decodes a dumped rule. Anything it cannot decode completely is
+// an error: printing a shorter rule would misstate what the kernel
+// enforces.
+func viewRule(env *renderEnv, r *dumpedRule) (ruleView, error) {
+	var v ruleView
+	fail := func(err error) (ruleView, error) {
+		return v, fmt.Errorf("table %s chain %s rule handle %d: %w", env.table, r.chain, r.handle, err)
 	}
 	es := r.exprs
 	bf, n, err := decodeBase(env, es)
 	if err != nil {
 		return fail(err)
 	}
+	v.base = bf
 	es = es[n:]
-	var b strings.Builder
-	var cnt *expr.Counter
-	ctx := xt.Context{Family: env.fam, Table: env.table, Chain: r.chain, Protocol: bf.proto, IPSets: env.ipsets}
-	var parts []string
+	v.ctx = xt.Context{Family: env.fam, Table: env.table, Chain: r.chain, Protocol: bf.proto, IPSets: env.ipsets}
 	for len(es) > 0 {
 		if c, ok := es[0].(*expr.Counter); ok {
-			cnt = c
+			v.packets, v.bytes = c.Packets, c.Bytes
 			es = es[1:]
 			break
 		}
 		if isVerdict(es[0]) {
 			break
 		}
-		ext, k, err := xt.DecodeMatch(ctx, es)
+		ext, k, err := xt.DecodeMatch(v.ctx, es)
 		if err != nil {
 			return fail(err)
 		}
-		parts = append(parts, ext.Save(ctx))
+		v.matches = append(v.matches, ext)
 		es = es[k:]
 	}
 	if len(es) > 0 {
-		if v, ok := es[0].(*expr.Verdict); ok {
-			s, err := renderVerdict(v)
-			if err != nil {
+		if vd, ok := es[0].(*expr.Verdict); ok {
+			if _, err := renderVerdict(vd); err != nil {
 				return fail(err)
 			}
-			parts = append(parts, s)
+			v.verdict = vd
 			es = es[1:]
 		} else {
-			ext, k, err := xt.DecodeTarget(ctx, es)
+			ext, k, err := xt.DecodeTarget(v.ctx, es)
 			if err != nil {
 				return fail(err)
 			}
-			parts = append(parts, ext.Save(ctx))
+			v.target = ext
 			es = es[k:]
 		}
 	}
 	if len(es) > 0 {
 		return fail(fmt.Errorf("%T after the target is not understood", es[0]))
 	}
+	return v, nil
+}
+
+// counterStyle says how a rule's counters are printed.
+type counterStyle int
+
+const (
+	noCounters     counterStyle = iota
+	prefixCounters              // iptables-save -c: "[p:b] -A ..."
+	optionCounters              // iptables -S -v: "-c p b" before the target
+)
+
+// renderRule prints a dumped rule as iptables-nft-save does: "-A CHAIN"
+// then -s -d -i -o -p -f, the matches, and the target; with counters a
+// "[p:b] " prefix.
+func renderRule(env *renderEnv, r *dumpedRule) (string, error) {
+	v, err := viewRule(env, r)
+	if err != nil {
+		return "", err
+	}
+	style := noCounters
 	if env.counters {
-		var p, by uint64
-		if cnt != nil {
-			p, by = cnt.Packets, cnt.Bytes
-		}
-		fmt.Fprintf(&b, "[%d:%d] ", p, by)
+		style = prefixCounters
+	}
+	return v.save(r.chain, style), nil
+}
+
+// save renders the view in iptables-save's (or -S's) shape.
+func (v *ruleView) save(chain string, style counterStyle) string {
+	var b strings.Builder
+	if style == prefixCounters {
+		fmt.Fprintf(&b, "[%d:%d] ", v.packets, v.bytes)
 	}
 	b.WriteString("-A ")
-	b.WriteString(r.chain)
-	bf.write(&b)
-	for _, p := range parts {
-		if p == "" {
-			continue
+	b.WriteString(chain)
+	v.base.write(&b)
+	add := func(p string) {
+		if p != "" {
+			b.WriteByte(' ')
+			b.WriteString(p)
 		}
-		b.WriteByte(' ')
-		b.WriteString(p)
 	}
-	return b.String(), nil
+	for _, m := range v.matches {
+		add(m.Save(v.ctx))
+	}
+	if style == optionCounters {
+		fmt.Fprintf(&b, " -c %d %d", v.packets, v.bytes)
+	}
+	switch {
+	case v.verdict != nil:
+		s, _ := renderVerdict(v.verdict)
+		add(s)
+	case v.target != nil:
+		add(v.target.Save(v.ctx))
+	}
+	return b.String()
 }
 
 func isVerdict(e expr.Any) bool {

@@ -2,6 +2,7 @@ package native
 
 import (
 	"errors"
+	"sort"
 
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
@@ -46,6 +47,8 @@ type planner struct {
 	// single is set when the planner carries out one iptables command
 	// rather than a restore payload (error texts differ).
 	single bool
+	// at, when set, places the rule of a single -I N or -R N.
+	at *rulePlace
 }
 
 func newPlanner(fam syntax.Family, st *kernelState, o RestoreOptions, protos *protocols, ipsets xt.IPSetResolver) *planner {
@@ -208,7 +211,7 @@ func (p *planner) planCommand(l *syntax.Line) error {
 		return unsupportedf("table %s", c.Table)
 	}
 	switch c.Op {
-	case syntax.OpAppend, syntax.OpInsert:
+	case syntax.OpAppend, syntax.OpInsert, syntax.OpReplace:
 		return p.planRule(l, vt)
 	case syntax.OpNewChain:
 		if _, ok := vt.chains[c.Chain]; ok || vt.spec.builtin(c.Chain) != nil {
@@ -267,11 +270,18 @@ func (p *planner) planCommand(l *syntax.Line) error {
 func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 	c := l.Cmd
 	if c.Chain == "" {
+		var user []string
 		for ch, base := range vt.chains {
 			if !base {
-				p.txn.delChain(vt.spec.name, ch, l.Num)
-				delete(vt.chains, ch)
+				user = append(user, ch)
 			}
+		}
+		// iptables-nft walks its chain cache in name order; the order
+		// shows in which refusals a failed batch reports.
+		sort.Strings(user)
+		for _, ch := range user {
+			p.txn.delChain(vt.spec.name, ch, l.Num)
+			delete(vt.chains, ch)
 		}
 		return nil
 	}
@@ -289,7 +299,7 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 
 func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	c := l.Cmd
-	if c.Op == syntax.OpInsert && c.RuleNum > 1 {
+	if c.Op == syntax.OpInsert && c.RuleNum > 1 && p.at == nil {
 		return unsupportedf("-I with a rule number")
 	}
 	if c.Rule == nil {
@@ -319,7 +329,11 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 			p.needs[n] = l.Num
 		}
 	}
-	if err := p.txn.addRule(vt.spec.name, c.Chain, &r, c.Op == syntax.OpAppend, l.Num); err != nil {
+	place := rulePlace{appendIt: c.Op == syntax.OpAppend}
+	if p.at != nil {
+		place = *p.at
+	}
+	if err := p.txn.addRuleAt(vt.spec.name, c.Chain, &r, place, l.Num); err != nil {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
 	return nil

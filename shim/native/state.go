@@ -22,6 +22,9 @@ type chainInfo struct {
 	// chains iptables-nft-restore declared).
 	hasCounters    bool
 	packets, bytes uint64
+	// use is the kernel's reference count: one per rule of the chain
+	// and one per jump or goto to it.
+	use uint32
 }
 
 // tableInfo is one table of the family with its chains.
@@ -111,6 +114,8 @@ func parseChain(b []byte) (string, *chainInfo) {
 			}
 		case unix.NFTA_CHAIN_POLICY:
 			ch.policy = a.U32()
+		case unix.NFTA_CHAIN_USE:
+			ch.use = a.U32()
 		case unix.NFTA_CHAIN_TYPE:
 			ch.typ = a.String()
 		case unix.NFTA_CHAIN_COUNTERS:

@@ -28,6 +28,9 @@ const (
 	actRuleInsert  action = "RULE_INSERT"
 	actRuleFlush   action = "RULE_FLUSH"
 	actRuleDelete  action = "RULE_DELETE"
+	actRuleReplace action = "RULE_REPLACE"
+	actChainRename action = "CHAIN_RENAME"
+	actChainZero   action = "CHAIN_ZERO"
 )
 
 // op is one message of a transaction as the caller would describe it.
@@ -45,7 +48,7 @@ func (o op) object() string {
 	switch o.act {
 	case actTableAdd, actTableFlush:
 		return "table " + o.name
-	case actRuleAppend, actRuleInsert, actRuleDelete:
+	case actRuleAppend, actRuleInsert, actRuleDelete, actRuleReplace:
 		return "rule in chain " + o.name
 	}
 	return "chain " + o.name
@@ -176,9 +179,31 @@ func (t *Txn) delRule(table, chain string, handle uint64) {
 
 // addRule appends (or, with appendIt false, prepends) a rule.
 func (t *Txn) addRule(table, chain string, r *encodedRule, appendIt bool, line int) error {
+	return t.addRuleAt(table, chain, r, rulePlace{appendIt: appendIt}, line)
+}
+
+// rulePlace says where a new rule goes: with a reference handle, after
+// (appendIt) or before the rule with that handle; without one, at the end
+// (appendIt) or the head of the chain. replace replaces the rule with the
+// handle instead.
+type rulePlace struct {
+	appendIt bool
+	ref      uint64
+	replace  bool
+}
+
+// addRuleAt adds a rule at place, as iptables-nft's RULE_APPEND,
+// RULE_INSERT and RULE_REPLACE messages do.
+func (t *Txn) addRuleAt(table, chain string, r *encodedRule, place rulePlace, line int) error {
 	a := &t.attrs
 	a.String(unix.NFTA_RULE_TABLE, table)
 	a.String(unix.NFTA_RULE_CHAIN, chain)
+	switch {
+	case place.replace:
+		a.U64(unix.NFTA_RULE_HANDLE, place.ref)
+	case place.ref != 0:
+		a.U64(unix.NFTA_RULE_POSITION, place.ref)
+	}
 	l := a.Nest(unix.NFTA_RULE_EXPRESSIONS)
 	for _, e := range r.exprs {
 		if err := appendExpr(a, t.fam, e); err != nil {
@@ -196,13 +221,43 @@ func (t *Txn) addRule(table, chain string, r *encodedRule, appendIt bool, line i
 	a.U32(unix.NFTA_RULE_COMPAT_FLAGS, flags)
 	a.End(c)
 	flagsMsg, act := uint16(unix.NLM_F_CREATE|unix.NLM_F_APPEND), actRuleAppend
-	if !appendIt {
+	switch {
+	case place.replace:
+		flagsMsg, act = unix.NLM_F_REPLACE, actRuleReplace
+	case !place.appendIt:
 		flagsMsg, act = unix.NLM_F_CREATE, actRuleInsert
 	}
 	i := t.add(unix.NFT_MSG_NEWRULE, flagsMsg, op{line, act, chain})
 	k := chainKey{t.intern(table), t.intern(chain)}
 	t.pending[k] = append(t.pending[k], i)
 	return nil
+}
+
+// renameChain gives the chain with handle a new name (iptables -E).
+func (t *Txn) renameChain(table string, handle uint64, newName string) {
+	t.attrs.String(unix.NFTA_CHAIN_TABLE, table)
+	t.attrs.U64(unix.NFTA_CHAIN_HANDLE, handle)
+	t.attrs.String(unix.NFTA_CHAIN_NAME, newName)
+	t.add(unix.NFT_MSG_NEWCHAIN, 0, op{0, actChainRename, newName})
+}
+
+// zeroBaseChain sends a base chain with zero counters, as iptables-nft -Z
+// does (it resends the cached chain: hook, policy, type and counters).
+func (t *Txn) zeroBaseChain(table string, ch *chainInfo) {
+	a := &t.attrs
+	a.String(unix.NFTA_CHAIN_TABLE, table)
+	a.String(unix.NFTA_CHAIN_NAME, ch.name)
+	h := a.Nest(unix.NFTA_CHAIN_HOOK)
+	a.U32(unix.NFTA_HOOK_HOOKNUM, ch.hook)
+	a.U32(unix.NFTA_HOOK_PRIORITY, uint32(ch.prio))
+	a.End(h)
+	a.U32(unix.NFTA_CHAIN_POLICY, ch.policy)
+	a.String(unix.NFTA_CHAIN_TYPE, ch.typ)
+	c := a.Nest(unix.NFTA_CHAIN_COUNTERS)
+	a.U64(unix.NFTA_COUNTER_PACKETS, 0)
+	a.U64(unix.NFTA_COUNTER_BYTES, 0)
+	a.End(c)
+	t.add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE, op{0, actChainZero, ch.name})
 }
 
 // commit sends the batch. Kernel refusals become iptables-nft's message

@@ -1,0 +1,238 @@
+package native
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+// findRule returns the handle of the first rule of cmd's chain that
+// equals cmd's rule, or iptables' "Bad rule" error. Rules are compared as
+// iptables-nft compares them: expression by expression, xt blobs byte for
+// byte, counters ignored.
+func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Command, st *kernelState, protos *protocols) (uint64, error) {
+	short := func(msg string) error {
+		d := &syntax.Diagnostic{Form: syntax.FormShort, Template: msg + "."}
+		return &ipterr.Error{Class: ipterr.Other, Msg: d.Template, Err: d}
+	}
+	t := st.tables[cmd.Table]
+	if t == nil || t.chains[cmd.Chain] == nil {
+		return 0, short(notFoundRule)
+	}
+	env := &ruleEnv{
+		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam),
+		isChain: func(name string) bool { ch := t.chains[name]; return ch != nil && !ch.base },
+	}
+	r, err := encodeRule(env, cmd.Rule)
+	if err != nil {
+		var mc *missingChainError
+		if errors.As(err, &mc) {
+			return 0, mc.error
+		}
+		return 0, err
+	}
+	// Normalise the candidate the way a dumped rule is read.
+	var a nfnl.Attrs
+	for _, e := range r.exprs {
+		if err := appendExpr(&a, nfproto(fam), e); err != nil {
+			return 0, ipterr.Wrap(ipterr.Other, err, err.Error())
+		}
+	}
+	want, err := decodeExprs(nfproto(fam), a.B)
+	if err != nil {
+		return 0, ipterr.Wrap(ipterr.Other, err, err.Error())
+	}
+	var req nfnl.Attrs
+	req.String(unix.NFTA_RULE_TABLE, cmd.Table)
+	req.String(unix.NFTA_RULE_CHAIN, cmd.Chain)
+	var handle uint64
+	found := false
+	err = conn.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), nfproto(fam), req.B, func(m nfnl.Message) error {
+		if found {
+			return nil
+		}
+		got, err := parseRule(nfproto(fam), m.Attrs)
+		if err == nil && sameExprs(got.exprs, want) {
+			handle, found = got.handle, true
+		}
+		return nil
+	})
+	if errors.Is(err, unix.ENOENT) {
+		// The chain went away since it was looked up.
+		return 0, short(notFoundRule)
+	}
+	if errors.Is(err, nfnl.ErrDumpInterrupted) {
+		return 0, err
+	}
+	if err != nil {
+		return 0, ipterr.Wrap(ipterr.Resource, err, err.Error())
+	}
+	if !found {
+		return 0, short(notFoundRule)
+	}
+	return handle, nil
+}
+
+// sameExprs compares two decoded rules, ignoring counter values.
+func sameExprs(a, b []expr.Any) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if _, ok := a[i].(*expr.Counter); ok {
+			if _, ok := b[i].(*expr.Counter); ok {
+				continue
+			}
+			return false
+		}
+		if !reflect.DeepEqual(normalizeExpr(a[i]), normalizeExpr(b[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizeExpr maps empty slices to nil so DeepEqual compares content.
+func normalizeExpr(e expr.Any) expr.Any {
+	switch e := e.(type) {
+	case *expr.Cmp:
+		c := *e
+		if len(c.Data) == 0 {
+			c.Data = nil
+		}
+		return &c
+	case *expr.Bitwise:
+		b := *e
+		if len(b.Mask) == 0 {
+			b.Mask = nil
+		}
+		if len(b.Xor) == 0 {
+			b.Xor = nil
+		}
+		return &b
+	}
+	return e
+}
+
+// dumpChainRules returns the rules of one chain in order, decoded from
+// copies of the dumped messages (the dump's buffer is reused).
+func dumpChainRules(c *nfnl.Conn, fam uint8, table, chain string) ([]dumpedRule, error) {
+	var req nfnl.Attrs
+	req.String(unix.NFTA_RULE_TABLE, table)
+	req.String(unix.NFTA_RULE_CHAIN, chain)
+	var rules []dumpedRule
+	var decodeErr error
+	err := c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), fam, req.B, func(m nfnl.Message) error {
+		r, err := parseRule(fam, append([]byte(nil), m.Attrs...))
+		if err != nil && decodeErr == nil {
+			decodeErr = err
+		}
+		rules = append(rules, r)
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, nfnl.ErrDumpInterrupted) || errors.Is(err, unix.ENOENT) {
+			return nil, nfnl.ErrDumpInterrupted
+		}
+		return nil, ipterr.Wrap(ipterr.Resource, err, fmt.Sprintf("listing rules of chain %s: %v", chain, err))
+	}
+	if decodeErr != nil {
+		err := fmt.Errorf("table %s chain %s: %w", table, chain, decodeErr)
+		return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
+	}
+	return rules, nil
+}
+
+// lookupChain asks the kernel for one chain of a table; nil when the table
+// or the chain does not exist.
+func lookupChain(c *nfnl.Conn, fam uint8, table, name string) (*chainInfo, error) {
+	var a nfnl.Attrs
+	a.String(unix.NFTA_CHAIN_TABLE, table)
+	a.String(unix.NFTA_CHAIN_NAME, name)
+	msgs, err := c.Request(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETCHAIN), 0, fam, a.B)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, ipterr.Wrap(ipterr.Resource, err, fmt.Sprintf("looking up chain %s: %v", name, err))
+	}
+	for _, m := range msgs {
+		if _, ch := parseChain(m.Attrs); ch.name == name {
+			return ch, nil
+		}
+	}
+	return nil, nil
+}
+
+// tableExists asks the kernel whether a table of the family exists.
+func tableExists(c *nfnl.Conn, fam uint8, table string) (bool, error) {
+	var a nfnl.Attrs
+	a.String(unix.NFTA_TABLE_NAME, table)
+	_, err := c.Request(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETTABLE), 0, fam, a.B)
+	if errors.Is(err, unix.ENOENT) {
+		return false, nil
+	}
+	if err != nil {
+		return false, ipterr.Wrap(ipterr.Resource, err, fmt.Sprintf("looking up table %s: %v", table, err))
+	}
+	return true, nil
+}
+
+// leanState is the part of the kernel state a command on one chain needs:
+// whether its table exists, its chain, the new name of -E and the chain
+// its rule jumps to, each asked for by name, at one generation. A command
+// then costs the same however many other chains and rules the table holds
+// (kube-proxy runs many -C and -A against tables of thousands of chains).
+func leanState(c *nfnl.Conn, fam uint8, cmd *syntax.Command) (*kernelState, error) {
+	for try := 0; ; try++ {
+		st, err := leanStateOnce(c, fam, cmd)
+		if err == nil || try == maxDumpTries || !errors.Is(err, nfnl.ErrDumpInterrupted) {
+			return st, err
+		}
+	}
+}
+
+func leanStateOnce(c *nfnl.Conn, fam uint8, cmd *syntax.Command) (*kernelState, error) {
+	gen, err := c.GenID()
+	if err != nil {
+		return nil, ipterr.Wrap(ipterr.Resource, err, err.Error())
+	}
+	st := &kernelState{genID: gen, tables: map[string]*tableInfo{}}
+	ok, err := tableExists(c, fam, cmd.Table)
+	if err != nil || !ok {
+		return st, err
+	}
+	t := &tableInfo{name: cmd.Table, chains: map[string]*chainInfo{}}
+	st.tables[cmd.Table] = t
+	names := []string{cmd.Chain, cmd.NewName}
+	if cmd.Rule != nil && cmd.Rule.Target != nil {
+		names = append(names, cmd.Rule.Target.Name)
+	}
+	for _, n := range names {
+		if n == "" || t.chains[n] != nil {
+			continue
+		}
+		ch, err := lookupChain(c, fam, cmd.Table, n)
+		if err != nil {
+			return nil, err
+		}
+		if ch != nil {
+			t.chains[n] = ch
+		}
+	}
+	after, err := c.GenID()
+	if err != nil {
+		return nil, ipterr.Wrap(ipterr.Resource, err, err.Error())
+	}
+	if after != gen {
+		return nil, nfnl.ErrDumpInterrupted
+	}
+	return st, nil
+}
