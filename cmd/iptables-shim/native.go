@@ -83,6 +83,9 @@ func (n nativeAdapter) Run(ctx context.Context, c *backend.Call) error {
 	if err == nil {
 		return nil
 	}
+	if native.IsUnsupported(err) {
+		err = versioned(err)
+	}
 	if text := syntax.FormatError(progName(c), "nf_tables", err); text != "" {
 		fmt.Fprint(c.Stderr, text)
 	}

@@ -37,8 +37,9 @@ type ExecBackend interface {
 	Exec(c *backend.Call) error
 }
 
-// Native answers whether the native nf_tables backend can carry out a call
-// (nil error) and runs it.
+// Native is the native nf_tables backend: it answers whether it can carry
+// out a call (nil error) and runs it. Run must refuse what Supports would,
+// before touching the kernel.
 type Native interface {
 	backend.Backend
 	// Supports reports, without touching the kernel, whether the call is
@@ -180,11 +181,14 @@ func (r *Router) pick(mode backend.Mode, c *backend.Call) (backend.Backend, stri
 		}
 		return ex, ex.Describe(), nil
 	}
+	if exErr != nil {
+		// Nothing to fall back to: the native backend itself refuses what it
+		// cannot encode, before it touches the kernel, so asking first would
+		// only encode the call twice.
+		return r.Native, r.Native.Describe(), nil
+	}
 	if err := r.Native.Supports(c); err != nil {
-		if exErr == nil {
-			return ex, ex.Describe() + " (native cannot: " + err.Error() + ")", nil
-		}
-		return nil, r.Native.Describe(), err
+		return ex, ex.Describe() + " (native cannot: " + err.Error() + ")", nil
 	}
 	return r.Native, r.Native.Describe(), nil
 }

@@ -93,7 +93,7 @@ func TestPick(t *testing.T) {
 		{"nft=native forces native", setup{mode: "nft", nft: "native", haveNFT: true, native: &fakeBackend{name: "native"}}, "native"},
 		{"nft=exec never goes native", setup{mode: "nft", nft: "exec", native: &fakeBackend{name: "native"}}, "error"},
 		{"unsupported call falls back to the binary", setup{mode: "nft", nft: "native", haveNFT: true, native: &fakeBackend{name: "native", supports: errors.New("no")}}, "exec-nft"},
-		{"unsupported call without binary is refused", setup{mode: "nft", native: &fakeBackend{name: "native", supports: ipterr.New(ipterr.Parameter, "unsupported")}}, "error"},
+		{"without binary native runs and refuses by itself", setup{mode: "nft", native: &fakeBackend{name: "native", supports: ipterr.New(ipterr.Parameter, "unsupported")}}, "native"},
 		{"no native built in", setup{mode: "nft"}, "error"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
