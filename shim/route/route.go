@@ -95,11 +95,17 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		// the exit status are the real binary's own.
 		return ex.Exec(c)
 	}
+	// chainsMade: the guard's chains exist now. A single command's chains
+	// are made by a restore of their own before it, so they exist even when
+	// the command then fails; a restore's go or stay with the restore.
+	chainsMade := false
 	if g.pre != nil {
 		err = g.pre(ctx)
+		chainsMade = err == nil
 	}
 	if err == nil {
 		err = be.Run(ctx, c)
+		chainsMade = chainsMade || err == nil
 	}
 	if g.finish != nil {
 		if ferr := g.finish(); err == nil {
@@ -107,7 +113,7 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		}
 	}
 	r.logCall(c, dec, path, start, err)
-	if err == nil && !g.plan.Empty() {
+	if chainsMade && !g.plan.Empty() {
 		r.logPlan(dec.Mode, c, g.plan)
 		if r.Created != nil {
 			for _, cr := range g.plan.Creations {
