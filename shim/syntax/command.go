@@ -411,9 +411,17 @@ func (p *parser) finish() error {
 // one of the given commands allows it.
 func (p *parser) legalOptions() error {
 	var legal optBit
-	for k, c := range cmdInfo {
-		if p.bits&c.bit != 0 {
-			legal |= cmdLegal[k]
+	for _, c := range cmdInfo {
+		if p.bits&c.bit == 0 {
+			continue
+		}
+		// Read from the table on each call rather than precomputed: a
+		// command line sets one or two commands, and a table built at
+		// program start would cost every run of the binary.
+		for i := 0; i < len(optChars); i++ {
+			if c.illegal[i] != 'x' {
+				legal |= 1 << i
+			}
 		}
 	}
 	if bad := p.opts &^ legal; bad != 0 {
@@ -421,19 +429,6 @@ func (p *parser) legalOptions() error {
 	}
 	return nil
 }
-
-// cmdLegal is, for each entry of cmdInfo, the options it allows.
-var cmdLegal = func() []optBit {
-	out := make([]optBit, len(cmdInfo))
-	for k, c := range cmdInfo {
-		for i := 0; i < len(optChars); i++ {
-			if c.illegal[i] != 'x' {
-				out[k] |= 1 << i
-			}
-		}
-	}
-	return out
-}()
 
 func optName(i int) string {
 	return fmt.Sprintf("-%c", optChars[i])

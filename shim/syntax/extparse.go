@@ -73,7 +73,7 @@ func (p *parser) buildRule() *Rule {
 func (p *parser) extOption(k, oi int, arg *string) error {
 	in := &p.insts[k]
 	spec := &in.ext.opts[oi]
-	canon := spec.names[0]
+	canon := spec.name
 	inv := p.invert
 	p.invert = false
 	if inv && !spec.invert {

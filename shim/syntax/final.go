@@ -170,18 +170,16 @@ func statisticCheck(opts []Option) string {
 	return ""
 }
 
-// logLevels are syslog's names LOG accepts besides 0-7.
-var logLevels = map[string]bool{"emerg": true, "panic": true, "alert": true, "crit": true, "err": true,
-	"error": true, "warning": true, "warn": true, "notice": true, "info": true, "debug": true}
-
+// checkLogLevel is LOG's --log-level: 0-7 or one of syslog's names.
 func checkLogLevel(v string) error {
 	if n, err := strconv.ParseUint(v, 10, 8); err == nil && n <= 7 {
 		return nil
 	}
-	if !logLevels[v] {
-		return paramErr("log level \"%s\" unknown\n", v)
+	switch v {
+	case "emerg", "panic", "alert", "crit", "err", "error", "warning", "warn", "notice", "info", "debug":
+		return nil
 	}
-	return nil
+	return paramErr("log level \"%s\" unknown\n", v)
 }
 
 // checkRate is the limit match's rate: N[/unit], unit a prefix of second,

@@ -2,8 +2,8 @@ package syntax
 
 import "strings"
 
-// globalOpt is one of iptables' own options (its original_opts and
-// optstring "-:A:C:D:R:I:L::S::M:F::Z::N:X::E:P:Vh::o:p:s:d:j:i:fbvw::W::nt:m:xc:g:46").
+// globalOpt is one of iptables' own options: a long name and its short
+// form.
 type globalOpt struct {
 	long  string
 	short byte
@@ -12,6 +12,8 @@ type globalOpt struct {
 
 // globalOpts is in iptables' order: getopt_long picks the first exact match
 // and reports a prefix as ambiguous only when it names different options.
+// A new option goes at the end, with a case returning its index in
+// globalIndex.
 var globalOpts = []globalOpt{
 	{"append", 'A', argOne}, {"delete", 'D', argOne}, {"check", 'C', argOne},
 	{"insert", 'I', argOne}, {"replace", 'R', argOne}, {"list", 'L', argOptional},
@@ -27,6 +29,100 @@ var globalOpts = []globalOpt{
 	{"set-counters", 'c', argOne}, {"goto", 'g', argOne}, {"ipv4", '4', argNone}, {"ipv6", '6', argNone},
 }
 
+// globalByLong finds a global option by its exact long name, or nil.
+func globalByLong(name string) *globalOpt {
+	// The name check keeps a stray case of globalIndex from returning
+	// another option.
+	if i := globalIndex(name); i >= 0 && globalOpts[i].long == name {
+		return &globalOpts[i]
+	}
+	return nil
+}
+
+// globalIndex is the index in globalOpts of the option named name, or -1:
+// a switch rather than a map, which would be built at every start of the
+// binary (and is slower to search). TestTableIndexes checks it against
+// globalOpts.
+func globalIndex(name string) int {
+	switch name {
+	case "append":
+		return 0
+	case "delete":
+		return 1
+	case "check":
+		return 2
+	case "insert":
+		return 3
+	case "replace":
+		return 4
+	case "list":
+		return 5
+	case "list-rules":
+		return 6
+	case "flush":
+		return 7
+	case "zero":
+		return 8
+	case "new-chain":
+		return 9
+	case "delete-chain":
+		return 10
+	case "rename-chain":
+		return 11
+	case "policy":
+		return 12
+	case "source":
+		return 13
+	case "destination":
+		return 14
+	case "src":
+		return 15
+	case "dst":
+		return 16
+	case "protocol":
+		return 17
+	case "in-interface":
+		return 18
+	case "jump":
+		return 19
+	case "table":
+		return 20
+	case "match":
+		return 21
+	case "numeric":
+		return 22
+	case "out-interface":
+		return 23
+	case "verbose":
+		return 24
+	case "wait":
+		return 25
+	case "wait-interval":
+		return 26
+	case "exact":
+		return 27
+	case "fragments":
+		return 28
+	case "version":
+		return 29
+	case "help":
+		return 30
+	case "line-numbers":
+		return 31
+	case "modprobe":
+		return 32
+	case "set-counters":
+		return 33
+	case "goto":
+		return 34
+	case "ipv4":
+		return 35
+	case "ipv6":
+		return 36
+	}
+	return -1
+}
+
 // shortOpt is one entry of the optstring table: whether the short option
 // exists, and its arity.
 type shortOpt struct {
@@ -34,29 +130,22 @@ type shortOpt struct {
 	arity arity
 }
 
-// shortArity is the optstring: which short options exist and their arity,
-// indexed by the option character.
-var shortArity = func() (t [256]shortOpt) {
-	t['b'] = shortOpt{ok: true, arity: argNone}
-	for _, o := range globalOpts {
-		if o.short != '0' {
-			t[o.short] = shortOpt{ok: true, arity: o.arity}
-		}
-	}
-	return t
-}()
-
-// globalByLong finds a global option by its exact long name: the first in
-// globalOpts, as getopt_long takes the first exact match.
-var globalByLong = func() map[string]*globalOpt {
-	m := make(map[string]*globalOpt, len(globalOpts))
-	for i := range globalOpts {
-		if _, dup := m[globalOpts[i].long]; !dup {
-			m[globalOpts[i].long] = &globalOpts[i]
-		}
-	}
-	return m
-}()
+// shortArity is iptables' optstring
+// "-:A:C:D:R:I:L::S::M:F::Z::N:X::E:P:Vh::o:p:s:d:j:i:fbvw::W::nt:m:xc:g:46",
+// indexed by the option character: the short forms of globalOpts (but
+// --line-numbers, which has none) and -b. tables_test.go checks that it
+// agrees with globalOpts.
+var shortArity = [256]shortOpt{
+	'A': {true, argOne}, 'C': {true, argOne}, 'D': {true, argOne}, 'R': {true, argOne},
+	'I': {true, argOne}, 'L': {true, argOptional}, 'S': {true, argOptional}, 'M': {true, argOne},
+	'F': {true, argOptional}, 'Z': {true, argOptional}, 'N': {true, argOne}, 'X': {true, argOptional},
+	'E': {true, argOne}, 'P': {true, argOne}, 'V': {true, argNone}, 'h': {true, argOptional},
+	'o': {true, argOne}, 'p': {true, argOne}, 's': {true, argOne}, 'd': {true, argOne},
+	'j': {true, argOne}, 'i': {true, argOne}, 'f': {true, argNone}, 'b': {true, argNone},
+	'v': {true, argNone}, 'w': {true, argOptional}, 'W': {true, argOptional}, 'n': {true, argNone},
+	't': {true, argOne}, 'm': {true, argOne}, 'x': {true, argNone}, 'c': {true, argOne},
+	'g': {true, argOne}, '4': {true, argNone}, '6': {true, argNone},
+}
 
 // optRef is what a long option name resolved to: a global option, or
 // option index opt of loaded extension instance inst (an index in
@@ -88,7 +177,7 @@ func (p *parser) arity(r optRef) arity {
 // different options do.
 func (p *parser) resolveLong(name string) (ref optRef, ok, ambiguous bool) {
 	// The exact names first: nearly every option is spelt out in full.
-	if g := globalByLong[name]; g != nil {
+	if g := globalByLong(name); g != nil {
 		return optRef{global: g}, true, false
 	}
 	for k := len(p.insts) - 1; k >= 0; k-- {
@@ -115,10 +204,13 @@ func (p *parser) resolvePrefix(name string) (ref optRef, ok, ambiguous bool) {
 			continue
 		}
 		for oi, o := range e.opts {
-			for _, n := range o.names {
-				if strings.HasPrefix(n, name) {
-					cands = append(cands, optRef{inst: k, opt: oi})
-				}
+			// One candidate per matching name, as getopt sees aliases
+			// as separate entries of its option list.
+			if strings.HasPrefix(o.name, name) {
+				cands = append(cands, optRef{inst: k, opt: oi})
+			}
+			if o.alias != "" && strings.HasPrefix(o.alias, name) {
+				cands = append(cands, optRef{inst: k, opt: oi})
 			}
 		}
 	}

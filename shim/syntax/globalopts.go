@@ -275,7 +275,7 @@ func (p *parser) global(c byte, arg *string, tok string) (bool, error) {
 		if p.restore {
 			return false, paramErr("The -t option cannot be used in %s.\n", progToken)
 		}
-		if !restoreTables[*arg] {
+		if !isRestoreTable(*arg) {
 			return false, diagErr(ipterr.Version, FormVersionProblem, fmt.Sprintf("table '%s' does not exist", *arg))
 		}
 		cmd.Table = *arg

@@ -107,12 +107,18 @@ func FormatCommand(c *Command) []string {
 	return out
 }
 
-var opFlags = map[Op]string{OpAppend: "-A", OpInsert: "-I", OpReplace: "-R", OpDelete: "-D", OpCheck: "-C",
+// opFlags is indexed by Op.
+var opFlags = [...]string{OpAppend: "-A", OpInsert: "-I", OpReplace: "-R", OpDelete: "-D", OpCheck: "-C",
 	OpNewChain: "-N", OpDeleteChain: "-X", OpFlush: "-F", OpZero: "-Z", OpRename: "-E", OpPolicy: "-P",
 	OpListRules: "-S", OpList: "-L", OpVersion: "-V", OpHelp: "-h"}
 
 // String returns the short flag of the op ("-A"), or "" for OpNone.
-func (o Op) String() string { return opFlags[o] }
+func (o Op) String() string {
+	if o < 0 || int(o) >= len(opFlags) {
+		return ""
+	}
+	return opFlags[o]
+}
 
 func commandWords(c *Command, withTable bool) []string {
 	var out []string

@@ -18,8 +18,15 @@ type RestoreOptions struct {
 	Counters bool
 }
 
-// restoreTables are the tables iptables-restore accepts after '*'.
-var restoreTables = map[string]bool{"filter": true, "nat": true, "mangle": true, "raw": true, "security": true}
+// isRestoreTable reports whether name is a table iptables accepts: after
+// '*' in restore input, and for -t.
+func isRestoreTable(name string) bool {
+	switch name {
+	case "filter", "nat", "mangle", "raw", "security":
+		return true
+	}
+	return false
+}
 
 // ParseRestore parses iptables-restore input for family fam as
 // iptables-restore 1.8.9 without --counters does. Errors carry the input
@@ -60,7 +67,7 @@ func ParseRestoreWith(r io.Reader, o RestoreOptions) (*Payload, error) {
 			if name == "" {
 				return nil, atLine(paramErr("%s: line %d table name invalid", progToken, n), n, o.Family)
 			}
-			if !restoreTables[name] {
+			if !isRestoreTable(name) {
 				return nil, atLine(paramErr("%s: line %d table name '%s' invalid", progToken, n, name), n, o.Family)
 			}
 			ln.Kind, table, inTable = LineTable, name, true

@@ -7,21 +7,6 @@ import (
 	"unicode"
 )
 
-// protoNames maps the protocol names iptables 1.8.9 accepts for -p (its own
-// table plus the netbase /etc/protocols names, lower-cased as iptables
-// lower-cases its argument) to their numbers. A built-in table, because the
-// shim may run in an image without /etc/protocols.
-var protoNames = map[string]int{
-	"all": 0, "ip": 0, "hopopt": 0, "icmp": 1, "igmp": 2, "ggp": 3, "ipencap": 4, "st": 5, "tcp": 6,
-	"egp": 8, "igp": 9, "pup": 12, "udp": 17, "hmp": 20, "xns-idp": 22, "rdp": 27, "iso-tp4": 29,
-	"dccp": 33, "xtp": 36, "ddp": 37, "idpr-cmtp": 38, "ipv6": 41, "ipv6-route": 43, "ipv6-frag": 44,
-	"idrp": 45, "rsvp": 46, "gre": 47, "esp": 50, "ah": 51, "skip": 57, "ipv6-icmp": 58, "icmpv6": 58,
-	"ipv6-nonxt": 59, "ipv6-opts": 60, "rspf": 73, "vmtp": 81, "eigrp": 88, "ospf": 89, "ax.25": 93,
-	"ipip": 94, "etherip": 97, "encap": 98, "pim": 103, "ipcomp": 108, "vrrp": 112, "l2tp": 115,
-	"isis": 124, "sctp": 132, "fc": 133, "mobility-header": 135, "mh": 135, "udplite": 136,
-	"mpls-in-ip": 137, "manet": 138, "hip": 139, "shim6": 140, "wesp": 141, "rohc": 142, "ethernet": 143,
-}
-
 // protoNumber parses a numeric protocol.
 func protoNumber(s string) (int, bool) {
 	n, ok := decimal(s, 255)
@@ -73,8 +58,7 @@ func ProtocolNumber(proto string) (int, bool) {
 	if n, ok := protoNumber(p); ok {
 		return n, true
 	}
-	n, ok := protoNames[p]
-	return n, ok
+	return protocolByName(p)
 }
 
 func checkProtocol(p string) error {
@@ -163,26 +147,44 @@ func strtoul(s string, bits int) (uint64, bool) {
 	return n, err == nil
 }
 
-var ctStates = map[string]bool{"INVALID": true, "NEW": true, "ESTABLISHED": true, "RELATED": true, "UNTRACKED": true, "SNAT": true, "DNAT": true}
-
-var addrTypes = map[string]bool{"UNSPEC": true, "UNICAST": true, "LOCAL": true, "BROADCAST": true, "ANYCAST": true,
-	"MULTICAST": true, "BLACKHOLE": true, "UNREACHABLE": true, "PROHIBIT": true, "THROW": true, "NAT": true, "XRESOLVE": true}
-
-var rejectTypes = map[Family]map[string]bool{
-	IPv4: {"icmp-net-unreachable": true, "net-unreach": true, "icmp-host-unreachable": true, "host-unreach": true,
-		"icmp-proto-unreachable": true, "proto-unreach": true, "icmp-port-unreachable": true, "port-unreach": true,
-		"icmp-net-prohibited": true, "net-prohib": true, "icmp-host-prohibited": true, "host-prohib": true,
-		"tcp-reset": true, "tcp-rst": true, "icmp-admin-prohibited": true, "admin-prohib": true},
-	IPv6: {"icmp6-no-route": true, "no-route": true, "icmp6-adm-prohibited": true, "adm-prohibited": true,
-		"icmp6-addr-unreachable": true, "addr-unreach": true, "icmp6-port-unreachable": true, "port-unreach": true,
-		"tcp-reset": true, "icmp6-policy-fail": true, "policy-fail": true, "icmp6-reject-route": true, "reject-route": true},
+func isCTState(s string) bool {
+	switch s {
+	case "INVALID", "NEW", "ESTABLISHED", "RELATED", "UNTRACKED", "SNAT", "DNAT":
+		return true
+	}
+	return false
 }
 
-// services are the /etc/services names accepted for ports. Unknown names
-// are refused rather than guessed.
-var services = map[string]int{"ftp-data": 20, "ftp": 21, "ssh": 22, "telnet": 23, "smtp": 25, "domain": 53,
-	"bootps": 67, "bootpc": 68, "tftp": 69, "http": 80, "www": 80, "pop3": 110, "ntp": 123, "imap2": 143,
-	"snmp": 161, "bgp": 179, "ldap": 389, "https": 443, "submission": 587, "ldaps": 636}
+func isAddrType(s string) bool {
+	switch s {
+	case "UNSPEC", "UNICAST", "LOCAL", "BROADCAST", "ANYCAST", "MULTICAST", "BLACKHOLE", "UNREACHABLE",
+		"PROHIBIT", "THROW", "NAT", "XRESOLVE":
+		return true
+	}
+	return false
+}
+
+// isRejectType reports whether REJECT's --reject-with accepts v for fam.
+func isRejectType(v string, fam Family) bool {
+	switch fam {
+	case IPv6:
+		switch v {
+		case "icmp6-no-route", "no-route", "icmp6-adm-prohibited", "adm-prohibited", "icmp6-addr-unreachable",
+			"addr-unreach", "icmp6-port-unreachable", "port-unreach", "tcp-reset", "icmp6-policy-fail",
+			"policy-fail", "icmp6-reject-route", "reject-route":
+			return true
+		}
+	case IPv4:
+		switch v {
+		case "icmp-net-unreachable", "net-unreach", "icmp-host-unreachable", "host-unreach",
+			"icmp-proto-unreachable", "proto-unreach", "icmp-port-unreachable", "port-unreach",
+			"icmp-net-prohibited", "net-prohib", "icmp-host-prohibited", "host-prohib", "tcp-reset", "tcp-rst",
+			"icmp-admin-prohibited", "admin-prohib":
+			return true
+		}
+	}
+	return false
+}
 
 // ParsePort resolves a port as iptables does: a decimal number up to 65535
 // or a service name.
@@ -190,8 +192,7 @@ func ParsePort(s string) (int, bool) {
 	if n, ok := decimal(s, 65535); ok {
 		return int(n), true
 	}
-	n, ok := services[s]
-	return n, ok
+	return serviceByName(s)
 }
 
 func checkPortRange(v string) error {
@@ -246,7 +247,7 @@ func validate(kind string, e *extension, opt string, v string, fam Family) error
 		}
 	case "ctstate", "state":
 		for s := range strings.SplitSeq(v, ",") {
-			if !ctStates[s] || (kind == "state" && (s == "SNAT" || s == "DNAT")) {
+			if !isCTState(s) || (kind == "state" && (s == "SNAT" || s == "DNAT")) {
 				if kind == "state" {
 					return paramErr("Bad state \"%s\"", s)
 				}
@@ -255,7 +256,7 @@ func validate(kind string, e *extension, opt string, v string, fam Family) error
 		}
 	case "addrtype":
 		for s := range strings.SplitSeq(v, ",") {
-			if !addrTypes[strings.ToUpper(s)] {
+			if !isAddrType(strings.ToUpper(s)) {
 				return paramErr("addrtype: bad type \"%s\"", s)
 			}
 		}
@@ -269,7 +270,7 @@ func validate(kind string, e *extension, opt string, v string, fam Family) error
 			return paramErr("statistic: bad value for option \"--probability\", or out of range (0-1).\n")
 		}
 	case "rejectwith":
-		if !rejectTypes[fam][v] {
+		if !isRejectType(v, fam) {
 			return paramErr("unknown reject type \"%s\"", v)
 		}
 	case "loglevel":

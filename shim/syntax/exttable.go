@@ -1,0 +1,403 @@
+package syntax
+
+// The option syntax of the iptables 1.8.9 extensions this package
+// describes (libxt_*.c / libipt_* / libip6t_*): names, aliases, arity and
+// whether the option can be inverted. Values are validated for the options
+// kube-proxy, kubelet and common CNI plugins use.
+//
+// The tables are composite literals of constants, which the linker lays
+// out, and they are looked up by name through switches (matchIndex,
+// targetIndex), which the compiler turns into a search faster than a map
+// lookup: the binary starts for every iptables call, and a map or table
+// built at program start would cost every call. A new entry goes at the end
+// of its table, with a case returning its index in the switch;
+// tables_test.go checks that every entry is found at its index.
+
+// matchTable lists the described matches (-m NAME, or -p NAME's implicit
+// match).
+var matchTable = []extension{
+	{name: "tcp", opts: []optSpec{
+		{name: "sport", alias: "source-port", arity: argOne, invert: true, check: "portrange"},
+		{name: "dport", alias: "destination-port", arity: argOne, invert: true, check: "portrange"},
+		{name: "tcp-flags", arity: argTwo, invert: true},
+		{name: "syn", arity: argNone, invert: true},
+		{name: "tcp-option", arity: argOne, invert: true, check: "uint8"},
+	}},
+	{name: "udp", opts: []optSpec{
+		{name: "sport", alias: "source-port", arity: argOne, invert: true, check: "portrange"},
+		{name: "dport", alias: "destination-port", arity: argOne, invert: true, check: "portrange"},
+	}},
+	{name: "sctp", opts: []optSpec{
+		{name: "sport", alias: "source-port", arity: argOne, invert: true, check: "portrange"},
+		{name: "dport", alias: "destination-port", arity: argOne, invert: true, check: "portrange"},
+		{name: "chunk-types", arity: argTwo, invert: true},
+	}},
+	{name: "icmp", family: IPv4, opts: []optSpec{
+		{name: "icmp-type", arity: argOne, invert: true},
+	}},
+	{name: "icmp6", family: IPv6, opts: []optSpec{
+		{name: "icmpv6-type", arity: argOne, invert: true},
+	}},
+	{name: "comment", opts: []optSpec{
+		{name: "comment", arity: argOne, check: "comment"},
+	}},
+	{name: "mark", opts: []optSpec{
+		{name: "mark", arity: argOne, invert: true, check: "markmask"},
+	}},
+	{name: "connmark", opts: []optSpec{
+		{name: "mark", arity: argOne, invert: true, check: "markmask"},
+	}},
+	{name: "multiport", opts: []optSpec{
+		{name: "sports", alias: "source-ports", arity: argOne, invert: true, check: "portlist"},
+		{name: "dports", alias: "destination-ports", arity: argOne, invert: true, check: "portlist"},
+		{name: "ports", arity: argOne, invert: true, check: "portlist"},
+	}},
+	{name: "set", opts: []optSpec{
+		{name: "match-set", alias: "set", arity: argTwo, invert: true},
+		{name: "return-nomatch", arity: argNone},
+		{name: "update-counters", arity: argNone, invert: true},
+		{name: "update-subcounters", arity: argNone, invert: true},
+		{name: "packets-eq", arity: argOne, invert: true},
+		{name: "packets-lt", arity: argOne},
+		{name: "packets-gt", arity: argOne},
+		{name: "bytes-eq", arity: argOne, invert: true},
+		{name: "bytes-lt", arity: argOne},
+		{name: "bytes-gt", arity: argOne},
+	}},
+	{name: "addrtype", opts: []optSpec{
+		{name: "src-type", arity: argOne, invert: true, check: "addrtype"},
+		{name: "dst-type", arity: argOne, invert: true, check: "addrtype"},
+		{name: "limit-iface-in", arity: argNone},
+		{name: "limit-iface-out", arity: argNone},
+	}},
+	{name: "conntrack", opts: []optSpec{
+		{name: "ctstate", arity: argOne, invert: true, check: "ctstate"},
+		{name: "ctproto", arity: argOne, invert: true},
+		{name: "ctorigsrc", arity: argOne, invert: true},
+		{name: "ctorigdst", arity: argOne, invert: true},
+		{name: "ctreplsrc", arity: argOne, invert: true},
+		{name: "ctrepldst", arity: argOne, invert: true},
+		{name: "ctorigsrcport", arity: argOne, invert: true},
+		{name: "ctorigdstport", arity: argOne, invert: true},
+		{name: "ctreplsrcport", arity: argOne, invert: true},
+		{name: "ctrepldstport", arity: argOne, invert: true},
+		{name: "ctstatus", arity: argOne, invert: true},
+		{name: "ctexpire", arity: argOne, invert: true},
+		{name: "ctdir", arity: argOne},
+	}},
+	{name: "state", opts: []optSpec{
+		{name: "state", arity: argOne, invert: true, check: "state"},
+	}},
+	{name: "statistic", opts: []optSpec{
+		{name: "mode", arity: argOne, check: "statmode"},
+		{name: "probability", arity: argOne, invert: true, check: "probability"},
+		{name: "every", arity: argOne, invert: true, check: "uint32"},
+		{name: "packet", arity: argOne, check: "uint32"},
+	}},
+	{name: "recent", opts: []optSpec{
+		{name: "set", arity: argNone, invert: true},
+		{name: "rcheck", arity: argNone, invert: true},
+		{name: "update", arity: argNone, invert: true},
+		{name: "remove", arity: argNone, invert: true},
+		{name: "seconds", arity: argOne, check: "uint32"},
+		{name: "reap", arity: argNone},
+		{name: "hitcount", arity: argOne, check: "uint32"},
+		{name: "rttl", arity: argNone},
+		{name: "name", arity: argOne},
+		{name: "rsource", arity: argNone},
+		{name: "rdest", arity: argNone},
+		{name: "mask", arity: argOne},
+	}},
+	{name: "physdev", opts: []optSpec{
+		{name: "physdev-in", arity: argOne, invert: true},
+		{name: "physdev-out", arity: argOne, invert: true},
+		{name: "physdev-is-in", arity: argNone, invert: true},
+		{name: "physdev-is-out", arity: argNone, invert: true},
+		{name: "physdev-is-bridged", arity: argNone, invert: true},
+	}},
+	{name: "limit", opts: []optSpec{
+		{name: "limit", arity: argOne, check: "rate"},
+		{name: "limit-burst", arity: argOne, check: "uint32"},
+	}},
+	{name: "ipvs", opts: []optSpec{
+		{name: "ipvs", arity: argNone, invert: true},
+		{name: "vproto", arity: argOne, invert: true},
+		{name: "vaddr", arity: argOne, invert: true},
+		{name: "vport", arity: argOne, invert: true},
+		{name: "vdir", arity: argOne},
+		{name: "vmethod", arity: argOne, invert: true},
+		{name: "vportctl", arity: argOne, invert: true},
+	}},
+	{name: "nfacct", opts: []optSpec{
+		{name: "nfacct-name", arity: argOne},
+	}},
+	{name: "owner", opts: []optSpec{
+		{name: "uid-owner", arity: argOne, invert: true},
+		{name: "gid-owner", arity: argOne, invert: true},
+		{name: "socket-exists", arity: argNone, invert: true},
+		{name: "suppl-groups", arity: argNone},
+	}},
+	{name: "iprange", opts: []optSpec{
+		{name: "src-range", arity: argOne, invert: true},
+		{name: "dst-range", arity: argOne, invert: true},
+	}},
+	{name: "length", opts: []optSpec{
+		{name: "length", arity: argOne, invert: true},
+	}},
+	{name: "pkttype", opts: []optSpec{
+		{name: "pkt-type", arity: argOne, invert: true},
+	}},
+	{name: "hashlimit", opts: []optSpec{
+		{name: "hashlimit-upto", arity: argOne, check: "rate"},
+		{name: "hashlimit-above", arity: argOne, check: "rate"},
+		{name: "hashlimit", arity: argOne, check: "rate"},
+		{name: "hashlimit-burst", arity: argOne},
+		{name: "hashlimit-mode", arity: argOne},
+		{name: "hashlimit-srcmask", arity: argOne},
+		{name: "hashlimit-dstmask", arity: argOne},
+		{name: "hashlimit-name", arity: argOne},
+		{name: "hashlimit-htable-size", arity: argOne},
+		{name: "hashlimit-htable-max", arity: argOne},
+		{name: "hashlimit-htable-gcinterval", arity: argOne},
+		{name: "hashlimit-htable-expire", arity: argOne},
+		{name: "hashlimit-rate-match", arity: argNone},
+		{name: "hashlimit-rate-interval", arity: argOne},
+	}},
+	{name: "string", opts: []optSpec{
+		{name: "from", arity: argOne},
+		{name: "to", arity: argOne},
+		{name: "algo", arity: argOne},
+		{name: "string", arity: argOne, invert: true},
+		{name: "hex-string", arity: argOne, invert: true},
+		{name: "icase", arity: argNone},
+	}},
+	{name: "mac", opts: []optSpec{
+		{name: "mac-source", arity: argOne, invert: true},
+	}},
+	{name: "tcpmss", opts: []optSpec{
+		{name: "mss", arity: argOne, invert: true},
+	}},
+	{name: "helper", opts: []optSpec{
+		{name: "helper", arity: argOne, invert: true},
+	}},
+	{name: "rpfilter", opts: []optSpec{
+		{name: "loose", arity: argNone},
+		{name: "validmark", arity: argNone},
+		{name: "accept-local", arity: argNone},
+		{name: "invert", arity: argNone},
+	}},
+}
+
+// targetTable lists the described target extensions (-j NAME).
+var targetTable = []extension{
+	{name: "MARK", target: true, opts: []optSpec{
+		{name: "set-xmark", arity: argOne, check: "markmask"},
+		{name: "set-mark", arity: argOne, check: "markmask"},
+		{name: "and-mark", arity: argOne, check: "uint32"},
+		{name: "or-mark", arity: argOne, check: "uint32"},
+		{name: "xor-mark", arity: argOne, check: "uint32"},
+	}},
+	{name: "CONNMARK", target: true, opts: []optSpec{
+		{name: "set-xmark", arity: argOne, check: "markmask"},
+		{name: "save-mark", arity: argNone},
+		{name: "restore-mark", arity: argNone},
+		{name: "set-mark", arity: argOne, check: "markmask"},
+		{name: "and-mark", arity: argOne, check: "uint32"},
+		{name: "or-mark", arity: argOne, check: "uint32"},
+		{name: "xor-mark", arity: argOne, check: "uint32"},
+		{name: "mask", arity: argOne, check: "uint32"},
+		{name: "nfmask", arity: argOne, check: "uint32"},
+		{name: "ctmask", arity: argOne, check: "uint32"},
+	}},
+	{name: "MASQUERADE", target: true, opts: []optSpec{
+		{name: "to-ports", arity: argOne},
+		{name: "random", arity: argNone},
+		{name: "random-fully", arity: argNone},
+	}},
+	{name: "DNAT", target: true, opts: []optSpec{
+		{name: "to-destination", arity: argOne},
+		{name: "random", arity: argNone},
+		{name: "persistent", arity: argNone},
+		{name: "random-fully", arity: argNone},
+	}},
+	{name: "SNAT", target: true, opts: []optSpec{
+		{name: "to-source", arity: argOne},
+		{name: "random", arity: argNone},
+		{name: "random-fully", arity: argNone},
+		{name: "persistent", arity: argNone},
+	}},
+	{name: "REDIRECT", target: true, opts: []optSpec{
+		{name: "to-ports", arity: argOne},
+		{name: "random", arity: argNone},
+	}},
+	{name: "REJECT", target: true, opts: []optSpec{
+		{name: "reject-with", arity: argOne, check: "rejectwith"},
+	}},
+	{name: "LOG", target: true, opts: []optSpec{
+		{name: "log-level", arity: argOne, check: "loglevel"},
+		{name: "log-prefix", arity: argOne},
+		{name: "log-tcp-sequence", arity: argNone},
+		{name: "log-tcp-options", arity: argNone},
+		{name: "log-ip-options", arity: argNone},
+		{name: "log-uid", arity: argNone},
+		{name: "log-macdecode", arity: argNone},
+	}},
+	{name: "NFLOG", target: true, opts: []optSpec{
+		{name: "nflog-group", arity: argOne, check: "uint32"},
+		{name: "nflog-prefix", arity: argOne},
+		{name: "nflog-range", arity: argOne, check: "uint32"},
+		{name: "nflog-size", arity: argOne, check: "uint32"},
+		{name: "nflog-threshold", arity: argOne, check: "uint32"},
+	}},
+	{name: "NOTRACK", target: true},
+	{name: "CT", target: true, opts: []optSpec{
+		{name: "notrack", arity: argNone},
+		{name: "ctevents", arity: argOne},
+		{name: "expevents", arity: argOne},
+		{name: "helper", arity: argOne},
+		{name: "timeout", arity: argOne},
+		{name: "zone-orig", arity: argOne},
+		{name: "zone-reply", arity: argOne},
+		{name: "zone", arity: argOne},
+	}},
+	{name: "TCPMSS", target: true, opts: []optSpec{
+		{name: "set-mss", arity: argOne, check: "uint32"},
+		{name: "clamp-mss-to-pmtu", arity: argNone},
+	}},
+	{name: "NFQUEUE", target: true, opts: []optSpec{
+		{name: "queue-num", arity: argOne, check: "uint32"},
+		{name: "queue-balance", arity: argOne},
+		{name: "queue-bypass", arity: argNone},
+		{name: "fail-open", arity: argNone},
+		{name: "queue-cpu-fanout", arity: argNone},
+	}},
+	{name: "SET", target: true, opts: []optSpec{
+		{name: "add-set", arity: argTwo},
+		{name: "del-set", arity: argTwo},
+		{name: "map-set", arity: argTwo},
+		{name: "timeout", arity: argOne},
+		{name: "exist", arity: argNone},
+		{name: "map-mark", arity: argNone},
+		{name: "map-prio", arity: argNone},
+		{name: "map-queue", arity: argNone},
+	}},
+	{name: "CLASSIFY", target: true, opts: []optSpec{
+		{name: "set-class", arity: argOne},
+	}},
+	{name: "CHECKSUM", target: true, opts: []optSpec{
+		{name: "checksum-fill", arity: argNone},
+	}},
+	{name: "TRACE", target: true},
+	{name: "DSCP", target: true, opts: []optSpec{
+		{name: "set-dscp", arity: argOne},
+		{name: "set-dscp-class", arity: argOne},
+	}},
+}
+
+// matchIndex is the index in matchTable of the match named name, or -1.
+func matchIndex(name string) int {
+	switch name {
+	case "tcp":
+		return 0
+	case "udp":
+		return 1
+	case "sctp":
+		return 2
+	case "icmp":
+		return 3
+	case "icmp6":
+		return 4
+	case "comment":
+		return 5
+	case "mark":
+		return 6
+	case "connmark":
+		return 7
+	case "multiport":
+		return 8
+	case "set":
+		return 9
+	case "addrtype":
+		return 10
+	case "conntrack":
+		return 11
+	case "state":
+		return 12
+	case "statistic":
+		return 13
+	case "recent":
+		return 14
+	case "physdev":
+		return 15
+	case "limit":
+		return 16
+	case "ipvs":
+		return 17
+	case "nfacct":
+		return 18
+	case "owner":
+		return 19
+	case "iprange":
+		return 20
+	case "length":
+		return 21
+	case "pkttype":
+		return 22
+	case "hashlimit":
+		return 23
+	case "string":
+		return 24
+	case "mac":
+		return 25
+	case "tcpmss":
+		return 26
+	case "helper":
+		return 27
+	case "rpfilter":
+		return 28
+	}
+	return -1
+}
+
+// targetIndex is the index in targetTable of the target extension named name, or -1.
+func targetIndex(name string) int {
+	switch name {
+	case "MARK":
+		return 0
+	case "CONNMARK":
+		return 1
+	case "MASQUERADE":
+		return 2
+	case "DNAT":
+		return 3
+	case "SNAT":
+		return 4
+	case "REDIRECT":
+		return 5
+	case "REJECT":
+		return 6
+	case "LOG":
+		return 7
+	case "NFLOG":
+		return 8
+	case "NOTRACK":
+		return 9
+	case "CT":
+		return 10
+	case "TCPMSS":
+		return 11
+	case "NFQUEUE":
+		return 12
+	case "SET":
+		return 13
+	case "CLASSIFY":
+		return 14
+	case "CHECKSUM":
+		return 15
+	case "TRACE":
+		return 16
+	case "DSCP":
+		return 17
+	}
+	return -1
+}
