@@ -72,37 +72,51 @@ func (c Catalog) Lookup(table, chain string) (Entry, bool) {
 // companions are the chains kubelet creates together with a chain a caller
 // references: making KUBE-MARK-DROP without the filter rule that drops what
 // it marks leaves marked packets flowing.
-var companions = map[string][]struct{ table, chain string }{
-	"nat/KUBE-MARK-DROP": {{"filter", "KUBE-FIREWALL"}},
+//
+// The sets below are switches rather than package-level maps: the shim
+// starts for every iptables call, and maps would be built at every start.
+func companions(table, chain string) []struct{ table, chain string } {
+	if table == "nat" && chain == "KUBE-MARK-DROP" {
+		return []struct{ table, chain string }{{"filter", "KUBE-FIREWALL"}}
+	}
+	return nil
 }
 
-// markers steer every backend detector on the node (KEP-3178 and the
-// canaries): the guard never creates them, whatever references them.
-var markers = map[string]bool{
-	"KUBE-IPTABLES-HINT":  true,
-	"KUBE-KUBELET-CANARY": true,
-	"KUBE-PROXY-CANARY":   true,
+// IsMarker reports whether chain is a backend-detection marker
+// (KEP-3178's hint and the canaries): they steer every backend detector on
+// the node, so the guard never creates them, whatever references them.
+func IsMarker(chain string) bool {
+	switch chain {
+	case "KUBE-IPTABLES-HINT", "KUBE-KUBELET-CANARY", "KUBE-PROXY-CANARY":
+		return true
+	}
+	return false
 }
 
-// IsMarker reports whether chain is a backend-detection marker.
-func IsMarker(chain string) bool { return markers[chain] }
-
-// builtins are the built-in chains of every table.
-var builtins = map[string]bool{
-	"PREROUTING": true, "INPUT": true, "FORWARD": true, "OUTPUT": true, "POSTROUTING": true,
+// isBuiltin reports the built-in chains of every table.
+func isBuiltin(chain string) bool {
+	switch chain {
+	case "PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING":
+		return true
+	}
+	return false
 }
 
-// kernelTargets are the x_tables target extensions Linux has had (from the
-// uapi headers and the ipt_/ip6t_ modules). A -j NAME with one of these
+// isKernelTarget reports the x_tables target extensions Linux has had (from
+// the uapi headers and the ipt_/ip6t_ modules). A -j NAME with one of these
 // names is a target, never a chain to create, even without options and even
 // when the parser's option table does not describe it.
-var kernelTargets = map[string]bool{
-	"AUDIT": true, "CHECKSUM": true, "CLASSIFY": true, "CLUSTERIP": true, "CONNMARK": true,
-	"CONNSECMARK": true, "CT": true, "DNAT": true, "DNPT": true, "DSCP": true, "ECN": true,
-	"HL": true, "HMARK": true, "IDLETIMER": true, "LED": true, "LOG": true, "MARK": true,
-	"MASQUERADE": true, "MIRROR": true, "NETMAP": true, "NFLOG": true, "NFQUEUE": true,
-	"NOTRACK": true, "RATEEST": true, "REDIRECT": true, "REJECT": true, "SAME": true,
-	"SECMARK": true, "SET": true, "SNAT": true, "SNPT": true, "SYNPROXY": true, "TCPMSS": true,
-	"TCPOPTSTRIP": true, "TEE": true, "TOS": true, "TPROXY": true, "TRACE": true, "TTL": true,
-	"ULOG": true, "JOURNAL": true, "STANDARD": true, "ERROR": true,
+func isKernelTarget(name string) bool {
+	switch name {
+	case "AUDIT", "CHECKSUM", "CLASSIFY", "CLUSTERIP", "CONNMARK",
+		"CONNSECMARK", "CT", "DNAT", "DNPT", "DSCP", "ECN",
+		"HL", "HMARK", "IDLETIMER", "LED", "LOG", "MARK",
+		"MASQUERADE", "MIRROR", "NETMAP", "NFLOG", "NFQUEUE",
+		"NOTRACK", "RATEEST", "REDIRECT", "REJECT", "SAME",
+		"SECMARK", "SET", "SNAT", "SNPT", "SYNPROXY", "TCPMSS",
+		"TCPOPTSTRIP", "TEE", "TOS", "TPROXY", "TRACE", "TTL",
+		"ULOG", "JOURNAL", "STANDARD", "ERROR":
+		return true
+	}
+	return false
 }

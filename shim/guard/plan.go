@@ -87,7 +87,7 @@ func IsChainTarget(t *syntax.Target, fam syntax.Family) bool {
 	if t == nil || t.Known || len(t.Options) > 0 {
 		return false
 	}
-	return t.ChainJump(fam) && !kernelTargets[t.Name]
+	return t.ChainJump(fam) && !isKernelTarget(t.Name)
 }
 
 // reference is a jump to a chain that the input itself does not create.
@@ -132,7 +132,7 @@ func PlanRestore(p *syntax.Payload, flags syntax.RestoreFlags, s Settings, chain
 	}
 	var undeclared []reference
 	for _, r := range refs {
-		if !declared[r.table+"/"+r.chain] && !builtins[r.chain] {
+		if !declared[r.table+"/"+r.chain] && !isBuiltin(r.chain) {
 			undeclared = append(undeclared, r)
 		}
 	}
@@ -171,7 +171,7 @@ type companionCheck struct {
 // PlanCommand plans the chains a single command (-A, -I, -R) jumps to that
 // do not exist in the backend.
 func PlanCommand(c *syntax.Command, s Settings, chains Chains) (Plan, error) {
-	if c == nil || c.Ignored || c.Rule == nil || !IsChainTarget(c.Rule.Target, c.Family) || builtins[c.Rule.Target.Name] {
+	if c == nil || c.Ignored || c.Rule == nil || !IsChainTarget(c.Rule.Target, c.Family) || isBuiltin(c.Rule.Target.Name) {
 		return Plan{}, nil
 	}
 	switch c.Op {
@@ -236,7 +236,7 @@ func plan(refs []reference, s Settings, exists func(table, chain string) bool, c
 		if !s.Companions || !known {
 			continue
 		}
-		for _, c := range companions[r.table+"/"+r.chain] {
+		for _, c := range companions(r.table, r.chain) {
 			if !comp.canAdd(c.table) || comp.present(c.table, c.chain) {
 				continue
 			}
