@@ -50,6 +50,8 @@ type Call struct {
 	// possibly rewritten by the missing-chain guard); Stdin then holds the
 	// same text, rendered. nil when nobody parsed it: a backend reads Stdin.
 	Payload *syntax.Payload
+
+	input []byte // standard input, once ReadInput has read it
 }
 
 // Name is the program name the caller used, e.g. "ip6tables-restore".
@@ -80,21 +82,35 @@ type Backend interface {
 	Run(ctx context.Context, c *Call) error
 }
 
-// ReadPayload parses a restore call's standard input once: it reads it
-// whole, keeps the parsed payload in c.Payload and leaves c.Stdin holding
-// the same text, ready to be read again by whichever backend runs the call.
-// A parse error is returned as is (the backend will report it as iptables
-// does when it reads the same text).
-func (c *Call) ReadPayload() (*syntax.Payload, error) {
-	if c.Payload != nil {
-		return c.Payload, nil
+// ReadInput reads a call's standard input whole, once: later calls return
+// the same bytes, and c.Stdin is left holding them, ready to be read again
+// by whichever backend runs the call.
+func (c *Call) ReadInput() ([]byte, error) {
+	if c.input != nil {
+		return c.input, nil
 	}
-	var data []byte
+	data := []byte{}
 	if c.Stdin != nil {
 		var err error
 		if data, err = io.ReadAll(c.Stdin); err != nil {
 			return nil, err
 		}
+	}
+	c.input = data
+	c.Stdin = bytes.NewReader(data)
+	return data, nil
+}
+
+// ReadPayload parses a restore call's standard input once (see ReadInput)
+// and keeps the result in c.Payload. A parse error is returned as is: the
+// backend reports it as iptables does when it reads the same text.
+func (c *Call) ReadPayload() (*syntax.Payload, error) {
+	if c.Payload != nil {
+		return c.Payload, nil
+	}
+	data, err := c.ReadInput()
+	if err != nil {
+		return nil, err
 	}
 	c.Stdin = bytes.NewReader(data)
 	p, err := syntax.ParseRestore(bytes.NewReader(data), c.Family)
@@ -103,4 +119,11 @@ func (c *Call) ReadPayload() (*syntax.Payload, error) {
 	}
 	c.Payload = p
 	return p, nil
+}
+
+// ReplaceInput makes text (parsed as p) the call's standard input, as when
+// the missing-chain guard rewrote a restore payload.
+func (c *Call) ReplaceInput(text []byte, p *syntax.Payload) {
+	c.input, c.Payload = text, p
+	c.Stdin = bytes.NewReader(text)
 }

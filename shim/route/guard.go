@@ -61,6 +61,13 @@ func (r *Router) guardRestore(mode backend.Mode, be backend.Backend, c *backend.
 	if err != nil || flags.File != "" || flags.Version || flags.Help || flags.Test {
 		return guarded{}, nil
 	}
+	data, err := c.ReadInput()
+	if err != nil {
+		return guarded{}, fmt.Errorf("reading standard input: %w", err)
+	}
+	if c.Payload == nil && !guard.MayJumpToUndeclared(data, flags, c.Family) {
+		return guarded{}, nil // every jump target is declared or no chain: no parse needed
+	}
 	payload, err := c.ReadPayload()
 	if err != nil {
 		return guarded{}, nil
@@ -79,7 +86,7 @@ func (r *Router) guardRestore(mode backend.Mode, be backend.Backend, c *backend.
 	if err := rewritten.Render(&buf); err != nil {
 		return guarded{}, err
 	}
-	c.Stdin, c.Payload = &buf, rewritten
+	c.ReplaceInput(buf.Bytes(), rewritten)
 	g := guarded{plan: plan}
 	if _, isExec := be.(ExecBackend); isExec {
 		fixer := guard.NewLineFixer(c.Stderr, lineMap)
