@@ -6,6 +6,13 @@
 // time and peak RSS (from wait4) are measured the same way for each tool.
 //
 // Usage (root): go run ./bench/native [-services 2000,10000,20000]
+// [-tools iptables-nft,native,iptables-legacy] [-profile DIR] [-keep]
+//
+// -profile writes a CPU and an allocation profile of each native step to
+// DIR (e.g. save-20000.cpu.prof) for go tool pprof. -keep leaves each
+// tool's namespace (with the payload applied) in place and prints its name,
+// for looking at or profiling a loaded ruleset by hand; delete them with
+// ip netns del.
 package main
 
 import (
@@ -19,10 +26,11 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/pprof"
+	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
@@ -37,10 +45,16 @@ import (
 const helperEnv = "NATIVE_BENCH_HELPER"
 
 func main() {
+	if os.Getenv(launchEnv) != "" {
+		os.Exit(launch(os.Args[1:]))
+	}
 	if tool := os.Getenv(helperEnv); tool != "" {
 		os.Exit(helper(tool))
 	}
 	services := flag.String("services", "2000,10000,20000", "comma-separated service counts")
+	only := flag.String("tools", "iptables-nft,native,iptables-legacy", "comma-separated tools to run")
+	profDir := flag.String("profile", "", "directory for CPU and allocation profiles of the native steps")
+	keep := flag.Bool("keep", false, "keep the namespaces (printing their names) instead of deleting them")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "native bench: needs root (it creates network namespaces)")
@@ -52,7 +66,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		if err := benchSize(n); err != nil {
+		if err := benchSize(n, strings.Split(*only, ","), *profDir, *keep); err != nil {
 			fmt.Fprintln(os.Stderr, "native bench:", err)
 			os.Exit(1)
 		}
@@ -131,8 +145,12 @@ func (ns netns) run(stdin []byte, env []string, prog string, args ...string) (me
 func (ns netns) runOut(stdin []byte, env []string, prog string, args ...string) (measurement, []byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "/usr/sbin/ip", append([]string{"netns", "exec", string(ns), prog}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	self, err := os.Executable()
+	if err != nil {
+		return measurement{}, nil, err
+	}
+	cmd := exec.CommandContext(ctx, self, append([]string{"/usr/sbin/ip", "netns", "exec", string(ns), prog}, args...)...)
+	cmd.Env = append(append(os.Environ(), launchEnv+"=1"), env...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	var stdout bytes.Buffer
 	cmd.Stdout = &stdout
@@ -142,22 +160,29 @@ func (ns netns) runOut(stdin []byte, env []string, prog string, args ...string) 
 	if err != nil {
 		return measurement{}, nil, err
 	}
-	cmd.ExtraFiles = []*os.File{pw}
-	start := time.Now()
-	err = cmd.Start()
-	pw.Close()
+	rr, rw, err := os.Pipe()
 	if err != nil {
 		pr.Close()
+		pw.Close()
+		return measurement{}, nil, err
+	}
+	cmd.ExtraFiles = []*os.File{pw, rw}
+	err = cmd.Start()
+	pw.Close()
+	rw.Close()
+	if err != nil {
+		pr.Close()
+		rr.Close()
 		return measurement{}, nil, err
 	}
 	timings, _ := io.ReadAll(pr)
 	pr.Close()
+	report, _ := io.ReadAll(rr)
+	rr.Close()
 	err = cmd.Wait()
-	m := measurement{wall: time.Since(start)}
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		m.maxRSS = ru.Maxrss
-		m.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	}
+	var lr launchReport
+	_ = json.Unmarshal(report, &lr)
+	m := measurement{wall: lr.Wall, cpu: lr.CPU, maxRSS: lr.MaxRSS}
 	if err != nil {
 		return m, nil, fmt.Errorf("%s %v: %v: %s", prog, args, err, stderr.String())
 	}
@@ -186,17 +211,22 @@ type tool struct {
 	env           []string
 }
 
-func benchSize(services int) error {
+func benchSize(services int, only []string, profDir string, keep bool) error {
 	p := kubepayload.Generate(kubepayload.Options{Services: services})
 	payload := []byte(p.Text)
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	tools := []tool{
+	var tools []tool
+	for _, t := range []tool{
 		{name: "iptables-nft", restore: []string{"/usr/sbin/iptables-nft-restore"}, save: []string{"/usr/sbin/iptables-nft-save"}},
 		{name: "native", restore: []string{self}, save: []string{self}, env: []string{helperEnv + "=restore"}},
 		{name: "iptables-legacy", restore: []string{"/usr/sbin/iptables-legacy-restore"}, save: []string{"/usr/sbin/iptables-legacy-save"}},
+	} {
+		if slices.Contains(only, t.name) {
+			tools = append(tools, t)
+		}
 	}
 	fmt.Printf("\n== %d services: %d rules, %d chains, payload %.1f MiB\n", services, p.Rules, p.Chains, float64(len(payload))/(1<<20))
 	fmt.Printf("%-16s %-8s %10s %10s %10s  %s\n", "tool", "step", "wall", "cpu", "peak RSS", "phases (native)")
@@ -216,6 +246,10 @@ func benchSize(services int) error {
 				if t.name == "native" {
 					env = []string{helperEnv + "=save"}
 				}
+			}
+			if t.name == "native" && profDir != "" {
+				base := filepath.Join(profDir, fmt.Sprintf("%s-%d", step, services))
+				env = append(slices.Clip(env), helperEnv+"_CPUPROFILE="+base+".cpu.prof", helperEnv+"_MEMPROFILE="+base+".alloc.prof")
 			}
 			m, out, err := ns.runOut(in, env, argv[0], argv[1:]...)
 			if err != nil {
@@ -243,9 +277,17 @@ func benchSize(services int) error {
 			fmt.Printf("%-16s %-8s %9.3fs %9.3fs %8.1fMiB  %s\n", t.name, step, m.wall.Seconds(), m.cpu.Seconds(), float64(m.maxRSS)/1024, phases)
 		}
 		results[t.name] = ms
-		ns.del()
+		if keep {
+			fmt.Printf("%s namespace kept: %s\n", t.name, ns)
+		} else {
+			ns.del()
+		}
 	}
-	ref, mine := results["iptables-nft"], results["native"]
+	ref, ok1 := results["iptables-nft"]
+	mine, ok2 := results["native"]
+	if !ok1 || !ok2 {
+		return nil
+	}
 	budget := float64(len(payload))*2/(1<<20) + 30
 	for i, step := range []string{"fresh", "replace", "save"} {
 		fmt.Printf("ratio native/iptables-nft %-8s wall %.2fx  cpu %.2fx  peak RSS %.1f MiB (iptables-nft %.1f MiB; budget 2x payload + 30 MiB = %.1f MiB)\n",

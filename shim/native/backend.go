@@ -60,8 +60,8 @@ type Options struct {
 	// 0 means 4096. Tests make it small to cut payloads everywhere.
 	ParseChunkLines int
 	// PerChainDumpAbove is the number of chains in a table above which
-	// save dumps its rules chain by chain; 0 means 10000 (see
-	// perChainDumpAbove). Tests vary it to cover both ways.
+	// save dumps its rules chain by chain; 0 means 4000 (see
+	// dumpPerChain). Tests vary it to cover both ways.
 	PerChainDumpAbove int
 }
 
@@ -151,9 +151,6 @@ func (b *Backend) save(c *backend.Call) error {
 		fam: c.Family, table: a.Table, counters: a.Counters, prog: c.Name(),
 		version: b.opts.SaveVersion, now: b.opts.Now(), protos: loadProtocols(b.opts.ProtocolsFile),
 		ipsets: b.ipsets(c.Family), perChainAbove: b.opts.PerChainDumpAbove,
-	}
-	if req.perChainAbove == 0 {
-		req.perChainAbove = perChainDumpAbove
 	}
 	err = save(conn, req, w)
 	var ut *unknownTableError

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"runtime"
+	"time"
 
 	"github.com/google/nftables/expr"
 
@@ -157,7 +159,11 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			}
 		}
 		r.p.txn.batch.Release()
-		if (errors.Is(err, nfnl.ErrGenerationChanged) || errors.Is(err, nfnl.ErrDumpInterrupted)) && try < maxGenRetries {
+		if (errors.Is(err, nfnl.ErrGenerationChanged) || errors.Is(err, nfnl.ErrDumpInterrupted)) && try < maxCommandRetries {
+			select {
+			case <-ctx.Done():
+			case <-time.After(retryPause(try)):
+			}
 			continue
 		}
 		var ce *commitError
@@ -175,6 +181,21 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		}
 		return err
 	}
+}
+
+// maxCommandRetries bounds how often a single command is planned again
+// because another writer changed the ruleset under it. iptables-nft
+// retries without bound; with several writers committing every few
+// milliseconds (the stress test runs five beside an -I) ten attempts in a
+// row lost now and then.
+const maxCommandRetries = 100
+
+// retryPause is how long a command waits before it plans again after
+// losing a race: growing (100 µs to 25 ms) and jittered, so that writers
+// that keep colliding fall out of step.
+func retryPause(try int) time.Duration {
+	d := 100 * time.Microsecond << min(try, 8)
+	return d/2 + rand.N(d/2)
 }
 
 func write(w io.Writer, s string) error {

@@ -21,20 +21,132 @@ type dumpedRule struct {
 	invProto bool
 }
 
-// parseRule decodes a NEWRULE message of a dump.
+// ruleDecoder turns dumped rules into expressions. Its expressions come
+// from slabs it owns: a save decodes every rule of the ruleset once and
+// renders it at once, so it resets the decoder between rules and reuses the
+// memory instead of feeding the garbage collector some forty objects a rule.
+// A decoder that is never reset hands out memory the caller may keep.
+//
+// Decoded byte slices (cmp data, masks, xt info) alias the message, as
+// google/nftables' decoders do not: callers that keep rules decode copies.
+type ruleDecoder struct {
+	metas    slab[expr.Meta]
+	cmps     slab[expr.Cmp]
+	payloads slab[expr.Payload]
+	bitwises slab[expr.Bitwise]
+	counters slab[expr.Counter]
+	verdicts slab[expr.Verdict]
+	matches  slab[expr.Match]
+	targets  slab[expr.Target]
+	infos    slab[nfxt.Unknown]
+	list     []expr.Any
+	// names caches the strings of the chain and extension names recently
+	// decoded when not nil: rules come chain by chain, and most jump to
+	// a chain the rule before also jumped to or use the same few
+	// extensions. A lookup in a map of every name cost more than the
+	// allocation it saved.
+	names *nameCache
+}
+
+// slab hands out zeroed T's from blocks. A full block is left to the
+// values handed out from it and a new one started, so pointers already
+// given out stay valid.
+type slab[T any] struct {
+	block []T
+	n     int
+}
+
+func (s *slab[T]) next() *T {
+	if s.n == len(s.block) {
+		s.block = make([]T, max(4, 2*len(s.block)))
+		s.n = 0
+	}
+	p := &s.block[s.n]
+	s.n++
+	var zero T
+	*p = zero
+	return p
+}
+
+// newSavingDecoder returns a decoder for rules that are rendered at once
+// and then dropped (reset between rules), caching names.
+func newSavingDecoder() *ruleDecoder {
+	return &ruleDecoder{names: &nameCache{}}
+}
+
+// reset makes the memory of the rules decoded so far available again; they
+// must no longer be used.
+func (d *ruleDecoder) reset() {
+	d.metas.n, d.cmps.n, d.payloads.n, d.bitwises.n, d.counters.n = 0, 0, 0, 0, 0
+	d.verdicts.n, d.matches.n, d.targets.n, d.infos.n = 0, 0, 0, 0
+	clear(d.list)
+	d.list = d.list[:0]
+}
+
+// nameKind is which name a string attribute holds, for nameCache.
+type nameKind int
+
+const (
+	ruleChainName nameKind = iota
+	jumpChainName
+	extName
+	nameKinds
+)
+
+// nameCache remembers the last few names of each kind.
+type nameCache [nameKinds][4]string
+
+// str returns a NUL-terminated string attribute as a string.
+func (d *ruleDecoder) str(kind nameKind, b []byte) string {
+	b = cString(b)
+	if d.names == nil {
+		return string(b)
+	}
+	recent := &d.names[kind]
+	for i, s := range recent {
+		if s == string(b) {
+			// Move to front, so the names in use stay.
+			copy(recent[1:i+1], recent[:i])
+			recent[0] = s
+			return s
+		}
+	}
+	s := string(b)
+	copy(recent[1:], recent[:len(recent)-1])
+	recent[0] = s
+	return s
+}
+
+// parseRule decodes a NEWRULE message of a dump into memory the caller may
+// keep (byte slices alias b).
 func parseRule(fam uint8, b []byte) (dumpedRule, error) {
+	return new(ruleDecoder).parseRule(fam, b)
+}
+
+// decodeExprs decodes an expression list into memory the caller may keep
+// (byte slices alias b).
+func decodeExprs(fam uint8, b []byte) ([]expr.Any, error) {
+	d := new(ruleDecoder)
+	if err := d.decodeExprs(fam, b); err != nil {
+		return nil, err
+	}
+	return d.list, nil
+}
+
+// parseRule decodes a NEWRULE message of a dump.
+func (d *ruleDecoder) parseRule(fam uint8, b []byte) (dumpedRule, error) {
 	var r dumpedRule
 	var exprsAttr []byte
-	for a := range nfnl.Walk(b) {
+	for a := nfnl.Scan(b); a.Next(); {
 		switch a.Type {
 		case unix.NFTA_RULE_CHAIN:
-			r.chain = a.String()
+			r.chain = d.str(ruleChainName, a.Data)
 		case unix.NFTA_RULE_HANDLE:
 			r.handle = a.U64()
 		case unix.NFTA_RULE_EXPRESSIONS:
 			exprsAttr = a.Data
 		case unix.NFTA_RULE_COMPAT:
-			for c := range nfnl.Walk(a.Data) {
+			for c := nfnl.Scan(a.Data); c.Next(); {
 				switch c.Type {
 				case unix.NFTA_RULE_COMPAT_PROTO:
 					r.proto = c.U32()
@@ -44,48 +156,47 @@ func parseRule(fam uint8, b []byte) (dumpedRule, error) {
 			}
 		}
 	}
-	var err error
-	r.exprs, err = decodeExprs(fam, exprsAttr)
+	err := d.decodeExprs(fam, exprsAttr)
+	r.exprs = d.list
 	return r, err
 }
 
-// decodeExprs decodes a rule's expression list. Unlike google/nftables it
-// refuses expression types it does not know instead of skipping them (a
-// skipped expression would make save print a broader rule than the kernel
-// enforces), and it keeps xt match/target blobs raw for shim/xt.
-func decodeExprs(fam uint8, b []byte) ([]expr.Any, error) {
-	var out []expr.Any
-	for el := range nfnl.Walk(b) {
+// decodeExprs decodes a rule's expression list into d.list. Unlike
+// google/nftables it refuses expression types it does not know instead of
+// skipping them (a skipped expression would make save print a broader rule
+// than the kernel enforces), and it keeps xt match/target blobs raw for
+// shim/xt.
+func (d *ruleDecoder) decodeExprs(fam uint8, b []byte) error {
+	for el := nfnl.Scan(b); el.Next(); {
 		if el.Type != unix.NFTA_LIST_ELEM {
-			return nil, fmt.Errorf("unexpected attribute %d in the expression list", el.Type)
+			return fmt.Errorf("unexpected attribute %d in the expression list", el.Type)
 		}
-		var name string
-		var data []byte
-		for a := range nfnl.Walk(el.Data) {
+		var name, data []byte
+		for a := nfnl.Scan(el.Data); a.Next(); {
 			switch a.Type {
 			case unix.NFTA_EXPR_NAME:
-				name = a.String()
+				name = cString(a.Data)
 			case unix.NFTA_EXPR_DATA:
 				data = a.Data
 			}
 		}
-		e, err := decodeExpr(fam, name, data)
+		e, err := d.decodeExpr(fam, name, data)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		out = append(out, e)
+		d.list = append(d.list, e)
 	}
-	return out, nil
+	return nil
 }
 
-func decodeExpr(fam uint8, name string, data []byte) (expr.Any, error) {
-	if e, ok := decodeFast(name, data); ok {
+func (d *ruleDecoder) decodeExpr(fam uint8, name, data []byte) (expr.Any, error) {
+	if e, ok := d.decodeFast(name, data); ok {
 		return e, nil
 	}
 	var e expr.Any
-	switch name {
+	switch string(name) {
 	case "match", "target":
-		return decodeXT(name, data), nil
+		return d.decodeXT(name, data), nil
 	case "meta":
 		e = &expr.Meta{}
 	case "cmp":
@@ -126,24 +237,27 @@ func decodeExpr(fam uint8, name string, data []byte) (expr.Any, error) {
 
 // decodeXT builds a match or target expression whose Info is the kernel's
 // raw blob, as shim/xt's decoders want it.
-func decodeXT(name string, data []byte) expr.Any {
+func (d *ruleDecoder) decodeXT(name, data []byte) expr.Any {
 	var ext string
 	var rev uint32
-	var info []byte
-	for a := range nfnl.Walk(data) {
+	info := d.infos.next()
+	for a := nfnl.Scan(data); a.Next(); {
 		// NFTA_MATCH_* and NFTA_TARGET_* share their numbering.
 		switch a.Type {
 		case unix.NFTA_MATCH_NAME:
-			ext = a.String()
+			ext = d.str(extName, a.Data)
 		case unix.NFTA_MATCH_REV:
 			rev = a.U32()
 		case unix.NFTA_MATCH_INFO:
-			info = append([]byte(nil), a.Data...)
+			*info = a.Data
 		}
 	}
-	raw := nfxt.Unknown(info)
-	if name == "target" {
-		return &expr.Target{Name: ext, Rev: rev, Info: &raw}
+	if string(name) == "target" {
+		t := d.targets.next()
+		*t = expr.Target{Name: ext, Rev: rev, Info: info}
+		return t
 	}
-	return &expr.Match{Name: ext, Rev: rev, Info: &raw}
+	m := d.matches.next()
+	*m = expr.Match{Name: ext, Rev: rev, Info: info}
+	return m
 }

@@ -2,7 +2,6 @@ package native
 
 import (
 	"fmt"
-	"iter"
 
 	"github.com/google/nftables/expr"
 	nfxt "github.com/google/nftables/xt"
@@ -129,12 +128,11 @@ func appendXT(a *nfnl.Attrs, fam uint8, kind, name string, rev uint32, info nfxt
 
 // decodeFast decodes the expression types iptables-nft rules mostly
 // consist of; ok is false for the others. Byte slices alias data.
-func decodeFast(name string, data []byte) (expr.Any, bool) {
-	attrs := nfnl.Walk(data)
-	switch name {
+func (d *ruleDecoder) decodeFast(name, data []byte) (expr.Any, bool) {
+	switch string(name) {
 	case "meta":
-		e := &expr.Meta{}
-		for a := range attrs {
+		e := d.metas.next()
+		for a := nfnl.Scan(data); a.Next(); {
 			switch a.Type {
 			case unix.NFTA_META_KEY:
 				e.Key = expr.MetaKey(a.U32())
@@ -148,8 +146,8 @@ func decodeFast(name string, data []byte) (expr.Any, bool) {
 		}
 		return e, true
 	case "cmp":
-		e := &expr.Cmp{}
-		for a := range attrs {
+		e := d.cmps.next()
+		for a := nfnl.Scan(data); a.Next(); {
 			switch a.Type {
 			case unix.NFTA_CMP_SREG:
 				e.Register = a.U32()
@@ -167,8 +165,8 @@ func decodeFast(name string, data []byte) (expr.Any, bool) {
 		}
 		return e, true
 	case "payload":
-		e := &expr.Payload{}
-		for a := range attrs {
+		e := d.payloads.next()
+		for a := nfnl.Scan(data); a.Next(); {
 			switch a.Type {
 			case unix.NFTA_PAYLOAD_DREG:
 				e.DestRegister = a.U32()
@@ -185,8 +183,8 @@ func decodeFast(name string, data []byte) (expr.Any, bool) {
 		}
 		return e, true
 	case "bitwise":
-		e := &expr.Bitwise{}
-		for a := range attrs {
+		e := d.bitwises.next()
+		for a := nfnl.Scan(data); a.Next(); {
 			var ok bool
 			switch a.Type {
 			case unix.NFTA_BITWISE_SREG:
@@ -209,8 +207,8 @@ func decodeFast(name string, data []byte) (expr.Any, bool) {
 		}
 		return e, true
 	case "counter":
-		e := &expr.Counter{}
-		for a := range attrs {
+		e := d.counters.next()
+		for a := nfnl.Scan(data); a.Next(); {
 			switch a.Type {
 			case unix.NFTA_COUNTER_BYTES:
 				e.Bytes = a.U64()
@@ -223,33 +221,33 @@ func decodeFast(name string, data []byte) (expr.Any, bool) {
 		}
 		return e, true
 	case "immediate":
-		return decodeVerdict(attrs)
+		return d.decodeVerdict(data)
 	}
 	return nil, false
 }
 
 // decodeVerdict decodes an immediate that loads the verdict register.
-func decodeVerdict(attrs iter.Seq[nfnl.Attr]) (expr.Any, bool) {
-	v := &expr.Verdict{}
+func (d *ruleDecoder) decodeVerdict(data []byte) (expr.Any, bool) {
+	v := d.verdicts.next()
 	isVerdict := false
-	for a := range attrs {
+	for a := nfnl.Scan(data); a.Next(); {
 		switch a.Type {
 		case unix.NFTA_IMMEDIATE_DREG:
 			if a.U32() != unix.NFT_REG_VERDICT {
 				return nil, false
 			}
 		case unix.NFTA_IMMEDIATE_DATA:
-			for d := range nfnl.Walk(a.Data) {
-				if d.Type != unix.NFTA_DATA_VERDICT {
+			for dv := nfnl.Scan(a.Data); dv.Next(); {
+				if dv.Type != unix.NFTA_DATA_VERDICT {
 					return nil, false
 				}
 				isVerdict = true
-				for c := range nfnl.Walk(d.Data) {
+				for c := nfnl.Scan(dv.Data); c.Next(); {
 					switch c.Type {
 					case unix.NFTA_VERDICT_CODE:
 						v.Kind = expr.VerdictKind(int32(c.U32()))
 					case unix.NFTA_VERDICT_CHAIN:
-						v.Chain = c.String()
+						v.Chain = d.str(jumpChainName, c.Data)
 					default:
 						return nil, false
 					}
@@ -266,7 +264,7 @@ func decodeVerdict(attrs iter.Seq[nfnl.Attr]) (expr.Any, bool) {
 func dataValue(b []byte) ([]byte, bool) {
 	var v []byte
 	n := 0
-	for a := range nfnl.Walk(b) {
+	for a := nfnl.Scan(b); a.Next(); {
 		if a.Type != unix.NFTA_DATA_VALUE {
 			return nil, false
 		}

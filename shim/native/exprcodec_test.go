@@ -98,7 +98,7 @@ func TestExprCodecMatchesLibrary(t *testing.T) {
 			if name == "match" || name == "target" {
 				continue
 			}
-			fast, ok := decodeFast(name, data)
+			fast, ok := new(ruleDecoder).decodeFast([]byte(name), data)
 			if !ok {
 				continue
 			}

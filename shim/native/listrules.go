@@ -117,7 +117,7 @@ func (r *cmdRun) listRules() ([]byte, error) {
 			if err != nil {
 				return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
 			}
-			out = append(out, v.save(lc.name, style)...)
+			out = v.appendSave(out, lc.name, style)
 			out = append(out, '\n')
 		}
 	}

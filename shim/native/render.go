@@ -3,7 +3,7 @@ package native
 import (
 	"bytes"
 	"fmt"
-	"strings"
+	"strconv"
 
 	"github.com/google/nftables/expr"
 
@@ -47,13 +47,19 @@ type ruleView struct {
 // enforces.
 func viewRule(env *renderEnv, r *dumpedRule) (ruleView, error) {
 	var v ruleView
-	fail := func(err error) (ruleView, error) {
-		return v, fmt.Errorf("table %s chain %s rule handle %d: %w", env.table, r.chain, r.handle, err)
-	}
+	err := v.decode(env, r)
+	return v, err
+}
+
+// decode fills v from a dumped rule, reusing v's match slice.
+func (v *ruleView) decode(env *renderEnv, r *dumpedRule) error {
+	matches := v.matches[:0]
+	clear(v.matches)
+	*v = ruleView{}
 	es := r.exprs
 	bf, n, err := decodeBase(env, es)
 	if err != nil {
-		return fail(err)
+		return ruleError(env, r, err)
 	}
 	v.base = bf
 	es = es[n:]
@@ -69,31 +75,38 @@ func viewRule(env *renderEnv, r *dumpedRule) (ruleView, error) {
 		}
 		ext, k, err := xt.DecodeMatch(v.ctx, es)
 		if err != nil {
-			return fail(err)
+			return ruleError(env, r, err)
 		}
-		v.matches = append(v.matches, ext)
+		matches = append(matches, ext)
 		es = es[k:]
 	}
+	// Printed as iptables-nft prints it: tcp/udp tests merged.
+	v.matches = xt.FoldMatches(matches)
 	if len(es) > 0 {
 		if vd, ok := es[0].(*expr.Verdict); ok {
-			if _, err := renderVerdict(vd); err != nil {
-				return fail(err)
+			if _, ok := verdictWord(vd); !ok {
+				return ruleError(env, r, fmt.Errorf("verdict %d is not understood", vd.Kind))
 			}
 			v.verdict = vd
 			es = es[1:]
 		} else {
 			ext, k, err := xt.DecodeTarget(v.ctx, es)
 			if err != nil {
-				return fail(err)
+				return ruleError(env, r, err)
 			}
 			v.target = ext
 			es = es[k:]
 		}
 	}
 	if len(es) > 0 {
-		return fail(fmt.Errorf("%T after the target is not understood", es[0]))
+		return ruleError(env, r, fmt.Errorf("%T after the target is not understood", es[0]))
 	}
-	return v, nil
+	return nil
+}
+
+// ruleError names the rule a decoding failure concerns.
+func ruleError(env *renderEnv, r *dumpedRule, err error) error {
+	return fmt.Errorf("table %s chain %s rule handle %d: %w", env.table, r.chain, r.handle, err)
 }
 
 // counterStyle says how a rule's counters are printed.
@@ -109,46 +122,69 @@ const (
 // then -s -d -i -o -p -f, the matches, and the target; with counters a
 // "[p:b] " prefix.
 func renderRule(env *renderEnv, r *dumpedRule) (string, error) {
-	v, err := viewRule(env, r)
-	if err != nil {
-		return "", err
+	var v ruleView
+	out, err := v.appendRule(nil, env, r)
+	return string(out), err
+}
+
+// appendRule decodes r into v (reusing it) and appends the rule as
+// iptables-nft-save prints it, without a newline.
+func (v *ruleView) appendRule(out []byte, env *renderEnv, r *dumpedRule) ([]byte, error) {
+	if err := v.decode(env, r); err != nil {
+		return out, err
 	}
 	style := noCounters
 	if env.counters {
 		style = prefixCounters
 	}
-	return v.save(r.chain, style), nil
+	return v.appendSave(out, r.chain, style), nil
 }
 
-// save renders the view in iptables-save's (or -S's) shape.
-func (v *ruleView) save(chain string, style counterStyle) string {
-	var b strings.Builder
+// appendSave appends the view in iptables-save's (or -S's) shape.
+func (v *ruleView) appendSave(out []byte, chain string, style counterStyle) []byte {
 	if style == prefixCounters {
-		fmt.Fprintf(&b, "[%d:%d] ", v.packets, v.bytes)
+		out = append(out, '[')
+		out = strconv.AppendUint(out, v.packets, 10)
+		out = append(out, ':')
+		out = strconv.AppendUint(out, v.bytes, 10)
+		out = append(out, "] "...)
 	}
-	b.WriteString("-A ")
-	b.WriteString(chain)
-	v.base.write(&b)
-	add := func(p string) {
-		if p != "" {
-			b.WriteByte(' ')
-			b.WriteString(p)
-		}
-	}
+	out = append(out, "-A "...)
+	out = append(out, chain...)
+	out = v.base.appendTo(out)
 	for _, m := range v.matches {
-		add(m.Save(v.ctx))
+		out = v.appendExt(out, m)
 	}
 	if style == optionCounters {
-		fmt.Fprintf(&b, " -c %d %d", v.packets, v.bytes)
+		out = append(out, " -c "...)
+		out = strconv.AppendUint(out, v.packets, 10)
+		out = append(out, ' ')
+		out = strconv.AppendUint(out, v.bytes, 10)
 	}
 	switch {
 	case v.verdict != nil:
-		s, _ := renderVerdict(v.verdict)
-		add(s)
+		w, _ := verdictWord(v.verdict)
+		out = append(out, ' ')
+		out = append(out, w...)
+		if v.verdict.Chain != "" {
+			out = append(out, ' ')
+			out = append(out, v.verdict.Chain...)
+		}
 	case v.target != nil:
-		add(v.target.Save(v.ctx))
+		out = v.appendExt(out, v.target)
 	}
-	return b.String()
+	return out
+}
+
+// appendExt appends " " and the extension's save text, unless that is
+// empty.
+func (v *ruleView) appendExt(out []byte, e xt.Ext) []byte {
+	n := len(out)
+	out = xt.AppendSave(append(out, ' '), e, v.ctx)
+	if len(out) == n+1 {
+		return out[:n]
+	}
+	return out
 }
 
 func isVerdict(e expr.Any) bool {
@@ -156,40 +192,44 @@ func isVerdict(e expr.Any) bool {
 	return ok
 }
 
-func (bf *baseFields) write(b *strings.Builder) {
-	for _, f := range []struct {
+// appendTo appends the base fields in iptables-save's order.
+func (bf *baseFields) appendTo(out []byte) []byte {
+	for _, f := range [...]struct {
 		opt string
-		fl  syntax.Field
-	}{{"-s", bf.src}, {"-d", bf.dst}, {"-i", bf.in}, {"-o", bf.out}, {"-p", bf.proto}, {"-f", bf.frag}} {
+		fl  *syntax.Field
+	}{{"-s", &bf.src}, {"-d", &bf.dst}, {"-i", &bf.in}, {"-o", &bf.out}, {"-p", &bf.proto}, {"-f", &bf.frag}} {
 		if !f.fl.Set {
 			continue
 		}
 		if f.fl.Invert {
-			b.WriteString(" !")
+			out = append(out, " !"...)
 		}
-		b.WriteByte(' ')
-		b.WriteString(f.opt)
+		out = append(out, ' ')
+		out = append(out, f.opt...)
 		if f.fl.Value != "" {
-			b.WriteByte(' ')
-			b.WriteString(f.fl.Value)
+			out = append(out, ' ')
+			out = append(out, f.fl.Value...)
 		}
 	}
+	return out
 }
 
-func renderVerdict(v *expr.Verdict) (string, error) {
+// verdictWord is the option a verdict is saved with ("-j ACCEPT", or
+// "-j"/"-g" followed by the chain).
+func verdictWord(v *expr.Verdict) (string, bool) {
 	switch v.Kind {
 	case expr.VerdictAccept:
-		return "-j ACCEPT", nil
+		return "-j ACCEPT", true
 	case expr.VerdictDrop:
-		return "-j DROP", nil
+		return "-j DROP", true
 	case expr.VerdictReturn:
-		return "-j RETURN", nil
+		return "-j RETURN", true
 	case expr.VerdictJump:
-		return "-j " + v.Chain, nil
+		return "-j", true
 	case expr.VerdictGoto:
-		return "-g " + v.Chain, nil
+		return "-g", true
 	}
-	return "", fmt.Errorf("verdict %d is not understood", v.Kind)
+	return "", false
 }
 
 // decodeBase reads the leading base-field expressions (any order, each

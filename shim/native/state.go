@@ -1,6 +1,7 @@
 package native
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 
@@ -72,8 +73,8 @@ func readStateOnce(c *nfnl.Conn, fam uint8) (*kernelState, error) {
 		return nil, fmt.Errorf("listing tables: %w", err)
 	}
 	err = c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETCHAIN), fam, nil, func(m nfnl.Message) error {
-		table, ch := parseChain(m.Attrs)
-		if t := st.tables[table]; t != nil {
+		table, ch := scanChain(m.Attrs)
+		if t := st.tables[string(table)]; t != nil {
 			t.chains[ch.name] = ch
 		}
 		return nil
@@ -91,20 +92,27 @@ func readStateOnce(c *nfnl.Conn, fam uint8) (*kernelState, error) {
 	return st, nil
 }
 
+// parseChain decodes a chain message: its table's name and the chain.
 func parseChain(b []byte) (string, *chainInfo) {
+	table, ch := scanChain(b)
+	return string(table), ch
+}
+
+// scanChain decodes a chain message; table aliases b.
+func scanChain(b []byte) ([]byte, *chainInfo) {
 	ch := &chainInfo{}
-	var table string
-	for _, a := range nfnl.ParseAttrs(b) {
+	var table []byte
+	for a := nfnl.Scan(b); a.Next(); {
 		switch a.Type {
 		case unix.NFTA_CHAIN_TABLE:
-			table = a.String()
+			table = cString(a.Data)
 		case unix.NFTA_CHAIN_NAME:
-			ch.name = a.String()
+			ch.name = string(cString(a.Data))
 		case unix.NFTA_CHAIN_HANDLE:
 			ch.handle = a.U64()
 		case unix.NFTA_CHAIN_HOOK:
 			ch.base = true
-			for _, h := range nfnl.ParseAttrs(a.Data) {
+			for h := nfnl.Scan(a.Data); h.Next(); {
 				switch h.Type {
 				case unix.NFTA_HOOK_HOOKNUM:
 					ch.hook = h.U32()
@@ -120,7 +128,7 @@ func parseChain(b []byte) (string, *chainInfo) {
 			ch.typ = a.String()
 		case unix.NFTA_CHAIN_COUNTERS:
 			ch.hasCounters = true
-			for _, cnt := range nfnl.ParseAttrs(a.Data) {
+			for cnt := nfnl.Scan(a.Data); cnt.Next(); {
 				switch cnt.Type {
 				case unix.NFTA_COUNTER_PACKETS:
 					ch.packets = cnt.U64()
@@ -131,4 +139,12 @@ func parseChain(b []byte) (string, *chainInfo) {
 		}
 	}
 	return table, ch
+}
+
+// cString returns a NUL-terminated attribute without its terminator.
+func cString(b []byte) []byte {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		return b[:i]
+	}
+	return b
 }

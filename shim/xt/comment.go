@@ -1,8 +1,6 @@
 package xt
 
 import (
-	"strings"
-
 	"github.com/google/nftables/expr"
 
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
@@ -40,7 +38,10 @@ func parseComment(ctx Context, m syntax.Match) (Ext, error) {
 
 func (e *comment) Name() string                          { return "comment" }
 func (e *comment) Revision() (string, uint8, bool, bool) { return "comment", 0, false, true }
-func (e *comment) Save(Context) string                   { return "-m comment --comment" + saveString(e.text) }
+func (e *comment) Save(ctx Context) string               { return string(e.appendSave(nil, ctx)) }
+func (e *comment) appendSave(dst []byte, _ Context) []byte {
+	return appendSaveString(append(dst, "-m comment --comment"...), e.text)
+}
 func (e *comment) Exprs(Context) ([]expr.Any, error) {
 	b := newBlob(commentLen)
 	b.str(0, commentLen, e.text)
@@ -64,25 +65,27 @@ func decodeComment(ctx Context, rev uint32, data []byte) (Ext, error) {
 // saveString renders a value as libxtables' xtables_save_string does,
 // including the leading space: bare when it is only [A-Za-z0-9_-], else
 // double-quoted with ", \ and ' escaped by a backslash.
-func saveString(v string) string {
+func saveString(v string) string { return string(appendSaveString(nil, v)) }
+
+// appendSaveString appends saveString(v) to dst.
+func appendSaveString(dst []byte, v string) []byte {
 	bare := v != ""
-	for _, c := range v {
-		if !(c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; !(c == '_' || c == '-' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
 			bare = false
 			break
 		}
 	}
+	dst = append(dst, ' ')
 	if bare {
-		return " " + v
+		return append(dst, v...)
 	}
-	var b strings.Builder
-	b.WriteString(` "`)
+	dst = append(dst, '"')
 	for i := 0; i < len(v); i++ {
 		if c := v[i]; c == '"' || c == '\\' || c == '\'' {
-			b.WriteByte('\\')
+			dst = append(dst, '\\')
 		}
-		b.WriteByte(v[i])
+		dst = append(dst, v[i])
 	}
-	b.WriteByte('"')
-	return b.String()
+	return append(dst, '"')
 }

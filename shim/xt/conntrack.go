@@ -150,19 +150,16 @@ func parseConntrack(ctx Context, m syntax.Match) (Ext, error) {
 			}
 			bit = ctFlagOrigSrcPrt << i
 		case o.Name == "ctexpire" && !e.alias:
-			lo, hi, isRange := strings.Cut(v, ":")
-			a, err1 := strconv.ParseUint(lo, 10, 32)
-			b, err2 := a, error(nil)
-			if isRange {
-				b, err2 = strconv.ParseUint(hi, 10, 32)
+			// A range with min > max is taken and saved as given, as
+			// libxt_conntrack does.
+			r, n, err := parseU32Range(m.Name, o.Name, v)
+			if err != nil {
+				return nil, err
 			}
-			if err1 != nil || err2 != nil {
-				return nil, paramErr("conntrack: bad value for option \"--ctexpire\", or out of range (0-4294967295).")
+			e.expMin, e.expMax, bit = r[0], r[0], ctFlagExpires
+			if n == 2 {
+				e.expMax = r[1]
 			}
-			if a > b {
-				return nil, paramErr("conntrack: bad value for option \"--ctexpire\", or out of range (0-4294967295).")
-			}
-			e.expMin, e.expMax, bit = uint32(a), uint32(b), ctFlagExpires
 		case o.Name == "ctdir" && !e.alias:
 			switch strings.ToUpper(v) {
 			case "ORIGINAL":
@@ -182,7 +179,7 @@ func parseConntrack(ctx Context, m syntax.Match) (Ext, error) {
 	}
 	if e.alias {
 		if e.matchFlags == 0 {
-			return nil, paramErr("state: option \"--state\" must be specified")
+			return nil, paramErr("state: option \"--state\" must be specified\n")
 		}
 		e.matchFlags |= ctFlagStateAlias
 	} else if e.matchFlags == 0 {
@@ -291,8 +288,7 @@ func decodeConntrackBlob(ctx Context, rev uint32, data []byte) (Ext, error) {
 	bad := mf&^ctFlagsKnown != 0 || e.invFlags&^mf != 0 || (e.alias && mf != ctFlagState) ||
 		!b.zero(ctInfoSize, len(b)-ctInfoSize) ||
 		(mf&ctFlagProto == 0 && e.proto != 0) || (mf&ctFlagState == 0 && e.state != 0) ||
-		(mf&ctFlagStatus == 0 && e.status != 0) || (mf&ctFlagExpires == 0 && (e.expMin|e.expMax) != 0) ||
-		e.expMin > e.expMax
+		(mf&ctFlagStatus == 0 && e.status != 0) || (mf&ctFlagExpires == 0 && (e.expMin|e.expMax) != 0)
 	for i := range e.addrs {
 		copy(e.addrs[i][:], b[32*i:])
 		copy(e.masks[i][:], b[32*i+16:])

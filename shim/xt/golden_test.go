@@ -77,11 +77,14 @@ func loadCases(t testing.TB) []goldenCase {
 // golden is what the real iptables-nft did with one case.
 type golden struct {
 	Cmd    string
-	Exit   int          // the real tool's exit status when it refused the rule
-	Stderr string       // the first line of its complaint then
-	Save   string       // the rule's line in iptables-nft-save output
-	NFT    []string     // the rule's `nft --debug=netlink` expression lines
-	Exprs  []kdump.Expr // every expression of the rule, as dumped
+	Exit   int    // the real tool's exit status when it refused the rule
+	Stderr string // the first line of its complaint then
+	// BlankLine is set when a blank line followed that first line:
+	// libxtables ends many of its messages with a newline of their own.
+	BlankLine bool
+	Save      string       // the rule's line in iptables-nft-save output
+	NFT       []string     // the rule's `nft --debug=netlink` expression lines
+	Exprs     []kdump.Expr // every expression of the rule, as dumped
 }
 
 func (g golden) render() string {
@@ -89,6 +92,9 @@ func (g golden) render() string {
 	fmt.Fprintf(&b, "cmd: %s\n", g.Cmd)
 	if g.Exit != 0 {
 		fmt.Fprintf(&b, "exit: %d\nstderr: %s\n", g.Exit, g.Stderr)
+		if g.BlankLine {
+			b.WriteString("stderr-blank-line: true\n")
+		}
 		return b.String()
 	}
 	fmt.Fprintf(&b, "save: %s\n", g.Save)
@@ -119,6 +125,8 @@ func parseGolden(fam syntax.Family, s string) (golden, error) {
 			g.Exit = n
 		case "stderr":
 			g.Stderr = v
+		case "stderr-blank-line":
+			g.BlankLine = v == "true"
 		case "save":
 			g.Save = v
 		case "nft":
@@ -178,7 +186,7 @@ func (f fakeIPSets) Index(name string) (uint16, error) {
 			if s.family == "inet6" {
 				fam = "IPv6"
 			}
-			return 0, ipterr.New(ipterr.Parameter, "The protocol family of set %s is %s, which is not applicable.", name, fam)
+			return 0, ipterr.New(ipterr.Parameter, "The protocol family of set %s is %s, which is not applicable.\n", name, fam)
 		}
 		return uint16(i), nil
 	}
@@ -210,7 +218,9 @@ func realGolden(t *testing.T, ns *netnstest.NS, c goldenCase) golden {
 	g := golden{Cmd: fmt.Sprintf("%s -t %s -A %s %s", prog, c.Table, c.Chain, c.Args)}
 	if r := ns.Run(prog, append([]string{"-t", c.Table, "-A", c.Chain}, words...)...); r.Code != 0 {
 		g.Exit = r.Code
-		g.Stderr, _, _ = strings.Cut(r.Stderr, "\n")
+		var rest string
+		g.Stderr, rest, _ = strings.Cut(r.Stderr, "\n")
+		g.BlankLine = strings.HasPrefix(rest, "\n")
 		return g
 	}
 	for _, l := range strings.Split(ns.MustRun(prog+"-save", "-t", c.Table), "\n") {

@@ -44,7 +44,7 @@ func parseLog(ctx Context, t syntax.Target) (Ext, error) {
 			} else if l, ok := logLevels[v]; ok {
 				e.level = l
 			} else {
-				return nil, paramErr("log level \"%s\" unknown", v)
+				return nil, paramErr("log level \"%s\" unknown\n", v)
 			}
 		case "log-prefix":
 			v, err := oneArg(t.Name, o)
@@ -52,7 +52,7 @@ func parseLog(ctx Context, t syntax.Target) (Ext, error) {
 				return nil, err
 			}
 			if v == "" {
-				return nil, paramErr("Argument must have a minimum length of 1 characters")
+				return nil, paramErr("Argument must have a minimum length of 1 characters\n")
 			}
 			// libxt_LOG keeps only what fits, silently.
 			if len(v) > logPrefixLen-1 {

@@ -50,7 +50,7 @@ func parseMarkMatch(ctx Context, m syntax.Match) (Ext, error) {
 		e.invert, seen = o.Invert, true
 	}
 	if !seen {
-		return nil, paramErr("mark: option \"--mark\" must be specified")
+		return nil, paramErr("mark: option \"--mark\" must be specified\n")
 	}
 	return e, nil
 }

@@ -2,6 +2,7 @@ package xt
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/google/nftables/expr"
 
@@ -69,8 +70,12 @@ func parseMarkTarget(ctx Context, t syntax.Target) (Ext, error) {
 
 func (e *markTarget) Name() string                          { return "MARK" }
 func (e *markTarget) Revision() (string, uint8, bool, bool) { return "MARK", 2, true, true }
-func (e *markTarget) Save(Context) string {
-	return fmt.Sprintf("-j MARK --set-xmark 0x%x/0x%x", e.mark, e.mask)
+func (e *markTarget) Save(ctx Context) string               { return string(e.appendSave(nil, ctx)) }
+func (e *markTarget) appendSave(dst []byte, _ Context) []byte {
+	dst = append(dst, "-j MARK --set-xmark 0x"...)
+	dst = strconv.AppendUint(dst, uint64(e.mark), 16)
+	dst = append(dst, "/0x"...)
+	return strconv.AppendUint(dst, uint64(e.mask), 16)
 }
 
 func (e *markTarget) Exprs(Context) ([]expr.Any, error) {

@@ -1,7 +1,6 @@
 package xt
 
 import (
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -123,7 +122,7 @@ func parseNAT(ctx Context, t syntax.Target) (Ext, error) {
 		haveRange = true
 	}
 	if k.addrOpt != "" && !haveRange {
-		return nil, paramErr("%s: option \"--%s\" must be specified", t.Name, k.addrOpt)
+		return nil, paramErr("%s: option \"--%s\" must be specified\n", t.Name, k.addrOpt)
 	}
 	if e.r.flags&natProtoSpecific != 0 {
 		if p, ok := ctx.ruleProto(); !ok || (p != protoTCP && p != protoUDP && p != protoSCTP && p != 33 && p != 136) {
@@ -236,41 +235,54 @@ func (e *natTarget) Exprs(ctx Context) ([]expr.Any, error) {
 	return []expr.Any{&expr.Target{Name: e.kind.name, Rev: uint32(rev), Info: rawInfo(b)}}, nil
 }
 
-func (e *natTarget) Save(ctx Context) string {
-	var b strings.Builder
-	b.WriteString("-j " + e.kind.name)
+func (e *natTarget) Save(ctx Context) string { return string(e.appendSave(nil, ctx)) }
+func (e *natTarget) appendSave(dst []byte, ctx Context) []byte {
+	dst = append(dst, "-j "...)
+	dst = append(dst, e.kind.name...)
 	r := e.r
-	ports := ""
-	if r.flags&natProtoSpecific != 0 {
-		ports = strconv.Itoa(int(r.minPort))
+	ports := r.flags&natProtoSpecific != 0
+	appendPorts := func(dst []byte) []byte {
+		dst = strconv.AppendUint(dst, uint64(r.minPort), 10)
 		if r.maxPort != r.minPort {
-			ports += "-" + strconv.Itoa(int(r.maxPort))
+			dst = append(dst, '-')
+			dst = strconv.AppendUint(dst, uint64(r.maxPort), 10)
 		}
+		return dst
 	}
 	if e.kind.addrOpt != "" {
-		addr := ""
-		if r.flags&natMapIPs != 0 {
-			addr = r.minAddr.String()
+		dst = append(dst, " --"...)
+		dst = append(dst, e.kind.addrOpt...)
+		dst = append(dst, ' ')
+		addrs := r.flags&natMapIPs != 0
+		bracket := ports && addrs && ctx.Family == syntax.IPv6
+		if bracket {
+			dst = append(dst, '[')
+		}
+		if addrs {
+			dst = r.minAddr.AppendTo(dst)
 			if r.maxAddr != r.minAddr {
-				addr += "-" + r.maxAddr.String()
+				dst = append(dst, '-')
+				dst = r.maxAddr.AppendTo(dst)
 			}
 		}
-		if ports != "" {
-			if ctx.Family == syntax.IPv6 && addr != "" {
-				addr = "[" + addr + "]"
-			}
-			addr += ":" + ports
+		if bracket {
+			dst = append(dst, ']')
 		}
-		fmt.Fprintf(&b, " --%s %s", e.kind.addrOpt, addr)
-	} else if ports != "" {
-		fmt.Fprintf(&b, " --%s %s", e.kind.portOpt, ports)
+		if ports {
+			dst = appendPorts(append(dst, ':'))
+		}
+	} else if ports {
+		dst = append(dst, " --"...)
+		dst = append(dst, e.kind.portOpt...)
+		dst = appendPorts(append(dst, ' '))
 	}
 	for _, f := range e.kind.saveFlags {
 		if r.flags&natFlagBits[f] != 0 {
-			b.WriteString(" --" + f)
+			dst = append(dst, " --"...)
+			dst = append(dst, f...)
 		}
 	}
-	return b.String()
+	return dst
 }
 
 func decodeNATBlob(name string) blobDecoder {

@@ -2,6 +2,7 @@ package xt
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
@@ -27,7 +28,7 @@ func noArg(ext string, o syntax.Option) error {
 // inverted sense.
 func noInvert(ext string, o syntax.Option) error {
 	if o.Invert {
-		return paramErr("%s: option \"--%s\" cannot be inverted.", ext, o.Name)
+		return paramErr("%s: option \"--%s\" cannot be inverted.\n", ext, o.Name)
 	}
 	return nil
 }
@@ -51,17 +52,27 @@ func parseUint32(s string) (uint32, bool) {
 // badValue is libxtables' message for a mark/integer option value it
 // cannot parse.
 func badValue(ext, opt, v string) error {
-	return paramErr("%s: bad integer value for option \"--%s\", or out of range.", ext, opt)
+	return paramErr("%s: bad integer value for option \"--%s\", or out of range.\n", ext, opt)
 }
+
+// Several libxtables messages end in a newline of their own, which
+// iptables prints as a blank line before "Try `iptables -h'"; the texts
+// below keep it.
 
 // badRange is libxtables' message for a number outside an option's range.
 func badRange(ext, opt string, min, max uint64) error {
-	return paramErr("%s: bad value for option \"--%s\", or out of range (%d-%d).", ext, opt, min, max)
+	return paramErr("%s: bad value for option \"--%s\", or out of range (%d-%d).\n", ext, opt, min, max)
 }
 
 // notTogether is libxtables' message for two exclusive options.
 func notTogether(ext, first, second string) error {
-	return paramErr("%s: option \"--%s\" cannot be used together with \"--%s\".", ext, first, second)
+	return paramErr("%s: option \"--%s\" cannot be used together with \"--%s\".\n", ext, first, second)
+}
+
+// alsoRequires is libxtables' message for an option given without another
+// it depends on.
+func alsoRequires(ext, opt, needed string) error {
+	return paramErr("%s: option \"--%s\" also requires \"--%s\".\n", ext, opt, needed)
 }
 
 // exclusive reports two mutually exclusive options the way libxtables
@@ -76,5 +87,85 @@ func exclusive(ext string, order []string, a, b string) error {
 
 // mustSpecify is libxtables' message for a missing mandatory option.
 func mustSpecify(ext, opt string) error {
-	return paramErr("%s: option \"--%s\" must be specified", ext, opt)
+	return paramErr("%s: option \"--%s\" must be specified\n", ext, opt)
+}
+
+// parseU32Range reads "a[:b]" as libxtables' option parser reads a u32
+// range (xtopt_parse_mint): each number as strtoul with base 0, an empty
+// first component meaning 0 and an empty second one the maximum. It
+// returns the components and how many were given.
+func parseU32Range(ext, opt, arg string) ([2]uint32, int, error) {
+	var r [2]uint32
+	n := 0
+	for rest := arg; ; {
+		if n == len(r) {
+			return r, n, paramErr("%s: Too many components for option \"--%s\" (max: %d)\n", ext, opt, len(r))
+		}
+		num, end := rest, ""
+		if i := strings.IndexByte(rest, ':'); i >= 0 {
+			num, end = rest[:i], rest[i:]
+		}
+		switch {
+		case num == "" && n == 1:
+			r[n] = 0xffffffff
+		case num == "":
+			r[n] = 0
+		default:
+			v, tail, ok := strtoulPrefix(num)
+			if !ok {
+				return r, n, paramErr("%s: bad value for option \"--%s\" near \"%s\", or out of range (0-4294967295).\n", ext, opt, rest)
+			}
+			if tail != "" {
+				return r, n, paramErr("%s: Argument to \"--%s\" has unexpected characters near \"%s\".\n", ext, opt, tail+end)
+			}
+			r[n] = v
+		}
+		n++
+		if end == "" {
+			return r, n, nil
+		}
+		rest = end[1:]
+	}
+}
+
+// strtoulPrefix reads the number at the start of s as strtoul(s, &end, 0)
+// does (0x hex, leading-0 octal, else decimal) within 32 bits, returning
+// what follows it; ok is false when s starts with no digit or the number
+// is too large.
+func strtoulPrefix(s string) (v uint32, tail string, ok bool) {
+	base, digits := uint64(10), s
+	switch {
+	case len(s) > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X') && hexDigit(s[2]) >= 0:
+		base, digits = 16, s[2:]
+	case len(s) > 1 && s[0] == '0':
+		base = 8
+	}
+	var acc uint64
+	i := 0
+	for ; i < len(digits); i++ {
+		d := hexDigit(digits[i])
+		if d < 0 || uint64(d) >= base {
+			break
+		}
+		if acc = acc*base + uint64(d); acc > 0xffffffff {
+			return 0, "", false
+		}
+	}
+	if i == 0 {
+		return 0, "", false
+	}
+	return uint32(acc), digits[i:], true
+}
+
+// hexDigit is the value of a hex digit, or -1.
+func hexDigit(c byte) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return int(c - '0')
+	case c >= 'a' && c <= 'f':
+		return int(c-'a') + 10
+	case c >= 'A' && c <= 'F':
+		return int(c-'A') + 10
+	}
+	return -1
 }

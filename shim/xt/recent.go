@@ -115,7 +115,7 @@ func parseRecent(ctx Context, m syntax.Match) (Ext, error) {
 			}
 			a, perr := netip.ParseAddr(v)
 			if perr == nil && a.Is4() && ctx.Family == syntax.IPv6 {
-				return nil, paramErr("getaddrinfo: Address family for hostname not supported")
+				return nil, paramErr("getaddrinfo: Address family for hostname not supported\n")
 			}
 			if perr != nil || (a.Is4() != (ctx.Family == syntax.IPv4)) {
 				return nil, paramErr("host/network `%s' not found", v)
@@ -132,7 +132,7 @@ func parseRecent(ctx Context, m syntax.Match) (Ext, error) {
 	case action == "":
 		return nil, paramErr("recent: you must specify one of `--set', `--rcheck' `--update' or `--remove'")
 	case e.checkSet&recentReap != 0 && e.seconds == 0:
-		return nil, paramErr("recent: option \"--reap\" also requires \"--seconds\".")
+		return nil, alsoRequires("recent", "reap", "seconds")
 	}
 	return e, nil
 }

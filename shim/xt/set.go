@@ -268,7 +268,7 @@ func (e *setMatch) index(ctx Context) (uint16, error) {
 		return 0, err
 	}
 	if err != nil {
-		return 0, &ipterr.Error{Class: ipterr.Parameter, Msg: fmt.Sprintf("Set %s doesn't exist.", e.name), Err: err}
+		return 0, &ipterr.Error{Class: ipterr.Parameter, Msg: fmt.Sprintf("Set %s doesn't exist.\n", e.name), Err: err}
 	}
 	return idx, nil
 }

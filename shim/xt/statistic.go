@@ -1,10 +1,8 @@
 package xt
 
 import (
-	"fmt"
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/google/nftables/expr"
 
@@ -87,7 +85,7 @@ func parseStatistic(ctx Context, m syntax.Match) (Ext, error) {
 			return nil, paramErr("statistic: no --every specified")
 		}
 		if !havePacket {
-			return nil, paramErr("statistic: option \"--every\" also requires \"--packet\".")
+			return nil, alsoRequires("statistic", "every", "packet")
 		}
 		if e.packet > e.every {
 			return nil, paramErr("the --packet p must be 0 <= p <= n-1")
@@ -117,18 +115,24 @@ func (e *statistic) Exprs(Context) ([]expr.Any, error) {
 	return []expr.Any{&expr.Match{Name: "statistic", Info: rawInfo(b)}}, nil
 }
 
-func (e *statistic) Save(Context) string {
-	var b strings.Builder
+func (e *statistic) Save(ctx Context) string { return string(e.appendSave(nil, ctx)) }
+func (e *statistic) appendSave(dst []byte, _ Context) []byte {
 	inv := ""
 	if e.flags&statInvert != 0 {
 		inv = " !"
 	}
 	if e.mode == statModeRandom {
-		fmt.Fprintf(&b, "-m statistic --mode random%s --probability %.11f", inv, float64(e.prob)/0x80000000)
-	} else {
-		fmt.Fprintf(&b, "-m statistic --mode nth%s --every %d --packet %d", inv, uint64(e.every)+1, e.packet)
+		dst = append(dst, "-m statistic --mode random"...)
+		dst = append(dst, inv...)
+		dst = append(dst, " --probability "...)
+		return strconv.AppendFloat(dst, float64(e.prob)/0x80000000, 'f', 11, 64)
 	}
-	return b.String()
+	dst = append(dst, "-m statistic --mode nth"...)
+	dst = append(dst, inv...)
+	dst = append(dst, " --every "...)
+	dst = strconv.AppendUint(dst, uint64(e.every)+1, 10)
+	dst = append(dst, " --packet "...)
+	return strconv.AppendUint(dst, uint64(e.packet), 10)
 }
 
 // decodeStatisticBlob accepts a count field other than libxt's (another

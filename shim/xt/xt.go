@@ -28,6 +28,10 @@
 //     tcp/udp match. A decoded native tcp/udp match re-encodes to exactly
 //     the expressions it was read from, so kernel state survives even where
 //     iptables-nft reads a form back as an equivalent other one.
+//   - Before printing a decoded rule (save, -S, -L) the core passes its
+//     matches through FoldMatches, which merges later native tcp/udp
+//     matches into the first as iptables-nft does, where that states the
+//     same rule.
 //   - Every error is an *ipterr.Error. IsUnsupported tells the router that
 //     an extension or option lies outside what this package encodes
 //     exactly (also for a syntax.Match/Target whose Known is false); it
@@ -90,6 +94,21 @@ type Ext interface {
 	// Revision names the xt extension the kernel must have for it: compat
 	// is false for native forms (which need no xt extension).
 	Revision() (name string, rev uint8, isTarget bool, compat bool)
+}
+
+// saveAppender is implemented by the extensions a save of a large ruleset
+// meets on nearly every rule: appendSave appends what Save returns without
+// building a string for each.
+type saveAppender interface {
+	appendSave(dst []byte, ctx Context) []byte
+}
+
+// AppendSave appends e's Save text to dst.
+func AppendSave(dst []byte, e Ext, ctx Context) []byte {
+	if a, ok := e.(saveAppender); ok {
+		return a.appendSave(dst, ctx)
+	}
+	return append(dst, e.Save(ctx)...)
 }
 
 // ParseMatch parses one match of the shared model.

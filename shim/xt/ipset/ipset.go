@@ -152,14 +152,14 @@ func (r *Resolver) Index(name string) (uint16, error) {
 		return 0, err
 	}
 	if fam := get32(req, 8); fam != nfproto(r.family) && fam != nfprotoUnspec {
-		return 0, ipterr.New(ipterr.Parameter, "The protocol family of set %s is %s, which is not applicable.", name, familyName(fam))
+		return 0, ipterr.New(ipterr.Parameter, "The protocol family of set %s is %s, which is not applicable.\n", name, familyName(fam))
 	}
 	return idx, nil
 }
 
 func (r *Resolver) checkIndex(name string, idx uint16) (uint16, error) {
 	if idx == invalidIndex {
-		return 0, ipterr.New(ipterr.Parameter, "Set %s doesn't exist.", name)
+		return 0, ipterr.New(ipterr.Parameter, "Set %s doesn't exist.\n", name)
 	}
 	return idx, nil
 }

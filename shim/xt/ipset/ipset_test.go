@@ -31,10 +31,10 @@ func TestResolver(t *testing.T) {
 			t.Errorf("Name(%d) = %q, %v; want %s", want, back, err, name)
 		}
 	}
-	if _, err := r.Index("nope"); !ipterr.Is(err, ipterr.Parameter) || err.Error() != "Set nope doesn't exist." {
+	if _, err := r.Index("nope"); !ipterr.Is(err, ipterr.Parameter) || err.Error() != "Set nope doesn't exist.\n" {
 		t.Errorf("Index(nope): %v", err)
 	}
-	if _, err := r.Index("b6"); err == nil || err.Error() != "The protocol family of set b6 is IPv6, which is not applicable." {
+	if _, err := r.Index("b6"); err == nil || err.Error() != "The protocol family of set b6 is IPv6, which is not applicable.\n" {
 		t.Errorf("Index(b6) for IPv4: %v", err)
 	}
 	if _, err := r.Name(7); err == nil {
