@@ -125,8 +125,13 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 func (p *parser) crossCheck(k int, canon string, arg *string) error {
 	switch p.insts[k].ext.name {
 	case "multiport":
-		if !p.multiportProtocol() {
+		// libxt_multiport: an inverted or other protocol "only works",
+		// a missing one "needs".
+		if !p.rule.Protocol.Set {
 			return paramErr("multiport needs `-p tcp', `-p udp', `-p udplite', `-p sctp' or `-p dccp'")
+		}
+		if !p.multiportProtocol() {
+			return paramErr("multiport only works with TCP, UDP, UDPLITE, SCTP and DCCP")
 		}
 	case "tcp":
 		if (canon == "syn" || canon == "tcp-flags") && hasOpt(p.optionsOf(k), "syn", "tcp-flags") {

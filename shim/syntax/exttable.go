@@ -91,7 +91,7 @@ var matchTable = []extension{
 	{name: "statistic", opts: []optSpec{
 		{name: "mode", arity: argOne, check: "statmode"},
 		{name: "probability", arity: argOne, invert: true, check: "probability"},
-		{name: "every", arity: argOne, invert: true, check: "uint32"},
+		{name: "every", arity: argOne, invert: true, check: "uint32nz"},
 		{name: "packet", arity: argOne, check: "uint32"},
 	}},
 	{name: "recent", opts: []optSpec{
