@@ -16,15 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iptables-shim/iptables-shim/internal/goiptclient"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 )
 
 func TestMain(m *testing.M) {
 	// Re-executed inside a namespace to act as a go-iptables client
 	// (go-iptables runs the binary itself, so the client must live there).
-	if os.Getenv(clientEnv) != "" {
-		os.Exit(runGoIptablesClient())
-	}
+	goiptclient.MainIfClient()
 	os.Exit(m.Run())
 }
 
