@@ -22,6 +22,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -257,8 +258,9 @@ func ShimBinary(t testing.TB) string {
 			buildErr = err
 			return
 		}
-		buildDir, buildErr = os.MkdirTemp("", "iptables-shim-test-")
-		if buildErr != nil {
+		sweepStaleBuilds()
+		buildDir = filepath.Join(os.TempDir(), fmt.Sprintf("%s%d", buildPrefix, os.Getpid()))
+		if buildErr = os.MkdirAll(buildDir, 0o755); buildErr != nil {
 			return
 		}
 		out := filepath.Join(buildDir, "iptables-shim")
@@ -273,6 +275,25 @@ func ShimBinary(t testing.TB) string {
 		t.Fatal(buildErr)
 	}
 	return filepath.Join(buildDir, "iptables-shim")
+}
+
+// buildPrefix names the per-process build directories in the temp dir.
+const buildPrefix = "iptables-shim-test-"
+
+// sweepStaleBuilds removes build directories of test processes that have
+// ended: a test binary cannot clean up after its last test, so the next one
+// does.
+func sweepStaleBuilds() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), buildPrefix+"*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(d), buildPrefix))
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); os.IsNotExist(err) {
+			_ = os.RemoveAll(d)
+		}
+	}
 }
 
 // ShimNames are the six names the shim answers to.
