@@ -346,3 +346,30 @@ func moduleRoot() (string, error) {
 		dir = parent
 	}
 }
+
+// LineDiff shows the first lines (at most eight) where two texts differ,
+// enough to debug a failed comparison of tool outputs without a diff
+// library.
+func LineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	shown := 0
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		if i < len(w) {
+			wl = w[i]
+		}
+		if i < len(g) {
+			gl = g[i]
+		}
+		if wl == gl {
+			continue
+		}
+		fmt.Fprintf(&b, "line %d:\n  want %q\n  got  %q\n", i+1, wl, gl)
+		if shown++; shown == 8 {
+			b.WriteString("  ...\n")
+			break
+		}
+	}
+	return b.String()
+}

@@ -2,6 +2,8 @@ package native
 
 import (
 	"testing"
+
+	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 )
 
 // TestRestoreAtomicAcrossTables checks the native backend's one batch per
@@ -24,6 +26,6 @@ func TestRestoreAtomicAcrossTables(t *testing.T) {
 		t.Errorf("stderr %q, want %q", r.Stderr, want)
 	}
 	if after := d.mine.NFTDump(); after != before {
-		t.Errorf("ruleset changed:\n%s", lineDiff(before, after))
+		t.Errorf("ruleset changed:\n%s", netnstest.LineDiff(before, after))
 	}
 }

@@ -1,8 +1,6 @@
 package native
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
@@ -57,17 +55,17 @@ func (d *diffPair) compareState(fam string) {
 	}
 	refChains, mineChains := ours(d.t, d.ref, "", "chains"), ours(d.t, d.mine, "", "chains")
 	if refChains.Stdout != mineChains.Stdout || refChains.Code != 0 {
-		d.t.Errorf("chain attributes differ:\n%s", lineDiff(refChains.Stdout, mineChains.Stdout))
+		d.t.Errorf("chain attributes differ:\n%s", netnstest.LineDiff(refChains.Stdout, mineChains.Stdout))
 	}
 	refNFT, mineNFT := d.ref.NFTDump(), d.mine.NFTDump()
 	if refNFT != mineNFT {
-		d.t.Errorf("nft --debug=netlink differs:\n%s", lineDiff(refNFT, mineNFT))
+		d.t.Errorf("nft --debug=netlink differs:\n%s", netnstest.LineDiff(refNFT, mineNFT))
 	}
 	for _, args := range [][]string{nil, {"-c"}} {
 		refSave := netnstest.NormalizeSave(d.ref.MustRun(realTool(save), args...))
 		mineReal := netnstest.NormalizeSave(d.mine.MustRun(realTool(save), args...))
 		if refSave != mineReal {
-			d.t.Errorf("%s %v differs (real tool on both):\n%s", save, args, lineDiff(refSave, mineReal))
+			d.t.Errorf("%s %v differs (real tool on both):\n%s", save, args, netnstest.LineDiff(refSave, mineReal))
 		}
 		for i, ns := range []*netnstest.NS{d.ref, d.mine} {
 			// Our save of the reference namespace dumps rules chain by
@@ -83,34 +81,8 @@ func (d *diffPair) compareState(fam string) {
 			}
 			got := netnstest.NormalizeSave(r.Stdout)
 			if got != refSave {
-				d.t.Errorf("our %s %v differs from iptables-nft-save:\n%s", save, args, lineDiff(refSave, got))
+				d.t.Errorf("our %s %v differs from iptables-nft-save:\n%s", save, args, netnstest.LineDiff(refSave, got))
 			}
 		}
 	}
-}
-
-// lineDiff shows the first differing lines of two texts, enough to debug a
-// failing comparison without a diff library.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl == gl {
-			continue
-		}
-		fmt.Fprintf(&b, "line %d:\n  want %q\n  got  %q\n", i+1, wl, gl)
-		if shown++; shown == 8 {
-			b.WriteString("  ...\n")
-			break
-		}
-	}
-	return b.String()
 }

@@ -6,7 +6,6 @@
 package native_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,32 +113,8 @@ func (p *pair) state(what string) {
 	if r, m := p.ref.ns.NFTDump(), p.mine.ns.NFTDump(); r != m {
 		p.failed++
 		p.stateDiverged = true
-		p.t.Errorf("kernel state after %s differs (nft --debug=netlink, real vs shim):\n%s", what, lineDiff(r, m))
+		p.t.Errorf("kernel state after %s differs (nft --debug=netlink, real vs shim):\n%s", what, netnstest.LineDiff(r, m))
 	}
-}
-
-// lineDiff shows the first differing lines of two texts.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	shown := 0
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		if i < len(w) {
-			wl = w[i]
-		}
-		if i < len(g) {
-			gl = g[i]
-		}
-		if wl == gl {
-			continue
-		}
-		fmt.Fprintf(&b, "line %d:\n  real %q\n  shim %q\n", i+1, wl, gl)
-		if shown++; shown == 6 {
-			break
-		}
-	}
-	return b.String()
 }
 
 func (p *pair) report() {
