@@ -7,6 +7,7 @@
 package helperproc
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"sort"
@@ -46,4 +47,17 @@ func Run(t testing.TB, ns *netnstest.NS, name string, env ...string) netnstest.R
 		t.Fatal(err)
 	}
 	return ns.RunWith(netnstest.RunOpts{Env: append([]string{envName + "=" + name}, env...)}, exe)
+}
+
+// RunJSON is Run for a helper that prints JSON: it fails the test unless the
+// helper exits 0, and decodes its output into out.
+func RunJSON(t testing.TB, ns *netnstest.NS, name string, out any, env ...string) {
+	t.Helper()
+	r := Run(t, ns, name, env...)
+	if r.Code != 0 {
+		t.Fatalf("helper %s: %s", name, r)
+	}
+	if err := json.Unmarshal([]byte(r.Stdout), out); err != nil {
+		t.Fatalf("helper %s: %v", name, err)
+	}
 }

@@ -120,14 +120,8 @@ func TestTablesMatchSave(t *testing.T) {
 			netnstest.Require(t, fam.restore, fam.save)
 			ns := netnstest.New(t)
 			ns.MustRunStdin(payload, fam.restore)
-			r := helperproc.Run(t, ns, "dump", "T_FAMILY="+fam.flag)
-			if r.Code != 0 {
-				t.Fatalf("dump: %s", r)
-			}
 			var got []ruleset.Table
-			if err := json.Unmarshal([]byte(r.Stdout), &got); err != nil {
-				t.Fatal(err)
-			}
+			helperproc.RunJSON(t, ns, "dump", &got, "T_FAMILY="+fam.flag)
 			want := dropLazyBaseChains(savetext.Parse(ns.MustRun(fam.save)), got)
 			if d := savetext.Diff(got, want); d != "" {
 				t.Error(d)
