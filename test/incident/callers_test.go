@@ -65,6 +65,21 @@ func ensureJump(c *cell, table, chain string, spec []string, wait ...string) err
 	return fmt.Errorf("-C %s %v: %s", chain, spec, r)
 }
 
+// jump is a rule kube-proxy ensures in a built-in chain.
+type jump struct {
+	table, chain string
+	spec         []string
+}
+
+func ensureJumps(c *cell, jumps []jump, wait ...string) error {
+	for _, j := range jumps {
+		if err := ensureJump(c, j.table, j.chain, j.spec, wait...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func restore(c *cell, payload string, args ...string) error {
 	if r := c.run(payload, "iptables-restore", args...); r.Code != 0 {
 		return fmt.Errorf("iptables-restore %v: %s\npayload:\n%s", args, r, payload)
@@ -97,18 +112,13 @@ func ipvs113(c *cell, round int) error {
 		{"nat", "KUBE-NODE-PORT"}, {"nat", "KUBE-LOAD-BALANCER"}, {"nat", "KUBE-MARK-MASQ"}, {"filter", "KUBE-FORWARD"}}, w...); err != nil {
 		return err
 	}
-	for _, j := range []struct {
-		table, chain string
-		spec         []string
-	}{
+	if err := ensureJumps(c, []jump{
 		{"nat", "OUTPUT", []string{"-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"}},
 		{"nat", "PREROUTING", []string{"-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"}},
 		{"nat", "POSTROUTING", []string{"-m", "comment", "--comment", "kubernetes postrouting rules", "-j", "KUBE-POSTROUTING"}},
 		{"filter", "FORWARD", []string{"-m", "comment", "--comment", "kubernetes forwarding rules", "-j", "KUBE-FORWARD"}},
-	} {
-		if err := ensureJump(c, j.table, j.chain, j.spec, w...); err != nil {
-			return err
-		}
+	}, w...); err != nil {
+		return err
 	}
 	payload := strings.Join([]string{
 		"*nat",
@@ -149,20 +159,15 @@ func iptables116(c *cell, round int) error {
 		{"nat", "KUBE-SERVICES"}, {"nat", "KUBE-POSTROUTING"}, {"filter", "KUBE-FORWARD"}}, w...); err != nil {
 		return err
 	}
-	for _, j := range []struct {
-		table, chain string
-		spec         []string
-	}{
+	if err := ensureJumps(c, []jump{
 		{"filter", "INPUT", []string{"-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "kubernetes externally-visible service portals", "-j", "KUBE-EXTERNAL-SERVICES"}},
 		{"filter", "OUTPUT", []string{"-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"}},
 		{"nat", "OUTPUT", []string{"-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"}},
 		{"nat", "PREROUTING", []string{"-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"}},
 		{"nat", "POSTROUTING", []string{"-m", "comment", "--comment", "kubernetes postrouting rules", "-j", "KUBE-POSTROUTING"}},
 		{"filter", "FORWARD", []string{"-m", "comment", "--comment", "kubernetes forwarding rules", "-j", "KUBE-FORWARD"}},
-	} {
-		if err := ensureJump(c, j.table, j.chain, j.spec, w...); err != nil {
-			return err
-		}
+	}, w...); err != nil {
+		return err
 	}
 	if err := saves(c, "filter", "nat"); err != nil {
 		return err
@@ -225,19 +230,14 @@ func iptables128(c *cell, round int) error {
 		{"filter", "KUBE-FORWARD"}, {"filter", "KUBE-PROXY-FIREWALL"}, {"nat", "KUBE-SERVICES"}, {"nat", "KUBE-POSTROUTING"}}, w...); err != nil {
 		return err
 	}
-	for _, j := range []struct {
-		table, chain string
-		spec         []string
-	}{
+	if err := ensureJumps(c, []jump{
 		{"filter", "INPUT", []string{"-m", "comment", "--comment", "kubernetes health check service ports", "-j", "KUBE-NODEPORTS"}},
 		{"filter", "FORWARD", []string{"-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"}},
 		{"nat", "OUTPUT", []string{"-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"}},
 		{"nat", "PREROUTING", []string{"-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"}},
 		{"nat", "POSTROUTING", []string{"-m", "comment", "--comment", "kubernetes postrouting rules", "-j", "KUBE-POSTROUTING"}},
-	} {
-		if err := ensureJump(c, j.table, j.chain, j.spec, w...); err != nil {
-			return err
-		}
+	}, w...); err != nil {
+		return err
 	}
 	svcA, svcB := "KUBE-SVC-NPX46M4PTMTKRN6Y", "KUBE-SVC-TCOU7JCQXEZGVUNU"
 	sepA1, sepB1, sepB2, sepOld := "KUBE-SEP-A1A1A1A1A1A1A1A1", "KUBE-SEP-B1B1B1B1B1B1B1B1", "KUBE-SEP-B2B2B2B2B2B2B2B2", "KUBE-SEP-OLDOLDOLDOLDOLD0"
