@@ -70,6 +70,13 @@ type HostHints struct {
 	// Root is where the host's root is mounted ("/" on the host itself, e.g.
 	// "/host" in a container); empty when hints are disabled.
 	Root string `json:"root"`
+	// Trusted says whether Root was found to be the host's root (see
+	// CheckHostRoot); only then are the fields below read and used. Trust
+	// says why, or why not. ReadFrom is where they were read: Root, or
+	// /proc/1/root when this process's / may be an image's.
+	Trusted  bool   `json:"trusted"`
+	Trust    string `json:"trust,omitempty"`
+	ReadFrom string `json:"read_from,omitempty"`
 	// Alternatives is the target of etc/alternatives/iptables.
 	Alternatives string `json:"alternatives,omitempty"`
 	// IptablesLink is the target of usr/sbin/iptables when it is a link.
