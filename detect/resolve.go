@@ -60,11 +60,10 @@ func (o Options) withDefaults() Options {
 	if o.CacheDir == "" {
 		o.CacheDir = DefaultCacheDir
 	}
+	// A negative Wait (do not wait) stays negative, so that applying the
+	// defaults twice (Policy does) never turns it into the default wait.
 	if o.Wait == 0 {
 		o.Wait = DefaultWait
-	}
-	if o.Wait < 0 {
-		o.Wait = 0
 	}
 	if o.ProbeTimeout == 0 {
 		o.ProbeTimeout = DefaultProbeTimeout
@@ -78,11 +77,11 @@ func (o Options) withDefaults() Options {
 // Policy is the decision policy the options describe.
 func (o Options) Policy() Policy {
 	o = o.withDefaults()
-	return Policy{Override: o.Override, OverrideSource: o.OverrideSource, Wait: o.Wait, Default: o.Default}
+	return Policy{Override: o.Override, OverrideSource: o.OverrideSource, Wait: max(o.Wait, 0), Default: o.Default}
 }
 
 func (o Options) fingerprint() string {
-	return fmt.Sprintf("default=%s wait=%s root=%q", o.Policy().DefaultMode(), o.Wait, o.HostRoot)
+	return fmt.Sprintf("default=%s wait=%s root=%q", o.Policy().DefaultMode(), max(o.Wait, 0), o.HostRoot)
 }
 
 // Resolve returns the backend to use for the calling network namespace. The
