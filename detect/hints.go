@@ -155,14 +155,14 @@ func (h HostHints) dir() string {
 	return h.Root
 }
 
-// Summary is one line for people: whether the host root's hints are used,
-// why, and what they say.
+// Summary is one line for people, to follow "host hints:": whether the host
+// root's hints are used, why, and what they say.
 func (h HostHints) Summary() string {
 	switch {
 	case h.Root == "":
-		return "host hints: off"
+		return "off"
 	case !h.Trusted:
-		return fmt.Sprintf("host hints: not used (host-root %s): %s", h.Root, h.Trust)
+		return fmt.Sprintf("not used (host-root %s): %s", h.Root, h.Trust)
 	}
 	dash := func(s string) string {
 		if s == "" {
@@ -170,6 +170,6 @@ func (h HostHints) Summary() string {
 		}
 		return s
 	}
-	return fmt.Sprintf("host hints from %s (host-root %s; %s): alternatives %s, iptables link %s, os %s %s, xtables %s",
+	return fmt.Sprintf("read from %s (host-root %s; %s): alternatives %s, iptables link %s, os %s %s, xtables %s",
 		h.dir(), h.Root, h.Trust, dash(h.Alternatives), dash(h.IptablesLink), dash(h.OSID), h.OSVersionID, dash(strings.Join(h.Xtables, ",")))
 }
