@@ -208,14 +208,14 @@ stat -L -c %i /proc/self/ns/net
 		t.Fatalf("the guard's creation is not listed where it happened: %+v", first.Rep.Created)
 	}
 	reused := false
-	for i := 0; i < 10 && !reused; i++ {
+	for i := 0; i < 8 && !reused; i++ {
 		st := doctorIn("")
 		reused = st.Inode == first.Inode
 		if len(st.Rep.Created) != 0 {
 			t.Fatalf("a fresh namespace (inode reused: %v) lists chains created by the shim: %+v", reused, st.Rep.Created)
 		}
 		if !reused {
-			time.Sleep(100 * time.Millisecond)
+			time.Sleep(time.Second) // a namespace's inode is freed once the kernel has torn it down
 		}
 	}
 	t.Logf("a fresh namespace got the dead one's inode %d: %v", first.Inode, reused)
