@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,7 +25,8 @@ type NetNS struct {
 	Inode uint64 `json:"netns"`
 	// Cookie is the namespace cookie; 0 when the kernel has none.
 	Cookie uint64 `json:"cookie,omitempty"`
-	// Boot is the kernel's boot id.
+	// Boot is the kernel's boot id when the record was written (filled in
+	// by writers; CurrentNetNS leaves it empty, see Same).
 	Boot string `json:"boot"`
 	// Initial is set, on kernels without cookies, for the initial network
 	// namespace (the one the host's PID 1 is in).
@@ -48,9 +51,30 @@ func (n NetNS) Key() string {
 	return ""
 }
 
-// Same reports whether a stored identity is this namespace's.
+// Same reports whether a stored identity is this namespace's. The boot is
+// not compared here (reading the boot id costs more than the rest of a warm
+// call): readRecord rejects files older than the boot instead.
 func (n NetNS) Same(stored NetNS) bool {
-	return n.Key() != "" && n == stored
+	return n.Key() != "" && n.Inode == stored.Inode && n.Cookie == stored.Cookie && n.Initial == stored.Initial
+}
+
+// bootID is the kernel's boot id, read once per process (only writers and
+// sweeps need it).
+var bootID = sync.OnceValue(func() string {
+	b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if err != nil {
+		return ""
+	}
+	return string(bytes.TrimSpace(b))
+})
+
+// bootTime is when the machine booted, by the wall clock.
+func bootTime() time.Time {
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts) != nil {
+		return time.Time{}
+	}
+	return time.Now().Add(-time.Duration(ts.Nano()))
 }
 
 // netnsCookie reads the cookie of the calling thread's network namespace
@@ -78,11 +102,6 @@ func CurrentNetNS() (NetNS, error) {
 		return n, fmt.Errorf("network namespace inode: %w", err)
 	}
 	n.Inode = st.Ino
-	boot, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
-	if err != nil {
-		return n, fmt.Errorf("boot id: %w", err)
-	}
-	n.Boot = string(bytes.TrimSpace(boot))
 	if n.Cookie, err = netnsCookie(); err == nil && n.Cookie != 0 {
 		return n, nil
 	}

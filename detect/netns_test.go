@@ -145,8 +145,7 @@ func TestRecordsOfAReusedInodeAreNotInherited(t *testing.T) {
 	}
 	dead := me
 	dead.Cookie = me.Cookie + 1000
-	earlierBoot := me
-	earlierBoot.Boot = "00000000-0000-0000-0000-000000000000"
+	earlierBoot := me // same identity, written in an earlier boot
 	write := func(path string, v any) {
 		t.Helper()
 		data, _ := json.Marshal(v)
@@ -158,18 +157,28 @@ func TestRecordsOfAReusedInodeAreNotInherited(t *testing.T) {
 		}
 	}
 	chains := []CreatedChain{{Mode: backend.NFT, Family: FamilyIPv4, Table: "nat", Chain: "KUBE-MARK-DROP"}}
-	for _, other := range []NetNS{dead, earlierBoot} {
+	for i, other := range []NetNS{dead, earlierBoot} {
+		hdr := header(other)
+		if i == 1 {
+			hdr.Boot = "00000000-0000-0000-0000-000000000000"
+		}
 		rec := struct {
 			recordHeader
 			Body []CreatedChain `json:"record"`
-		}{header(other), chains}
+		}{hdr, chains}
 		// Filed under this namespace's own key, as a file of the earlier
 		// namespace with the same key would be.
 		write(filepath.Join(cache, createdDir, me.Key()+".json"), rec)
+		if i == 1 {
+			backdate(t, filepath.Join(cache, createdDir, me.Key()+".json"))
+		}
 		if set, err := LoadCreated(cache); err != nil || len(set) != 0 {
 			t.Errorf("created chains of %+v taken for this namespace's: %v %v", other, set, err)
 		}
-		write(cachePath(cache, me), cacheEntry{recordHeader: header(other), Policy: Options{}.withDefaults().fingerprint(), Decision: Decision{Mode: backend.Legacy, Reason: ReasonDefault}})
+		write(cachePath(cache, me), cacheEntry{recordHeader: hdr, Policy: Options{}.withDefaults().fingerprint(), Decision: Decision{Mode: backend.Legacy, Reason: ReasonDefault}})
+		if i == 1 {
+			backdate(t, cachePath(cache, me))
+		}
 		if _, ok := readCache(cachePath(cache, me), me, Options{}.withDefaults().fingerprint()); ok {
 			t.Errorf("decision of %+v taken for this namespace's", other)
 		}
@@ -220,5 +229,33 @@ func TestOldKernelCachesOnlyTheInitialNamespace(t *testing.T) {
 	}
 	if !strings.Contains(ErrNoNetNSIdentity.Error(), "5.14") {
 		t.Error("the error does not say which kernel has cookies")
+	}
+}
+
+// BenchmarkCurrentNetNS is the identity's share of every warm call: a stat,
+// the boot id and a socket's cookie. BenchmarkNetNSInode is the stat alone,
+// which was all the inode key cost.
+func BenchmarkCurrentNetNS(b *testing.B) {
+	for b.Loop() {
+		if _, err := CurrentNetNS(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkNetNSInode(b *testing.B) {
+	for b.Loop() {
+		if _, err := nsInode("/proc/thread-self/ns/net"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// backdate sets a file's times to before this boot.
+func backdate(t *testing.T, path string) {
+	t.Helper()
+	old := bootTime().Add(-time.Hour)
+	if err := os.Chtimes(path, old, old); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,7 +26,14 @@ type recordHeader struct {
 	NetNS
 }
 
-func header(n NetNS) recordHeader { return recordHeader{Version: recordVersion, NetNS: n} }
+func header(n NetNS) recordHeader {
+	n.Boot = bootID()
+	return recordHeader{Version: recordVersion, NetNS: n}
+}
+
+// bootSlack allows for the wall clock's imprecision when a file's time is
+// compared with the boot time.
+const bootSlack = 2 * time.Second
 
 // mine reports whether a file's header is the calling namespace's.
 func (h recordHeader) mine(n NetNS) bool { return h.Version == recordVersion && n.Same(h.NetNS) }
@@ -106,7 +114,7 @@ func stale(path string, current NetNS, live map[uint64]bool, complete bool) bool
 		return true // an older format, keyed by inode, or torn: never trusted
 	}
 	switch {
-	case current.Boot != "" && h.Boot != current.Boot:
+	case bootID() != "" && h.Boot != bootID():
 		return true
 	case h.Inode == current.Inode && current.Key() != "" && !current.Same(h.NetNS):
 		return true
@@ -173,10 +181,24 @@ func liveNetNSInodes() (map[uint64]bool, bool) {
 // readRecord reads a per-namespace file into v when it belongs to n; a
 // missing file, or another namespace's, is (false, nil).
 func readRecord(path string, n NetNS, v any) (bool, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	// Written before this boot: cookies start again at each boot, so it
+	// may be another namespace's (a cache directory that is not a tmpfs).
+	if fi.ModTime().Before(bootTime().Add(-bootSlack)) {
+		return false, nil
+	}
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return false, err
 	}
