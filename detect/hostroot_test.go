@@ -1,9 +1,11 @@
 package detect
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
@@ -145,4 +147,19 @@ func TestHostRootOnTheHost(t *testing.T) {
 	if tr := CheckHostRoot(""); tr.Trusted {
 		t.Errorf("no root trusted: %+v", tr)
 	}
+}
+
+// FuzzInMountinfo: any mountinfo text and directory; no panic, and a
+// directory without escapes is found exactly when a line names it.
+func FuzzInMountinfo(f *testing.F) {
+	f.Add([]byte("35 22 0:30 / /host\\040root ro - ext4 /dev/vda1 ro\n"), "/host root")
+	f.Add([]byte("36 22 0:4 net:[4026532281] /run/netns/x rw - nsfs nsfs rw\n"), "/run/netns/x")
+	f.Add([]byte("1 2 3 4 \\1\n"), "\\1")
+	f.Fuzz(func(t *testing.T, data []byte, dir string) {
+		got := inMountinfo(data, dir)
+		if got && dir != "" && !strings.ContainsAny(dir, " \t\n\\") && !bytes.Contains(data, []byte(dir)) {
+			t.Errorf("%q found in %q, which does not contain it", dir, data)
+		}
+		_ = unescapeMountinfo(dir)
+	})
 }
