@@ -114,6 +114,9 @@ func TestDecide(t *testing.T) {
 			Policy{Default: backend.Legacy}, backend.Legacy, ReasonDefault, "", false, ""},
 		{"default unavailable: the other", ev(unavailable, unavailable6, e4, e6),
 			Policy{}, backend.Legacy, ReasonDefault, "", false, ""},
+		{"nothing readable: says so", waited(ev(FamilyEvidence{Family: FamilyIPv4, Denied: true}, FamilyEvidence{Family: FamilyIPv6, Denied: true},
+			FamilyEvidence{Family: FamilyIPv4, Denied: true}, FamilyEvidence{Family: FamilyIPv6, Denied: true}), 3*time.Second),
+			wait, backend.NFT, ReasonDefault, "", false, "run as root"},
 		{"capped nft count beats smaller legacy", ev(FamilyEvidence{Family: FamilyIPv4, Rules: 1000, Capped: true}, e6, fam(FamilyIPv4, 999), e6),
 			Policy{}, backend.NFT, ReasonRuleCount, "", false, ""},
 	}

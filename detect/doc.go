@@ -109,7 +109,7 @@
 //	            and kubelet-chains
 //	split       true when Kubernetes chains exist in both backends
 //	evidence    {backends: [{mode, families: [{family ("ipv4"|"ipv6"), error,
-//	            unavailable, tables, markers: [{table, chain}], kubelet_chains,
+//	            unavailable, denied, tables, markers: [{table, chain}], kubelet_chains,
 //	            kubelet_checked, counted, rules, capped}]}], hints: {root,
 //	            trusted, trust, read_from, alternatives, iptables_link, os_id,
 //	            os_version_id, xtables, errors}, waited_ns}; hints are read

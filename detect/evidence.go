@@ -40,8 +40,10 @@ type FamilyEvidence struct {
 	Error string `json:"error,omitempty"`
 	// Unavailable is true when the subsystem cannot be used at all for this
 	// family (module not loaded, protocol not supported).
-	Unavailable bool     `json:"unavailable,omitempty"`
-	Tables      []string `json:"tables"`
+	Unavailable bool `json:"unavailable,omitempty"`
+	// Denied is true when the probe failed for want of privileges.
+	Denied bool     `json:"denied,omitempty"`
+	Tables []string `json:"tables"`
 	// Markers are the Kubernetes marker chains found (layer 2).
 	Markers []ChainRef `json:"markers"`
 	// KubeletChains are the kubelet 1.13-1.16 chains found (layer 3), not
@@ -145,4 +147,19 @@ func familyOf(name string) syntax.Family {
 		return syntax.IPv6
 	}
 	return syntax.IPv4
+}
+
+// denied reports whether every probe that ran was refused for want of
+// privileges: the evidence is then empty because nothing could be read.
+func (e *Evidence) denied() bool {
+	n := 0
+	for _, b := range e.Backends {
+		for _, f := range b.Families {
+			if !f.Denied {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
 }

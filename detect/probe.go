@@ -220,7 +220,8 @@ func failed(fe FamilyEvidence, err, unavailable error) FamilyEvidence {
 	fe.Error = err.Error()
 	// A permission error is no fact about the kernel: the subsystem may
 	// well be there, this process may just not look.
-	fe.Unavailable = errors.Is(err, unavailable) && !errors.Is(err, os.ErrPermission)
+	fe.Denied = errors.Is(err, os.ErrPermission)
+	fe.Unavailable = errors.Is(err, unavailable) && !fe.Denied
 	return fe
 }
 
