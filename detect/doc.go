@@ -67,7 +67,8 @@
 // which the kernel hands to a new namespace once the old one is gone; each
 // file also carries the inode and the boot id. On kernels without cookies
 // only the initial namespace is cached ("init"); any other is decided on
-// every call. Files of namespaces that are gone (an earlier boot, the older
+// every call, and the chains the guard creates there are not recorded
+// (ErrNoNetNSIdentity). Files of namespaces that are gone (an earlier boot, the older
 // inode-keyed format, an inode now held under another identity, an inode no
 // process or namespace mount holds) are swept when a fresh decision is made,
 // at most every five minutes. A cached decision is used while:
