@@ -63,6 +63,16 @@ type Options struct {
 	// save dumps its rules chain by chain; 0 means 4000 (see
 	// dumpPerChain). Tests vary it to cover both ways.
 	PerChainDumpAbove int
+	// Trace, when set, is called at the end of each step of a single
+	// command ("lock", "state", "run": reading rules and planning, "commit"), for the call log's
+	// per-phase timings.
+	Trace func(step string)
+}
+
+func (o Options) trace(step string) {
+	if o.Trace != nil {
+		o.Trace(step)
+	}
 }
 
 // Timings splits a restore's wall time into its phases.

@@ -126,6 +126,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		return lockError(err)
 	}
 	defer release()
+	b.opts.trace("lock")
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	conn, err := nfnl.Open()
@@ -148,15 +149,18 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		if err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
+		b.opts.trace("state")
 		r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
 		r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
 		r.p.single = true
 		err = r.run()
+		b.opts.trace("run")
 		if err == nil && r.p.txn.Len() > 0 {
 			err = probeRevisions(conn, fam, r.p.needs)
 			if err == nil {
 				err = r.p.txn.commit(conn)
 			}
+			b.opts.trace("commit")
 		}
 		r.p.txn.batch.Release()
 		if (errors.Is(err, nfnl.ErrGenerationChanged) || errors.Is(err, nfnl.ErrDumpInterrupted)) && try < maxCommandRetries {
