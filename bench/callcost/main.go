@@ -121,10 +121,10 @@ type job struct {
 
 // sample is one side's measurements of one call.
 type sample struct {
-	Wall   []int64
-	Phases map[string][]int64
+	Wall    []int64
+	Phases  map[string][]int64
 	Outside []int64
-	Instr  int64
+	Instr   int64
 }
 
 type result map[string]map[string]*sample // call -> side -> sample
