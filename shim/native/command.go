@@ -15,7 +15,6 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
-	"github.com/iptables-shim/iptables-shim/shim/xtlock"
 )
 
 // Single iptables commands run as a transaction of their own, planned
@@ -58,20 +57,8 @@ func shortError(msg string) error {
 	return &ipterr.Error{Class: ipterr.Other, Msg: d.Template, Err: d}
 }
 
-// lockError prints a failure to take the xtables lock as iptables does:
-// the message alone, exit 4.
-func lockError(err error) error {
-	var ie *ipterr.Error
-	msg := err.Error()
-	if errors.As(err, &ie) {
-		msg = ie.Msg
-	}
-	d := &syntax.Diagnostic{Form: syntax.FormPlain, Template: msg}
-	return &ipterr.Error{Class: ipterr.Resource, Msg: msg, Err: fmt.Errorf("%w: %w", d, err)}
-}
-
 func (b *Backend) command(ctx context.Context, c *backend.Call) error {
-	return versioned(b.runCommand(ctx, c))
+	return versioned(report(c, b.runCommand(ctx, c)))
 }
 
 // versioned gives errors that carry iptables' message but no print form
@@ -118,14 +105,6 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	if cmd.Wait.IntervalGiven && !cmd.Wait.Given {
 		return paramf("--wait-interval only makes sense with --wait\n")
 	}
-	// Like iptables-legacy, every single command queues on the xtables
-	// lock, so the shim never interleaves with a legacy writer or with
-	// kube-proxy holding the lock around a restore.
-	release, err := xtlock.Acquire(ctx, cmd.Wait)
-	if err != nil {
-		return lockError(err)
-	}
-	defer release()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	conn, err := nfnl.Open()
@@ -135,6 +114,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	defer conn.Close()
 	fam := nfproto(c.Family)
 	protos := loadProtocols(b.opts.ProtocolsFile)
+	deadline := raceDeadline(cmd.Wait)
 	for try := 0; ; try++ {
 		if err := ctx.Err(); err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
@@ -155,24 +135,22 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		if err == nil && r.p.txn.Len() > 0 {
 			err = probeRevisions(conn, fam, r.p.needs)
 			if err == nil {
-				err = r.p.txn.commit(conn)
+				err = r.p.txn.commit(conn, true)
 			}
 		}
 		r.p.txn.batch.Release()
-		if (errors.Is(err, nfnl.ErrGenerationChanged) || errors.Is(err, nfnl.ErrDumpInterrupted)) && try < maxCommandRetries {
+		if errors.Is(err, nfnl.ErrGenerationChanged) || errors.Is(err, nfnl.ErrDumpInterrupted) {
+			// Lost a race with another writer: plan again from a
+			// fresh read, as iptables-nft does, without bound
+			// unless -w gave one.
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				return lostRace(err)
+			}
 			select {
 			case <-ctx.Done():
 			case <-time.After(retryPause(try)):
 			}
 			continue
-		}
-		var ce *commitError
-		if errors.As(err, &ce) && c.Stderr != nil {
-			fmt.Fprintf(c.Stderr, "%s v%s (nf_tables): %s\n", c.Name(), syntax.Version, ce.Msg)
-			return &ipterr.Error{Class: ipterr.Resource, Msg: ce.Msg, Printed: true, Err: err}
-		}
-		if errors.Is(err, nfnl.ErrGenerationChanged) || errors.Is(err, nfnl.ErrDumpInterrupted) {
-			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
 		if err == nil && r.out != nil && c.Stdout != nil {
 			// Listings are printed only once they are complete and the
@@ -182,13 +160,6 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		return err
 	}
 }
-
-// maxCommandRetries bounds how often a single command is planned again
-// because another writer changed the ruleset under it. iptables-nft
-// retries without bound; with several writers committing every few
-// milliseconds (the stress test runs five beside an -I) ten attempts in a
-// row lost now and then.
-const maxCommandRetries = 100
 
 // retryPause is how long a command waits before it plans again after
 // losing a race: growing (100 µs to 25 ms) and jittered, so that writers

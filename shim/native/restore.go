@@ -49,6 +49,28 @@ type planner struct {
 	single bool
 	// at, when set, places the rule of a single -I N or -R N.
 	at *rulePlace
+	// sections are the table sections planned to their COMMIT line, each
+	// its own transaction; txn is the one being planned.
+	sections []*section
+	// skipSections is how many table sections at the start of the
+	// payload an earlier attempt committed already; their lines are
+	// passed over. sectionNo counts the sections met so far.
+	skipSections, sectionNo int
+}
+
+// section is one table section of a restore, planned as the transaction
+// its COMMIT line commits.
+type section struct {
+	txn        *Txn
+	commitLine int
+}
+
+// release frees the batches of every transaction planned.
+func (p *planner) release() {
+	for _, s := range p.sections {
+		s.txn.batch.Release()
+	}
+	p.txn.batch.Release()
 }
 
 func newPlanner(fam syntax.Family, st *kernelState, o RestoreOptions, protos *protocols, ipsets xt.IPSetResolver) *planner {
@@ -105,6 +127,13 @@ func (p *planner) plan(pl *syntax.Payload) error {
 		if p.skip {
 			continue
 		}
+		if p.sectionNo < p.skipSections {
+			// Committed by an earlier attempt.
+			if l.Kind == syntax.LineCommit {
+				p.sectionNo++
+			}
+			continue
+		}
 		var err error
 		switch l.Kind {
 		case syntax.LineTable:
@@ -122,12 +151,23 @@ func (p *planner) plan(pl *syntax.Payload) error {
 			}
 		case syntax.LineCommit:
 			err, p.deferred = p.deferred, nil
+			if err == nil {
+				p.endSection(l.Num)
+			}
 		}
 		if err != nil {
 			return atLine(err, l.Num)
 		}
 	}
 	return nil
+}
+
+// endSection closes the transaction of the table section that ends at a
+// COMMIT line and starts the next one.
+func (p *planner) endSection(line int) {
+	p.sections = append(p.sections, &section{txn: p.txn, commitLine: line})
+	p.sectionNo++
+	p.txn = newTxn(p.txn.fam, p.txn.genID)
 }
 
 func (p *planner) planTable(l *syntax.Line) {

@@ -57,7 +57,7 @@ func readState(c *nfnl.Conn, fam uint8) (*kernelState, error) {
 func readStateOnce(c *nfnl.Conn, fam uint8) (*kernelState, error) {
 	gen, err := c.GenID()
 	if err != nil {
-		return nil, err
+		return nil, genIDFailure(err)
 	}
 	st := &kernelState{genID: gen, tables: map[string]*tableInfo{}}
 	err = c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETTABLE), fam, nil, func(m nfnl.Message) error {
