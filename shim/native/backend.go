@@ -280,8 +280,9 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 	t0 := time.Now()
 	st, err := readState(conn, fam)
 	if err != nil {
-		return done, false, ipterr.Wrap(ipterr.Resource, err, err.Error())
+		return done, false, stateFailure(err)
 	}
+	st.hideIncompatible()
 	t1 := time.Now()
 	p := newPlanner(family, st, o, protos, b.ipsets(family))
 	p.skipSections = done

@@ -7,9 +7,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"sort"
 	"time"
 
 	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
@@ -126,12 +128,16 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			st, err = readState(conn, fam)
 		}
 		if err != nil {
-			return ipterr.Wrap(ipterr.Resource, err, err.Error())
+			return stateFailure(err)
+		}
+		if writes(cmd.Op) {
+			st.hideIncompatible()
 		}
 		r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
 		r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
 		r.p.single = true
 		err = r.run()
+		planned := err == nil
 		if err == nil && r.p.txn.Len() > 0 {
 			err = probeRevisions(conn, fam, r.p.needs)
 			if err == nil {
@@ -151,6 +157,14 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			case <-time.After(retryPause(try)):
 			}
 			continue
+		}
+		if planned && r.note != nil {
+			// iptables-nft prints -v's notes while it plans, so
+			// they appear even when the kernel then refuses the
+			// batch.
+			if werr := write(c.Stdout, string(r.note)); err == nil {
+				err = werr
+			}
 		}
 		if err == nil && r.out != nil && c.Stdout != nil {
 			// Listings are printed only once they are complete and the
@@ -191,6 +205,30 @@ type cmdRun struct {
 	p      *planner
 	// out is what the command prints on success.
 	out []byte
+	// note is what -v prints about the command's steps (printed once
+	// planning succeeded, whatever the kernel then answers).
+	note []byte
+}
+
+// writes reports whether op changes the ruleset: those commands see the
+// kernel's chains as iptables-nft's cache does (see hideIncompatible).
+func writes(op syntax.Op) bool {
+	switch op {
+	case syntax.OpCheck, syntax.OpList, syntax.OpListRules:
+		return false
+	}
+	return true
+}
+
+// stateFailure words a failure to read the kernel state. Reading the
+// ruleset generation is every call's first request, so a permission
+// error there is iptables-nft's "Could not fetch rule set generation id".
+func stateFailure(err error) error {
+	var nf *nftFailure
+	if !errors.As(err, &nf) && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)) {
+		err = genIDFailure(err)
+	}
+	return ipterr.Wrap(ipterr.Resource, err, err.Error())
 }
 
 // table returns the kernel's view of the command's table (empty when the
@@ -233,15 +271,36 @@ func (r *cmdRun) run() error {
 		if cmd.Chain == "" {
 			return r.flushAll()
 		}
+		if r.table().chains[cmd.Chain] == nil {
+			bc := lookupTable(cmd.Table).builtin(cmd.Chain)
+			if bc == nil {
+				return shortError(noChain)
+			}
+			// iptables-nft creates the table and the built-in
+			// chain it is asked to flush.
+			r.p.ensureBuiltin(r.p.table(cmd.Table), bc, 0)
+		}
+		if cmd.Verbose {
+			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", cmd.Chain)
+		}
 	case syntax.OpDeleteChain:
 		if cmd.Chain == "" {
 			return r.deleteAll()
 		}
-		if ch := r.table().chains[cmd.Chain]; ch != nil && ch.base {
-			// iptables-nft sends it and lets the kernel refuse a
-			// built-in chain that still has rules.
+		ch := r.table().chains[cmd.Chain]
+		if ch != nil && ch.base {
+			if ch.policy != policyAccept {
+				// iptables-nft keeps a built-in chain whose policy
+				// is not ACCEPT (EBUSY, in nft_strerror's words).
+				return shortError("Directory not empty")
+			}
+			// An empty one is deleted; the kernel refuses one that
+			// still has rules.
 			r.p.txn.delChain(cmd.Table, cmd.Chain, 0)
 			return nil
+		}
+		if ch != nil && cmd.Verbose {
+			r.note = fmt.Appendf(r.note, "Deleting chain `%s'\n", cmd.Chain)
 		}
 	case syntax.OpPolicy:
 		if _, err := policyValue(cmd.Policy); err != nil {
@@ -358,6 +417,10 @@ func (r *cmdRun) planRule() error {
 func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 	t := r.table()
 	if chain != "" && t.chains[chain] == nil && !afterList {
+		if num > 0 {
+			// iptables-nft looks the rule up before the chain.
+			return shortError(notFoundRule)
+		}
 		return shortError(noChain)
 	}
 	vt := r.p.table(r.cmd.Table)
@@ -436,27 +499,79 @@ func (r *cmdRun) rename() error {
 // deleteAll is -X without a chain: every user chain goes, and so does
 // every built-in chain that is empty with policy ACCEPT (iptables-nft
 // 1.8.9 removes those as well). The kernel refuses chains still in use.
+// The order is iptables-nft's walk of its cache, which decides the one
+// refusal it reports: built-in chains by hook, then user chains in the
+// kernel's order, or by name with -v (which then names each user chain).
 func (r *cmdRun) deleteAll() error {
 	t := r.st.tables[r.cmd.Table]
 	if t == nil {
 		return nil
 	}
-	for _, ch := range sortedChains(t) {
-		if ch.base && (ch.use > 0 || ch.policy != policyAccept) {
-			continue
+	for _, ch := range r.walk(t) {
+		if ch.base {
+			if ch.use > 0 || ch.policy != policyAccept {
+				continue
+			}
+		} else if r.cmd.Verbose {
+			r.note = fmt.Appendf(r.note, "Deleting chain `%s'\n", ch.name)
 		}
 		r.p.txn.delChain(t.name, ch.name, 0)
 	}
 	return nil
 }
 
-// flushAll is -F without a chain: every chain of the table is emptied.
+// walk returns a table's chains in the order iptables-nft's cache walk
+// visits them: built-in chains in the table's order, then user chains as
+// the kernel lists them (creation order), sorted by name with -v.
+func (r *cmdRun) walk(t *tableInfo) []*chainInfo {
+	spec := lookupTable(t.name)
+	var out, user []*chainInfo
+	for i := range spec.chains {
+		if ch := t.chains[spec.chains[i].name]; ch != nil {
+			out = append(out, ch)
+		}
+	}
+	for _, ch := range t.chains {
+		if spec.builtin(ch.name) == nil {
+			user = append(user, ch)
+		}
+	}
+	sort.Slice(user, func(i, j int) bool {
+		if r.cmd.Verbose {
+			return user[i].name < user[j].name
+		}
+		return user[i].order < user[j].order
+	})
+	return append(out, user...)
+}
+
+// flushAll is -F without a chain: every rule of the table goes. Without -v
+// that is one message for the table, and a missing table stays missing;
+// with -v iptables-nft first creates the table's built-in chains, then
+// flushes chain by chain, naming each.
 func (r *cmdRun) flushAll() error {
 	t := r.st.tables[r.cmd.Table]
+	if r.cmd.Verbose {
+		vt := r.p.table(r.cmd.Table)
+		for i := range vt.spec.chains {
+			bc := &vt.spec.chains[i]
+			r.p.ensureBuiltin(vt, bc, 0)
+			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", bc.name)
+		}
+	}
 	if t == nil {
 		return nil
 	}
-	for _, ch := range sortedChains(t) {
+	if !r.cmd.Verbose {
+		// One message for the whole table, which empties the chains
+		// iptables-nft does not list (incompatible base chains) too.
+		r.p.txn.flushTable(t.name)
+		return nil
+	}
+	for _, ch := range r.walk(t) {
+		if !ch.base {
+			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", ch.name)
+		}
 		r.p.txn.flushChain(t.name, ch.name, 0, actRuleFlush)
 	}
 	return nil

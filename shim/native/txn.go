@@ -169,6 +169,12 @@ func (t *Txn) flushChain(table, chain string, line int, act action) {
 	t.add(unix.NFT_MSG_DELRULE, 0, op{line, act, chain})
 }
 
+// flushTable deletes every rule of every chain of table.
+func (t *Txn) flushTable(table string) {
+	t.attrs.String(unix.NFTA_RULE_TABLE, table)
+	t.add(unix.NFT_MSG_DELRULE, 0, op{0, actRuleFlush, table})
+}
+
 // delRule deletes the rule with handle in chain.
 func (t *Txn) delRule(table, chain string, handle uint64) {
 	t.attrs.String(unix.NFTA_RULE_TABLE, table)
