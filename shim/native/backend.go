@@ -90,6 +90,9 @@ type Timings struct {
 // Backend is the native nf_tables backend.
 type Backend struct {
 	opts Options
+	// beforeCommit, when set, runs before every batch is sent (tests
+	// make other writers win races with it).
+	beforeCommit func()
 }
 
 // New returns a native backend.
@@ -329,6 +332,9 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 			continue
 		}
 		sec.txn.batch.SetGenID(gen)
+		if b.beforeCommit != nil {
+			b.beforeCommit()
+		}
 		err := sec.txn.commit(conn, false)
 		if tm := b.opts.Timings; tm != nil {
 			tm.Messages += sec.txn.Len()

@@ -140,6 +140,9 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		planned := err == nil
 		if err == nil && r.p.txn.Len() > 0 {
 			err = probeRevisions(conn, fam, r.p.needs)
+			if err == nil && b.beforeCommit != nil {
+				b.beforeCommit()
+			}
 			if err == nil {
 				err = r.p.txn.commit(conn, true)
 			}
