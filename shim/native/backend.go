@@ -290,8 +290,8 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 	p := newPlanner(family, st, o, protos, b.ipsets(family))
 	p.skipSections = done
 	defer p.release()
-	// Size the first batch buffer once instead of growing it by copying:
-	// kube-proxy's lines average about 500 bytes as messages.
+	// Size the first batch buffer once instead of growing it by copying,
+	// from a generous per-line estimate (untouched pages cost nothing).
 	p.txn.batch.Grow(src.lines() * 520)
 	parsed := time.Duration(0)
 	if b.opts.Timings != nil {

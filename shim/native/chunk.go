@@ -46,9 +46,9 @@ var errPieceMismatch = errors.New("restore text parsed in pieces differs from th
 const chunkLines = 4096
 
 // chunkedText parses restore text a few thousand lines at a time, so only
-// one piece of parsed lines is alive while the batch grows: parsed, a
-// kube-proxy payload is about six times the size of its text, and holding
-// all of it next to the batch made a 160k-rule restore use half a GiB.
+// one piece of parsed lines is alive while the batch grows: parsed lines
+// take several times the memory of their text, and a large payload held
+// whole next to its batch would dominate the call's peak memory.
 //
 // A piece that starts or ends inside a table section gets a synthetic
 // "*table" / "COMMIT" line for the parser, which are dropped again, and

@@ -90,7 +90,7 @@ func (b *Batch) Len() int { return b.live }
 
 // Grow makes room for n more bytes of messages.
 //
-// The buffer is an anonymous mapping outside the Go heap: a 100 MiB batch
+// The buffer is an anonymous mapping outside the Go heap: a large batch
 // on the heap would let the garbage collector's target grow by as much
 // again before it collects the encoder's garbage, doubling peak memory.
 // Pages of the mapping that are never written are never faulted in, so an

@@ -4,7 +4,7 @@
 // the caller's tag, e.g. a restore line) that caused it.
 //
 // It exists because google/nftables' Conn asks for an ACK and an echo per
-// message (a 160k-rule batch then overflows the receive queue and the caller
+// message (a large batch then overflows the receive queue and the caller
 // cannot tell whether the commit happened) and carries no generation id.
 package nfnl
 
@@ -32,9 +32,9 @@ const (
 	// recvBufSize is the buffer of one recvmsg. The kernel sizes a dump's
 	// buffers by the reads it has seen but caps them at 32 KiB, and every
 	// buffer of a rule dump makes it walk the chain from its first rule
-	// again: reading less than that made a 160k-rule save dearer (1.6x
-	// the CPU with 8 KiB), more changes nothing for dumps. Error reports
-	// of a large failed batch use the room.
+	// again: reading less than the cap makes large saves dearer, more
+	// changes nothing for dumps. Error reports of a large failed batch
+	// use the room.
 	recvBufSize = 1 << 20
 	// rcvQueue is the socket receive queue asked for. Successful batches
 	// produce one reply, so this only has to hold error reports, and an
@@ -74,7 +74,7 @@ func Open() (*Conn, error) {
 		return nil, os.NewSyscallError("bind", err)
 	}
 	// Error replies then carry only the failing message's header, not a
-	// copy of it: a failing 160k-rule batch stays small.
+	// copy of it: the reports of a large failing batch stay small.
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvQueue); err != nil {
