@@ -206,6 +206,8 @@ type cmdRun struct {
 	fam    uint8
 	protos *protocols
 	p      *planner
+	// line is the restore line carried out (0 for a single command).
+	line int
 	// out is what the command prints on success.
 	out []byte
 	// note is what -v prints about the command's steps (printed once
@@ -258,7 +260,7 @@ func (r *cmdRun) run() error {
 		if err != nil {
 			return err
 		}
-		r.p.txn.delRule(cmd.Table, cmd.Chain, handle)
+		r.p.txn.delRule(cmd.Table, cmd.Chain, handle, r.line)
 		return nil
 	case syntax.OpInsert:
 		if cmd.RuleNum > 1 {
@@ -299,7 +301,7 @@ func (r *cmdRun) run() error {
 			}
 			// An empty one is deleted; the kernel refuses one that
 			// still has rules.
-			r.p.txn.delChain(cmd.Table, cmd.Chain, 0)
+			r.p.txn.delChain(cmd.Table, cmd.Chain, r.line)
 			return nil
 		}
 		if ch != nil && cmd.Verbose {
@@ -322,7 +324,7 @@ func (r *cmdRun) run() error {
 		}
 		return r.zero(cmd.Chain, 0, true)
 	}
-	err := r.p.planCommand(&syntax.Line{Kind: syntax.LineCommand, Table: cmd.Table, Cmd: cmd})
+	err := r.p.planCommand(&syntax.Line{Kind: syntax.LineCommand, Num: r.line, Table: cmd.Table, Cmd: cmd})
 	var mc *missingChainError
 	if errors.As(err, &mc) {
 		return mc.error
@@ -359,7 +361,7 @@ func (r *cmdRun) deleteNum() error {
 	if r.cmd.RuleNum > len(rules) {
 		return shortError(deleteTooBig)
 	}
-	r.p.txn.delRule(r.cmd.Table, r.cmd.Chain, rules[r.cmd.RuleNum-1].handle)
+	r.p.txn.delRule(r.cmd.Table, r.cmd.Chain, rules[r.cmd.RuleNum-1].handle, r.line)
 	return nil
 }
 
@@ -403,7 +405,8 @@ func (r *cmdRun) replaceNum() error {
 }
 
 func (r *cmdRun) planRule() error {
-	err := r.p.planCommand(&syntax.Line{Kind: syntax.LineCommand, Table: r.cmd.Table, Cmd: r.cmd})
+	defer func() { r.p.at = nil }()
+	err := r.p.planCommand(&syntax.Line{Kind: syntax.LineCommand, Num: r.line, Table: r.cmd.Table, Cmd: r.cmd})
 	var mc *missingChainError
 	if errors.As(err, &mc) {
 		return mc.error
@@ -437,7 +440,7 @@ func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 			r.p.txn.setBaseChain(vt.spec.name, vt.spec.builtin(lc.name), policyAccept, &syntax.Counters{}, 0, actChainZero)
 			vt.chains[lc.name] = true
 		} else if ch.base && num == 0 {
-			r.p.txn.zeroBaseChain(t.name, ch)
+			r.p.txn.zeroBaseChain(t.name, ch, r.line)
 		}
 		if r.cmd.Verbose && num == 0 {
 			r.out = fmt.Appendf(r.out, "Zeroing chain `%s'\n", lc.name)
@@ -477,7 +480,7 @@ func (r *cmdRun) resendZeroed(chain string, d *dumpedRule, always bool) error {
 		return nil
 	}
 	er := encodedRule{exprs: d.exprs, proto: d.proto, invProto: d.invProto}
-	if err := r.p.txn.addRuleAt(r.cmd.Table, chain, &er, rulePlace{replace: true, ref: d.handle}, 0); err != nil {
+	if err := r.p.txn.addRuleAt(r.cmd.Table, chain, &er, rulePlace{replace: true, ref: d.handle}, r.line); err != nil {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
 	return nil
@@ -495,7 +498,7 @@ func (r *cmdRun) rename() error {
 	if ch == nil {
 		return shortError(noChain)
 	}
-	r.p.txn.renameChain(cmd.Table, ch.handle, cmd.NewName)
+	r.p.txn.renameChain(cmd.Table, ch.handle, cmd.NewName, r.line)
 	return nil
 }
 

@@ -56,6 +56,10 @@ type planner struct {
 	// payload an earlier attempt committed already; their lines are
 	// passed over. sectionNo counts the sections met so far.
 	skipSections, sectionNo int
+	// kernel lets restore lines act on the kernel's rules (see
+	// positional.go); touched records what earlier lines changed.
+	kernel  *restoreKernel
+	touched touchSet
 }
 
 // section is one table section of a restore, planned as the transaction
@@ -135,31 +139,50 @@ func (p *planner) plan(pl *syntax.Payload) error {
 			continue
 		}
 		var err error
-		switch l.Kind {
-		case syntax.LineTable:
-			p.planTable(l)
-		case syntax.LineChain:
-			err = p.planChainDecl(l)
-		case syntax.LineCommand:
-			err = p.planCommand(l)
-			var mc *missingChainError
-			if errors.As(err, &mc) {
-				if p.deferred == nil {
-					p.deferred = mc.error
-				}
-				err = nil
-			}
-		case syntax.LineCommit:
-			err, p.deferred = p.deferred, nil
-			if err == nil {
-				p.endSection(l.Num)
-			}
+		if !p.single && l.Kind == syntax.LineCommand && !l.Cmd.Ignored {
+			err = p.touched.checkPositional(l.Cmd)
+		}
+		if err == nil && !p.single {
+			p.touched.note(l, p.opts.NoFlush)
+		}
+		switch {
+		case err != nil:
+		case l.Kind == syntax.LineCommand && !p.single && positional(l.Cmd) && p.kernel != nil:
+			err = p.planPositional(l)
+		default:
+			err = p.planLine(l)
 		}
 		if err != nil {
 			return atLine(err, l.Num)
 		}
 	}
 	return nil
+}
+
+// planLine adds one line that does not depend on the kernel's rules.
+func (p *planner) planLine(l *syntax.Line) error {
+	var err error
+	switch l.Kind {
+	case syntax.LineTable:
+		p.planTable(l)
+	case syntax.LineChain:
+		err = p.planChainDecl(l)
+	case syntax.LineCommand:
+		err = p.planCommand(l)
+		var mc *missingChainError
+		if errors.As(err, &mc) {
+			if p.deferred == nil {
+				p.deferred = mc.error
+			}
+			err = nil
+		}
+	case syntax.LineCommit:
+		err, p.deferred = p.deferred, nil
+		if err == nil {
+			p.endSection(l.Num)
+		}
+	}
+	return err
 }
 
 // endSection closes the transaction of the table section that ends at a
@@ -264,9 +287,17 @@ func (p *planner) planCommand(l *syntax.Line) error {
 		return p.planDeleteChain(l, vt)
 	case syntax.OpFlush:
 		if c.Chain == "" {
-			// iptables-nft-restore's "-F" without a chain keeps rules
-			// added earlier in the same batch; that is not reproduced.
-			return unsupportedf("-F without a chain")
+			// One message empties the table; rules this transaction
+			// added to it are not sent at all, as iptables-nft-restore
+			// drops them from its batch.
+			if !vt.exists {
+				return nil
+			}
+			for ch := range vt.chains {
+				p.txn.dropPending(vt.spec.name, ch)
+			}
+			p.txn.flushTable(vt.spec.name)
+			return nil
 		}
 		if _, ok := vt.chains[c.Chain]; !ok {
 			if vt.spec.builtin(c.Chain) != nil {

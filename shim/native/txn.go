@@ -176,11 +176,11 @@ func (t *Txn) flushTable(table string) {
 }
 
 // delRule deletes the rule with handle in chain.
-func (t *Txn) delRule(table, chain string, handle uint64) {
+func (t *Txn) delRule(table, chain string, handle uint64, line int) {
 	t.attrs.String(unix.NFTA_RULE_TABLE, table)
 	t.attrs.String(unix.NFTA_RULE_CHAIN, chain)
 	t.attrs.U64(unix.NFTA_RULE_HANDLE, handle)
-	t.add(unix.NFT_MSG_DELRULE, 0, op{0, actRuleDelete, chain})
+	t.add(unix.NFT_MSG_DELRULE, 0, op{line, actRuleDelete, chain})
 }
 
 // addRule appends (or, with appendIt false, prepends) a rule.
@@ -240,16 +240,16 @@ func (t *Txn) addRuleAt(table, chain string, r *encodedRule, place rulePlace, li
 }
 
 // renameChain gives the chain with handle a new name (iptables -E).
-func (t *Txn) renameChain(table string, handle uint64, newName string) {
+func (t *Txn) renameChain(table string, handle uint64, newName string, line int) {
 	t.attrs.String(unix.NFTA_CHAIN_TABLE, table)
 	t.attrs.U64(unix.NFTA_CHAIN_HANDLE, handle)
 	t.attrs.String(unix.NFTA_CHAIN_NAME, newName)
-	t.add(unix.NFT_MSG_NEWCHAIN, 0, op{0, actChainRename, newName})
+	t.add(unix.NFT_MSG_NEWCHAIN, 0, op{line, actChainRename, newName})
 }
 
 // zeroBaseChain sends a base chain with zero counters, as iptables-nft -Z
 // does (it resends the cached chain: hook, policy, type and counters).
-func (t *Txn) zeroBaseChain(table string, ch *chainInfo) {
+func (t *Txn) zeroBaseChain(table string, ch *chainInfo, line int) {
 	a := &t.attrs
 	a.String(unix.NFTA_CHAIN_TABLE, table)
 	a.String(unix.NFTA_CHAIN_NAME, ch.name)
@@ -263,7 +263,7 @@ func (t *Txn) zeroBaseChain(table string, ch *chainInfo) {
 	a.U64(unix.NFTA_COUNTER_PACKETS, 0)
 	a.U64(unix.NFTA_COUNTER_BYTES, 0)
 	a.End(c)
-	t.add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE, op{0, actChainZero, ch.name})
+	t.add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE, op{line, actChainZero, ch.name})
 }
 
 // commit sends the batch. Kernel refusals become iptables-nft's message
