@@ -290,6 +290,7 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 	p := newPlanner(family, st, o, protos, b.ipsets(family))
 	p.skipSections = done
 	p.kernel = &restoreKernel{b: b, conn: conn, st: st}
+	p.dryRun = dryRun
 	defer p.release()
 	// Size the first batch buffer once instead of growing it by copying,
 	// from a generous per-line estimate (untouched pages cost nothing).

@@ -26,6 +26,8 @@ func TestRestoreCommitsPerTable(t *testing.T) {
 		{name: "bad option in nat", payload: mangle + "*nat\n-A POSTROUTING --bogus\nCOMMIT\n"},
 		{name: "no COMMIT after nat", payload: mangle + "*nat\n-A POSTROUTING -j ACCEPT\n"},
 		{name: "two sections of one table", payload: "*filter\n:A - [0:0]\nCOMMIT\n*filter\n-A INPUT -j A\n-A B -j ACCEPT\nCOMMIT\n", args: []string{"--noflush"}},
+		{name: "test mode checks no chains", payload: mangle + "*nat\n-A NOPE -j ACCEPT\n-D NOPE 1\nCOMMIT\n", args: []string{"--test"}},
+		{name: "test mode parses", payload: mangle + "*nat\n-A POSTROUTING --bogus\nCOMMIT\n", args: []string{"--test"}},
 		{name: "table filter", payload: mangle + "*nat\n-A NOPE -j ACCEPT\nCOMMIT\n", args: []string{"-T", "mangle"}},
 	}
 	for _, c := range cases {
