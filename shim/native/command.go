@@ -208,12 +208,17 @@ type cmdRun struct {
 	p      *planner
 	// line is the restore line carried out (0 for a single command).
 	line int
+	// delHandle is the rule -D deleted by specification.
+	delHandle uint64
 	// out is what the command prints on success.
 	out []byte
 	// note is what -v prints about the command's steps (printed once
 	// planning succeeded, whatever the kernel then answers).
 	note []byte
 }
+
+// deleted returns the handle of the rule -D deleted by specification.
+func (r *cmdRun) deleted() (uint64, bool) { return r.delHandle, r.delHandle != 0 }
 
 // writes reports whether op changes the ruleset: those commands see the
 // kernel's chains as iptables-nft's cache does (see hideIncompatible).
@@ -260,6 +265,7 @@ func (r *cmdRun) run() error {
 		if err != nil {
 			return err
 		}
+		r.delHandle = handle
 		r.p.txn.delRule(cmd.Table, cmd.Chain, handle, r.line)
 		return nil
 	case syntax.OpInsert:

@@ -56,10 +56,10 @@ type planner struct {
 	// payload an earlier attempt committed already; their lines are
 	// passed over. sectionNo counts the sections met so far.
 	skipSections, sectionNo int
-	// kernel lets restore lines act on the kernel's rules (see
-	// positional.go); touched records what earlier lines changed.
-	kernel  *restoreKernel
-	touched touchSet
+	// kernel lets restore lines act on the kernel's rules; models keeps
+	// what earlier lines did to them (see positional.go).
+	kernel *restoreKernel
+	models ruleModels
 	// dryRun is restore --test: iptables-nft-restore then parses every
 	// line but never checks commands against its cache (it does that
 	// only when it commits), so those failures (exit 1) are not
@@ -148,17 +148,12 @@ func (p *planner) plan(pl *syntax.Payload) error {
 			continue
 		}
 		var err error
-		if !p.single && l.Kind == syntax.LineCommand && !l.Cmd.Ignored {
-			err = p.touched.checkPositional(l.Cmd)
-		}
-		if err == nil && !p.single {
-			p.touched.note(l, p.opts.NoFlush)
-		}
-		switch {
-		case err != nil:
-		case l.Kind == syntax.LineCommand && !p.single && positional(l.Cmd) && p.kernel != nil:
+		if !p.single && l.Kind == syntax.LineCommand && !l.Cmd.Ignored && positional(l.Cmd) && p.kernel != nil {
 			err = p.planPositional(l)
-		default:
+		} else {
+			if !p.single {
+				p.models.note(l, p.opts.NoFlush)
+			}
 			err = p.planLine(l)
 		}
 		if err != nil && p.dryRun && ipterr.ClassOf(err) == ipterr.Other {

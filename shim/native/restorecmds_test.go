@@ -46,6 +46,13 @@ func TestRestoreCommandsOnExistingRules(t *testing.T) {
 		"*filter\n-X PREROUTING\nCOMMIT\n",
 		"*filter\n-D FOO 1\n-I OTHER 1 -j DROP\n-R INPUT 1 -j DROP\nCOMMIT\n*nat\n-D KUBE-X 1\nCOMMIT\n",
 		"*nat\n-D KUBE-X -p tcp -j DNAT --to-destination 10.0.0.1:80\nCOMMIT\n*filter\n-D FOO 9\nCOMMIT\n",
+		// Numbered lines count the rules as the earlier lines leave
+		// them, as long as they name rules the kernel has.
+		"*filter\n-D FOO 1\n-D FOO 1\nCOMMIT\n",
+		"*filter\n-D FOO 3\n-D FOO 1\n-D FOO 1\n-D FOO 1\nCOMMIT\n",
+		"*filter\n-A FOO -s 4.4.4.4/32 -j ACCEPT\n-I FOO 1 -s 5.5.5.5/32 -j ACCEPT\n-R FOO 3 -s 8.8.8.8/32 -j DROP\n-I FOO 4 -s 6.6.6.6/32 -j ACCEPT\n-D FOO 2\nCOMMIT\n",
+		"*filter\n-D FOO -s 2.2.2.2/32 -j ACCEPT\n-D FOO 2\n-I FOO 2 -s 9.9.9.9/32 -j ACCEPT\nCOMMIT\n",
+		"*filter\n-I INPUT 2 -j DROP\n-I OUTPUT 2 -j DROP\nCOMMIT\n",
 	}
 	for _, payload := range payloads {
 		t.Run("", func(t *testing.T) {
@@ -66,9 +73,12 @@ func TestRestoreCommandsOnExistingRules(t *testing.T) {
 var refusals = []struct{ class, before, line string }{
 	{"unsupported target", "", "-A FOO -j CT --notrack"},
 	{"listing inside a restore", "", "-S"},
-	{"-I N after an append", "-A FOO -j ACCEPT\n", "-I FOO 2 -j DROP"},
-	{"-R after a declaration", ":FOO - [0:0]\n", "-R FOO 1 -j DROP"},
-	{"-D N after -D N", "-D FOO 1\n", "-D FOO 1"},
+	{"-I N next to a rule added here", "-A FOO -j ACCEPT\n", "-I FOO 4 -j DROP"},
+	{"-R of a rule added after a declaration", ":FOO - [0:0]\n-A FOO -j ACCEPT\n", "-R FOO 1 -j DROP"},
+	{"-D N of a rule added here", "-I FOO -j DROP\n", "-D FOO 1"},
+	{"-R N after a declaration", ":FOO - [0:0]\n", "-R FOO 1 -j DROP"},
+	{"-D N after a flush", "-F FOO\n", "-D FOO 1"},
+	{"-D N of a rule replaced here", "-R FOO 2 -j DROP\n", "-D FOO 2"},
 	{"-D spec after an insert", "-I FOO -j DROP\n", "-D FOO -j DROP"},
 	{"-C after an append", "-A FOO -s 7.7.7.7/32\n", "-C FOO -s 7.7.7.7/32"},
 	{"-Z after a change", "-A OTHER -j ACCEPT\n", "-Z"},

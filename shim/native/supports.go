@@ -34,19 +34,22 @@ func SupportsRestore(p *syntax.Payload, noflush bool) error {
 		}
 	}
 	protos := loadProtocols("/etc/protocols")
-	var touched touchSet
+	var models ruleModels
 	for i := range p.Lines {
 		l := &p.Lines[i]
-		if l.Kind == syntax.LineCommand && !l.Cmd.Ignored {
+		isCmd := l.Kind == syntax.LineCommand && !l.Cmd.Ignored
+		if isCmd {
 			err := supportsCommand(p.Family, l.Cmd, declared, protos)
 			if err == nil {
-				err = touched.checkPositional(l.Cmd)
+				err = models.checkStatic(l.Cmd)
 			}
 			if err != nil {
 				return atLine(err, l.Num)
 			}
 		}
-		touched.note(l, noflush)
+		if !isCmd || !numbered(l.Cmd) {
+			models.note(l, noflush)
+		}
 	}
 	return nil
 }

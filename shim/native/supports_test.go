@@ -23,6 +23,8 @@ func TestSupports(t *testing.T) {
 		{"listing inside a restore", "*filter\n-S\nCOMMIT\n", 2, "-S"},
 		{"insert at a position in a flushed table", "*filter\n:FOO - [0:0]\n-A FOO -j ACCEPT\n-I FOO 2 -j DROP\nCOMMIT\n", 4, "-I with a rule number"},
 		{"noflush: positions in an untouched chain", "*filter\n-I FOO 2 -j DROP\n-R BAR 1 -j DROP\n-D BAZ 1\n-D QUX -j DROP\n-C FOO2 -j DROP\n-E OLD NEW\n-X INPUT\nCOMMIT\n", 0, ""},
+		{"noflush: deletions by number in a row", "*filter\n-D FOO 3\n-D FOO 1\n-R FOO 1 -j DROP\nCOMMIT\n", 0, ""},
+		{"noflush: a number after a replacement", "*filter\n-R FOO 1 -j DROP\n-D FOO 2\nCOMMIT\n", 3, "-D"},
 		{"noflush: zero alone", "*filter\n-Z\nCOMMIT\n", 0, ""},
 		{"noflush: positions after an append", "*filter\n-A FOO -j ACCEPT\n-D FOO 1\nCOMMIT\n", 3, "-D"},
 		{"noflush: after a declaration", "*filter\n:FOO - [0:0]\n-R FOO 1 -j DROP\nCOMMIT\n", 3, "-R"},
