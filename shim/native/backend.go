@@ -282,6 +282,10 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 	fam := nfproto(family)
 	t0 := time.Now()
 	st, err := readState(conn, fam)
+	if errors.Is(err, nfnl.ErrDumpInterrupted) {
+		// Other writers kept changing the ruleset during the read.
+		return done, true, nil
+	}
 	if err != nil {
 		return done, false, stateFailure(err)
 	}

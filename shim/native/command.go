@@ -127,27 +127,14 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		} else {
 			st, err = readState(conn, fam)
 		}
-		if err != nil {
+		if err != nil && !errors.Is(err, nfnl.ErrDumpInterrupted) {
 			return stateFailure(err)
 		}
-		if writes(cmd.Op) {
-			st.hideIncompatible()
+		var r *cmdRun
+		planned := false
+		if err == nil {
+			r, planned, err = b.attemptCommand(conn, c, cmd, st, fam, protos)
 		}
-		r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
-		r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
-		r.p.single = true
-		err = r.run()
-		planned := err == nil
-		if err == nil && r.p.txn.Len() > 0 {
-			err = probeRevisions(conn, fam, r.p.needs)
-			if err == nil && b.beforeCommit != nil {
-				b.beforeCommit()
-			}
-			if err == nil {
-				err = r.p.txn.commit(conn, true)
-			}
-		}
-		r.p.txn.batch.Release()
 		if errors.Is(err, nfnl.ErrGenerationChanged) || errors.Is(err, nfnl.ErrDumpInterrupted) {
 			// Lost a race with another writer: plan again from a
 			// fresh read, as iptables-nft does, without bound
@@ -176,6 +163,30 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		}
 		return err
 	}
+}
+
+// attemptCommand plans a single command against st and commits it;
+// planned says planning succeeded (so -v's notes are due).
+func (b *Backend) attemptCommand(conn *nfnl.Conn, c *backend.Call, cmd *syntax.Command, st *kernelState, fam uint8, protos *protocols) (*cmdRun, bool, error) {
+	if writes(cmd.Op) {
+		st.hideIncompatible()
+	}
+	r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
+	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
+	r.p.single = true
+	defer r.p.txn.batch.Release()
+	err := r.run()
+	planned := err == nil
+	if err == nil && r.p.txn.Len() > 0 {
+		err = probeRevisions(conn, fam, r.p.needs)
+		if err == nil && b.beforeCommit != nil {
+			b.beforeCommit()
+		}
+		if err == nil {
+			err = r.p.txn.commit(conn, true)
+		}
+	}
+	return r, planned, err
 }
 
 // retryPause is how long a command waits before it plans again after
