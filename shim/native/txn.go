@@ -58,9 +58,9 @@ type chainKey struct{ table, chain string }
 
 // Txn is one nf_tables transaction: the messages of one batch, committed
 // together or not at all, each remembering which input line asked for it.
-// A restore builds one Txn for the whole payload; a single iptables command
-// will build one with a few messages. The generation id read with the
-// state the Txn was planned against goes into BATCH_BEGIN, so a concurrent
+// A restore builds one Txn per table section (committed at its COMMIT); a
+// single iptables command builds one with a few messages. The generation
+// id the Txn was planned against goes into BATCH_BEGIN, so a concurrent
 // writer makes the kernel refuse the batch instead of mixing the two.
 type Txn struct {
 	fam   uint8
