@@ -72,8 +72,8 @@ type Options struct {
 	// dumpPerChain). Tests vary it to cover both ways.
 	PerChainDumpAbove int
 	// Trace, when set, is called at the end of each step of a single
-	// command ("lock", "state", "run": reading rules and planning, "commit"), for the call log's
-	// per-phase timings.
+	// command ("state": reading tables and chains; "run": reading rules
+	// and planning; "commit"), for the call log's per-phase timings.
 	Trace func(step string)
 }
 
