@@ -5,10 +5,15 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/calllog"
 	"github.com/iptables-shim/iptables-shim/shim/config"
 	"github.com/iptables-shim/iptables-shim/shim/guard"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
@@ -185,5 +190,35 @@ func TestMayJump(t *testing.T) {
 		if got := mayJump(tc.args); got != tc.want {
 			t.Errorf("mayJump(%q) = %v, want %v", tc.args, got, tc.want)
 		}
+	}
+}
+
+// TestCallRecordCarriesPhases checks a logged call's record says where its
+// time went: the routing steps in order, and the in-process total.
+func TestCallRecordCarriesPhases(t *testing.T) {
+	r, _ := setup{mode: config.ModeNFT, nft: config.NFTNative, native: &fakeBackend{name: "native"}}.router()
+	logPath := filepath.Join(t.TempDir(), "calls.log")
+	r.Log = calllog.Open(logPath)
+	r.Phases = calllog.NewPhases(time.Now())
+	c := &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"-t", "nat", "-N", "X"}, Stdout: io.Discard, Stderr: io.Discard}
+	if err := r.Run(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	r.Log.Close()
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := string(data)
+	m := regexp.MustCompile(`phases="([^"]*)"`).FindStringSubmatch(line)
+	if m == nil || !strings.Contains(line, " inproc=") {
+		t.Fatalf("call record without phases and inproc: %s", line)
+	}
+	var names []string
+	for _, p := range strings.Fields(m[1]) {
+		names = append(names, strings.SplitN(p, "=", 2)[0])
+	}
+	if got := strings.Join(names, " "); got != "decide pick guard backend finish" {
+		t.Errorf("phases %q, want decide pick guard backend finish", got)
 	}
 }
