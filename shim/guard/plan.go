@@ -363,3 +363,33 @@ func (p Plan) Apply(payload *syntax.Payload) (*syntax.Payload, func(int) int, er
 	}
 	return out, lineMap, nil
 }
+
+// Undo renders, as a restore payload of its own, what takes the plan's
+// chains away again: the jumps it hooked into built-in chains deleted, then
+// each chain flushed and deleted. A single command whose chains were created
+// before it runs on a real binary uses it when the command fails, so that
+// the failed call leaves nothing behind. Each table is one COMMIT; a chain
+// someone started jumping to in the meantime makes its table's -X fail,
+// which keeps that table's chains, as it must.
+func (p Plan) Undo(fam syntax.Family) (*syntax.Payload, error) {
+	var b strings.Builder
+	for _, t := range p.tables() {
+		b.WriteString("*" + t + "\n")
+		var flush, del []string
+		for _, c := range p.Creations {
+			if c.Table != t {
+				continue
+			}
+			for _, r := range c.Rules {
+				if hook, ok := strings.CutPrefix(r, "-I "); ok {
+					b.WriteString("-D " + hook + "\n")
+				}
+			}
+			flush = append(flush, "-F "+c.Chain+"\n")
+			del = append(del, "-X "+c.Chain+"\n")
+		}
+		b.WriteString(strings.Join(flush, "") + strings.Join(del, ""))
+		b.WriteString("COMMIT\n")
+	}
+	return syntax.ParseRestore(strings.NewReader(b.String()), fam)
+}

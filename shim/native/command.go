@@ -140,7 +140,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
 		var st *kernelState
-		if cmd.Chain != "" {
+		if cmd.Chain != "" && c.GuardChains == nil {
 			st, err = leanState(conn, fam, cmd)
 		} else {
 			st, err = readState(conn, fam)
@@ -151,7 +151,13 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
 		r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
 		r.p.single = true
-		err = r.run()
+		err = r.planGuardChains(c.GuardChains)
+		if err == nil {
+			err = r.targetFirst()
+		}
+		if err == nil {
+			err = r.run()
+		}
 		if err == nil && r.p.txn.Len() > 0 {
 			err = probeRevisions(conn, fam, r.p.needs)
 			if err == nil {

@@ -21,6 +21,8 @@ type guarded struct {
 	// pre runs before the call (a single command's chains are created by a
 	// restore of their own); nil when nothing is needed.
 	pre func(ctx context.Context) error
+	// undo takes away what pre made, when the call failed after it.
+	undo func(ctx context.Context) error
 	// finish flushes output the guard filters; nil when none.
 	finish func() error
 }
@@ -51,7 +53,7 @@ func (r *Router) guard(mode backend.Mode, be backend.Backend, c *backend.Call) (
 	case backend.Restore:
 		return r.guardRestore(mode, be, c)
 	case backend.Iptables:
-		return r.guardCommand(mode, c)
+		return r.guardCommand(mode, be, c)
 	}
 	return guarded{}, nil
 }
@@ -96,7 +98,22 @@ func (r *Router) guardRestore(mode backend.Mode, be backend.Backend, c *backend.
 	return g, nil
 }
 
-func (r *Router) guardCommand(mode backend.Mode, c *backend.Call) (guarded, error) {
+// guardCommand prepares a single -A/-I/-R that jumps to a missing catalog
+// chain. The chains and the command commit together or not at all:
+//
+//   - native: the chains ride in the command's own netlink batch
+//     (backend.Call.GuardChains);
+//   - a real binary: a --noflush restore creates the chains, the binary runs
+//     the command as the caller wrote it, and when it fails a second restore
+//     takes the chains away again (undo).
+//
+// A real binary's single command cannot be carried inside a restore
+// without losing what the caller sees: iptables-restore words every error
+// differently ("line N failed"), prints no -v output, and reads quoted
+// arguments with its own tokenizer. Run as itself, the command prints
+// exactly what iptables prints with the chains present, which is the world
+// the guard promises; the undo restores the world before the call.
+func (r *Router) guardCommand(mode backend.Mode, be backend.Backend, c *backend.Call) (guarded, error) {
 	if !mayJump(c.Args) {
 		return guarded{}, nil
 	}
@@ -112,29 +129,73 @@ func (r *Router) guardCommand(mode backend.Mode, c *backend.Call) (guarded, erro
 	if err != nil {
 		return guarded{}, err
 	}
-	var text bytes.Buffer
-	if err := payload.Render(&text); err != nil {
+	if _, isExec := be.(ExecBackend); !isExec {
+		c.GuardChains = payload
+		return guarded{plan: plan}, nil
+	}
+	undo, err := plan.Undo(c.Family)
+	if err != nil {
 		return guarded{}, err
 	}
-	args := []string{"--noflush"}
-	if cmd.Wait.Given {
-		args = append(args, "-w", fmt.Sprint(cmd.Wait.Seconds))
+	return guarded{plan: plan,
+		pre: func(ctx context.Context) error {
+			return r.runGuardRestore(ctx, mode, c.Family, cmd.Wait, payload, "creating "+describe(plan)+" before the command")
+		},
+		undo: func(ctx context.Context) error {
+			return r.runGuardRestore(ctx, mode, c.Family, cmd.Wait, undo, "removing "+describe(plan)+" after the command failed")
+		},
+	}, nil
+}
+
+// runGuardRestore applies a payload of the guard's own with a --noflush
+// restore by the real binary of mode, its output kept from the caller (it
+// is reported in the error and the log instead). The command's -w is passed
+// on as given (a bare -w stays bare: wait without limit), unless that
+// restore has no -w (iptables-restore before 1.6.2, as in the kube-proxy
+// 1.13 image).
+func (r *Router) runGuardRestore(ctx context.Context, mode backend.Mode, fam syntax.Family, wait syntax.Wait, payload *syntax.Payload, what string) error {
+	var text bytes.Buffer
+	if err := payload.Render(&text); err != nil {
+		return err
 	}
-	restore := &backend.Call{Tool: backend.Restore, Family: c.Family, Args: args,
+	restore := &backend.Call{Tool: backend.Restore, Family: fam, Args: []string{"--noflush"},
 		Stdin: &text, Stdout: io.Discard, Payload: payload}
-	pre := func(ctx context.Context) error {
-		be, _, err := r.pick(mode, restore)
-		if err != nil {
-			return err
-		}
-		var stderr bytes.Buffer
-		restore.Stderr = &stderr
-		if err := be.Run(ctx, restore); err != nil {
-			return fmt.Errorf("creating %s before the command: %w: %s", describe(plan), err, bytes.TrimSpace(stderr.Bytes()))
-		}
-		return nil
+	be, err := r.FindExec(mode, restore)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
-	return guarded{plan: plan, pre: pre}, nil
+	if wait.Given && takesWait(be) {
+		restore.Args = append(restore.Args, waitArgs(wait)...)
+	}
+	var stderr bytes.Buffer
+	restore.Stderr = &stderr
+	if err := be.Run(ctx, restore); err != nil {
+		return fmt.Errorf("%s: %w: %s", what, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return nil
+}
+
+// waitArgs are the -w words for a restore that waits as the command was
+// told to.
+func waitArgs(w syntax.Wait) []string {
+	if w.Bare {
+		return []string{"-w"}
+	}
+	return []string{"-w", fmt.Sprint(w.Seconds)}
+}
+
+// WaitTaker is a real restore binary that can tell whether it accepts -w
+// (iptables-restore learned it in 1.6.2); one that cannot tell is assumed
+// to.
+type WaitTaker interface {
+	TakesWait() bool
+}
+
+func takesWait(be backend.Backend) bool {
+	if p, ok := be.(WaitTaker); ok {
+		return p.TakesWait()
+	}
+	return true
 }
 
 func describe(p guard.Plan) string {

@@ -95,9 +95,10 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		// the exit status are the real binary's own.
 		return ex.Exec(c)
 	}
-	// chainsMade: the guard's chains exist now. A single command's chains
-	// are made by a restore of their own before it, so they exist even when
-	// the command then fails; a restore's go or stay with the restore.
+	// chainsMade: the guard's chains exist now. A restore's go or stay
+	// with the restore, and so do a single command's that travel in its
+	// own transaction; a single command's made by a restore before it
+	// (a real binary) are taken away again when the command fails.
 	chainsMade := false
 	if g.pre != nil {
 		err = g.pre(ctx)
@@ -105,12 +106,17 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 	}
 	if err == nil {
 		err = be.Run(ctx, c)
-		chainsMade = chainsMade || err == nil
-	}
-	if g.finish != nil {
-		if ferr := g.finish(); err == nil {
-			err = ferr
+		if err != nil && chainsMade && g.undo != nil {
+			if uerr := g.undo(ctx); uerr != nil {
+				// The chains stay (someone may jump to them by now):
+				// say so in the log; the caller sees its command's own
+				// failure.
+				r.Log.Log("guard-undo-failed", calllog.F("name", c.Name()), calllog.F("args", calllog.Args(c.Args)), calllog.F("error", uerr))
+			} else {
+				chainsMade = false
+			}
 		}
+		chainsMade = chainsMade || err == nil
 	}
 	r.logCall(c, dec, path, start, err)
 	if chainsMade && !g.plan.Empty() {
