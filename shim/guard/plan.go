@@ -365,7 +365,6 @@ func (p Plan) Apply(payload *syntax.Payload) (*syntax.Payload, func(int) int, er
 	return out, lineMap, nil
 }
 
-
 // CommittedBefore returns the creations whose table's section in payload
 // (the restore text the backend read, as Apply returned it) ended with a
 // COMMIT before line: when a restore fails at line, the tables committed

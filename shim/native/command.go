@@ -112,6 +112,10 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	if err := commandSupported(cmd); err != nil {
 		return err
 	}
+	cmds, err := syntax.ExpandAddresses(cmd, lookupHost)
+	if err != nil {
+		return err
+	}
 	if cmd.Wait.IntervalGiven && c.Stderr != nil {
 		fmt.Fprintln(c.Stderr, waitIntervalNote)
 	}
@@ -156,7 +160,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			err = r.targetFirst()
 		}
 		if err == nil {
-			err = r.run()
+			err = r.runEach(cmds)
 		}
 		if err == nil && r.p.txn.Len() > 0 {
 			err = probeRevisions(conn, fam, r.p.needs)

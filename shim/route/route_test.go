@@ -50,7 +50,7 @@ func (f *fakeBackend) Run(_ context.Context, c *backend.Call) error {
 	}
 	return nil
 }
-func (f *fakeBackend) TakesWait() bool { return !f.noWait }
+func (f *fakeBackend) TakesWait() bool                { return !f.noWait }
 func (f *fakeBackend) Exec(c *backend.Call) error     { f.execed = true; return nil }
 func (f *fakeBackend) Supports(c *backend.Call) error { return f.supports }
 
@@ -265,7 +265,7 @@ func render(t *testing.T, p *syntax.Payload) string {
 // what the shim's parser rejects is the real binary's to judge.
 func TestUnparsableGoesToTheRealBinary(t *testing.T) {
 	r, _ := setup{mode: "nft", nft: "native", haveNFT: true, native: &fakeBackend{name: "native"}}.router()
-	for _, args := range [][]string{{"-A", "INPUT", "-s", "localhost", "-j", "ACCEPT"}, {"--bogus"}} {
+	for _, args := range [][]string{{"-A", "INPUT", "-s", "1.2.3.4.5", "-j", "ACCEPT"}, {"--bogus"}} {
 		be, _, err := r.pick(backend.NFT, &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: args})
 		if err != nil || be.Describe() != "exec-nft" {
 			t.Errorf("%q went to %v (%v), want exec-nft", args, be, err)
