@@ -106,6 +106,11 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 	ctx := env.xtContext(r)
 	for _, m := range r.Matches {
 		ext, err := xt.ParseMatch(ctx, m)
+		if err != nil && !m.Known && !syntax.ExtensionShipped(m.Name, false, env.fam) {
+			// iptables 1.8.9 has no such match either: its own
+			// refusal, whoever would run the rule.
+			return out, paramf("Couldn't load match `%s':No such file or directory\n", m.Name)
+		}
 		if err != nil {
 			return out, err
 		}

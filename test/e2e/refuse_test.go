@@ -230,3 +230,48 @@ func TestGuardRestoreCommitsPerTable(t *testing.T) {
 		})
 	}
 }
+
+// returnCodeSteps are the calls of iptables' own shell test
+// iptables/0004-return-codes (1.8.9), in its order: each one's exit status,
+// messages and effect must be the real binary's, through every variant and
+// with the guard on.
+var returnCodeSteps = [][]string{
+	{"-N", "foo"}, {"-N", "foo"},
+	{"-F", "foo"}, {"-Z", "foo"}, {"-F", "bar"}, {"-Z", "bar"},
+	{"-E", "foo", "bar"}, {"-E", "foo", "bar"}, {"-E", "foo", "bar2"}, {"-N", "foo2"}, {"-E", "foo2", "bar"},
+	{"-A", "INPUT", "-j", "ACCEPT"}, {"-A", "noexist", "-j", "ACCEPT"},
+	{"-I", "INPUT", "-j", "foobar"}, {"-R", "INPUT", "1", "-j", "foobar"}, {"-D", "INPUT", "-j", "foobar"},
+	{"-D", "INPUT", "-p", "tcp", "--dport", "22", "-j", "ACCEPT"},
+	{"-I", "INPUT", "23", "-j", "ACCEPT"}, {"-D", "INPUT", "23"}, {"-R", "INPUT", "23", "-j", "ACCEPT"},
+	{"-I", "nonexist", "23", "-j", "ACCEPT"}, {"-D", "nonexist", "23"}, {"-R", "nonexist", "23", "-j", "ACCEPT"},
+	{"-C", "INPUT", "-j", "ACCEPT"}, {"-C", "FORWARD", "-j", "ACCEPT"}, {"-C", "nonexist", "-j", "ACCEPT"},
+	{"-C", "INPUT", "-m", "foobar", "-j", "ACCEPT"}, {"-C", "INPUT", "-j", "foobar"},
+	{"-t", "foobar", "-C", "INPUT", "-j", "ACCEPT"},
+}
+
+// TestReturnCodesAsIptables runs returnCodeSteps through the shim and the
+// real binary, per variant and family, and compares every step.
+func TestReturnCodesAsIptables(t *testing.T) {
+	requireAll(t)
+	shimDir := netnstest.ShimDir(t)
+	for _, v := range guardVariants {
+		real := realDir(t, v.mode)
+		for _, fam := range families {
+			t.Run(v.name+"/"+fam, func(t *testing.T) {
+				shimNS, realNS := netnstest.New(t), netnstest.New(t)
+				logFile := filepath.Join(t.TempDir(), "calls.log")
+				env := guardEnv(t, v, logFile)
+				for _, args := range returnCodeSteps {
+					got := runAsCaller(t, shimNS, shimDir, env, nil, fam, args...)
+					want := runAsCaller(t, realNS, real, privateLock(t), nil, fam, args...)
+					if got != want {
+						t.Errorf("%s %s\nshim:\n%s\nreal:\n%s", fam, strings.Join(args, " "), got, want)
+					}
+					if g, w := kernelState(shimNS, fam, v.mode), kernelState(realNS, fam, v.mode); g != w {
+						t.Fatalf("after %s %s the kernel state differs (- real, + shim):\n%s", fam, strings.Join(args, " "), netnstest.LineDiff(w, g))
+					}
+				}
+			})
+		}
+	}
+}
