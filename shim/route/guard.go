@@ -69,8 +69,8 @@ func (r *Router) guardRestore(mode backend.Mode, be backend.Backend, c *backend.
 	if err != nil {
 		return guarded{}, fmt.Errorf("reading standard input: %w", err)
 	}
-	if c.Payload == nil && !guard.MayJumpToUndeclared(data, flags, c.Family) {
-		return guarded{}, nil // every jump target is declared or no chain: no parse needed
+	if c.Payload == nil && !guard.MayNeedChains(data, flags, c.Family, r.guardSettings()) {
+		return guarded{}, nil // nothing the guard may create is jumped to: no parse needed
 	}
 	payload, err := c.ReadPayload()
 	if err != nil {
