@@ -84,6 +84,7 @@ type guardCase struct {
 
 func guardCases() []guardCase {
 	chainX := "*filter\n:TEST-X - [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n*nat\n:TEST-X - [0:0]\nCOMMIT\n"
+	chainXRule := "*nat\n:TEST-X - [0:0]\n-A TEST-X -j RETURN\nCOMMIT\n"
 	return []guardCase{
 		// 1. Typos never become chains.
 		{name: "typo target", args: []string{"-A", "INPUT", "-p", "tcp", "--dport", "22", "-j", "ACCPET"}, want: 2},
@@ -115,6 +116,8 @@ func guardCases() []guardCase {
 		{name: "catalog jump with a bad rule number", setup: chainX, args: []string{"-t", "nat", "-I", "TEST-X", "5", "-j", "KUBE-MARK-DROP"}, want: 2},
 		{name: "catalog jump replacing a missing rule", setup: chainX, args: []string{"-t", "nat", "-R", "TEST-X", "1", "-j", "KUBE-MARK-MASQ"}, want: 2},
 		{name: "catalog jump with bare -w", setup: chainX, args: []string{"-w", "-t", "nat", "-A", "TEST-X", "-j", "KUBE-MARK-DROP"}, kubelet: true, want: 0},
+		{name: "catalog jump replacing a rule", setup: chainXRule, args: []string{"-t", "nat", "-R", "TEST-X", "1", "-j", "KUBE-MARK-DROP"}, kubelet: true, want: 0},
+		{name: "catalog jump inserted at 2", setup: chainXRule, args: []string{"-t", "nat", "-I", "TEST-X", "2", "-p", "tcp", "-m", "comment", "--comment", "a \"quoted\" comment", "-j", "KUBE-MARK-DROP"}, kubelet: true, want: 0},
 		{name: "catalog jump with -w 5", setup: chainX, args: []string{"-w", "5", "-t", "nat", "-I", "TEST-X", "-j", "KUBE-MARK-DROP"}, kubelet: true, want: 0},
 		// 5. The shim's parser is not the authority.
 		{name: "host name", args: []string{"-A", "INPUT", "-s", "localhost", "-j", "ACCEPT"}, want: 0},
