@@ -24,30 +24,31 @@ func lookupHost(host string, fam syntax.Family) ([]netip.Addr, error) {
 // runEach plans, in the command's one transaction, the commands that -s
 // and -d with host names or address lists expand to (see
 // syntax.ExpandAddresses), in the order iptables-nft carries them out:
-// each -I puts its rule at the same position, so that the last address
-// ends up first; inserting after the last rule (-I N with N one past the
-// end) places each right after that rule, which gives the same order when
-// they go in as given.
+// each -I N puts its rule at the same position N, so the last address ends
+// up first. iptables-nft places the second rule before the first one by
+// its in-batch id; putting every rule right after the rule now at N-1
+// gives the same order and the same rule handles.
 func (r *cmdRun) runEach(cmds []*syntax.Command) error {
-	if len(cmds) == 1 {
-		r.cmd = cmds[0]
-		return r.run()
-	}
-	order := cmds
-	if c := cmds[0]; c.Op == syntax.OpInsert && c.RuleNum > 1 {
-		r.cmd = c
-		rules, err := r.chainRules(c.Chain)
+	first := cmds[0]
+	if len(cmds) > 1 && first.Op == syntax.OpInsert && first.RuleNum > 1 {
+		r.cmd = first
+		rules, err := r.chainRules(first.Chain)
 		if err != nil {
 			return err
 		}
-		if c.RuleNum-1 < len(rules) {
-			order = make([]*syntax.Command, len(cmds))
-			for i, c := range cmds {
-				order[len(cmds)-1-i] = c
+		if n := first.RuleNum - 1; n <= len(rules) {
+			after := rules[n-1].handle
+			for _, c := range cmds {
+				r.cmd, r.p.at = c, &rulePlace{appendIt: true, ref: after}
+				if err := r.planRule(); err != nil {
+					return err
+				}
 			}
+			return nil
 		}
+		// Past the end: run reports it as iptables does.
 	}
-	for _, c := range order {
+	for _, c := range cmds {
 		r.cmd, r.p.at = c, nil
 		if err := r.run(); err != nil {
 			return err

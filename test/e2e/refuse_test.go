@@ -84,6 +84,7 @@ type guardCase struct {
 
 func guardCases() []guardCase {
 	chainX := "*filter\n:TEST-X - [0:0]\n-A INPUT -j ACCEPT\nCOMMIT\n*nat\n:TEST-X - [0:0]\nCOMMIT\n"
+	hostRules := "*filter\n-A INPUT -s 127.0.0.1/32 -j ACCEPT\n-A INPUT -s 10.1.1.1/32 -j ACCEPT\nCOMMIT\n"
 	chainXRule := "*nat\n:TEST-X - [0:0]\n-A TEST-X -j RETURN\nCOMMIT\n"
 	return []guardCase{
 		// 1. Typos never become chains.
@@ -122,6 +123,14 @@ func guardCases() []guardCase {
 		// 5. The shim's parser is not the authority.
 		{name: "host name", args: []string{"-A", "INPUT", "-s", "localhost", "-j", "ACCEPT"}, want: 0},
 		{name: "host name and list", args: []string{"-A", "INPUT", "-s", "localhost,10.1.1.1", "-d", "10.2.2.2,10.3.3.3", "-j", "ACCEPT"}, want: 0},
+		{name: "check by host name", setup: hostRules, args: []string{"-C", "INPUT", "-s", "localhost", "-j", "ACCEPT"}, want: 0},
+		{name: "check by host name and list, one missing", setup: hostRules, args: []string{"-C", "INPUT", "-s", "localhost,10.9.9.9", "-j", "ACCEPT"}, want: 1},
+		{name: "delete by host name and list", setup: hostRules, args: []string{"-D", "INPUT", "-s", "localhost,10.1.1.1", "-j", "ACCEPT"}, want: 0},
+		{name: "delete by list, one missing", setup: hostRules, args: []string{"-D", "INPUT", "-s", "10.1.1.1,10.9.9.9", "-j", "ACCEPT"}, want: 1},
+		{name: "insert list at 2", setup: hostRules, args: []string{"-I", "INPUT", "2", "-s", "10.7.7.1,localhost", "-j", "DROP"}, want: 0},
+		{name: "insert list after the last rule", setup: hostRules, args: []string{"-I", "INPUT", "3", "-s", "10.7.7.1,10.7.7.2", "-j", "DROP"}, want: 0},
+		{name: "insert list at the head", setup: hostRules, args: []string{"-I", "INPUT", "-d", "10.7.7.1,10.7.7.2", "-j", "DROP"}, want: 0},
+		{name: "replace with a list", setup: hostRules, args: []string{"-R", "INPUT", "1", "-s", "10.7.7.1,10.7.7.2", "-j", "DROP"}, want: 2},
 		{name: "host name that does not resolve", args: []string{"-A", "INPUT", "-s", "nosuchhost.invalid", "-j", "ACCEPT"}, want: 2},
 		// 6. Per COMMIT: the nat table, with the guard's chain, commits;
 		// the filter table after it fails.
