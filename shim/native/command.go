@@ -155,13 +155,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
 		r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
 		r.p.single = true
-		err = r.planGuardChains(c.GuardChains)
-		if err == nil {
-			err = r.targetFirst()
-		}
-		if err == nil {
-			err = r.runEach(cmds)
-		}
+		err = r.runWith(c.GuardChains, cmds)
 		if err == nil && r.p.txn.Len() > 0 {
 			err = probeRevisions(conn, fam, r.p.needs)
 			if err == nil {

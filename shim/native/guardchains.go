@@ -6,6 +6,19 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
+// runWith plans a single command into the transaction: first the chains
+// the missing-chain guard gives it (nil for none), then the command, or the
+// commands its host names and address lists expand to.
+func (r *cmdRun) runWith(guardChains *syntax.Payload, cmds []*syntax.Command) error {
+	if err := r.planGuardChains(guardChains); err != nil {
+		return err
+	}
+	if err := r.targetFirst(); err != nil {
+		return err
+	}
+	return r.runEach(cmds)
+}
+
 // planGuardChains adds the chains the missing-chain guard gives a single
 // command (backend.Call.GuardChains) to the command's own transaction,
 // ahead of the command, so that both commit together or not at all. A
