@@ -40,6 +40,10 @@ func (r *cmdRun) planGuardChains(pl *syntax.Payload) error {
 	kept := &syntax.Payload{Family: pl.Family, Lines: make([]syntax.Line, 0, len(pl.Lines))}
 	for _, l := range pl.Lines {
 		switch l.Kind {
+		case syntax.LineTable, syntax.LineCommit:
+			// One transaction with the command: no section of their
+			// own (a COMMIT would close one).
+			continue
 		case syntax.LineChain:
 			if exists[chainKey{l.Table, l.Chain.Name}] {
 				continue

@@ -160,9 +160,12 @@ func (r *Router) runNativeGuarded(ctx context.Context, be backend.Backend, c *ba
 	var stdout, stderr bytes.Buffer
 	attempt := *c
 	attempt.Stdout, attempt.Stderr, attempt.GuardChains = &stdout, &stderr, payload
-	if err := be.Run(ctx, &attempt); err == nil {
+	err := be.Run(ctx, &attempt)
+	if err == nil {
 		return true, flushTo(c, &stdout, &stderr)
 	}
+	r.Log.Log("guard-stepped-aside", calllog.F("name", c.Name()), calllog.F("args", calllog.Args(c.Args)),
+		calllog.F("error", fmt.Errorf("%w: %s", err, bytes.TrimSpace(stderr.Bytes()))))
 	return false, be.Run(ctx, c)
 }
 
