@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
@@ -79,8 +78,6 @@ type guardCase struct {
 	// want is the exit status the real binary must give (a check on the
 	// case itself).
 	want int
-	// perTable: the case needs a restore that commits table by table.
-	perTable bool
 }
 
 func guardCases() []guardCase {
@@ -136,43 +133,7 @@ func guardCases() []guardCase {
 		// 6. Per COMMIT: the nat table, with the guard's chain, commits;
 		// the filter table after it fails.
 		{name: "restore: later table fails, earlier keeps its chain", tool: "-restore", args: []string{"--noflush"}, kubelet: true,
-			stdin: "*nat\n:TEST-FW - [0:0]\n-A TEST-FW -j KUBE-MARK-DROP\nCOMMIT\n*filter\n:TEST-B - [0:0]\n-A TEST-B -j DOCKER\nCOMMIT\n", want: 2,
-			perTable: true},
-	}
-}
-
-// nativeWholeRestore skips the native variants of per-COMMIT cases while
-// the native restore still applies a payload as a whole (before it commits
-// table by table, as both real restores do): nativeCommitsPerTable asks the
-// built shim.
-var nativeWholeRestore = map[string]string{
-	"nft-native":       "the native restore does not yet commit table by table",
-	"nft-native-alone": "the native restore does not yet commit table by table",
-}
-
-var (
-	perTableOnce sync.Once
-	perTable     bool
-)
-
-// nativeCommitsPerTable reports whether the shim's native restore keeps a
-// table committed before a later one fails.
-func nativeCommitsPerTable(t *testing.T, shimDir string) bool {
-	perTableOnce.Do(func() {
-		ns := netnstest.New(t)
-		v := guardVariant{name: "probe", mode: "nft", nft: "native", alone: true}
-		env := guardEnv(t, v, filepath.Join(t.TempDir(), "calls.log"))
-		runAsCaller(t, ns, shimDir, env, strings.NewReader("*filter\n:TEST-P - [0:0]\nCOMMIT\n*nat\n-A NOPE -j ACCEPT\nCOMMIT\n"), "iptables-restore", "--noflush")
-		perTable = strings.Contains(ns.MustRun("iptables-nft-save"), ":TEST-P")
-	})
-	return perTable
-}
-
-// skipWholeRestore skips a per-COMMIT case in a native variant while the
-// native restore is all or nothing.
-func skipWholeRestore(t *testing.T, shimDir, variant string) {
-	if why, ok := nativeWholeRestore[variant]; ok && !nativeCommitsPerTable(t, shimDir) {
-		t.Skip(why)
+			stdin: "*nat\n:TEST-FW - [0:0]\n-A TEST-FW -j KUBE-MARK-DROP\nCOMMIT\n*filter\n:TEST-B - [0:0]\n-A TEST-B -j DOCKER\nCOMMIT\n", want: 2},
 	}
 }
 
@@ -184,9 +145,6 @@ func TestGuardDoesNoMoreThanIptables(t *testing.T) {
 		real := realDir(t, v.mode)
 		for _, gc := range guardCases() {
 			t.Run(v.name+"/"+gc.name, func(t *testing.T) {
-				if gc.perTable {
-					skipWholeRestore(t, shimDir, v.name)
-				}
 				runGuardCase(t, shimDir, real, v, gc)
 			})
 		}
@@ -242,7 +200,6 @@ func TestGuardRestoreCommitsPerTable(t *testing.T) {
 	payload := "*nat\n:TEST-FW - [0:0]\n-A TEST-FW -j KUBE-MARK-DROP\nCOMMIT\n*filter\n:TEST-B - [0:0]\n-A TEST-B -j DOCKER\nCOMMIT\n"
 	for _, v := range guardVariants {
 		t.Run(v.name, func(t *testing.T) {
-			skipWholeRestore(t, shimDir, v.name)
 			ns := netnstest.New(t)
 			logFile := filepath.Join(t.TempDir(), "calls.log")
 			env := guardEnv(t, v, logFile)
