@@ -343,3 +343,39 @@ func TestCallRecordCarriesPhases(t *testing.T) {
 		t.Errorf("phases %q, want decide pick guard backend finish", got)
 	}
 }
+
+// countingChains counts the guard's lookups.
+type countingChains struct{ n *int }
+
+func (c countingChains) Existing(table string, names []string) (map[string]bool, error) {
+	*c.n++
+	return map[string]bool{}, nil
+}
+
+// TestGuardLooksUpOnlyChainsItMayCreate: with unknown-chains=refuse (the
+// default) a jump to a chain the catalog does not know is never looked up
+// (a legacy lookup copies the whole table), while a catalog chain is.
+func TestGuardLooksUpOnlyChainsItMayCreate(t *testing.T) {
+	for _, tc := range []struct {
+		target  string
+		refuse  bool
+		lookups int
+	}{{"KUBE-SERVICES", true, 0}, {"KUBE-MARK-DROP", true, 1}, {"KUBE-SERVICES", false, 1}} {
+		r, _ := setup{mode: config.ModeNFT, haveNFT: true}.router()
+		if tc.refuse {
+			r.Config.UnknownChains = config.UnknownRefuse
+		} else {
+			r.Config.UnknownChains = config.UnknownCreate
+		}
+		n := 0
+		r.Chains = func(backend.Mode, syntax.Family) guard.Chains { return countingChains{&n} }
+		c := &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"-t", "nat", "-I", "OUTPUT", "-j", tc.target},
+			Stdout: io.Discard, Stderr: io.Discard}
+		if err := r.Run(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		if n != tc.lookups {
+			t.Errorf("-j %s (refuse %v): %d lookups, want %d", tc.target, tc.refuse, n, tc.lookups)
+		}
+	}
+}
