@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
@@ -63,6 +64,10 @@ type Options struct {
 	// save dumps its rules chain by chain; 0 means 4000 (see
 	// dumpPerChain). Tests vary it to cover both ways.
 	PerChainDumpAbove int
+	// Dialect is the iptables-nft encoding rules are written in (the
+	// host's, see shim/dialect); empty means 1.8.9's. Reading accepts
+	// every dialect whatever this says.
+	Dialect dialect.Dialect
 }
 
 // Timings splits a restore's wall time into its phases.
@@ -149,7 +154,7 @@ func (b *Backend) save(c *backend.Call) error {
 	defer conn.Close()
 	req := &saveRequest{
 		fam: c.Family, table: a.Table, counters: a.Counters, prog: c.Name(),
-		version: b.opts.SaveVersion, now: b.opts.Now(), protos: loadProtocols(b.opts.ProtocolsFile),
+		version: b.opts.SaveVersion, now: b.opts.Now(), protos: b.protocols(),
 		ipsets: b.ipsets(c.Family), perChainAbove: b.opts.PerChainDumpAbove,
 	}
 	err = save(conn, req, w)
@@ -197,7 +202,7 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 	if b.opts.ParseChunkLines > 0 {
 		src.size = b.opts.ParseChunkLines
 	}
-	err = b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table}, a.Test)
+	err = b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect}, a.Test)
 	var ce *commitError
 	if errors.As(err, &ce) && c.Stderr != nil {
 		// iptables-nft prints a refused batch as the versioned prefix, a
@@ -225,7 +230,7 @@ func (b *Backend) apply(ctx context.Context, family syntax.Family, src payloadSo
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
 	defer conn.Close()
-	protos := loadProtocols(b.opts.ProtocolsFile)
+	protos := b.protocols()
 	for try := 0; ; try++ {
 		retry, err := b.attempt(ctx, conn, family, src, o, dryRun, protos)
 		if retry && try < maxGenRetries {

@@ -134,7 +134,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 	defer conn.Close()
 	fam := nfproto(c.Family)
-	protos := loadProtocols(b.opts.ProtocolsFile)
+	protos := b.protocols()
 	for try := 0; ; try++ {
 		if err := ctx.Err(); err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
@@ -149,7 +149,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
 		r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
-		r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
+		r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters, Dialect: b.opts.Dialect}, protos, b.ipsets(c.Family))
 		r.p.single = true
 		err = r.run()
 		if err == nil && r.p.txn.Len() > 0 {

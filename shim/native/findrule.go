@@ -15,8 +15,8 @@ import (
 
 // findRule returns the handle of the first rule of cmd's chain that
 // equals cmd's rule, or iptables' "Bad rule" error. Rules are compared as
-// iptables-nft compares them: expression by expression, xt blobs byte for
-// byte, counters ignored.
+// iptables-nft compares them: as iptables rules, whichever dialect wrote
+// them (semantic.go), xt blobs byte for byte, counters ignored.
 func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Command, st *kernelState, protos *protocols) (uint64, error) {
 	short := func(msg string) error {
 		d := &syntax.Diagnostic{Form: syntax.FormShort, Template: msg + "."}
@@ -27,7 +27,7 @@ func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Comma
 		return 0, short(notFoundRule)
 	}
 	env := &ruleEnv{
-		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam),
+		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam), dialect: b.opts.Dialect,
 		isChain: func(name string) bool { ch := t.chains[name]; return ch != nil && !ch.base },
 	}
 	r, err := encodeRule(env, cmd.Rule)
@@ -49,6 +49,10 @@ func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Comma
 	if err != nil {
 		return 0, ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
+	// Rules written in another dialect are found by what they mean
+	// (semantic.go), decoded only when the cheap tests let them through.
+	renv := &renderEnv{fam: fam, table: cmd.Table, protos: protos, ipsets: env.ipsets}
+	wantSem, wantOK := decodeSem(renv, cmd.Chain, want)
 	var req nfnl.Attrs
 	req.String(unix.NFTA_RULE_TABLE, cmd.Table)
 	req.String(unix.NFTA_RULE_CHAIN, cmd.Chain)
@@ -59,8 +63,17 @@ func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Comma
 			return nil
 		}
 		got, err := parseRule(nfproto(fam), m.Attrs)
-		if err == nil && sameExprs(got.exprs, want) {
+		if err != nil {
+			return nil
+		}
+		if sameExprs(got.exprs, want) {
 			handle, found = got.handle, true
+			return nil
+		}
+		if wantOK && sameTarget(got.exprs, want) {
+			if gotSem, ok := decodeSem(renv, cmd.Chain, got.exprs); ok && gotSem.equal(&wantSem) {
+				handle, found = got.handle, true
+			}
 		}
 		return nil
 	})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
@@ -33,6 +34,9 @@ func TestMain(m *testing.M) {
 }
 
 func runHelper(prog string) int {
+	if strings.HasPrefix(prog, "batch-") {
+		return runBatch(strings.TrimPrefix(prog, "batch-"))
+	}
 	if prog == "chains" {
 		return printChains()
 	}
@@ -51,7 +55,7 @@ func runHelper(prog string) int {
 	}
 	// Small pieces, so every differential test also checks that parsing
 	// in pieces changes nothing.
-	o := Options{ParseChunkLines: 5}
+	o := Options{ParseChunkLines: 5, Dialect: dialect.Dialect(os.Getenv(skewDialectEnv))}
 	if os.Getenv(perChainEnv) != "" {
 		o.PerChainDumpAbove = 1
 	}

@@ -297,6 +297,10 @@ func decodeBase(env *renderEnv, es []expr.Any) (baseFields, int, error) {
 				}
 				return bf, i, nil
 			}
+			if n, ok := payloadProto(env, es, i, &bf); ok {
+				i += n
+				continue
+			}
 			var f *syntax.Field
 			switch e.Offset {
 			case srcOff:

@@ -4,6 +4,7 @@ import (
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -47,6 +48,8 @@ type ruleEnv struct {
 	isChain func(name string) bool
 	// counters says whether the rule's [p:b] is applied (restore -c).
 	counters bool
+	// dialect is the iptables-nft encoding to write (dialect.go).
+	dialect dialect.Dialect
 }
 
 func (env *ruleEnv) xtContext(r *syntax.Rule) xt.Context {

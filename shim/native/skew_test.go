@@ -1,0 +1,210 @@
+package native
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/iptables-shim/iptables-shim/internal/kubefixture"
+	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
+	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+	"github.com/iptables-shim/iptables-shim/internal/oracle"
+	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+// The version-skew matrix: real iptables-nft 1.8.7, 1.8.9 and 1.8.11 (see
+// internal/oracle and scripts/fetch-iptables.sh) as the host, the native
+// backend as the other side.
+
+// skewDialectEnv names the dialect the test helper writes in.
+const skewDialectEnv = "NATIVE_TEST_DIALECT"
+
+// skewGroup is one restore payload of the skew corpus.
+type skewGroup struct {
+	name string
+	text string
+}
+
+// skewCorpus is what a host's tools write: kubelet's chains, kube-proxy
+// payloads of both proxiers, and testdata/skew's catalogue of rule forms.
+func skewCorpus(t *testing.T, fam syntax.Family) ([]skewGroup, kubepayload.Options) {
+	t.Helper()
+	ipvs := kubepayload.Options{Services: 12, Shape: kubepayload.IPVSMode, Family: fam}
+	gs := []skewGroup{
+		{"iptables-proxier", kubepayload.Generate(kubepayload.Options{Services: 20, Shape: kubepayload.IptablesMode, Family: fam, NoEndpointsEvery: 7}).Text},
+		{"ipvs-proxier", kubepayload.Generate(ipvs).Text},
+	}
+	if fam == syntax.IPv4 {
+		// Kubelet's chains last: the IPVS payload declares KUBE-MARK-DROP too.
+		gs = append(gs, skewGroup{"kubelet", kubefixture.Kubelet113})
+	}
+	forms, err := os.ReadFile("testdata/skew/forms-v" + famString(fam) + ".txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(gs, skewGroup{"forms", string(forms)}), ipvs
+}
+
+// famPrefix is the program prefix of a family.
+func famPrefix(fam syntax.Family) string {
+	if fam == syntax.IPv6 {
+		return "ip6tables"
+	}
+	return "iptables"
+}
+
+// hostWrites applies the corpus with a real iptables-nft in a fresh
+// namespace.
+func hostWrites(t *testing.T, o oracle.Oracle, fam syntax.Family) (*netnstest.NS, int) {
+	t.Helper()
+	ns := netnstest.New(t)
+	groups, ipvs := skewCorpus(t, fam)
+	createIPSets(t, ipvs, ns)
+	for _, g := range groups {
+		if r := o.RunStdin(ns, g.text, famPrefix(fam)+"-restore", "--noflush"); r.Code != 0 {
+			t.Fatalf("%s restoring %s: %s", o, g.name, r)
+		}
+	}
+	return ns, len(saveRules(o.Save(t, ns, famPrefix(fam))))
+}
+
+// saveRules returns the rule lines of a save as "-t TABLE -A ..." commands.
+func saveRules(save string) []string {
+	var out []string
+	table := ""
+	for _, l := range strings.Split(save, "\n") {
+		switch {
+		case strings.HasPrefix(l, "*"):
+			table = l[1:]
+		case strings.HasPrefix(l, "-A "):
+			out = append(out, "-t "+table+" "+l)
+		}
+	}
+	return out
+}
+
+// batchResult is what the batch helper reports per command.
+type batchResult struct {
+	line string
+	code int
+	msg  string
+}
+
+// oursBatch runs one iptables command per line of cmds through the native
+// backend inside ns, in one process, and returns each exit status.
+func oursBatch(t *testing.T, ns *netnstest.NS, fam syntax.Family, dialect string, cmds []string) []batchResult {
+	t.Helper()
+	r := oursWith(t, ns, []string{skewDialectEnv + "=" + dialect}, strings.Join(cmds, "\n")+"\n", "batch-"+famPrefix(fam))
+	if r.Code != 0 {
+		t.Fatalf("batch helper: %s", r)
+	}
+	var out []batchResult
+	sc := bufio.NewScanner(strings.NewReader(r.Stdout))
+	i := 0
+	for sc.Scan() {
+		code, msg, _ := strings.Cut(sc.Text(), " ")
+		n, _ := strconv.Atoi(code)
+		out = append(out, batchResult{line: cmds[i], code: n, msg: msg})
+		i++
+	}
+	if len(out) != len(cmds) {
+		t.Fatalf("batch helper answered %d of %d commands: %s", len(out), len(cmds), r.Stderr)
+	}
+	return out
+}
+
+// runBatch is the helper side of oursBatch: each stdin line is one
+// iptables command in save quoting; it prints "CODE MESSAGE" per line.
+func runBatch(prog string) int {
+	fam := syntax.IPv4
+	if strings.HasSuffix(prog, "ip6tables") {
+		fam = syntax.IPv6
+	}
+	b := New(Options{Dialect: dialect.Dialect(os.Getenv(skewDialectEnv))})
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		args, err := saveWords(sc.Text())
+		if err != nil {
+			fmt.Printf("2 %v\n", err)
+			continue
+		}
+		c := &backend.Call{Tool: backend.Iptables, Family: fam, Args: args, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard}
+		err = b.Run(context.Background(), c)
+		if err != nil {
+			fmt.Printf("%d %s\n", ipterr.ClassOf(err), strings.ReplaceAll(err.Error(), "\n", " "))
+			continue
+		}
+		fmt.Println("0")
+	}
+	return 0
+}
+
+// asOp turns "-t T -A CHAIN spec" into "-t T -OP CHAIN spec".
+func asOp(rules []string, op string) []string {
+	out := make([]string, len(rules))
+	for i, r := range rules {
+		out[i] = strings.Replace(r, " -A ", " "+op+" ", 1)
+	}
+	return out
+}
+
+// failed counts and lists the commands that did not exit 0.
+func failed(rs []batchResult) (int, string) {
+	n := 0
+	var b strings.Builder
+	for _, r := range rs {
+		if r.code != 0 {
+			n++
+			if n <= 10 {
+				fmt.Fprintf(&b, "  %s: exit %d %s\n", r.line, r.code, r.msg)
+			}
+		}
+	}
+	return n, b.String()
+}
+
+// TestSkewShimReads: each real version writes the corpus as the host; the
+// native backend's save must print what that version's own save prints,
+// and its -C and -D must find every rule.
+func TestSkewShimReads(t *testing.T) {
+	for _, fam := range []syntax.Family{syntax.IPv4, syntax.IPv6} {
+		for _, v := range oracle.Versions {
+			t.Run(v+"-v"+famString(fam), func(t *testing.T) {
+				netnstest.Require(t, "ipset", "nft")
+				o := oracle.Require(t, v)
+				ns, total := hostWrites(t, o, fam)
+				hostSave := o.Save(t, ns, famPrefix(fam))
+				// Save prints as the host's tool does, which differs by
+				// version (1.8.11 names fewer protocols).
+				r := oursWith(t, ns, []string{skewDialectEnv + "=" + v}, "", famPrefix(fam)+"-save")
+				if r.Code != 0 {
+					t.Errorf("save: %s", r)
+				} else if got := netnstest.NormalizeSave(r.Stdout); got != hostSave {
+					t.Errorf("save differs from %s's own:\n%s", o, netnstest.LineDiff(hostSave, got))
+				}
+				rules := saveRules(hostSave)
+				nC, fails := failed(oursBatch(t, ns, fam, "", asOp(rules, "-C")))
+				if nC != 0 {
+					t.Errorf("-C missed %d of %d rules:\n%s", nC, len(rules), fails)
+				}
+				nD, fails := failed(oursBatch(t, ns, fam, "", asOp(rules, "-D")))
+				if nD != 0 {
+					t.Errorf("-D missed %d of %d rules:\n%s", nD, len(rules), fails)
+				}
+				if left := saveRules(o.Save(t, ns, famPrefix(fam))); len(left) != 0 {
+					t.Errorf("%d rules left after deleting every rule, e.g. %s", len(left), left[0])
+				}
+				t.Logf("matrix: writer %s reader shim: save %v, -C %d/%d, -D %d/%d", o, r.Code == 0 && netnstest.NormalizeSave(r.Stdout) == hostSave, len(rules)-nC, len(rules), len(rules)-nD, total)
+			})
+		}
+	}
+}
