@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,6 +32,11 @@ const skewDialectEnv = "NATIVE_TEST_DIALECT"
 type skewGroup struct {
 	name string
 	text string
+	// miswrittenBy are the versions that do not write this group as
+	// asked, so a correct writer cannot equal them: 1.8.7 encodes a
+	// non-contiguous mask as its leading whole bytes ("! -d
+	// 10.0.0.0/255.0.255.0" becomes "! -d 10.0.0.0/8", a wider rule).
+	miswrittenBy []string
 }
 
 // skewCorpus is what a host's tools write: kubelet's chains, kube-proxy
@@ -39,18 +45,39 @@ func skewCorpus(t *testing.T, fam syntax.Family) ([]skewGroup, kubepayload.Optio
 	t.Helper()
 	ipvs := kubepayload.Options{Services: 12, Shape: kubepayload.IPVSMode, Family: fam}
 	gs := []skewGroup{
-		{"iptables-proxier", kubepayload.Generate(kubepayload.Options{Services: 20, Shape: kubepayload.IptablesMode, Family: fam, NoEndpointsEvery: 7}).Text},
-		{"ipvs-proxier", kubepayload.Generate(ipvs).Text},
+		{name: "iptables-proxier", text: kubepayload.Generate(kubepayload.Options{Services: 20, Shape: kubepayload.IptablesMode, Family: fam, NoEndpointsEvery: 7}).Text},
+		{name: "ipvs-proxier", text: kubepayload.Generate(ipvs).Text},
 	}
 	if fam == syntax.IPv4 {
 		// Kubelet's chains last: the IPVS payload declares KUBE-MARK-DROP too.
-		gs = append(gs, skewGroup{"kubelet", kubefixture.Kubelet113})
+		gs = append(gs, skewGroup{name: "kubelet", text: kubefixture.Kubelet113})
 	}
 	forms, err := os.ReadFile("testdata/skew/forms-v" + famString(fam) + ".txt")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return append(gs, skewGroup{"forms", string(forms)}), ipvs
+	gs = append(gs, skewGroup{name: "forms", text: string(forms)})
+	if fam == syntax.IPv4 {
+		mask, err := os.ReadFile("testdata/skew/mask-v4.txt")
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs = append(gs, skewGroup{name: "mask", text: string(mask), miswrittenBy: []string{"1.8.7"}})
+	}
+	return gs, ipvs
+}
+
+// writtenAsAsked drops the groups version v does not write as asked.
+func writtenAsAsked(t *testing.T, gs []skewGroup, v string) []skewGroup {
+	var out []skewGroup
+	for _, g := range gs {
+		if slices.Contains(g.miswrittenBy, v) {
+			t.Logf("group %s left out: iptables-nft %s does not write it as asked", g.name, v)
+			continue
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
 // famPrefix is the program prefix of a family.
@@ -63,10 +90,13 @@ func famPrefix(fam syntax.Family) string {
 
 // hostWrites applies the corpus with a real iptables-nft in a fresh
 // namespace.
-func hostWrites(t *testing.T, o oracle.Oracle, fam syntax.Family) (*netnstest.NS, int) {
+func hostWrites(t *testing.T, o oracle.Oracle, fam syntax.Family, asAsked bool) (*netnstest.NS, int) {
 	t.Helper()
 	ns := netnstest.New(t)
 	groups, ipvs := skewCorpus(t, fam)
+	if asAsked {
+		groups = writtenAsAsked(t, groups, o.Version)
+	}
 	createIPSets(t, ipvs, ns)
 	for _, g := range groups {
 		if r := o.RunStdin(ns, g.text, famPrefix(fam)+"-restore", "--noflush"); r.Code != 0 {
@@ -181,7 +211,7 @@ func TestSkewShimReads(t *testing.T) {
 			t.Run(v+"-v"+famString(fam), func(t *testing.T) {
 				netnstest.Require(t, "ipset", "nft")
 				o := oracle.Require(t, v)
-				ns, total := hostWrites(t, o, fam)
+				ns, total := hostWrites(t, o, fam, false)
 				hostSave := o.Save(t, ns, famPrefix(fam))
 				// Save prints as the host's tool does, which differs by
 				// version (1.8.11 names fewer protocols).
@@ -204,6 +234,76 @@ func TestSkewShimReads(t *testing.T) {
 					t.Errorf("%d rules left after deleting every rule, e.g. %s", len(left), left[0])
 				}
 				t.Logf("matrix: writer %s reader shim: save %v, -C %d/%d, -D %d/%d", o, r.Code == 0 && netnstest.NormalizeSave(r.Stdout) == hostSave, len(rules)-nC, len(rules), len(rules)-nD, total)
+			})
+		}
+	}
+}
+
+// shimWrites applies the corpus with the native backend in the given
+// dialect in a fresh namespace.
+func shimWrites(t *testing.T, d string, fam syntax.Family) *netnstest.NS {
+	t.Helper()
+	ns := netnstest.New(t)
+	groups, ipvs := skewCorpus(t, fam)
+	groups = writtenAsAsked(t, groups, d)
+	createIPSets(t, ipvs, ns)
+	for _, g := range groups {
+		r := oursWith(t, ns, []string{skewDialectEnv + "=" + d}, g.text, famPrefix(fam)+"-restore", "--noflush")
+		if r.Code != 0 {
+			t.Fatalf("native backend (dialect %s) restoring %s: %s", d, g.name, r)
+		}
+	}
+	return ns
+}
+
+// hostChecks runs the host's own iptables -C for every rule in ns and
+// returns how many it did not find.
+func hostChecks(t *testing.T, o oracle.Oracle, ns *netnstest.NS, fam syntax.Family, rules []string) (int, string) {
+	t.Helper()
+	n := 0
+	var b strings.Builder
+	for _, r := range asOp(rules, "-C") {
+		args, err := saveWords(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res := o.Run(ns, famPrefix(fam), args...); res.Code != 0 {
+			n++
+			if n <= 10 {
+				fmt.Fprintf(&b, "  %s: %s", r, res.Stderr)
+			}
+		}
+	}
+	return n, b.String()
+}
+
+// TestSkewHostReads: the native backend writes the corpus in each host
+// version's dialect; that version's own tools must read it back as what
+// they write themselves: the same save output, the same expressions, and
+// their -C finds every rule.
+func TestSkewHostReads(t *testing.T) {
+	for _, fam := range []syntax.Family{syntax.IPv4, syntax.IPv6} {
+		for _, v := range oracle.Versions {
+			t.Run(v+"-v"+famString(fam), func(t *testing.T) {
+				netnstest.Require(t, "ipset", "nft")
+				o := oracle.Require(t, v)
+				ref, _ := hostWrites(t, o, fam, true)
+				mine := shimWrites(t, v, fam)
+				want := o.Save(t, ref, famPrefix(fam))
+				got := o.Save(t, mine, famPrefix(fam))
+				saveOK := want == got
+				if !saveOK {
+					t.Errorf("%s reads what the shim wrote in its dialect differently from what it wrote itself:\n%s", o, netnstest.LineDiff(want, got))
+				}
+				if w, g := ref.NFTDump(), mine.NFTDump(); w != g {
+					t.Errorf("expressions differ from %s's own:\n%s", o, netnstest.LineDiff(w, g))
+				}
+				rules := saveRules(want)
+				nC, fails := hostChecks(t, o, mine, fam, rules)
+				if nC != 0 {
+					t.Errorf("%s -C missed %d of %d rules the shim wrote:\n%s", o, nC, len(rules), fails)
+				}
+				t.Logf("matrix: writer shim(%s) reader %s: save %v, -C %d/%d", v, o, saveOK, len(rules)-nC, len(rules))
 			})
 		}
 	}
