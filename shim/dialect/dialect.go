@@ -126,3 +126,88 @@ func Misreads(reader, writer Dialect) string {
 	// 1.8.9 and 1.8.11 binaries both ways).
 	return ""
 }
+
+// Clue is one observation about which dialect wrote the host's rules.
+type Clue struct {
+	// Hint is what the observation allows: a dialect, or a bound.
+	Hint Hint
+	// What says where it was seen, for doctor: "filter KUBE-FIREWALL rule
+	// 1: -m mark stored as xt mark rev 1".
+	What string
+}
+
+// Hint is what one clue says about the writer.
+type Hint int
+
+const (
+	// AtMost187 is an xt form where 1.8.8 and later write a native one
+	// (tcp/udp ports, mark).
+	AtMost187 Hint = iota + 1
+	// AtLeast188 is a native form 1.8.7 cannot read (meta mark, payload
+	// ports).
+	AtLeast188
+	// AtMost1810 is an IPv4 -p as meta l4proto, which 1.8.11 no longer
+	// writes.
+	AtMost1810
+	// Is1811 is an IPv4 -p as a payload load, or the base matches in
+	// 1.8.11's order.
+	Is1811
+)
+
+// String names a hint for people.
+func (h Hint) String() string {
+	switch h {
+	case AtMost187:
+		return "iptables-nft <= 1.8.7"
+	case AtLeast188:
+		return "iptables-nft >= 1.8.8"
+	case AtMost1810:
+		return "iptables-nft <= 1.8.10"
+	case Is1811:
+		return "iptables-nft >= 1.8.11"
+	}
+	return "nothing"
+}
+
+// Finding is the host's dialect as far as the evidence tells it.
+type Finding struct {
+	// Dialect is the conclusion; "" when the evidence decides nothing.
+	Dialect Dialect
+	// Source is where the conclusion came from: "rules", "setting",
+	// "package database", "host binary", "default".
+	Source string
+	// Why is one sentence for doctor.
+	Why string
+	// Clues are the observations, at most one per hint.
+	Clues []Clue
+}
+
+// Conclude turns the clues seen in a host's rules into a finding. Mixed
+// evidence (rules of 1.8.7 and of a later version side by side) concludes
+// 1.8.7: its forms are the ones every version reads.
+func Conclude(clues []Clue) Finding {
+	has := map[Hint]bool{}
+	for _, c := range clues {
+		has[c.Hint] = true
+	}
+	f := Finding{Source: "rules", Clues: clues}
+	switch {
+	case has[AtMost187] && (has[AtLeast188] || has[Is1811]):
+		f.Dialect = V187
+		f.Why = "rules of iptables-nft 1.8.7 and of a later version side by side: writing 1.8.7's forms, which every version reads"
+	case has[Is1811]:
+		f.Dialect = V1811
+		f.Why = "rules written by iptables-nft 1.8.11"
+	case has[AtLeast188]:
+		f.Dialect = V189
+		f.Why = "rules written by iptables-nft 1.8.8 to 1.8.10"
+	case has[AtMost187]:
+		f.Dialect = V187
+		f.Why = "rules written by iptables-nft 1.8.7 or older"
+	case has[AtMost1810]:
+		f.Why = "rules written before iptables-nft 1.8.11, not telling 1.8.7 from later"
+	default:
+		f.Why = "no rule tells which iptables-nft version wrote it"
+	}
+	return f
+}

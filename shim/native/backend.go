@@ -68,6 +68,12 @@ type Options struct {
 	// host's, see shim/dialect); empty means 1.8.9's. Reading accepts
 	// every dialect whatever this says.
 	Dialect dialect.Dialect
+	// DetectDialect, with Dialect empty, fingerprints the host's rules on
+	// the first call (HostDialect) and writes in the dialect found, else
+	// in FallbackDialect (from the host's package database or binary),
+	// else in 1.8.9's.
+	DetectDialect   bool
+	FallbackDialect dialect.Dialect
 }
 
 // Timings splits a restore's wall time into its phases.
@@ -87,6 +93,8 @@ type Timings struct {
 // Backend is the native nf_tables backend.
 type Backend struct {
 	opts Options
+	// found is the host's dialect once DetectDialect looked (fingerprint.go).
+	found *dialect.Finding
 }
 
 // New returns a native backend.
@@ -114,6 +122,7 @@ const maxGenRetries = 10
 // call (the commands commandSupported lists; others are refused as
 // unsupported).
 func (b *Backend) Run(ctx context.Context, c *backend.Call) error {
+	b.resolveDialect(c.Family)
 	switch c.Tool {
 	case backend.Restore:
 		return b.restore(ctx, c)

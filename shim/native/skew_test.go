@@ -158,6 +158,19 @@ func runBatch(prog string) int {
 	if strings.HasSuffix(prog, "ip6tables") {
 		fam = syntax.IPv6
 	}
+	if strings.HasPrefix(prog, "dialect-") {
+		// Print the host dialect found and its clues.
+		f, err := HostDialect(fam)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		fmt.Printf("%s\n%s\n", f.Dialect, f.Why)
+		for _, c := range f.Clues {
+			fmt.Printf("%s: %s\n", c.Hint, c.What)
+		}
+		return 0
+	}
 	b := New(Options{Dialect: dialect.Dialect(os.Getenv(skewDialectEnv))})
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(nil, 1<<20)
@@ -212,6 +225,11 @@ func TestSkewShimReads(t *testing.T) {
 				netnstest.Require(t, "ipset", "nft")
 				o := oracle.Require(t, v)
 				ns, total := hostWrites(t, o, fam, false)
+				if fr := oursWith(t, ns, nil, "", "batch-dialect-"+famPrefix(fam)); fr.Code != 0 || !strings.HasPrefix(fr.Stdout, v+"\n") {
+					t.Errorf("host dialect not recognised as %s: %s", v, fr)
+				} else {
+					t.Logf("fingerprint: %s", strings.ReplaceAll(strings.TrimSpace(fr.Stdout), "\n", "; "))
+				}
 				hostSave := o.Save(t, ns, famPrefix(fam))
 				// Save prints as the host's tool does, which differs by
 				// version (1.8.11 names fewer protocols).
