@@ -88,3 +88,29 @@ func PackageVersion(root string) string {
 	}
 	return flush()
 }
+
+// hostBinaries are where a host's xtables-nft-multi is looked for.
+var hostBinaries = []string{"usr/sbin/xtables-nft-multi", "sbin/xtables-nft-multi", "usr/bin/xtables-nft-multi"}
+
+// FromHost finds the dialect of the iptables installed on the host whose
+// root file system is at root: its dpkg database first, else the version
+// built into its xtables-nft-multi. A finding without a dialect when
+// neither tells.
+func FromHost(root string) Finding {
+	if v := PackageVersion(root); v != "" {
+		if d, ok := OfVersion(v); ok {
+			return Finding{Dialect: d, Source: "package database", Why: "the host's iptables package is " + v,
+				Clues: []Clue{{What: filepath.Join(root, "var/lib/dpkg/status") + ": iptables " + v}}}
+		}
+	}
+	for _, b := range hostBinaries {
+		p := filepath.Join(root, b)
+		if v := BinaryVersion(p); v != "" {
+			if d, ok := OfVersion(v); ok {
+				return Finding{Dialect: d, Source: "host binary", Why: "the host's xtables-nft-multi is " + v,
+					Clues: []Clue{{What: p + ": built as iptables " + v}}}
+			}
+		}
+	}
+	return Finding{Why: "the host's iptables version is unknown"}
+}

@@ -70,10 +70,10 @@ type Options struct {
 	Dialect dialect.Dialect
 	// DetectDialect, with Dialect empty, fingerprints the host's rules on
 	// the first call (HostDialect) and writes in the dialect found, else
-	// in FallbackDialect (from the host's package database or binary),
-	// else in 1.8.9's.
-	DetectDialect   bool
-	FallbackDialect dialect.Dialect
+	// in what Fallback finds (the host's package database or binary; only
+	// asked when the rules do not tell), else in 1.8.9's.
+	DetectDialect bool
+	Fallback      func() dialect.Finding
 }
 
 // Timings splits a restore's wall time into its phases.

@@ -178,14 +178,17 @@ func (b *Backend) resolveDialect(fam syntax.Family) {
 	if err != nil {
 		f = dialect.Finding{Why: "reading the rules failed: " + err.Error()}
 	}
-	if f.Dialect == "" {
-		why := f.Why
-		f.Dialect, f.Source = b.opts.FallbackDialect, "fallback"
-		f.Why = why + "; the host's iptables package or binary says " + string(f.Dialect)
-		if f.Dialect == "" {
-			f.Dialect, f.Source = dialect.V189, "default"
-			f.Why = why + "; writing 1.8.9's encoding"
+	if f.Dialect == "" && b.opts.Fallback != nil {
+		fb := b.opts.Fallback()
+		if fb.Dialect != "" {
+			fb.Why = f.Why + "; " + fb.Why
+			fb.Clues = append(f.Clues, fb.Clues...)
+			f = fb
 		}
+	}
+	if f.Dialect == "" {
+		f.Dialect, f.Source = dialect.V189, "default"
+		f.Why += "; writing 1.8.9's encoding"
 	}
 	b.found = &f
 	b.opts.Dialect = f.Dialect
