@@ -10,7 +10,6 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
-	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
@@ -55,7 +54,7 @@ func runHelper(prog string) int {
 	}
 	// Small pieces, so every differential test also checks that parsing
 	// in pieces changes nothing.
-	o := Options{ParseChunkLines: 5, Dialect: dialect.Dialect(os.Getenv(skewDialectEnv))}
+	o := helperDialect(Options{ParseChunkLines: 5})
 	if os.Getenv(perChainEnv) != "" {
 		o.PerChainDumpAbove = 1
 	}

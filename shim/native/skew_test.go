@@ -25,8 +25,20 @@ import (
 // internal/oracle and scripts/fetch-iptables.sh) as the host, the native
 // backend as the other side.
 
-// skewDialectEnv names the dialect the test helper writes in.
+// skewDialectEnv names the dialect the test helper writes in: a version,
+// or "auto" to fingerprint the namespace's rules as the shim does.
 const skewDialectEnv = "NATIVE_TEST_DIALECT"
+
+// helperDialect sets the helper's dialect options from skewDialectEnv.
+func helperDialect(o Options) Options {
+	switch d := os.Getenv(skewDialectEnv); d {
+	case "auto":
+		o.DetectDialect = true
+	default:
+		o.Dialect = dialect.Dialect(d)
+	}
+	return o
+}
 
 // skewGroup is one restore payload of the skew corpus.
 type skewGroup struct {
@@ -171,7 +183,7 @@ func runBatch(prog string) int {
 		}
 		return 0
 	}
-	b := New(Options{Dialect: dialect.Dialect(os.Getenv(skewDialectEnv))})
+	b := New(helperDialect(Options{}))
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
