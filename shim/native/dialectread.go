@@ -42,7 +42,46 @@ func payloadProto(env *renderEnv, es []expr.Any, i int, bf *baseFields) (int, bo
 func (b *Backend) protocols() *protocols {
 	p := loadProtocols(b.opts.ProtocolsFile)
 	p.builtinNames = b.opts.Dialect == dialect.V1811
+	p.printer = b.opts.Dialect
 	return p
+}
+
+// listsNumbers reports whether -L -n prints the protocol as a number:
+// 1.8.9 does ("0", "6"); 1.8.7 and 1.8.11 print the name ("all", "tcp").
+func (p *protocols) listsNumbers() bool {
+	return p.printer.Or() == dialect.V189
+}
+
+// numericListName is the protocol's name in -L -n for the versions that
+// print names there: their own table's only (1.8.7's names 58 "icmpv6",
+// 1.8.11's "ipv6-icmp").
+func (p *protocols) numericListName(n uint8) string {
+	if n == 58 && p.printer == dialect.V187 {
+		return "icmpv6"
+	}
+	return builtinProtoName(n)
+}
+
+// appendProtoColumn appends -L's prot column: 1.8.11 always leaves a space
+// after the name ("ipv6-icmp --"), the versions before pad to five
+// characters only ("ipv6-icmp--").
+func (p *protocols) appendProtoColumn(out []byte, name string) []byte {
+	out = append(out, name...)
+	w := 5
+	if p.printer == dialect.V1811 {
+		w = 4
+		out = append(out, ' ')
+	}
+	for i := len(name); i < w; i++ {
+		out = append(out, ' ')
+	}
+	return out
+}
+
+// blankOptColumn reports whether -L leaves the opt column blank: 1.8.7's
+// ip6tables does ("all      ::/0" where later versions print "all  --").
+func (p *protocols) blankOptColumn(fam syntax.Family) bool {
+	return fam == syntax.IPv6 && p.printer == dialect.V187
 }
 
 // builtinProtoName is iptables-nft 1.8.11's name for a protocol number:

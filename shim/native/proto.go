@@ -2,6 +2,8 @@ package native
 
 import (
 	"bufio"
+
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"os"
 	"strconv"
 	"strings"
@@ -28,6 +30,8 @@ type protocols struct {
 	// builtinNames prints only the names of iptables' own table, numbers
 	// otherwise, as iptables-nft 1.8.11 does (dialectread.go).
 	builtinNames bool
+	// printer is the version whose printing -L follows (dialectread.go).
+	printer dialect.Dialect
 }
 
 func loadProtocols(path string) *protocols {

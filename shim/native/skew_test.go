@@ -251,6 +251,16 @@ func TestSkewShimReads(t *testing.T) {
 				} else if got := netnstest.NormalizeSave(r.Stdout); got != hostSave {
 					t.Errorf("save differs from %s's own:\n%s", o, netnstest.LineDiff(hostSave, got))
 				}
+				for _, table := range []string{"filter", "nat"} {
+					for _, args := range [][]string{{"-S"}, {"-L", "-n"}, {"-L", "-n", "-v", "-x", "--line-numbers"}} {
+						args = append([]string{"-t", table}, args...)
+						want := o.Run(ns, famPrefix(fam), args...)
+						got := oursWith(t, ns, []string{skewDialectEnv + "=" + v}, "", famPrefix(fam), args...)
+						if got.Code != want.Code || got.Stdout != want.Stdout {
+							t.Errorf("%s %v differs from %s's own (exit %d, want %d):\n%s", famPrefix(fam), args, o, got.Code, want.Code, netnstest.LineDiff(want.Stdout, got.Stdout))
+						}
+					}
+				}
 				rules := saveRules(hostSave)
 				nC, fails := failed(oursBatch(t, ns, fam, "", asOp(rules, "-C")))
 				if nC != 0 {
@@ -263,7 +273,7 @@ func TestSkewShimReads(t *testing.T) {
 				if left := saveRules(o.Save(t, ns, famPrefix(fam))); len(left) != 0 {
 					t.Errorf("%d rules left after deleting every rule, e.g. %s", len(left), left[0])
 				}
-				t.Logf("matrix: writer %s reader shim: save %v, -C %d/%d, -D %d/%d", o, r.Code == 0 && netnstest.NormalizeSave(r.Stdout) == hostSave, len(rules)-nC, len(rules), len(rules)-nD, total)
+				t.Logf("matrix: writer %s reader shim: save (and -S, -L) %v, -C %d/%d, -D %d/%d", o, r.Code == 0 && netnstest.NormalizeSave(r.Stdout) == hostSave, len(rules)-nC, len(rules), len(rules)-nD, total)
 			})
 		}
 	}
