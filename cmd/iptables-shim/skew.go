@@ -1,12 +1,38 @@
 package main
 
 import (
+	"fmt"
+	"io"
+	"text/tabwriter"
+
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/config"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/native"
 	"github.com/iptables-shim/iptables-shim/shim/route"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
+
+// hostDialect is the host's iptables-nft dialect as the native backend
+// would find it before writing (IPv4 rules, then host-root), for detect.
+func hostDialect(cfg config.Config) dialect.Finding {
+	var o native.Options
+	nativeDialect(cfg, &o)
+	return native.New(o).HostDialect(syntax.IPv4)
+}
+
+// printDialect prints the host's dialect and its evidence under detect's
+// decision.
+func printDialect(w io.Writer, f dialect.Finding) {
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "nft dialect:\tiptables-nft %s\n", f.Dialect)
+	fmt.Fprintf(tw, "because:\t%s: %s\n", f.Source, f.Why)
+	for _, c := range f.Clues {
+		fmt.Fprintf(tw, "evidence:\t%s\n", c.What)
+	}
+	tw.Flush()
+}
 
 // nativeDialect sets the native backend's dialect from the nft-dialect
 // setting: a fixed one, or (auto) the host's, from its rules, else from its

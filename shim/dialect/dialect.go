@@ -111,6 +111,22 @@ func ReadsNativeMatches(reader, writer Dialect) bool {
 	return reader.Or() != V187 || writer.Or() == V187
 }
 
+// Skew says in words for doctor what running the image's iptables-nft
+// (version imageVersion, dialect image) on a host of dialect host does; ""
+// when they speak the same dialect.
+func Skew(imageVersion string, image, host Dialect) string {
+	image, host = image.Or(), host.Or()
+	switch {
+	case image == host:
+		return ""
+	case Misreads(image, host) != "":
+		return fmt.Sprintf("this image's iptables-nft %s misreads the host's %s rules: kube-proxy would rewrite KUBE-FIREWALL as drop-all (kubernetes#112477)", imageVersion, host)
+	case Misreads(host, image) != "":
+		return fmt.Sprintf("the host's iptables-nft %s misreads what this image's %s writes: the host's own iptables-save would show kubelet's KUBE-FIREWALL as drop-all, and write it back so (kubernetes#112477)", host, imageVersion)
+	}
+	return fmt.Sprintf("this image's iptables-nft %s writes another dialect than the host's %s; each reads the other's rules", imageVersion, host)
+}
+
 // Misreads describes, in words for doctor, how iptables-nft of dialect
 // reader misreads rules written in dialect writer; "" when it reads them
 // as written.
@@ -130,10 +146,10 @@ func Misreads(reader, writer Dialect) string {
 // Clue is one observation about which dialect wrote the host's rules.
 type Clue struct {
 	// Hint is what the observation allows: a dialect, or a bound.
-	Hint Hint
+	Hint Hint `json:"hint,omitempty"`
 	// What says where it was seen, for doctor: "filter KUBE-FIREWALL rule
 	// 1: -m mark stored as xt mark rev 1".
-	What string
+	What string `json:"what"`
 }
 
 // Hint is what one clue says about the writer.
@@ -154,6 +170,21 @@ const (
 	Is1811
 )
 
+// MarshalText makes a hint its String in JSON.
+func (h Hint) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
+
+// UnmarshalText reads what MarshalText wrote.
+func (h *Hint) UnmarshalText(b []byte) error {
+	for c := AtMost187; c <= Is1811; c++ {
+		if c.String() == string(b) {
+			*h = c
+			return nil
+		}
+	}
+	*h = 0
+	return nil
+}
+
 // String names a hint for people.
 func (h Hint) String() string {
 	switch h {
@@ -172,14 +203,14 @@ func (h Hint) String() string {
 // Finding is the host's dialect as far as the evidence tells it.
 type Finding struct {
 	// Dialect is the conclusion; "" when the evidence decides nothing.
-	Dialect Dialect
+	Dialect Dialect `json:"dialect"`
 	// Source is where the conclusion came from: "rules", "setting",
-	// "package database", "host binary", "default".
-	Source string
+	// "package database", "host binary", "fallback", "default".
+	Source string `json:"source"`
 	// Why is one sentence for doctor.
-	Why string
+	Why string `json:"why"`
 	// Clues are the observations, at most one per hint.
-	Clues []Clue
+	Clues []Clue `json:"clues,omitempty"`
 }
 
 // Conclude turns the clues seen in a host's rules into a finding. Mixed

@@ -34,6 +34,8 @@ type Options struct {
 	// Self is the shim's own executable, never taken for a backend (""
 	// means /proc/self/exe).
 	Self string
+	// NFTDialect is the config "nft-dialect" setting ("auto" when empty).
+	NFTDialect string
 }
 
 // locate is where the shim looks for this image's binaries.
@@ -85,6 +87,8 @@ func Run(ctx context.Context, o Options) Report {
 		r.searched = execbackend.DefaultDirs
 	}
 	r.Kernel = readKernel(inv)
+	r.Dialect = hostDialect(o, r.Binaries.Image)
+	r.nft, r.native = o.NFT, o.Native
 	analyze(&r, inv, calls.failed)
 	return r
 }
@@ -136,6 +140,7 @@ func analyze(r *Report, inv Inventory, logFindings []LogFinding) {
 			"this image's iptables-nft %s is older than the host's %s: it can misread rules the host wrote (kubernetes #112477)", img, host))
 	}
 
+	dialectFindings(r, r.nft, r.native)
 	r.Verdict, r.Action = Healthy, healthyAction(r.Decision)
 	if len(r.Problems) > 0 {
 		r.Verdict, r.Action = Problem, problemAction(r)

@@ -17,7 +17,8 @@
 //	verdict      "healthy" or "problem"
 //	action       what to do, in plain words
 //	problems     [{kind, summary}]: kind is "dangling-reference", "split-brain",
-//	             "failed-restore", "no-netfilter" or "no-backend"
+//	             "failed-restore", "no-netfilter", "no-backend" or
+//	             "dialect-skew"
 //	warnings     [string]
 //	decision     the detect.Decision the shim would use (see package detect)
 //	backends     [{mode, families: [{family, available, error, rules,
@@ -38,6 +39,9 @@
 //	             information, never a problem
 //	kernel       {release, nf_tables, x_tables_ipv4, x_tables_ipv6, xtables_lock}
 //	failed_restores [{line, chain}] from the shim's call log
+//	dialect      {host: {dialect, source, why, clues: [{hint, what}]},
+//	             image_version, image_dialect, skew, unsafe}: the host's
+//	             iptables-nft dialect (shim/dialect) and this image's
 package doctor
 
 import (
@@ -77,10 +81,16 @@ type Report struct {
 	FailedRestores []LogFinding    `json:"failed_restores"`
 	Routes         []Route         `json:"routes"`
 	Created        []CreatedChain  `json:"created_chains"`
+	// Dialect is the host's iptables-nft dialect and the image's skew
+	// (dialect.go); absent when not looked at.
+	Dialect *DialectReport `json:"dialect,omitempty"`
 
 	// searched are the directories the routes were looked up in, for the
 	// action text.
 	searched []string
+	// nft and native are the routing policy, for the dialect finding.
+	nft    string
+	native bool
 }
 
 // Finding is one problem.
