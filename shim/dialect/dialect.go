@@ -211,6 +211,10 @@ type Finding struct {
 	Why string `json:"why"`
 	// Clues are the observations, at most one per hint.
 	Clues []Clue `json:"clues,omitempty"`
+	// Newer is set when the rules show 1.8.8 or later without telling
+	// 1.8.9 from 1.8.11 (no IPv4 -p among them): a host package or
+	// binary of 1.8.11 then decides.
+	Newer bool `json:"-"`
 }
 
 // Conclude turns the clues seen in a host's rules into a finding. Mixed
@@ -229,9 +233,12 @@ func Conclude(clues []Clue) Finding {
 	case has[Is1811]:
 		f.Dialect = V1811
 		f.Why = "rules written by iptables-nft 1.8.11"
-	case has[AtLeast188]:
+	case has[AtLeast188] && has[AtMost1810]:
 		f.Dialect = V189
 		f.Why = "rules written by iptables-nft 1.8.8 to 1.8.10"
+	case has[AtLeast188]:
+		f.Dialect, f.Newer = V189, true
+		f.Why = "rules written by iptables-nft 1.8.8 or later"
 	case has[AtMost187]:
 		f.Dialect = V187
 		f.Why = "rules written by iptables-nft 1.8.7 or older"

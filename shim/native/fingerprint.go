@@ -178,6 +178,15 @@ func (b *Backend) resolveDialect(fam syntax.Family) {
 	if err != nil {
 		f = dialect.Finding{Why: "reading the rules failed: " + err.Error()}
 	}
+	if f.Newer && b.opts.Fallback != nil {
+		// 1.8.9 and 1.8.11 read each other; the host's own version
+		// decides which of the two is written.
+		if fb := b.opts.Fallback(); fb.Dialect == dialect.V1811 {
+			fb.Why = f.Why + "; " + fb.Why
+			fb.Clues = append(f.Clues, fb.Clues...)
+			f = fb
+		}
+	}
 	if f.Dialect == "" && b.opts.Fallback != nil {
 		fb := b.opts.Fallback()
 		if fb.Dialect != "" {
