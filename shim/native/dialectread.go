@@ -53,13 +53,26 @@ func (p *protocols) listsNumbers() bool {
 }
 
 // numericListName is the protocol's name in -L -n for the versions that
-// print names there: their own table's only (1.8.7's names 58 "icmpv6",
-// 1.8.11's "ipv6-icmp").
+// print names there: their own table's only (1.8.7's iptables table, where
+// 58 is "icmpv6"; 1.8.11's, where it is "ipv6-icmp").
 func (p *protocols) numericListName(n uint8) string {
-	if n == 58 && p.printer == dialect.V187 {
-		return "icmpv6"
+	if p.printer == dialect.V187 {
+		for _, cp := range chainProtos {
+			if cp.num == n {
+				return cp.name
+			}
+		}
+		return strconv.Itoa(int(n))
 	}
 	return builtinProtoName(n)
+}
+
+// listName is the protocol's name in -L without -n: every version looks
+// it up in /etc/protocols first there.
+func (p *protocols) listName(n uint8) string {
+	q := *p
+	q.builtinNames = false
+	return q.name(n)
 }
 
 // appendProtoColumn appends -L's prot column: 1.8.11 always leaves a space
@@ -84,16 +97,24 @@ func (p *protocols) blankOptColumn(fam syntax.Family) bool {
 	return fam == syntax.IPv6 && p.printer == dialect.V187
 }
 
+// protos1811 is iptables-nft 1.8.11's own protocol table, the only
+// names its save, -S and -L -n print (measured: -p 1 to 255).
+var protos1811 = map[uint8]string{
+	1: "icmp", 6: "tcp", 17: "udp", 33: "dccp", 50: "esp", 51: "ah", 58: "ipv6-icmp",
+	108: "ipcomp", 132: "sctp", 135: "mobility-header", 136: "udplite",
+}
+
 // builtinProtoName is iptables-nft 1.8.11's name for a protocol number:
-// its table's (where 58 is "ipv6-icmp"), else the number.
+// its table's, else the number.
 func builtinProtoName(n uint8) string {
-	if n == 58 {
-		return "ipv6-icmp"
-	}
-	for _, cp := range chainProtos {
-		if cp.num == n {
-			return cp.name
-		}
+	if s, ok := protos1811[n]; ok {
+		return s
 	}
 	return strconv.Itoa(int(n))
+}
+
+// printsLike187 reports whether rules are printed as iptables-nft 1.8.7
+// prints them (save and -S end a rule without a target with a space).
+func printsLike187(env *renderEnv) bool {
+	return env.protos != nil && env.protos.printer == dialect.V187
 }

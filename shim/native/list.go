@@ -235,7 +235,7 @@ func (lp *linePrinter) protoName(bf *baseFields) string {
 	if lp.f.numeric {
 		return lp.protos.numericListName(bf.protoNum)
 	}
-	return lp.protos.name(bf.protoNum)
+	return lp.protos.listName(bf.protoNum)
 }
 
 func (lp *linePrinter) iface(fl syntax.Field) string {

@@ -192,13 +192,15 @@ func runBatch(prog string) int {
 			fmt.Printf("2 %v\n", err)
 			continue
 		}
-		c := &backend.Call{Tool: backend.Iptables, Family: fam, Args: args, Stdin: strings.NewReader(""), Stdout: io.Discard, Stderr: io.Discard}
+		var out strings.Builder
+		c := &backend.Call{Tool: backend.Iptables, Family: fam, Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: io.Discard}
 		err = b.Run(context.Background(), c)
 		if err != nil {
 			fmt.Printf("%d %s\n", ipterr.ClassOf(err), strings.ReplaceAll(err.Error(), "\n", " "))
 			continue
 		}
-		fmt.Println("0")
+		// Output (of -S) follows, its lines joined by \x1e.
+		fmt.Printf("0 %s\n", strings.ReplaceAll(strings.TrimRight(out.String(), "\n"), "\n", "\x1e"))
 	}
 	return 0
 }
