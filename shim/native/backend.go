@@ -122,11 +122,12 @@ const maxGenRetries = 10
 // call (the commands commandSupported lists; others are refused as
 // unsupported).
 func (b *Backend) Run(ctx context.Context, c *backend.Call) error {
-	b.resolveDialect(c.Family)
 	switch c.Tool {
 	case backend.Restore:
+		b.resolveDialect(c.Family)
 		return b.restore(ctx, c)
 	case backend.Save:
+		b.resolveDialect(c.Family)
 		return b.save(c)
 	}
 	return b.command(ctx, c)

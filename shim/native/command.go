@@ -134,6 +134,11 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 	defer conn.Close()
 	fam := nfproto(c.Family)
+	if cmd.Op != syntax.OpCheck && cmd.Op != syntax.OpDelete {
+		// -C and -D find a rule in any dialect; the others write or
+		// print in the host's.
+		b.resolveDialect(c.Family)
+	}
 	protos := b.protocols()
 	for try := 0; ; try++ {
 		if err := ctx.Err(); err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
@@ -38,19 +39,27 @@ func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Comma
 		}
 		return 0, err
 	}
-	// Normalise the candidate the way a dumped rule is read.
-	var a nfnl.Attrs
-	for _, e := range r.exprs {
-		if err := appendExpr(&a, nfproto(fam), e); err != nil {
-			return 0, ipterr.Wrap(ipterr.Other, err, err.Error())
+	want, err := normalizeExprs(fam, r.exprs)
+	if err != nil {
+		return 0, err
+	}
+	// The candidate in every dialect: a rule any version's own tool wrote
+	// equals one of them expression by expression. Other rules are found
+	// by what they mean (semantic.go), decoded only when the cheap tests
+	// (same verdict, same base fields) let them through.
+	forms := [][]expr.Any{want}
+	for _, d := range dialect.All {
+		if d == env.dialect.Or() {
+			continue
+		}
+		denv := *env
+		denv.dialect = d
+		if dr, err := encodeRule(&denv, cmd.Rule); err == nil {
+			if w, err := normalizeExprs(fam, dr.exprs); err == nil {
+				forms = append(forms, w)
+			}
 		}
 	}
-	want, err := decodeExprs(nfproto(fam), a.B)
-	if err != nil {
-		return 0, ipterr.Wrap(ipterr.Other, err, err.Error())
-	}
-	// Rules written in another dialect are found by what they mean
-	// (semantic.go), decoded only when the cheap tests let them through.
 	renv := &renderEnv{fam: fam, table: cmd.Table, protos: protos, ipsets: env.ipsets}
 	wantSem, wantOK := decodeSem(renv, cmd.Chain, want)
 	var req nfnl.Attrs
@@ -66,11 +75,13 @@ func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Comma
 		if err != nil {
 			return nil
 		}
-		if sameExprs(got.exprs, want) {
-			handle, found = got.handle, true
-			return nil
+		for _, w := range forms {
+			if sameExprs(got.exprs, w) {
+				handle, found = got.handle, true
+				return nil
+			}
 		}
-		if wantOK && sameTarget(got.exprs, want) {
+		if wantOK && sameTarget(got.exprs, want) && sameBase(renv, got.exprs, &wantSem) {
 			if gotSem, ok := decodeSem(renv, cmd.Chain, got.exprs); ok && gotSem.equal(&wantSem) {
 				handle, found = got.handle, true
 			}
@@ -91,6 +102,22 @@ func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Comma
 		return 0, short(notFoundRule)
 	}
 	return handle, nil
+}
+
+// normalizeExprs encodes expressions and decodes them again, as a dumped
+// rule is read, so they compare with sameExprs.
+func normalizeExprs(fam syntax.Family, es []expr.Any) ([]expr.Any, error) {
+	var a nfnl.Attrs
+	for _, e := range es {
+		if err := appendExpr(&a, nfproto(fam), e); err != nil {
+			return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
+		}
+	}
+	out, err := decodeExprs(nfproto(fam), a.B)
+	if err != nil {
+		return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
+	}
+	return out, nil
 }
 
 // sameExprs compares two decoded rules, ignoring counter values.

@@ -24,9 +24,9 @@ import (
 // kubelet's KUBE-FIREWALL lives and which is small.
 var fingerprintTables = []string{"filter", "mangle", "raw", "security", "nat"}
 
-// maxFingerprintRules bounds the rules read, so a call on a host with a
-// huge nat table pays for a few thousand rules at most.
-const maxFingerprintRules = 4000
+// maxFingerprintRules bounds the rules decoded, so a call on a host with a
+// huge nat table pays for a thousand rules at most.
+const maxFingerprintRules = 1000
 
 // HostDialect fingerprints the rules of the network namespace the calling
 // thread is in, for one family. A finding without a dialect means the rules
@@ -76,9 +76,13 @@ func fingerprint(conn *nfnl.Conn, fam syntax.Family) (dialect.Finding, error) {
 	return dialect.Conclude(clues), nil
 }
 
-// decisive reports whether more rules could not change the conclusion.
+// decisive reports whether more rules are not worth reading: 1.8.11 is
+// certain, 1.8.7 next to a later version is mixed, and native matches
+// next to an IPv4 meta l4proto are 1.8.8 to 1.8.10. Only 1.8.7 alone
+// keeps the scan going (to the bound), looking for a later writer.
 func decisive(seen map[dialect.Hint]bool) bool {
-	return seen[dialect.Is1811] || (seen[dialect.AtMost187] && seen[dialect.AtLeast188])
+	return seen[dialect.Is1811] || (seen[dialect.AtMost187] && seen[dialect.AtLeast188]) ||
+		(seen[dialect.AtLeast188] && seen[dialect.AtMost1810])
 }
 
 // ruleClues looks at one dumped rule.

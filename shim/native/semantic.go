@@ -185,3 +185,10 @@ func sameField(a, b baseFields) bool {
 	a.protoNum = b.protoNum
 	return a == b
 }
+
+// sameBase is the second cheap test: the rule's base fields (-s -d -i -o
+// -p -f) are the candidate's. It decodes the leading expressions only.
+func sameBase(env *renderEnv, es []expr.Any, want *semRule) bool {
+	bf, _, err := decodeBase(env, es)
+	return err == nil && sameField(bf, want.base)
+}
