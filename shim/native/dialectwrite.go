@@ -27,6 +27,14 @@ type baseExprs struct {
 func (b *baseExprs) ordered(d dialect.Dialect) []expr.Any {
 	var out []expr.Any
 	if d == dialect.V1811 {
+		for i, es := range b.iface {
+			if len(es) == 1 {
+				// "-i +" matches every interface: 1.8.11 writes
+				// nothing for it, where 1.8.9 loads the name
+				// and compares nothing.
+				b.iface[i] = nil
+			}
+		}
 		for _, es := range [][]expr.Any{b.addr[0], b.addr[1], b.iface[0], b.iface[1], b.proto, b.frag} {
 			out = append(out, es...)
 		}

@@ -28,9 +28,9 @@ type vectorSetup struct {
 	args     []string
 }
 
-// readVectors returns the rules of the IPv4 vector files that iptables-nft
-// must load, and their setup commands.
-func readVectors(t *testing.T) ([]vectorRule, []vectorSetup) {
+// readVectors returns the rules of a family's vector files that
+// iptables-nft must load, and their setup commands.
+func readVectors(t *testing.T, fam syntax.Family) ([]vectorRule, []vectorSetup) {
 	t.Helper()
 	files, _ := filepath.Glob(filepath.Join(vectorsDir, "*.t"))
 	if len(files) == 0 {
@@ -44,7 +44,8 @@ func readVectors(t *testing.T) ([]vectorRule, []vectorSetup) {
 	var setup []vectorSetup
 	for _, f := range files {
 		base := filepath.Base(f)
-		if !strings.HasPrefix(base, "libxt_") && !strings.HasPrefix(base, "libipt_") && base != "iptables.t" {
+		v4 := strings.HasPrefix(base, "libxt_") || strings.HasPrefix(base, "libipt_") || base == "iptables.t"
+		if (fam == syntax.IPv4) != v4 || (fam == syntax.IPv6 && !strings.HasPrefix(base, "libip6t_")) {
 			continue
 		}
 		data, err := os.ReadFile(f)
@@ -60,7 +61,7 @@ func readVectors(t *testing.T) ([]vectorRule, []vectorSetup) {
 			case strings.HasPrefix(l, "@") || strings.HasPrefix(l, "%"):
 				words := strings.Fields(l[1:])
 				if len(words) > 0 {
-					setup = append(setup, vectorSetup{iptables: words[0] == "iptables", args: words})
+					setup = append(setup, vectorSetup{iptables: words[0] == "iptables" || words[0] == "ip6tables", args: words})
 				}
 			default:
 				parts := strings.Split(l, ";")
@@ -108,7 +109,7 @@ func vectorChain(i int) string { return fmt.Sprintf("V%04d", i) }
 
 // writeVectors makes one chain per rule in every table and has write add
 // each rule to its chain; it returns the indexes of the rules written.
-func writeVectors(t *testing.T, o oracle.Oracle, ns *netnstest.NS, rules []vectorRule, setup []vectorSetup) {
+func writeVectors(t *testing.T, o oracle.Oracle, ns *netnstest.NS, fam syntax.Family, rules []vectorRule, setup []vectorSetup) {
 	t.Helper()
 	for _, s := range setup {
 		if s.iptables {
@@ -128,7 +129,7 @@ func writeVectors(t *testing.T, o oracle.Oracle, ns *netnstest.NS, rules []vecto
 			fmt.Fprintf(&b, ":%s - [0:0]\n", vectorChain(i))
 		}
 		b.WriteString("COMMIT\n")
-		if r := o.RunStdin(ns, b.String(), "iptables-restore", "--noflush"); r.Code != 0 {
+		if r := o.RunStdin(ns, b.String(), famPrefix(fam)+"-restore", "--noflush"); r.Code != 0 {
 			t.Fatalf("%s creating vector chains: %s", o, r)
 		}
 	}
@@ -161,23 +162,33 @@ func TestSkewVectors(t *testing.T) {
 		t.Skip("the vector matrix is long")
 	}
 	netnstest.Require(t, "nft")
-	rules, setup := readVectors(t)
-	for _, v := range oracle.Versions {
-		t.Run(v, func(t *testing.T) {
+	for _, fam := range []syntax.Family{syntax.IPv4, syntax.IPv6} {
+		rules, setup := readVectors(t, fam)
+		for _, v := range oracle.Versions {
+			t.Run(v+"-v"+famString(fam), func(t *testing.T) {
+				skewVectors(t, fam, v, rules, setup)
+			})
+		}
+	}
+}
+
+func skewVectors(t *testing.T, fam syntax.Family, v string, rules []vectorRule, setup []vectorSetup) {
+	{
+		{
 			o := oracle.Require(t, v)
 			hostNS := netnstest.New(t)
-			writeVectors(t, o, hostNS, rules, setup)
+			writeVectors(t, o, hostNS, fam, rules, setup)
 			written := 0
 			for i, r := range rules {
 				args, err := saveWords(r.rule)
 				if err != nil {
 					continue
 				}
-				if res := o.Run(hostNS, "iptables", append([]string{"-t", r.table, "-A", vectorChain(i)}, args...)...); res.Code == 0 {
+				if res := o.Run(hostNS, famPrefix(fam), append([]string{"-t", r.table, "-A", vectorChain(i)}, args...)...); res.Code == 0 {
 					written++
 				}
 			}
-			hostLines := ruleLines(o.Save(t, hostNS, "iptables"))
+			hostLines := ruleLines(o.Save(t, hostNS, famPrefix(fam)))
 			keys := make([]string, 0, len(hostLines))
 			for k := range hostLines {
 				keys = append(keys, k)
@@ -190,8 +201,8 @@ func TestSkewVectors(t *testing.T) {
 				cmdS = append(cmdS, "-t "+table+" -S "+chain)
 				cmdC = append(cmdC, "-t "+table+" -C"+strings.TrimPrefix(hostLines[k], "-A"))
 			}
-			sRes := oursBatch(t, hostNS, syntax.IPv4, v, cmdS)
-			cRes := oursBatch(t, hostNS, syntax.IPv4, v, cmdC)
+			sRes := oursBatch(t, hostNS, fam, v, cmdS)
+			cRes := oursBatch(t, hostNS, fam, v, cmdC)
 			equal, refused, found := 0, 0, 0
 			known := 0
 			for i, k := range keys {
@@ -220,13 +231,13 @@ func TestSkewVectors(t *testing.T) {
 			// Write side: the shim writes every vector rule it accepts in
 			// v's dialect; v reads them.
 			shimNS := netnstest.New(t)
-			writeVectors(t, o, shimNS, rules, setup)
+			writeVectors(t, o, shimNS, fam, rules, setup)
 			var adds []string
 			for i, r := range rules {
 				adds = append(adds, "-t "+r.table+" -A "+vectorChain(i)+" "+r.rule)
 			}
-			aRes := oursBatch(t, shimNS, syntax.IPv4, v, adds)
-			shimLines := ruleLines(o.Save(t, shimNS, "iptables"))
+			aRes := oursBatch(t, shimNS, fam, v, adds)
+			shimLines := ruleLines(o.Save(t, shimNS, famPrefix(fam)))
 			accepted, same, checked, skipped := 0, 0, 0, 0
 			for i, r := range rules {
 				if aRes[i].code != 0 {
@@ -249,13 +260,13 @@ func TestSkewVectors(t *testing.T) {
 				}
 				same++
 				args, _ := saveWords(strings.Replace(want, "-A ", "-C ", 1))
-				if res := o.Run(shimNS, "iptables", append([]string{"-t", r.table}, args...)...); res.Code == 0 {
+				if res := o.Run(shimNS, famPrefix(fam), append([]string{"-t", r.table}, args...)...); res.Code == 0 {
 					checked++
 				} else {
 					t.Errorf("%s -C does not find the shim's %q: %s", o, want, res.Stderr)
 				}
 			}
 			t.Logf("vectors: shim (dialect %s) wrote %d rules; %s reads %d as its own, -C finds %d (%d left out: the version miswrites them itself, or shim/xt issues)", dialect.Dialect(v), accepted, o, same, checked, skipped)
-		})
+		}
 	}
 }
