@@ -6,8 +6,10 @@
 package oracle
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,6 +80,13 @@ func Require(t testing.TB, version string) Oracle {
 // "iptables-save", "ip6tables-restore", ...) of this version with args.
 func (o Oracle) Args(tool string, args ...string) []string {
 	return append([]string{tool}, args...)
+}
+
+// Command returns a runnable command for tool of this version inside ns
+// ("iptables-save", "ip6tables -S", ...), for tests that need the process
+// itself (stdin pipes, signals).
+func (o Oracle) Command(ctx context.Context, ns *netnstest.NS, tool string, args ...string) *exec.Cmd {
+	return ns.Command(ctx, o.Prog, o.Args(tool, args...)...)
 }
 
 // Run runs tool of this version inside ns.
