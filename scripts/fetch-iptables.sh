@@ -21,8 +21,9 @@ versions=("$@")
 [ ${#versions[@]} -gt 0 ] || versions=(1.8.7 1.8.11)
 
 # suite and exact package versions, checked against the archive: a newer
-# point release would change the oracle under the tests, so it is pinned and
-# a missing version is an error, not a fallback. libc6 and the conntrack
+# point release could change the oracle under the tests, so they are pinned;
+# when a stable update has replaced a pinned revision the suite's current
+# one is taken, and the upstream version must still be the one asked for. libc6 and the conntrack
 # libraries follow their suite's security updates (they do not change how
 # rules are encoded).
 suite_of() {
@@ -69,7 +70,14 @@ fetch() {
 	)
 	apt-get "${opts[@]}" -qq update
 	# shellcheck disable=SC2046
-	(cd "$work/debs" && apt-get "${opts[@]}" -qq download $(pins_of "$v"))
+	if ! (cd "$work/debs" && apt-get "${opts[@]}" -qq download $(pins_of "$v")); then
+		# A stable update replaced the pinned revision: take the suite's
+		# current one; the version check below still insists on $v.
+		echo "fetch-iptables: pinned packages of $v gone from $suite, taking the current ones" >&2
+		rm -f "$work"/debs/*.deb
+		# shellcheck disable=SC2046
+		(cd "$work/debs" && apt-get "${opts[@]}" -qq download $(pins_of "$v" | sed 's/=[^ ]*//g'))
+	fi
 	for d in "$work"/debs/*.deb; do
 		dpkg -x "$d" "$work/tree"
 	done
