@@ -69,6 +69,12 @@ func skewCorpus(t *testing.T, fam syntax.Family) ([]skewGroup, kubepayload.Optio
 		t.Fatal(err)
 	}
 	gs = append(gs, skewGroup{name: "forms", text: string(forms)})
+	// Later kubelet (1.19+) and kube-proxy rule shapes.
+	kube, err := os.ReadFile("testdata/skew/kube-v" + famString(fam) + ".txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs = append(gs, skewGroup{name: "kube-later", text: string(kube)})
 	if fam == syntax.IPv4 {
 		mask, err := os.ReadFile("testdata/skew/mask-v4.txt")
 		if err != nil {
