@@ -77,6 +77,9 @@ func runHost(t *testing.T, env *harness.Env, h harness.Host, nfacct bool) {
 		}
 		ok := checkRun(t, h, got)
 		diffs := harness.Compare(oracle, got)
+		for _, d := range got.ReadDiffs {
+			diffs = append(diffs, "read: "+d)
+		}
 		for i, d := range diffs {
 			if i == 20 {
 				t.Errorf("%s: ... %d more differences", c.Name, len(diffs)-i)
@@ -89,7 +92,7 @@ func runHost(t *testing.T, env *harness.Env, h harness.Host, nfacct bool) {
 				t.Logf("%s call log (last lines):\n%s", c.Name, lastLines(got.CallLog, 40))
 			}
 		}
-		res := "same ruleset as the real binaries"
+		res := fmt.Sprintf("same ruleset as the real binaries; %d reads identical", got.ReadsCompared)
 		if len(diffs) > 0 {
 			res = fmt.Sprintf("FAIL: %d differences", len(diffs))
 		}

@@ -209,11 +209,22 @@ func mustLook(name string) string {
 // Run runs a system tool (by absolute path) in the namespace and returns
 // its standard output; a non-zero exit is an error carrying stderr.
 func (ns *Netns) Run(stdin string, env []string, prog string, args ...string) (string, error) {
+	stdout, stderr, code, err := ns.exec(stdin, env, prog, args...)
+	if err == nil && code != 0 {
+		err = fmt.Errorf("exit status %d", code)
+	}
+	if err != nil {
+		return stdout, fmt.Errorf("%s %s: %v: %s", prog, strings.Join(args, " "), err, stderr)
+	}
+	return stdout, nil
+}
+
+// exec runs prog in the namespace; err is set only when it could not run.
+func (ns *Netns) exec(stdin string, env []string, prog string, args ...string) (stdout, stderr string, code int, err error) {
 	p := prog
 	if !filepath.IsAbs(p) {
-		var err error
 		if p, err = lookBinary(prog); err != nil {
-			return "", err
+			return "", "", 0, err
 		}
 	}
 	cmd := exec.Command(mustLook("ip"), append([]string{"netns", "exec", ns.Name, p}, args...)...)
@@ -221,12 +232,16 @@ func (ns *Netns) Run(stdin string, env []string, prog string, args ...string) (s
 	if stdin != "" {
 		cmd.Stdin = strings.NewReader(stdin)
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
 	if err := cmd.Run(); err != nil {
-		return stdout.String(), fmt.Errorf("%s %s: %v: %s", prog, strings.Join(args, " "), err, stderr.String())
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			return o.String(), e.String(), 0, err
+		}
+		return o.String(), e.String(), ee.ExitCode(), nil
 	}
-	return stdout.String(), nil
+	return o.String(), e.String(), 0, nil
 }
 
 // child runs the harness child in the namespace with the given PATH head

@@ -21,6 +21,11 @@ type Outcome struct {
 	// Leaked lists rules kube-proxy's run left in the backend the host does
 	// not use.
 	Leaked []string
+	// ReadDiffs lists the read commands (save, -S, -L) whose output
+	// through the shim differs from the real binary's on the final ruleset
+	// (shim candidates only), and ReadsCompared counts the commands run.
+	ReadDiffs     []string
+	ReadsCompared int
 	// Stderr is the child's standard error; CallLog the shim's call log.
 	Stderr, CallLog string
 }
@@ -78,6 +83,9 @@ func (e *Env) Run(h Host, c Candidate, plan proxyrun.Plan, o RunOpts) (*Outcome,
 			out.Leaked = append(out.Leaked, kubeLines(other)...)
 		}
 	}
+	if c.env != nil {
+		out.ReadsCompared, out.ReadDiffs = compareReads(ns, Real.path(e, h), c.path(e, h), env)
+	}
 	if h.Backend == "nft" {
 		dump, err := ns.Run("", nil, "nft", "--debug=netlink", "list", "ruleset")
 		if err != nil {
@@ -124,4 +132,52 @@ func Compare(want, got *Outcome) []string {
 		out = append(out, "written to the other backend: "+l)
 	}
 	return out
+}
+
+// readCommands are the reads an administrator or a monitoring agent runs
+// on a node: whole-table saves, -S and numeric -L of every table.
+func readCommands() [][]string {
+	var out [][]string
+	for _, prog := range []string{"iptables", "ip6tables"} {
+		out = append(out, []string{prog + "-save"}, []string{prog + "-save", "-c"})
+		for _, t := range []string{"filter", "nat", "mangle"} {
+			out = append(out,
+				[]string{prog, "-w", "5", "-t", t, "-S"},
+				[]string{prog, "-w", "5", "-t", t, "-L", "-n"},
+				[]string{prog, "-w", "5", "-t", t, "-L", "-n", "-v", "-x", "--line-numbers"})
+		}
+	}
+	return out
+}
+
+// compareReads runs every read command with the real binaries and through
+// the shim on the same kernel state and lists those whose exit status,
+// stdout or stderr differ (save's time-stamped comments aside).
+func compareReads(ns *Netns, realDir, shimDir string, shimEnv []string) (int, []string) {
+	var diffs []string
+	cmds := readCommands()
+	for _, cmd := range cmds {
+		want := ns.status(nil, realDir+"/"+cmd[0], cmd[1:]...)
+		got := ns.status(shimEnv, shimDir+"/"+cmd[0], cmd[1:]...)
+		if want != got {
+			diffs = append(diffs, fmt.Sprintf("%s: real %s; shim %s", strings.Join(cmd, " "), want, got))
+		}
+	}
+	return len(cmds), diffs
+}
+
+// status runs a command in the namespace and renders its outcome for
+// comparison.
+func (ns *Netns) status(env []string, prog string, args ...string) string {
+	stdout, stderr, code, err := ns.exec("", env, prog, args...)
+	if err != nil {
+		return "cannot run: " + err.Error()
+	}
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(stdout, "\n") {
+		if !strings.HasPrefix(l, "# ") {
+			b.WriteString(l)
+		}
+	}
+	return fmt.Sprintf("exit %d, stdout %q, stderr %q", code, b.String(), stderr)
 }
