@@ -108,6 +108,10 @@ const (
 	nfacctAttrName = 1
 )
 
+// testNFAcct are the accounting objects the golden cases count into,
+// created in the namespace the goldens are made in.
+var testNFAcct = []string{"ct_state_invalid_dropped_pkts", "localhost_nps_accepted_pkts", "a b"}
+
 // addNFAcct creates accounting objects in the named network namespace, as
 // kube-proxy does (NFNL_MSG_ACCT_NEW over nfnetlink).
 func addNFAcct(t *testing.T, ns string, names ...string) {
