@@ -68,6 +68,7 @@ func runHost(t *testing.T, env *harness.Env, h harness.Host, nfacct bool) {
 	if !checkRun(t, h, oracle) {
 		t.Fatalf("the real binaries do not give a usable reference")
 	}
+	record("%-26s %-7v %-12s %-6s %s", h.Name, nfacct, "real", syncCount(oracle), rulesetSize(oracle))
 	for _, c := range []harness.Candidate{harness.ShimExec, harness.ShimNative} {
 		got, err := env.Run(h, c, plan, harness.RunOpts{CallLog: true})
 		if err != nil {
@@ -98,7 +99,6 @@ func runHost(t *testing.T, env *harness.Env, h harness.Host, nfacct bool) {
 		}
 		record("%-26s %-7v %-12s %-6s %s", h.Name, nfacct, c.Name, syncCount(got), res)
 	}
-	record("%-26s %-7v %-12s %-6s %s", h.Name, nfacct, "real", syncCount(oracle), rulesetSize(oracle))
 }
 
 // checkRun checks that every sync succeeded as the step asked, and that

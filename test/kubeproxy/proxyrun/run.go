@@ -28,6 +28,9 @@ const canaryChain = "KUBE-PROXY-CANARY"
 // binaries PATH names, and reports every sync. It returns an error only
 // when the proxiers cannot be set up at all; failed syncs are in the result.
 func Run(plan Plan) (Result, error) {
+	if plan.Services == 1 || plan.Services < 0 {
+		return Result{}, fmt.Errorf("%d services: the partial syncs change two services, give 0 (the fixtures) or at least 2", plan.Services)
+	}
 	rec := newRecorder()
 	ctx := klog.NewContext(context.Background(), rec.logger())
 
