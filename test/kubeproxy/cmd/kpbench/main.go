@@ -31,17 +31,18 @@ func main() {
 	hosts := flag.String("hosts", "", "comma-separated host kinds (default: all)")
 	nfacct := flag.Bool("nfacct", true, "run with nfacct, as kube-proxy does on a kernel that has it")
 	rounds := flag.Int("rounds", 3, "runs of each candidate per cell (the median is printed)")
+	calls := flag.Bool("calls", false, "after the timed rounds, one more run of each shim candidate with its call log on, summed by command")
 	flag.Parse()
 	if *rounds < 1 {
 		*rounds = 1
 	}
-	if err := run(*services, *hosts, *nfacct, *rounds); err != nil {
+	if err := run(*services, *hosts, *nfacct, *rounds, *calls); err != nil {
 		fmt.Fprintln(os.Stderr, "kpbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(servicesFlag, hostsFlag string, nfacct bool, rounds int) error {
+func run(servicesFlag, hostsFlag string, nfacct bool, rounds int, calls bool) error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("needs root (network namespaces)")
 	}
@@ -73,6 +74,7 @@ func run(servicesFlag, hostsFlag string, nfacct bool, rounds int) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "host\tservices\tsync\treal\texec\tnative\texec/real\tnative/real\tsame rules\t")
 	var problems []string
+	var callReport strings.Builder
 	for _, h := range hosts {
 		for _, n := range sizes {
 			plan := proxyrun.Plan{Services: n, NFAcct: nfacct}
@@ -106,6 +108,19 @@ func run(servicesFlag, hostsFlag string, nfacct bool, rounds int) error {
 					problems = append(problems, fmt.Sprintf("%s %d %s: first difference: %s", h.Name, n, c, d[0]))
 				}
 			}
+			if calls {
+				for _, c := range []harness.Candidate{harness.ShimExec, harness.ShimNative} {
+					o, err := env.Run(h, c, plan, harness.RunOpts{CallLog: true})
+					if err != nil {
+						return fmt.Errorf("%s, %d services, %s with its call log: %v", h.Name, n, c.Name, err)
+					}
+					fmt.Fprintf(&callReport, "%s, %d services, %s (both families, all four syncs):\n", h.Name, n, c.Name)
+					for _, st := range harness.CallStats(o.CallLog) {
+						fmt.Fprintf(&callReport, "  %-20s %4d calls  mean %8.2fms  total %8.1fms\n", st.Kind, st.Count,
+							float64(st.Total.Microseconds())/1000/float64(st.Count), float64(st.Total.Microseconds())/1000)
+					}
+				}
+			}
 			for _, step := range proxyrun.Steps {
 				r, x, nv := median(times["real"][step]), median(times["shim-exec"][step]), median(times["shim-native"][step])
 				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", h.Name, n, step, secs(r), secs(x), secs(nv), ratio(x, r), ratio(nv, r),
@@ -114,6 +129,10 @@ func run(servicesFlag, hostsFlag string, nfacct bool, rounds int) error {
 		}
 	}
 	tw.Flush()
+	if callReport.Len() > 0 {
+		fmt.Println("\nThe shim's own time per command (its call log's durations, one extra run per cell):")
+		fmt.Print(callReport.String())
+	}
 	for _, p := range problems {
 		fmt.Println("problem:", p)
 	}
