@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -91,16 +90,6 @@ func shimEnv(nft string) func(e *Env, h Host, tmp string) []string {
 			"IPTABLES_SHIM_LOG=" + filepath.Join(tmp, "calls.log"),
 		}
 	}
-}
-
-// CandidateByName finds a candidate.
-func CandidateByName(name string) (Candidate, error) {
-	for _, c := range Candidates {
-		if c.Name == name {
-			return c, nil
-		}
-	}
-	return Candidate{}, fmt.Errorf("no candidate %q", name)
 }
 
 // callLog returns the shim's call log of a run (empty for the real
