@@ -2,10 +2,11 @@ package native
 
 import (
 	"bufio"
+
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // chainProtos is iptables' built-in protocol table (xtables_chain_protos),
@@ -25,9 +26,14 @@ var chainProtos = []struct {
 // just as iptables-nft-save's does.
 type protocols struct {
 	path   string
-	once   sync.Once
+	loaded bool
 	byName map[string]uint8
 	byNum  map[uint8]string
+	// builtinNames prints only the names of iptables' own table, numbers
+	// otherwise, as iptables-nft 1.8.11 does (dialectread.go).
+	builtinNames bool
+	// printer is the version whose printing -L follows (dialectread.go).
+	printer dialect.Dialect
 }
 
 // loadProtocols returns the protocols of the file at path, read on first
@@ -38,8 +44,13 @@ func loadProtocols(path string) *protocols {
 	return &protocols{path: path}
 }
 
+// load reads the file the first time it is needed (one call is one
+// goroutine: no lock).
 func (p *protocols) load() {
-	p.once.Do(p.read)
+	if !p.loaded {
+		p.loaded = true
+		p.read()
+	}
 }
 
 func (p *protocols) read() {
@@ -92,6 +103,9 @@ func (p *protocols) number(v string) (uint8, bool) {
 
 // name renders a protocol number as iptables-nft-save prints it.
 func (p *protocols) name(n uint8) string {
+	if p.builtinNames {
+		return builtinProtoName(n)
+	}
 	p.load()
 	if s, ok := p.byNum[n]; ok {
 		return s
