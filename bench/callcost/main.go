@@ -27,7 +27,7 @@
 //
 // Usage (root, from the module root):
 //
-//	go run ./bench/callcost [-services 1000,10000] [-runs 11] [-modes nft,legacy] [-instructions]
+//	go run ./bench/callcost [-services 1000,10000] [-runs 11] [-modes nft,legacy] [-exec-nft exec|auto] [-instructions]
 package main
 
 import (
@@ -138,18 +138,23 @@ func main() {
 	runs := flag.Int("runs", 11, "runs per call and side (the median is printed)")
 	modes := flag.String("modes", "nft,legacy", "comma-separated backends")
 	instr := flag.Bool("instructions", false, "also count user-space instructions of one call (valgrind cachegrind)")
+	execNFT := flag.String("exec-nft", "exec", "the nft setting of the shim's exec sides: exec, or auto (as in the kube-proxy image: the real binary, after the dialect check)")
 	flag.Parse()
 	if os.Geteuid() != 0 {
 		fmt.Fprintln(os.Stderr, "callcost bench: needs root (it creates network namespaces)")
 		os.Exit(1)
 	}
-	if err := run(*services, *modes, *runs, *instr); err != nil {
+	if *execNFT != "exec" && *execNFT != "auto" {
+		fmt.Fprintln(os.Stderr, "callcost bench: -exec-nft is exec or auto")
+		os.Exit(2)
+	}
+	if err := run(*services, *modes, *runs, *instr, *execNFT); err != nil {
 		fmt.Fprintln(os.Stderr, "callcost bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(services, modes string, runs int, instr bool) error {
+func run(services, modes string, runs int, instr bool, execNFT string) error {
 	tmp, err := os.MkdirTemp("", "callcost-bench-")
 	if err != nil {
 		return err
@@ -180,8 +185,8 @@ func run(services, modes string, runs int, instr bool) error {
 			sides := []side{
 				{Name: "real", Dir: realDir},
 				{Name: "floor", Dir: floorDir, Env: []string{"EXECFLOOR_TARGET=" + filepath.Join(realDir, "multi")}},
-				{Name: "exec", Dir: shimDir, Env: append(slices.Clone(base), "IPTABLES_SHIM_NFT=exec")},
-				{Name: "exec+log", Dir: shimDir, Env: append(slices.Clone(base), "IPTABLES_SHIM_NFT=exec"), Log: true},
+				{Name: "exec", Dir: shimDir, Env: append(slices.Clone(base), "IPTABLES_SHIM_NFT="+execNFT)},
+				{Name: "exec+log", Dir: shimDir, Env: append(slices.Clone(base), "IPTABLES_SHIM_NFT="+execNFT), Log: true},
 			}
 			if mode == "nft" {
 				sides = append(sides,
