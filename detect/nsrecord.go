@@ -42,7 +42,7 @@ func (h recordHeader) mine(n NetNS) bool { return h.Version == recordVersion && 
 // directory: the decisions themselves (netns-<key>.json), and the
 // subdirectories of records.
 func recordDirs(cacheDir string) []string {
-	return []string{cacheDir, filepath.Join(cacheDir, createdDir), filepath.Join(cacheDir, guardOffDir)}
+	return []string{cacheDir, filepath.Join(cacheDir, createdDir), filepath.Join(cacheDir, guardOffDir), filepath.Join(cacheDir, dialectDir)}
 }
 
 // sweepEvery bounds how often Resolve sweeps (it does so only when it makes

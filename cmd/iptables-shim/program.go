@@ -33,16 +33,17 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 	for _, w := range cfg.Warnings {
 		log.Log("config-warning", calllog.F("warning", w))
 	}
+	dialects := newDialectStore(cfg.CacheDir)
 	r := &route.Router{
 		Config:   cfg,
 		Log:      log,
 		FindExec: findExec(cfg),
 		Decide:   decider(cfg, phases),
-		Native:   nativeBackend(cfg, phases),
+		Native:   nativeBackend(cfg, phases, dialects),
 		Created:  recordCreated(cfg),
 		Phases:   phases,
 	}
-	r.Skew = skewCheck(r.Native)
+	r.Skew = skewCheck(r.Native, dialects)
 	call := &backend.Call{Tool: p.tool, Family: p.family, Argv0: argv0, Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	err := r.Run(context.Background(), call)
 	// A backend killed by a signal: die by the same signal, as the caller

@@ -150,6 +150,16 @@ type Clue struct {
 	// What says where it was seen, for doctor: "filter KUBE-FIREWALL rule
 	// 1: -m mark stored as xt mark rev 1".
 	What string `json:"what"`
+	// Rule is the rule it was seen in, when it was seen in one: what a
+	// cached finding is re-checked against (see Basis).
+	Rule *RuleRef `json:"rule,omitempty"`
+}
+
+// RuleRef locates one nf_tables rule of a family's ruleset.
+type RuleRef struct {
+	Table  string `json:"table"`
+	Chain  string `json:"chain"`
+	Handle uint64 `json:"handle"`
 }
 
 // Hint is what one clue says about the writer.

@@ -82,6 +82,15 @@ type Options struct {
 	// asked when the rules do not tell), else in 1.8.9's.
 	DetectDialect bool
 	Fallback      func() dialect.Finding
+	// FallbackStamp stamps the files Fallback reads (dialect.HostStamp),
+	// so a cached finding that Fallback decided is dropped when they
+	// change; without it such a finding is not cached.
+	FallbackStamp func() string
+	// DialectCache, when set, keeps what DetectDialect found between
+	// calls (cmd keeps it per network namespace, in detect's records):
+	// a call re-checks the cached finding (see dialect.Basis) instead of
+	// fingerprinting the rules again.
+	DialectCache DialectCache
 	// Trace, when set, is called at the end of each step of a single
 	// command ("state": reading tables and chains; "run": reading rules
 	// and planning; "commit"), for the call log's per-phase timings.
@@ -92,6 +101,14 @@ func (o Options) trace(step string) {
 	if o.Trace != nil {
 		o.Trace(step)
 	}
+}
+
+// DialectCache keeps the host's dialect finding per family between calls.
+type DialectCache interface {
+	// LoadDialect returns the finding stored for fam, if any.
+	LoadDialect(fam syntax.Family) (dialect.Cached, bool)
+	// StoreDialect stores fam's finding (best effort).
+	StoreDialect(fam syntax.Family, c dialect.Cached)
 }
 
 // Timings splits a restore's wall time into its phases.

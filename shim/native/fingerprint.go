@@ -3,6 +3,7 @@ package native
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
@@ -32,44 +33,59 @@ const maxFingerprintRules = 1000
 // thread is in, for one family. A finding without a dialect means the rules
 // do not tell (there may be none).
 func HostDialect(fam syntax.Family) (dialect.Finding, error) {
-	conn, err := nfnl.Open()
-	if err != nil {
-		return dialect.Finding{}, err
-	}
-	defer conn.Close()
-	return fingerprint(conn, fam)
+	f, _, err := hostDialectAt(fam)
+	return f, err
 }
 
+// hostDialectAt is HostDialect with the nf_tables generation read just
+// before the rules: a ruleset at that generation gives this finding.
+func hostDialectAt(fam syntax.Family) (dialect.Finding, uint32, error) {
+	conn, err := nfnl.Open()
+	if err != nil {
+		return dialect.Finding{}, 0, err
+	}
+	defer conn.Close()
+	gen, err := conn.GenID()
+	if err != nil {
+		return dialect.Finding{}, 0, err
+	}
+	f, err := fingerprint(conn, fam)
+	return f, gen, err
+}
+
+// fingerprint reads the rules, table by table, until the clues decide or
+// maxFingerprintRules were looked at; the dump in progress then stops
+// (nfnl.ErrStopDump), leaving the rest unread, so conn is not used again.
 func fingerprint(conn *nfnl.Conn, fam syntax.Family) (dialect.Finding, error) {
 	var clues []dialect.Clue
 	seen := map[dialect.Hint]bool{}
 	env := &renderEnv{fam: fam, protos: loadProtocols(""), ipsets: nil}
 	n := 0
+	done := func() bool { return n >= maxFingerprintRules || decisive(seen) }
 	for _, table := range fingerprintTables {
 		env.table = table
 		var req nfnl.Attrs
 		req.String(unix.NFTA_RULE_TABLE, table)
 		err := conn.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), nfproto(fam), req.B, func(m nfnl.Message) error {
-			if n >= maxFingerprintRules || decisive(seen) {
-				return nil
-			}
 			n++
 			r, err := parseRule(nfproto(fam), m.Attrs)
-			if err != nil {
-				return nil
-			}
-			for _, c := range ruleClues(env, &r) {
-				if !seen[c.Hint] {
-					seen[c.Hint] = true
-					clues = append(clues, c)
+			if err == nil {
+				for _, c := range ruleClues(env, &r) {
+					if !seen[c.Hint] {
+						seen[c.Hint] = true
+						clues = append(clues, c)
+					}
 				}
+			}
+			if done() {
+				return nfnl.ErrStopDump
 			}
 			return nil
 		})
 		if err != nil && !errors.Is(err, unix.ENOENT) {
 			return dialect.Finding{}, err
 		}
-		if n >= maxFingerprintRules || decisive(seen) {
+		if done() {
 			break
 		}
 	}
@@ -89,8 +105,9 @@ func decisive(seen map[dialect.Hint]bool) bool {
 func ruleClues(env *renderEnv, r *dumpedRule) []dialect.Clue {
 	var out []dialect.Clue
 	where := fmt.Sprintf("%s %s rule handle %d", env.table, r.chain, r.handle)
+	ref := &dialect.RuleRef{Table: env.table, Chain: r.chain, Handle: r.handle}
 	add := func(h dialect.Hint, what string) {
-		out = append(out, dialect.Clue{Hint: h, What: where + ": " + what})
+		out = append(out, dialect.Clue{Hint: h, What: where + ": " + what, Rule: ref})
 	}
 	es := r.exprs
 	srcOff, dstOff := addrOffsets(env.fam)
@@ -173,26 +190,55 @@ func (b *Backend) HostDialect(fam syntax.Family) dialect.Finding {
 }
 
 // resolveDialect fills opts.Dialect from the host's rules the first time a
-// backend with DetectDialect runs.
+// backend with DetectDialect runs: from the cached finding when it still
+// holds (DialectCache), else by fingerprinting the rules (and asking the
+// fallback when they do not tell), and then caches what it found.
 func (b *Backend) resolveDialect(fam syntax.Family) {
 	if !b.opts.DetectDialect || b.opts.Dialect != "" || b.found != nil {
 		return
 	}
-	f, err := HostDialect(fam)
+	if c, ok := b.cachedDialect(fam); ok {
+		b.found = &c.Finding
+		b.opts.Dialect = c.Finding.Dialect
+		return
+	}
+	f, basis, cacheable := b.findDialect(fam)
+	if cacheable && b.opts.DialectCache != nil {
+		b.opts.DialectCache.StoreDialect(fam, dialect.Cached{Finding: f, Basis: basis})
+	}
+	b.found = &f
+	b.opts.Dialect = f.Dialect
+}
+
+// findDialect fingerprints the host's rules, asks the fallback when they
+// do not settle it, and says what the finding rests on; cacheable is
+// false when something failed on the way.
+func (b *Backend) findDialect(fam syntax.Family) (dialect.Finding, dialect.Basis, bool) {
+	basis := dialect.Basis{At: time.Now()}
+	f, gen, err := hostDialectAt(fam)
+	cacheable := err == nil
 	if err != nil {
 		f = dialect.Finding{Why: "reading the rules failed: " + err.Error()}
+	}
+	basis.Gen, basis.FromRules = gen, f.Dialect != ""
+	fallback := func() dialect.Finding {
+		if b.opts.FallbackStamp != nil {
+			basis.HostFiles = b.opts.FallbackStamp()
+		}
+		cacheable = cacheable && basis.HostFiles != ""
+		return b.opts.Fallback()
 	}
 	if f.Newer && b.opts.Fallback != nil {
 		// 1.8.9 and 1.8.11 read each other; the host's own version
 		// decides which of the two is written.
-		if fb := b.opts.Fallback(); fb.Dialect == dialect.V1811 {
+		if fb := fallback(); fb.Dialect == dialect.V1811 {
 			fb.Why = f.Why + "; " + fb.Why
 			fb.Clues = append(f.Clues, fb.Clues...)
 			f = fb
 		}
 	}
 	if f.Dialect == "" && b.opts.Fallback != nil {
-		fb := b.opts.Fallback()
+		fb := fallback()
 		if fb.Dialect != "" {
 			fb.Why = f.Why + "; " + fb.Why
 			fb.Clues = append(f.Clues, fb.Clues...)
@@ -203,6 +249,73 @@ func (b *Backend) resolveDialect(fam syntax.Family) {
 		f.Dialect, f.Source = dialect.V189, "default"
 		f.Why += "; writing 1.8.9's encoding"
 	}
-	b.found = &f
-	b.opts.Dialect = f.Dialect
+	return f, basis, cacheable
+}
+
+// cachedDialect returns the cached finding for fam when it still holds
+// (dialect.Basis says when): within its trust time, the host's package
+// files unchanged when they counted, and either the ruleset at the same
+// generation or, for a finding the rules decided, every rule it was seen
+// in still there and still saying so. One netlink round trip, plus one
+// per such rule when the ruleset changed.
+func (b *Backend) cachedDialect(fam syntax.Family) (dialect.Cached, bool) {
+	if b.opts.DialectCache == nil {
+		return dialect.Cached{}, false
+	}
+	c, ok := b.opts.DialectCache.LoadDialect(fam)
+	if !ok || c.Finding.Dialect == "" || !c.Basis.Fresh(time.Now()) {
+		return dialect.Cached{}, false
+	}
+	if c.Basis.HostFiles != "" && (b.opts.FallbackStamp == nil || b.opts.FallbackStamp() != c.Basis.HostFiles) {
+		return dialect.Cached{}, false
+	}
+	conn, err := nfnl.Open()
+	if err != nil {
+		return dialect.Cached{}, false
+	}
+	defer conn.Close()
+	gen, err := conn.GenID()
+	if err != nil {
+		return dialect.Cached{}, false
+	}
+	if gen == c.Basis.Gen {
+		return c, true
+	}
+	if !c.Basis.FromRules {
+		return dialect.Cached{}, false
+	}
+	clues := c.RuleClues()
+	if len(clues) == 0 {
+		return dialect.Cached{}, false
+	}
+	for _, cl := range clues {
+		if !stillSays(conn, fam, cl) {
+			return dialect.Cached{}, false
+		}
+	}
+	return c, true
+}
+
+// stillSays reports whether the rule a clue was seen in is still there and
+// still gives the clue's hint (a rule replaced in place keeps its handle).
+func stillSays(conn *nfnl.Conn, fam syntax.Family, cl dialect.Clue) bool {
+	var req nfnl.Attrs
+	req.String(unix.NFTA_RULE_TABLE, cl.Rule.Table)
+	req.String(unix.NFTA_RULE_CHAIN, cl.Rule.Chain)
+	req.U64(unix.NFTA_RULE_HANDLE, cl.Rule.Handle)
+	msgs, err := conn.Request(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), 0, nfproto(fam), req.B)
+	if err != nil || len(msgs) != 1 {
+		return false
+	}
+	r, err := parseRule(nfproto(fam), msgs[0].Attrs)
+	if err != nil || r.chain != cl.Rule.Chain || r.handle != cl.Rule.Handle {
+		return false
+	}
+	env := &renderEnv{fam: fam, table: cl.Rule.Table, protos: loadProtocols(""), ipsets: nil}
+	for _, got := range ruleClues(env, &r) {
+		if got.Hint == cl.Hint {
+			return true
+		}
+	}
+	return false
 }

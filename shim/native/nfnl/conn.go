@@ -311,8 +311,17 @@ func toMessage(m rawMsg, copyData bool) Message {
 // should dump again.
 var ErrDumpInterrupted = errors.New("netlink: dump interrupted by a concurrent change")
 
+// ErrStopDump, returned by a Dump callback, ends the dump early: Dump
+// returns nil at once without reading the rest, which stays queued on the
+// connection (close it rather than reuse it: its next replies would come
+// after the rest of the dump). A capped count costs the same however large
+// the ruleset is.
+var ErrStopDump = errors.New("netlink: dump stopped by the caller")
+
 // Dump runs a dump request and calls fn for every message; fn must not keep
-// msg.Attrs beyond the call (it aliases the receive buffer).
+// msg.Attrs beyond the call (it aliases the receive buffer). A callback
+// error other than ErrStopDump is returned once the dump is read to its
+// end.
 func (c *Conn) Dump(typ uint16, family uint8, attrs []byte, fn func(Message) error) error {
 	seq := c.nextSeq()
 	c.req = appendMsg(c.req[:0], typ, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, seq, family, 0, attrs)
@@ -351,6 +360,9 @@ func (c *Conn) Dump(typ uint16, family uint8, attrs []byte, fn func(Message) err
 			}
 			if fnErr == nil {
 				fnErr = fn(toMessage(m, false))
+				if fnErr == ErrStopDump {
+					return nil
+				}
 			}
 		}
 	}
