@@ -13,6 +13,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 )
 
 // netnsState is what helperNetNSState reports about the namespace it runs in.
@@ -20,6 +21,8 @@ type netnsState struct {
 	NS       NetNS
 	Created  []CreatedChain
 	GuardOff bool
+	// Dialect is whether the namespace has a dialect record.
+	Dialect  bool
 	Decision Decision
 }
 
@@ -34,6 +37,12 @@ func helperNetNSState() int {
 			return 1
 		}
 		if err := RecordGuardOff(cache, GuardOff{Program: "iptables-restore", Mode: backend.NFT, Error: "test"}); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		if err := RecordDialect(cache, func(r *DialectRecord) {
+			r.Families = map[string]dialect.Cached{FamilyIPv4: {Finding: dialect.Finding{Dialect: dialect.V187, Source: "rules"}}}
+		}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -53,6 +62,12 @@ func helperNetNSState() int {
 		st.Created = append(st.Created, c)
 	}
 	_, st.GuardOff, _ = LoadGuardOff(cache)
+	dr, err := LoadDialect(cache)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	st.Dialect = dr.Families[FamilyIPv4].Finding.Dialect == dialect.V187
 	if st.Decision, err = Resolve(context.Background(), Options{CacheDir: cache, NoHostHints: true, Wait: -1}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -88,7 +103,7 @@ func TestNewNamespaceInheritsNothing(t *testing.T) {
 		return st
 	}
 	first := run(true)
-	if len(first.Created) != 1 || !first.GuardOff || first.NS.Cookie == 0 {
+	if len(first.Created) != 1 || !first.GuardOff || !first.Dialect || first.NS.Cookie == 0 {
 		t.Fatalf("the first namespace's own records are missing: %+v", first)
 	}
 	reused := false
@@ -98,9 +113,9 @@ func TestNewNamespaceInheritsNothing(t *testing.T) {
 		if st.NS.Cookie == first.NS.Cookie {
 			t.Fatalf("two namespaces share cookie %d", st.NS.Cookie)
 		}
-		if len(st.Created) != 0 || st.GuardOff || st.Decision.Cached {
-			t.Fatalf("namespace %+v (inode reused: %v) inherited the dead one's records: created %+v, unguarded calls %v, cached decision %v",
-				st.NS, reused, st.Created, st.GuardOff, st.Decision.Cached)
+		if len(st.Created) != 0 || st.GuardOff || st.Dialect || st.Decision.Cached {
+			t.Fatalf("namespace %+v (inode reused: %v) inherited the dead one's records: created %+v, unguarded calls %v, dialect %v, cached decision %v",
+				st.NS, reused, st.Created, st.GuardOff, st.Dialect, st.Decision.Cached)
 		}
 		if !reused {
 			time.Sleep(100 * time.Millisecond) // the kernel frees a namespace's inode asynchronously
