@@ -18,7 +18,27 @@ func TestMain(m *testing.M) {
 		"resolve":        helperResolve,
 		"record-created": helperRecordCreated,
 		"netns-state":    helperNetNSState,
+		"ruleset-stamps": helperRulesetStamps,
 	})
+}
+
+// helperRulesetStamps prints the kernel probers' ruleset stamps as JSON
+// (mode -> stamp).
+func helperRulesetStamps() int {
+	out := map[backend.Mode]string{}
+	for _, p := range KernelProbers() {
+		st, err := p.(RulesetStamper).RulesetStamp(context.Background())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		out[p.Mode()] = st
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
 }
 
 // helperResolve runs Resolve inside the namespace with options from the

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/iptables-shim/iptables-shim/detect/nftquery"
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
@@ -218,6 +219,58 @@ func (LegacyProber) Stamp(ctx context.Context, f syntax.Family, table string) (s
 	}
 	defer r.Close()
 	return r.Stamp(table)
+}
+
+// RulesetStamper is a Prober that can summarise, far more cheaply than
+// Probe gathers it, all that weak re-validation looks at (every family):
+// a change that could add a Kubernetes chain changes the stamp, up to the
+// blind spots each stamp documents.
+type RulesetStamper interface {
+	RulesetStamp(ctx context.Context) (string, error)
+}
+
+// RulesetStamp is nf_tables' generation id: every commit, in any family
+// and table, moves it.
+func (NFTProber) RulesetStamp(ctx context.Context) (string, error) {
+	c, err := nftquery.Dial(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	gen, err := c.GenID()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("gen=%d", gen), nil
+}
+
+// RulesetStamp is the IPT_SO_GET_INFO stamp (Reader.Stamp) of every listed
+// table of both families: a few small copies, whatever the tables' size.
+// A chain added or removed changes its table's entry count; a chain
+// renamed to a name of the same length does not (Options.cached bounds
+// how long that can go unseen).
+func (LegacyProber) RulesetStamp(ctx context.Context) (string, error) {
+	var b strings.Builder
+	for _, f := range Families() {
+		r, err := xtables.Open(f)
+		if errors.Is(err, xtables.ErrUnavailable) {
+			fmt.Fprintf(&b, "%s:unavailable;", FamilyName(f))
+			continue
+		}
+		if err != nil {
+			return "", err
+		}
+		for _, t := range r.Tables() {
+			st, err := r.Stamp(t)
+			if err != nil {
+				r.Close()
+				return "", err
+			}
+			fmt.Fprintf(&b, "%s/%s:%s;", FamilyName(f), t, st)
+		}
+		r.Close()
+	}
+	return b.String(), nil
 }
 
 func (q Query) limit() int {

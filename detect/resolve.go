@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -190,14 +191,23 @@ func Resolve(ctx context.Context, opts Options) (Decision, error) {
 // only so tests can shorten it.
 var proofTrust = 15 * time.Second
 
-// cached returns the namespace's cached decision if it still holds. A
-// strong decision whose basis backend can stamp its tables (legacy: the
-// kernel copies a whole table to look a chain up, 37 ms for kube-proxy's
-// nat table of 1,000 services) holds without that copy while the basis
-// table's stamp equals the one recorded at the last full check and that
-// check is less than proofTrust old; otherwise it is re-checked in full
-// (Revalidate) and, when it holds, the new stamp recorded. The stamp is
-// taken before the check, so a change in between differs from it next
+// cached returns the namespace's cached decision if it still holds,
+// without the full re-check (Revalidate) when a stamp shows that what it
+// rests on has not changed since the last full check:
+//
+//   - a strong decision whose basis backend can stamp its tables (legacy:
+//     the kernel copies a whole table to look a chain up, 37 ms for
+//     kube-proxy's nat table of 1,000 services) holds while the basis
+//     table's stamp is unchanged;
+//   - a weak decision (rule count, host hint, default) holds while no
+//     backend's ruleset stamp moved (nf_tables' generation id, legacy's
+//     IPT_SO_GET_INFO of every table: a handful of small reads, where the
+//     full re-check looks up every Kubernetes chain in every backend and
+//     family and copies legacy tables).
+//
+// Either way for at most proofTrust since that check; otherwise it is
+// re-checked in full and, when it holds, the new stamp recorded. The stamp
+// is taken before the check, so a change in between differs from it next
 // time.
 func (o Options) cached(ctx context.Context, path string, ns NetNS, created func() (CreatedSet, error)) (Decision, bool) {
 	d, pr, ok := readCache(path, ns, o.fingerprint())
@@ -205,16 +215,10 @@ func (o Options) cached(ctx context.Context, path string, ns NetNS, created func
 	if !ok {
 		return Decision{}, false
 	}
-	stamper := o.basisStamper(d)
-	stamp := ""
-	if stamper != nil {
-		var err error
-		stamp, err = stamper.Stamp(ctx, familyOf(d.Basis.Family), d.Basis.Table)
-		if err != nil {
-			stamp = ""
-		}
+	stamp := o.stamp(ctx, d)
+	if stamp != "" {
 		now := time.Now()
-		if stamp != "" && pr != nil && pr.Stamp == stamp && !pr.CheckedAt.After(now) && now.Sub(pr.CheckedAt) < proofTrust {
+		if pr != nil && pr.Stamp == stamp && !pr.CheckedAt.After(now) && now.Sub(pr.CheckedAt) < proofTrust {
 			o.trace("revalidate")
 			d.Cached = true
 			return d, true
@@ -239,6 +243,38 @@ func (o Options) cached(ctx context.Context, path string, ns NetNS, created func
 	}
 	d.Cached = true
 	return d, true
+}
+
+// stamp summarises what a cached decision rests on (see cached); "" when
+// it cannot be stamped, and is then re-checked in full.
+func (o Options) stamp(ctx context.Context, d Decision) string {
+	if d.Strong() {
+		stamper := o.basisStamper(d)
+		if stamper == nil {
+			return ""
+		}
+		st, err := stamper.Stamp(ctx, familyOf(d.Basis.Family), d.Basis.Table)
+		if err != nil {
+			return ""
+		}
+		return st
+	}
+	ctx, cancel := context.WithTimeout(ctx, o.ProbeTimeout)
+	defer cancel()
+	var b strings.Builder
+	b.WriteString("ruleset")
+	for _, p := range o.Probers {
+		rs, ok := p.(RulesetStamper)
+		if !ok {
+			return ""
+		}
+		st, err := rs.RulesetStamp(ctx)
+		if err != nil {
+			return ""
+		}
+		fmt.Fprintf(&b, " %s{%s}", p.Mode(), st)
+	}
+	return b.String()
 }
 
 // basisStamper is the prober that can stamp a strong decision's basis
@@ -269,7 +305,9 @@ func (o Options) basisStamper(d Decision) Stamper {
 //     marker or kubelet chain has appeared in either backend (chain lookups
 //     only, no counting; legacy tables over 256 KiB are skipped), so a host
 //     where kubelet starts late is re-decided as soon as kubelet's chains
-//     show up.
+//     show up; Resolve skips the lookups while no backend's ruleset stamp
+//     (nf_tables' generation id, legacy's IPT_SO_GET_INFO of each table)
+//     moved since the last full check, for at most 15 s.
 //
 // Anything else — a different network namespace, changed options, a missing
 // or unreadable cache file — also re-decides.

@@ -191,3 +191,87 @@ func BenchmarkResolveWarm(b *testing.B) {
 		}
 	}
 }
+
+// stampingProber is a fakeProber with a ruleset stamp, counting probes.
+type rulesetProber struct {
+	*fakeProber
+	stamp  string
+	probes int
+}
+
+func (p *rulesetProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyEvidence {
+	p.probes++
+	return p.fakeProber.Probe(ctx, f, q)
+}
+
+func (p *rulesetProber) RulesetStamp(context.Context) (string, error) { return p.stamp, nil }
+
+// TestWeakDecisionStamps: a weak decision is re-checked in full (every
+// backend probed) only when a backend's ruleset stamp moved or the last
+// full check is older than proofTrust; a Kubernetes chain that appears
+// with a moved stamp re-decides at once, and a backend without a stamp
+// means the full check every time.
+func TestWeakDecisionStamps(t *testing.T) {
+	nft := &rulesetProber{fakeProber: &fakeProber{mode: backend.NFT, chains: map[string]bool{}}, stamp: "gen=1"}
+	legacy := &rulesetProber{fakeProber: &fakeProber{mode: backend.Legacy, chains: map[string]bool{}}, stamp: "ipv4/filter:x;"}
+	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}}
+	ctx := context.Background()
+	resolve := func(step string, wantCached bool, wantProbes int) Decision {
+		t.Helper()
+		nft.probes, legacy.probes = 0, 0
+		d, err := Resolve(ctx, o)
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		if d.Cached != wantCached || nft.probes != wantProbes || legacy.probes != wantProbes {
+			t.Fatalf("%s: cached %v (want %v), probes nft %d legacy %d (want %d each): %+v",
+				step, d.Cached, wantCached, nft.probes, legacy.probes, wantProbes, d)
+		}
+		return d
+	}
+	// Deciding gathers three times (markers, kubelet chains, counts).
+	if d := resolve("empty host", false, 3*len(Families())); d.Reason != ReasonDefault {
+		t.Fatalf("empty host: %+v", d)
+	}
+	// The first re-check is in full (no stamp recorded yet), the next
+	// ones stand on the stamp.
+	resolve("first re-check", true, len(Families()))
+	resolve("stamp unchanged", true, 0)
+	resolve("stamp unchanged again", true, 0)
+	// Something was written (say a guard chain): a full check, which
+	// holds, and the stamp is recorded again.
+	nft.stamp = "gen=2"
+	resolve("nf_tables written", true, len(Families()))
+	resolve("stamp unchanged after the write", true, 0)
+	legacy.stamp = "ipv4/filter:y;"
+	resolve("legacy written", true, len(Families()))
+	// Past proofTrust the full check runs even with the stamp unchanged.
+	defer func(d time.Duration) { proofTrust = d }(proofTrust)
+	proofTrust = 0
+	resolve("trust over", true, len(Families()))
+	// That check recorded the stamp anew.
+	proofTrust = time.Minute
+	resolve("trust back", true, 0)
+	// Kubelet starts: its chains come with a new stamp, and decide.
+	legacy.chains["ipv4 mangle/KUBE-KUBELET-CANARY"] = true
+	legacy.stamp = "ipv4/filter:z;"
+	nft.probes, legacy.probes = 0, 0
+	if d, _ := Resolve(ctx, o); d.Cached || d.Mode != backend.Legacy || d.Reason != ReasonMarker {
+		t.Fatalf("kubelet's chains appeared: %+v", d)
+	}
+}
+
+// TestWeakDecisionWithoutStampChecksInFull: one backend that cannot stamp
+// its ruleset makes every call re-check in full.
+func TestWeakDecisionWithoutStampChecksInFull(t *testing.T) {
+	nft := &rulesetProber{fakeProber: &fakeProber{mode: backend.NFT, chains: map[string]bool{}}, stamp: "gen=1"}
+	legacy := &fakeProber{mode: backend.Legacy, chains: map[string]bool{}}
+	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}}
+	for i := 0; i < 3; i++ {
+		nft.probes = 0
+		d, _ := Resolve(context.Background(), o)
+		if i > 0 && (!d.Cached || nft.probes != len(Families())) {
+			t.Fatalf("call %d: cached %v, %d probes", i, d.Cached, nft.probes)
+		}
+	}
+}

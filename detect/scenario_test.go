@@ -240,3 +240,43 @@ func TestScenarioConcurrentFirstCalls(t *testing.T) {
 		t.Errorf("cached mode %s", e.Decision.Mode)
 	}
 }
+
+// TestRulesetStampsMove: the kernel probers' ruleset stamps, which let a
+// weak decision skip its full re-check, move when a chain is added in
+// either backend, and only in that backend; a read moves neither.
+func TestRulesetStampsMove(t *testing.T) {
+	netnstest.Require(t, "iptables-nft", "iptables-legacy")
+	ns := netnstest.New(t)
+	stamps := func() map[backend.Mode]string {
+		t.Helper()
+		var m map[backend.Mode]string
+		helperproc.RunJSON(t, ns, "ruleset-stamps", &m)
+		return m
+	}
+	// A legacy table comes to be when first used, even by a read.
+	for _, tool := range []string{"iptables-legacy", "ip6tables-legacy"} {
+		for _, table := range []string{"filter", "mangle"} {
+			ns.MustRun(tool, "-t", table, "-S")
+		}
+	}
+	first := stamps()
+	ns.MustRun("iptables-nft", "-S")
+	ns.MustRun("iptables-legacy", "-S")
+	if again := stamps(); again[backend.NFT] != first[backend.NFT] || again[backend.Legacy] != first[backend.Legacy] {
+		t.Fatalf("reads moved the stamps: %v, then %v", first, again)
+	}
+	ns.MustRun("iptables-nft", "-t", "mangle", "-N", "KUBE-KUBELET-CANARY")
+	afterNFT := stamps()
+	if afterNFT[backend.NFT] == first[backend.NFT] || afterNFT[backend.Legacy] != first[backend.Legacy] {
+		t.Fatalf("an nf_tables chain added: %v, then %v", first, afterNFT)
+	}
+	ns.MustRun("iptables-legacy", "-t", "mangle", "-N", "KUBE-KUBELET-CANARY")
+	afterLegacy := stamps()
+	if afterLegacy[backend.Legacy] == afterNFT[backend.Legacy] {
+		t.Fatalf("a legacy chain added: %v, then %v", afterNFT, afterLegacy)
+	}
+	ns.MustRun("ip6tables-legacy", "-N", "KUBE-FIREWALL")
+	if last := stamps(); last[backend.Legacy] == afterLegacy[backend.Legacy] {
+		t.Fatalf("an IPv6 legacy chain added: %v, then %v", afterLegacy, last)
+	}
+}

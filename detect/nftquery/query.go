@@ -293,3 +293,37 @@ func verdictChain(v *netlink.AttributeDecoder) string {
 	}
 	return ""
 }
+
+// GenID is the ruleset's generation id: one request, one answer. Every
+// commit in the namespace moves it (any family, any table), so an
+// unchanged id means nothing changed at all.
+func (c *Conn) GenID() (uint32, error) {
+	var gen uint32
+	found := false
+	var decodeErr error
+	err := c.request(syntax.IPv4, unix.NFT_MSG_GETGEN, false, nil, func(data []byte) bool {
+		ad, err := netlink.NewAttributeDecoder(data)
+		if err != nil {
+			decodeErr = err
+			return false
+		}
+		ad.ByteOrder = binary.BigEndian
+		for ad.Next() {
+			if ad.Type() == unix.NFTA_GEN_ID {
+				gen, found = ad.Uint32(), true
+			}
+		}
+		decodeErr = ad.Err()
+		return false
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reading the ruleset generation: %w", wrapUnavailable(err))
+	}
+	if decodeErr == nil && !found {
+		decodeErr = errors.New("no generation id in the answer")
+	}
+	if decodeErr != nil {
+		return 0, fmt.Errorf("reading the ruleset generation: %w", decodeErr)
+	}
+	return gen, nil
+}
