@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // maxBinary bounds how much of a binary is read for its version.
@@ -16,7 +17,11 @@ const maxBinary = 16 << 20
 // versionInBinary is the version string libxtables is built with
 // (XTABLES_VERSION), NUL-terminated in the binary's read-only data, or
 // followed by " (nf_tables)" where a version string has it baked in.
-var versionInBinary = regexp.MustCompile(`\x00(1\.[0-9]+\.[0-9]+)(?:\x00| \(nf_tables\))`)
+// Compiled when first needed: most calls find the version recorded, and
+// compiling at package init cost every call of the shim.
+var versionInBinary = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\x00(1\.[0-9]+\.[0-9]+)(?:\x00| \(nf_tables\))`)
+})
 
 // BinaryVersion reads the iptables version an xtables-nft-multi (or any
 // iptables) binary was built as, without running it: running `--version`
@@ -41,7 +46,7 @@ func BinaryVersion(path string) string {
 		}
 		i += j
 		end := min(len(data), i+32)
-		if m := versionInBinary.FindSubmatch(data[i:end]); m != nil && bytes.HasPrefix(data[i:end], m[0]) {
+		if m := versionInBinary().FindSubmatch(data[i:end]); m != nil && bytes.HasPrefix(data[i:end], m[0]) {
 			if v := string(m[1]); best == "" || strings.Contains(string(m[0]), "nf_tables") {
 				best = v
 			}
