@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/iptables-shim/iptables-shim/shim/backend"
 )
 
 // DefaultCacheDir is where decisions are cached on a host.
@@ -39,7 +41,37 @@ func cachePath(dir string, n NetNS) string {
 	return filepath.Join(dir, "netns-"+n.Key()+".json")
 }
 
-func readCache(path string, n NetNS, policy string) (Decision, *proof, bool) {
+// leanEntry is a cacheEntry read without the decision's evidence, for
+// callers that never show it (Options.Lean): building encoding/json's
+// decoders for the evidence's types is most of what reading the cache
+// costs a warm call.
+type leanEntry struct {
+	recordHeader
+	Policy   string       `json:"policy"`
+	Decision leanDecision `json:"decision"`
+	Proof    *proof       `json:"proof,omitempty"`
+}
+
+// leanDecision is Decision without Evidence (and Cached, never stored).
+type leanDecision struct {
+	Mode      backend.Mode `json:"mode"`
+	Reason    Reason       `json:"reason"`
+	Detail    string       `json:"detail"`
+	Warnings  []string     `json:"warnings,omitempty"`
+	Basis     *Basis       `json:"basis,omitempty"`
+	Split     bool         `json:"split"`
+	DecidedAt time.Time    `json:"decided_at"`
+}
+
+func readCache(path string, n NetNS, policy string, lean bool) (Decision, *proof, bool) {
+	if lean {
+		var e leanEntry
+		if ok, err := readRecord(path, n, &e); !ok || err != nil || e.Policy != policy || e.Decision.Mode == "" {
+			return Decision{}, nil, false
+		}
+		l := e.Decision
+		return Decision{Mode: l.Mode, Reason: l.Reason, Detail: l.Detail, Warnings: l.Warnings, Basis: l.Basis, Split: l.Split, DecidedAt: l.DecidedAt}, e.Proof, true
+	}
 	var e cacheEntry
 	if ok, err := readRecord(path, n, &e); !ok || err != nil || e.Policy != policy || e.Decision.Mode == "" {
 		return Decision{}, nil, false

@@ -41,6 +41,10 @@ type Options struct {
 	NoCache  bool
 	// Fresh ignores a cached decision (it still writes the new one).
 	Fresh bool
+	// Lean returns a cached decision without its evidence (Decision.Evidence
+	// empty), for callers that never show it (the router): reading the
+	// evidence is most of what a warm call's cache read costs.
+	Lean bool
 	// Wait bounds the wait for evidence on an empty host: 0 means
 	// DefaultWait, negative means do not wait.
 	Wait time.Duration
@@ -210,7 +214,7 @@ var proofTrust = 15 * time.Second
 // is taken before the check, so a change in between differs from it next
 // time.
 func (o Options) cached(ctx context.Context, path string, ns NetNS, created func() (CreatedSet, error)) (Decision, bool) {
-	d, pr, ok := readCache(path, ns, o.fingerprint())
+	d, pr, ok := readCache(path, ns, o.fingerprint(), o.Lean)
 	o.trace("cache")
 	if !ok {
 		return Decision{}, false
@@ -237,8 +241,16 @@ func (o Options) cached(ctx context.Context, path string, ns NetNS, created func
 	}
 	if stamp != "" {
 		// Best effort: a read-only cache only costs the next call the
-		// full check again.
-		_ = writeCache(path, ns, o.fingerprint(), d, &proof{Stamp: stamp, CheckedAt: time.Now()})
+		// full check again. A lean read has no evidence to write back:
+		// the entry is read in full for it.
+		full, ok := d, true
+		if o.Lean {
+			full, _, ok = readCache(path, ns, o.fingerprint(), false)
+			ok = ok && full.DecidedAt.Equal(d.DecidedAt)
+		}
+		if ok {
+			_ = writeCache(path, ns, o.fingerprint(), full, &proof{Stamp: stamp, CheckedAt: time.Now()})
+		}
 		o.trace("write")
 	}
 	d.Cached = true

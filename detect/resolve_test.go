@@ -275,3 +275,27 @@ func TestWeakDecisionWithoutStampChecksInFull(t *testing.T) {
 		}
 	}
 }
+
+// TestLeanReadKeepsTheEvidence: a lean read returns the cached decision
+// without its evidence, and the proof it writes back keeps the evidence
+// in the cache for callers that show it.
+func TestLeanReadKeepsTheEvidence(t *testing.T) {
+	nft := &rulesetProber{fakeProber: &fakeProber{mode: backend.NFT, chains: map[string]bool{}}, stamp: "gen=1"}
+	legacy := &rulesetProber{fakeProber: &fakeProber{mode: backend.Legacy, chains: map[string]bool{}}, stamp: "x"}
+	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}, Lean: true}
+	ctx := context.Background()
+	first, _ := Resolve(ctx, o)
+	if len(first.Evidence.Backends) == 0 {
+		t.Fatalf("a fresh decision without evidence: %+v", first)
+	}
+	lean, _ := Resolve(ctx, o) // the first full re-check: writes the proof
+	if !lean.Cached || len(lean.Evidence.Backends) != 0 || lean.Mode != first.Mode || lean.Reason != first.Reason ||
+		lean.Detail != first.Detail || !lean.DecidedAt.Equal(first.DecidedAt) {
+		t.Fatalf("lean cached read: %+v, first %+v", lean, first)
+	}
+	o.Lean = false
+	full, _ := Resolve(ctx, o)
+	if !full.Cached || len(full.Evidence.Backends) != len(first.Evidence.Backends) {
+		t.Fatalf("the evidence is gone from the cache after a lean read wrote its proof: %+v", full)
+	}
+}

@@ -18,6 +18,7 @@ func decider(cfg config.Config, phases *calllog.Phases) func(ctx context.Context
 	return func(ctx context.Context) (route.Decision, error) {
 		o := detectOptions(cfg)
 		o.Trace = phaseTracer(phases, "detect:")
+		o.Lean = true // the router never shows the evidence
 		d, err := detect.Resolve(ctx, o)
 		if err != nil {
 			return route.Decision{}, err
