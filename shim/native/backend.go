@@ -195,7 +195,7 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 	if b.opts.ParseChunkLines > 0 {
 		src.size = b.opts.ParseChunkLines
 	}
-	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table}, a.Test, raceDeadline(a.Wait))
+	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Verbose: a.Verbose, Out: c.Stdout}, a.Test, raceDeadline(a.Wait))
 }
 
 // raceDeadline is when a call stops retrying lost generation races: never
@@ -333,6 +333,11 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 	t2 := time.Now()
 	gen := st.genID
 	for _, sec := range p.sections {
+		if o.Out != nil && len(sec.notes) > 0 {
+			if _, err := o.Out.Write(sec.notes); err != nil {
+				return done, false, ipterr.Wrap(ipterr.Other, err, err.Error())
+			}
+		}
 		if sec.txn.Len() == 0 {
 			done++
 			continue
@@ -355,6 +360,12 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 		// The commit moved the generation on by exactly one.
 		gen++
 		done++
+	}
+	if o.Out != nil && len(p.comments) > 0 && planErr == nil {
+		// Comment lines after the last COMMIT.
+		if _, err := o.Out.Write(p.comments); err != nil {
+			return done, false, ipterr.Wrap(ipterr.Other, err, err.Error())
+		}
 	}
 	if tm := b.opts.Timings; tm != nil {
 		tm.State, tm.Plan, tm.Commit = t1.Sub(t0), t2.Sub(t1)-(tm.Parse-parsed), time.Since(t2)

@@ -174,8 +174,10 @@ func (b *Backend) attemptCommand(conn *nfnl.Conn, c *backend.Call, cmd *syntax.C
 	r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
 	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
 	r.p.single = true
+	r.p.verbose = cmd.Verbose
 	defer r.p.txn.batch.Release()
 	err := r.run()
+	r.note = append(r.note, r.p.notes...)
 	planned := err == nil
 	if err == nil && r.p.txn.Len() > 0 {
 		err = probeRevisions(conn, fam, r.p.needs)
@@ -266,14 +268,19 @@ func (r *cmdRun) run() error {
 	cmd := r.cmd
 	switch cmd.Op {
 	case syntax.OpCheck:
-		_, err := r.b.findRule(r.conn, r.call.Family, cmd, r.st, r.protos)
-		return err
+		if _, err := r.b.findRule(r.conn, r.call.Family, cmd, r.st, r.protos); err != nil {
+			return err
+		}
+		return r.noteSpec()
 	case syntax.OpDelete:
 		if cmd.Rule == nil {
 			return r.deleteNum()
 		}
 		handle, err := r.b.findRule(r.conn, r.call.Family, cmd, r.st, r.protos)
 		if err != nil {
+			return err
+		}
+		if err := r.noteSpec(); err != nil {
 			return err
 		}
 		r.delHandle = handle

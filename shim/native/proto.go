@@ -5,65 +5,80 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // chainProtos is iptables' built-in protocol table (xtables_chain_protos),
-// used when /etc/protocols does not know a name or number.
+// in its order: the first entry of a number is the name printed for it.
+// iptables consults it before /etc/protocols in both directions.
 var chainProtos = []struct {
 	name string
 	num  uint8
 }{
 	{"tcp", 6}, {"sctp", 132}, {"udp", 17}, {"udplite", 136}, {"icmp", 1},
-	{"icmpv6", 58}, {"ipv6-icmp", 58}, {"esp", 50}, {"ah", 51}, {"ipv6-mh", 135}, {"mh", 135},
+	{"ipv6-icmp", 58}, {"icmpv6", 58}, {"esp", 50}, {"ah", 51},
+	{"mobility-header", 135}, {"ipv6-mh", 135}, {"mh", 135},
 	{"all", 0},
 }
 
 // protocols resolves protocol names and numbers the way iptables does:
-// /etc/protocols first (getprotobyname/getprotobynumber), then its own
-// table. It is read once per call, so save output follows the host's file
-// just as iptables-nft-save's does.
+// its own table first, then /etc/protocols (getprotobyname,
+// getprotobynumber). The file is read only when the table does not answer,
+// once per call, as iptables 1.8.9 avoids the lookup for the common
+// protocols.
 type protocols struct {
+	path   string
+	once   sync.Once
 	byName map[string]uint8
 	byNum  map[uint8]string
 }
 
 func loadProtocols(path string) *protocols {
-	p := &protocols{byName: map[string]uint8{}, byNum: map[uint8]string{}}
-	f, err := os.Open(path)
-	if err != nil {
-		// No /etc/protocols (minimal images): iptables falls back to its
-		// table, and so do we.
-		return p
-	}
-	defer f.Close()
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		line, _, _ := strings.Cut(s.Text(), "#")
-		fs := strings.Fields(line)
-		if len(fs) < 2 {
-			continue
-		}
-		n, err := strconv.Atoi(fs[1])
-		if err != nil || n < 0 || n > 255 {
-			continue
-		}
-		for _, name := range append([]string{fs[0]}, fs[2:]...) {
-			if _, ok := p.byName[name]; !ok {
-				p.byName[name] = uint8(n)
-			}
-		}
-		if _, ok := p.byNum[uint8(n)]; !ok {
-			p.byNum[uint8(n)] = fs[0]
-		}
-	}
-	return p
+	return &protocols{path: path}
 }
 
-// number parses -p's value: a number, a name from iptables' table or
-// /etc/protocols. iptables lower-cases names first.
+// load reads the protocols file on first use. A missing file (minimal
+// images) leaves only iptables' own table, as it does for iptables.
+func (p *protocols) load() {
+	p.once.Do(func() {
+		p.byName, p.byNum = map[string]uint8{}, map[uint8]string{}
+		if p.path == "" {
+			return
+		}
+		f, err := os.Open(p.path)
+		if err != nil {
+			return
+		}
+		defer f.Close()
+		s := bufio.NewScanner(f)
+		for s.Scan() {
+			line, _, _ := strings.Cut(s.Text(), "#")
+			fs := strings.Fields(line)
+			if len(fs) < 2 {
+				continue
+			}
+			n, err := strconv.Atoi(fs[1])
+			if err != nil || n < 0 || n > 255 {
+				continue
+			}
+			for _, name := range append([]string{fs[0]}, fs[2:]...) {
+				if _, ok := p.byName[name]; !ok {
+					p.byName[name] = uint8(n)
+				}
+			}
+			if _, ok := p.byNum[uint8(n)]; !ok {
+				p.byNum[uint8(n)] = fs[0]
+			}
+		}
+	})
+}
+
+// number parses -p's value as xtables_parse_protocol does: a number, a
+// name of iptables' table, else a name /etc/protocols knows (its aliases
+// too). iptables lower-cases the value first.
 func (p *protocols) number(v string) (uint8, bool) {
-	if n, err := strconv.ParseUint(v, 10, 8); err == nil {
-		return uint8(n), true
+	if n, ok := parseProtoNumber(v); ok {
+		return n, true
 	}
 	v = strings.ToLower(v)
 	for _, cp := range chainProtos {
@@ -71,19 +86,40 @@ func (p *protocols) number(v string) (uint8, bool) {
 			return cp.num, true
 		}
 	}
+	p.load()
 	n, ok := p.byName[v]
 	return n, ok
 }
 
-// name renders a protocol number as iptables-nft-save prints it.
-func (p *protocols) name(n uint8) string {
-	if s, ok := p.byNum[n]; ok {
-		return s
+// parseProtoNumber is xtables_strtoui with base 0 and a maximum of 255:
+// decimal, 0x hex or 0 octal.
+func parseProtoNumber(v string) (uint8, bool) {
+	n, err := strconv.ParseUint(v, 0, 8)
+	if err != nil || strings.HasPrefix(v, "0b") || strings.HasPrefix(v, "0o") || strings.Contains(v, "_") {
+		return 0, false
 	}
+	return uint8(n), true
+}
+
+// builtinName is proto_to_name with lookups off: iptables' table only.
+func builtinName(n uint8) (string, bool) {
 	for _, cp := range chainProtos {
 		if cp.num == n {
-			return cp.name
+			return cp.name, true
 		}
+	}
+	return "", false
+}
+
+// name renders a protocol number as iptables prints it (proto_to_name):
+// iptables' table, then /etc/protocols, else the number.
+func (p *protocols) name(n uint8) string {
+	if s, ok := builtinName(n); ok {
+		return s
+	}
+	p.load()
+	if s, ok := p.byNum[n]; ok {
+		return s
 	}
 	return strconv.Itoa(int(n))
 }

@@ -2,6 +2,7 @@ package native
 
 import (
 	"errors"
+	"io"
 	"sort"
 
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
@@ -17,6 +18,10 @@ type RestoreOptions struct {
 	Counters bool
 	// Table is -T: only this table's sections are applied.
 	Table string
+	// Verbose is -v: what iptables-nft-restore -v prints goes to Out
+	// (see verbose.go).
+	Verbose bool
+	Out     io.Writer
 }
 
 // viewTable is a table as it will be after the messages planned so far.
@@ -65,6 +70,12 @@ type planner struct {
 	// only when it commits), so those failures (exit 1) are not
 	// reported.
 	dryRun bool
+	// verbose makes the planner note what -v prints into notes; comments
+	// holds the comment lines restore -v echoes for the current section.
+	verbose         bool
+	notes, comments []byte
+	// state is the kernel state planning started from.
+	state *kernelState
 }
 
 // section is one table section of a restore, planned as the transaction
@@ -72,6 +83,8 @@ type planner struct {
 type section struct {
 	txn        *Txn
 	commitLine int
+	// notes is what restore -v prints when the section is committed.
+	notes []byte
 }
 
 // release frees the batches of every transaction planned.
@@ -84,7 +97,8 @@ func (p *planner) release() {
 
 func newPlanner(fam syntax.Family, st *kernelState, o RestoreOptions, protos *protocols, ipsets xt.IPSetResolver) *planner {
 	p := &planner{fam: fam, opts: o, protos: protos, ipsets: ipsets, tables: map[string]*viewTable{},
-		txn: newTxn(nfproto(fam), st.genID), needs: map[extRev]int{}}
+		txn: newTxn(nfproto(fam), st.genID), needs: map[extRev]int{}, state: st,
+		verbose: o.Verbose && !o.NoFlush}
 	for name, t := range st.tables {
 		spec := lookupTable(name)
 		if spec == nil {
@@ -132,6 +146,9 @@ func (p *planner) plan(pl *syntax.Payload) error {
 		l := &pl.Lines[i]
 		if l.Kind == syntax.LineTable {
 			p.skip = p.opts.Table != "" && l.Table != p.opts.Table
+		}
+		if l.Kind == syntax.LineComment && p.opts.Verbose && !p.single && p.sectionNo >= p.skipSections {
+			p.comments = append(append(p.comments, l.Raw...), '\n')
 		}
 		if p.skip {
 			continue
@@ -195,14 +212,23 @@ func (p *planner) planLine(l *syntax.Line) error {
 // endSection closes the transaction of the table section that ends at a
 // COMMIT line and starts the next one.
 func (p *planner) endSection(line int) {
-	p.sections = append(p.sections, &section{txn: p.txn, commitLine: line})
+	notes := append(p.comments, p.notes...)
+	p.comments, p.notes = nil, nil
+	p.sections = append(p.sections, &section{txn: p.txn, commitLine: line, notes: notes})
 	p.sectionNo++
 	p.txn = newTxn(p.txn.fam, p.txn.genID)
 }
 
 func (p *planner) planTable(l *syntax.Line) {
 	vt := p.table(l.Table)
-	if p.opts.NoFlush || !vt.exists {
+	if p.opts.NoFlush {
+		return
+	}
+	if p.opts.Verbose && !p.single {
+		p.verboseTableFlush(vt, l.Num)
+		return
+	}
+	if !vt.exists {
 		return
 	}
 	p.txn.delTable(vt.spec.name, l.Num)
@@ -314,6 +340,9 @@ func (p *planner) planCommand(l *syntax.Line) error {
 		}
 		p.txn.dropPending(vt.spec.name, c.Chain)
 		p.txn.flushChain(vt.spec.name, c.Chain, l.Num, actRuleFlush)
+		if !p.single {
+			p.noteChain("Flushing", c.Chain)
+		}
 	case syntax.OpPolicy:
 		bc := vt.spec.builtin(c.Chain)
 		if bc == nil {
@@ -358,6 +387,9 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 		// shows in which refusals a failed batch reports.
 		sort.Strings(user)
 		for _, ch := range user {
+			if !p.single {
+				p.noteChain("Deleting", ch)
+			}
 			p.txn.delChain(vt.spec.name, ch, l.Num)
 			delete(vt.chains, ch)
 		}
@@ -369,6 +401,9 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 	}
 	if base || vt.spec.builtin(c.Chain) != nil {
 		return unsupportedf("deleting built-in chain %s", c.Chain)
+	}
+	if !p.single {
+		p.noteChain("Deleting", c.Chain)
 	}
 	p.txn.delChain(vt.spec.name, c.Chain, l.Num)
 	delete(vt.chains, c.Chain)
@@ -414,7 +449,7 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	if err := p.txn.addRuleAt(vt.spec.name, c.Chain, &r, place, l.Num); err != nil {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
-	return nil
+	return p.noteRule(vt.spec.name, c.Chain, &r)
 }
 
 func firstWord(s string) string {
