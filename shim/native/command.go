@@ -94,7 +94,11 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 	switch cmd.Op {
 	case syntax.OpHelp:
-		return write(c.Stdout, usage(c.Name()))
+		text, err := usage(c.Name(), c.Family, cmd.Help)
+		if err != nil {
+			return err
+		}
+		return write(c.Stdout, text)
 	case syntax.OpVersion:
 		return write(c.Stdout, fmt.Sprintf("%s v%s (nf_tables)\n", c.Name(), syntax.Version))
 	}
@@ -168,9 +172,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 // attemptCommand plans a single command against st and commits it;
 // planned says planning succeeded (so -v's notes are due).
 func (b *Backend) attemptCommand(conn *nfnl.Conn, c *backend.Call, cmd *syntax.Command, st *kernelState, fam uint8, protos *protocols) (*cmdRun, bool, error) {
-	if writes(cmd.Op) {
-		st.hideIncompatible()
-	}
+	st.hideIncompatible()
 	r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
 	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
 	r.p.single = true
@@ -232,16 +234,6 @@ type cmdRun struct {
 
 // deleted returns the handle of the rule -D deleted by specification.
 func (r *cmdRun) deleted() (uint64, bool) { return r.delHandle, r.delHandle != 0 }
-
-// writes reports whether op changes the ruleset: those commands see the
-// kernel's chains as iptables-nft's cache does (see hideIncompatible).
-func writes(op syntax.Op) bool {
-	switch op {
-	case syntax.OpCheck, syntax.OpList, syntax.OpListRules:
-		return false
-	}
-	return true
-}
 
 // stateFailure words a failure to read the kernel state. Reading the
 // ruleset generation is every call's first request, so a permission

@@ -34,6 +34,9 @@ func (r *cmdRun) list() ([]byte, error) {
 	lp := &linePrinter{f: f, fam: r.call.Family, protos: r.protos, names: newNames(defaultNameFiles)}
 	env := r.renderEnv()
 	var out []byte
+	if t.tainted && cmd.Chain == "" {
+		out = append(out, taintNote(t.name)...)
+	}
 	for i, lc := range listedChains(t, cmd.Chain) {
 		var rules []dumpedRule
 		if lc.info != nil {

@@ -185,6 +185,7 @@ func (p *parser) global(c byte, arg *string, tok string) (bool, error) {
 		cmd.Policy = p.next()
 	case 'h':
 		cmd.Op = OpHelp
+		cmd.Help = p.helpRequest()
 	case 'V':
 		cmd.Op = OpVersion
 	case 'p':
@@ -434,4 +435,19 @@ func scanUint64(s string) (uint64, bool) {
 		n = -n
 	}
 	return n, true
+}
+
+// helpRequest records the extensions loaded before -h.
+func (p *parser) helpRequest() *HelpRequest {
+	h := &HelpRequest{Protocol: p.rule.Protocol.Value}
+	for _, m := range p.matches {
+		h.Matches = append(h.Matches, m.Name)
+	}
+	if t := p.rule.Target; t != nil && !t.Goto {
+		h.Target = t.Name
+		if isStandardVerdict(t.Name) {
+			h.Target = "standard"
+		}
+	}
+	return h
 }
