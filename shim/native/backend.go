@@ -361,7 +361,14 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 		gen++
 		done++
 	}
-	if o.Out != nil && len(p.comments) > 0 && planErr == nil {
+	if o.Out != nil && planErr != nil && ipterr.ClassOf(planErr) == ipterr.Other {
+		// iptables-nft-restore meets a command failing against its cache
+		// (exit 1) while it prepares the section's batch: what -v prints
+		// for the lines before it is out by then. A parameter problem
+		// (exit 2) stops it while it reads the section, before that.
+		p.comments = append(p.comments, p.notes...)
+	}
+	if o.Out != nil && len(p.comments) > 0 {
 		// Comment lines after the last COMMIT.
 		if _, err := o.Out.Write(p.comments); err != nil {
 			return done, false, ipterr.Wrap(ipterr.Other, err, err.Error())

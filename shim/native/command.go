@@ -575,9 +575,11 @@ func (r *cmdRun) flushAll() error {
 	t := r.st.tables[r.cmd.Table]
 	if r.cmd.Verbose {
 		vt := r.p.table(r.cmd.Table)
+		for _, bc := range creationOrder(vt.spec) {
+			r.p.ensureBuiltin(vt, bc, 0)
+		}
 		for i := range vt.spec.chains {
 			bc := &vt.spec.chains[i]
-			r.p.ensureBuiltin(vt, bc, 0)
 			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", bc.name)
 		}
 	}

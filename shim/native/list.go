@@ -185,7 +185,7 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	} else {
 		out = fmt.Appendf(out, "%-9s ", target)
 		out = append(out, invChar(bf.proto.Invert, ' '))
-		out = fmt.Appendf(out, "%-5s", lp.protoName(bf))
+		out = fmt.Appendf(out, "%-4s ", lp.protoName(bf))
 	}
 	out = append(out, invChar(bf.frag.Invert, '-'))
 	if bf.frag.Set {

@@ -323,6 +323,10 @@ func (p *planner) planCommand(l *syntax.Line) error {
 			// One message empties the table; rules this transaction
 			// added to it are not sent at all, as iptables-nft-restore
 			// drops them from its batch.
+			if p.verbose && !p.single {
+				p.flushAllChains(vt, l.Num)
+				return nil
+			}
 			if !vt.exists {
 				return nil
 			}

@@ -59,8 +59,31 @@ func ruleNote(fam syntax.Family, table, chain string, protos *protocols, p *plan
 // user chains by name), then deletes every user chain (naming each) and
 // every built-in chain it may delete (policy ACCEPT; a DROP one stays).
 func (p *planner) verboseTableFlush(vt *viewTable, line int) {
-	for i := range vt.spec.chains {
-		p.ensureBuiltin(vt, &vt.spec.chains[i], line)
+	order := p.flushAllChains(vt, line)
+	for _, name := range order {
+		if vt.spec.builtin(name) != nil {
+			if p.kernelPolicy(vt.spec.name, name) != policyAccept {
+				// Kept in the kernel, but gone from iptables-nft's
+				// cache: a later rule for it creates it again, which
+				// resets its policy to ACCEPT.
+				delete(vt.chains, name)
+				continue
+			}
+		} else {
+			p.noteChain("Deleting", name)
+		}
+		p.txn.delChain(vt.spec.name, name, line)
+		delete(vt.chains, name)
+	}
+}
+
+// flushAllChains is nft_rule_flush of a whole table with -v: the table's
+// built-in chains are created (in iptables-nft's table order), then every
+// chain is flushed and named, built-in chains in hook order, user chains
+// by name. It returns the chains in that order.
+func (p *planner) flushAllChains(vt *viewTable, line int) []string {
+	for _, bc := range creationOrder(vt.spec) {
+		p.ensureBuiltin(vt, bc, line)
 	}
 	var user []string
 	for name, base := range vt.chains {
@@ -79,17 +102,23 @@ func (p *planner) verboseTableFlush(vt *viewTable, line int) {
 		p.txn.dropPending(vt.spec.name, name)
 		p.txn.flushChain(vt.spec.name, name, line, actRuleFlush)
 	}
-	for _, name := range order {
-		if vt.spec.builtin(name) != nil {
-			if p.kernelPolicy(vt.spec.name, name) != policyAccept {
-				continue
-			}
-		} else {
-			p.noteChain("Deleting", name)
-		}
-		p.txn.delChain(vt.spec.name, name, line)
-		delete(vt.chains, name)
+	return order
+}
+
+// creationOrder is the order iptables-nft creates a table's built-in
+// chains in (its builtin_table arrays): hook order, except that nat has
+// POSTROUTING before OUTPUT. The order shows in the kernel's listing.
+func creationOrder(spec *tableSpec) []*builtinChain {
+	out := make([]*builtinChain, 0, len(spec.chains))
+	for i := range spec.chains {
+		out = append(out, &spec.chains[i])
 	}
+	if spec.name == "nat" {
+		sort.SliceStable(out, func(i, j int) bool {
+			return out[i].name == "POSTROUTING" && out[j].name == "OUTPUT"
+		})
+	}
+	return out
 }
 
 // kernelPolicy is the policy a built-in chain has in the state the

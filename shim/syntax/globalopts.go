@@ -196,6 +196,9 @@ func (p *parser) global(c byte, arg *string, tok string) (bool, error) {
 		if err := checkProtocol(*arg); err != nil {
 			return false, err
 		}
+		if n, _ := ProtocolNumber(*arg); n == 0 && inv {
+			return false, paramErr("rule would never match protocol")
+		}
 		p.rule.Protocol = Field{Set: true, Invert: inv, Value: *arg}
 	case 's', 'd':
 		b, f := optSource, &p.rule.Source

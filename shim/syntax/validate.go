@@ -9,6 +9,11 @@ import (
 
 // protoNumber parses a numeric protocol.
 func protoNumber(s string) (int, bool) {
+	if len(s) > 1 && s[0] == '0' {
+		// xtables_strtoui with base 0: 0x hex, leading-0 octal.
+		n, ok := strtoul(s, 8)
+		return int(n), ok
+	}
 	n, ok := decimal(s, 255)
 	return int(n), ok
 }
