@@ -137,8 +137,11 @@ func (b *Backend) save(c *backend.Call) error {
 	if err != nil {
 		return err
 	}
-	if a.Version || a.Help {
-		return unsupportedf("%s --version/--help", c.Name())
+	if a.Version {
+		return write(c.Stdout, fmt.Sprintf("%s v%s (nf_tables)\n", c.Name(), syntax.Version))
+	}
+	if a.Binary && c.Stderr != nil {
+		fmt.Fprintln(c.Stderr, "-b/--binary option is not implemented")
 	}
 	w := c.Stdout
 	if a.File != "" {
@@ -173,8 +176,16 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 	if err != nil {
 		return err
 	}
-	if a.Version || a.Help || a.Binary {
-		return unsupportedf("%s --version/--help/--binary", c.Name())
+	switch {
+	case a.Version:
+		return write(c.Stdout, fmt.Sprintf("%s v%s (nf_tables)\n", c.Name(), syntax.Version))
+	case a.Help:
+		// iptables-nft-restore prints its usage on standard error and
+		// exits 0.
+		return write(c.Stderr, restoreUsage(c.Name()))
+	case a.Binary && c.Stderr != nil:
+		// A notice, and the restore goes on.
+		fmt.Fprintln(c.Stderr, "-b/--binary option is not implemented")
 	}
 	in := c.Stdin
 	if a.File != "" {

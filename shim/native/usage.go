@@ -101,3 +101,19 @@ func usage(prog string, fam syntax.Family, h *syntax.HelpRequest) (string, error
 	}
 	return out.String(), nil
 }
+
+// restoreUsage is iptables-nft-restore 1.8.9's -h text.
+func restoreUsage(prog string) string {
+	return "Usage: " + prog + ` [-c] [-v] [-V] [-t] [-h] [-n] [-T table] [-M command] [-4] [-6] [file]
+	   [ --counters ]
+	   [ --verbose ]
+	   [ --version]
+	   [ --test ]
+	   [ --help ]
+	   [ --noflush ]
+	   [ --table=<TABLE> ]
+	   [ --modprobe=<command> ]
+	   [ --ipv4 ]
+	   [ --ipv6 ]
+`
+}

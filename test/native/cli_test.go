@@ -1,6 +1,7 @@
 package native_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
@@ -177,3 +178,35 @@ func TestProtocolNamesDifferential(t *testing.T) {
 	p.report()
 }
 
+
+// TestToolFlagsDifferential is iptables-save's and iptables-restore's own
+// options that print something other than a ruleset.
+func TestToolFlagsDifferential(t *testing.T) {
+	p := newPair(t)
+	for _, prog := range []string{"iptables-save", "ip6tables-save"} {
+		for _, l := range []string{"-h", "--help", "-V", "--version", "-t nope", "-x", "extra"} {
+			p.bothArgv0(prog, l)
+		}
+	}
+	for _, prog := range []string{"iptables-restore", "ip6tables-restore"} {
+		for _, l := range []string{"-h", "--help", "-V", "--version", "-b", "-h -b", "-x", "-T"} {
+			p.bothArgv0(prog, l)
+		}
+	}
+	p.report()
+}
+
+// bothArgv0 is both for messages that name the program by the path it
+// was run as (getopt's): each side's directory reads as "DIR".
+func (p *pair) bothArgv0(prog, line string) {
+	p.t.Helper()
+	args := words(p.t, line)
+	ref, mine := p.ref.run("", prog, args...), p.mine.run("", prog, args...)
+	ref.Stderr = strings.ReplaceAll(ref.Stderr, p.ref.dir, "DIR")
+	mine.Stderr = strings.ReplaceAll(mine.Stderr, p.mine.dir, "DIR")
+	p.compared++
+	if ref != mine {
+		p.failed++
+		p.t.Errorf("%s %s:\nreal iptables-nft: %s\nshim (native):     %s", prog, line, ref, mine)
+	}
+}
