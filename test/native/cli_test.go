@@ -19,6 +19,7 @@ var verboseScript = []string{
 	"-v -C FORWARD -i eth2 -o eth3 -s 10.0.0.1 -d 10.0.0.2 -j ACCEPT",
 	"-v -C FORWARD -j DROP",
 	"-v -n -L", "-v -N foobar", "-v -N foobar",
+	"-v -I FORWARD -s 1.1.1.1,2.2.2.2 -d 3.3.3.3,4.4.4.4 -j DROP", "-v -D FORWARD -s 1.1.1.1,2.2.2.2 -d 3.3.3.3,4.4.4.4 -j DROP",
 	"-v -A foobar -p tcp --dport 22 -m comment --comment \"hi there\" -j REJECT",
 	"-v -A foobar ! -p udp ! -s 1.2.3.0/24 -d 1.2.3.4/255.0.255.0 -f -g foobar",
 	"-v -A foobar -p 47 -j ACCEPT", "-v -A foobar -p 200", "-v -A foobar -p sctp -m sctp --dport 1",
