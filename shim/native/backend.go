@@ -339,17 +339,38 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 		return done, false, err
 	}
 	if dryRun {
+		// restore --test -v echoes the comment lines as it reads them;
+		// nothing is prepared, so nothing else is printed.
+		if o.Out != nil {
+			var all []byte
+			for _, sec := range p.sections {
+				all = append(all, sec.comments...)
+			}
+			if _, err := o.Out.Write(append(all, p.comments...)); err != nil {
+				return done, false, ipterr.Wrap(ipterr.Other, err, err.Error())
+			}
+		}
 		return done, false, planErr
 	}
 	t2 := time.Now()
 	gen := st.genID
 	for _, sec := range p.sections {
-		if o.Out != nil && len(sec.notes) > 0 {
-			if _, err := o.Out.Write(sec.notes); err != nil {
-				return done, false, ipterr.Wrap(ipterr.Other, err, err.Error())
+		// What restore -v prints for the section goes out once the
+		// kernel has answered, unless the section is planned again
+		// after a lost race (it would print twice).
+		notes := func() error {
+			if o.Out == nil || len(sec.comments)+len(sec.notes) == 0 {
+				return nil
 			}
+			if _, err := o.Out.Write(append(sec.comments, sec.notes...)); err != nil {
+				return ipterr.Wrap(ipterr.Other, err, err.Error())
+			}
+			return nil
 		}
 		if sec.txn.Len() == 0 {
+			if err := notes(); err != nil {
+				return done, false, err
+			}
 			done++
 			continue
 		}
@@ -364,6 +385,9 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 		}
 		if errors.Is(err, nfnl.ErrGenerationChanged) {
 			return done, true, nil
+		}
+		if nerr := notes(); nerr != nil && err == nil {
+			err = nerr
 		}
 		if err != nil {
 			return done, false, err

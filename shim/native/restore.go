@@ -83,8 +83,9 @@ type planner struct {
 type section struct {
 	txn        *Txn
 	commitLine int
-	// notes is what restore -v prints when the section is committed.
-	notes []byte
+	// comments and notes are what restore -v prints for the section:
+	// its comment lines, then (when it is committed) its notes.
+	comments, notes []byte
 }
 
 // release frees the batches of every transaction planned.
@@ -212,9 +213,8 @@ func (p *planner) planLine(l *syntax.Line) error {
 // endSection closes the transaction of the table section that ends at a
 // COMMIT line and starts the next one.
 func (p *planner) endSection(line int) {
-	notes := append(p.comments, p.notes...)
+	p.sections = append(p.sections, &section{txn: p.txn, commitLine: line, comments: p.comments, notes: p.notes})
 	p.comments, p.notes = nil, nil
-	p.sections = append(p.sections, &section{txn: p.txn, commitLine: line, notes: notes})
 	p.sectionNo++
 	p.txn = newTxn(p.txn.fam, p.txn.genID)
 }

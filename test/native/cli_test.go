@@ -101,6 +101,8 @@ func TestRestoreVerboseDifferential(t *testing.T) {
 			p := newPair(t)
 			p.stdin(verboseDump, prog)
 			p.state("restore")
+			p.stdin(verboseDump, prog, "-v", "--test")
+			p.state("restore -v --test")
 			p.stdin(verboseDump, prog, "-v")
 			p.state("restore -v")
 			p.stdin(verboseNoflushDump, prog, "-v", "--noflush")
