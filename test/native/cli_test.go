@@ -171,7 +171,12 @@ func TestProtocolNamesDifferential(t *testing.T) {
 		"-A INPUT -p Gre", "-A INPUT -p 47", "-A INPUT -p 0x2f", "-A INPUT -p 200", "-A INPUT -p udp --sport domain",
 		"-A INPUT -p tcp -m multiport --dports ssh,http,https:8443", "-A INPUT -p ipv6-icmp", "-A INPUT -p mh",
 		"-A INPUT -p nosuchproto", "-A INPUT ! -p all", "-A INPUT -p all", "-A INPUT -p ALL",
-		"-A INPUT -p udplite", "-A INPUT -p esp", "-A INPUT -p 135",
+		"-A INPUT -p udplite", "-A INPUT -p esp", "-A INPUT -p 135", "-A INPUT -p 010",
+		"-A INPUT -p udp --dport http", "-A INPUT -p udp --dport nosuch", "-A INPUT -p udp --dport 0x16",
+		"-A INPUT -p tcp --dport 0x16", "-A INPUT -p tcp --dport 017", "-A INPUT -p udp --dport 017",
+		"-A INPUT -p udp --dport ssh:http", "-A INPUT -p tcp -m multiport --dports 0x16,http",
+		"-A INPUT -p udp -m multiport --dports http", "-A INPUT -p tcp --dport nosuch", "-A INPUT -p tcp --dport 70000",
+		"-A INPUT -p sctp --dport 0x10", "-A INPUT -m conntrack --ctorigsrcport ssh", "-A INPUT -p tcp --dport 1:0x10",
 		"-S", "-L", "-L -n", "-L -v", "-v -A INPUT -p 135", "-C INPUT -p gre", "-D INPUT -p 47",
 	} {
 		p.both("iptables", l)
