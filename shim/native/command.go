@@ -123,7 +123,12 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 	defer conn.Close()
 	fam := nfproto(c.Family)
-	protos := loadProtocols(b.opts.ProtocolsFile)
+	if cmd.Op != syntax.OpCheck && cmd.Op != syntax.OpDelete {
+		// -C and -D find a rule in any dialect; the others write or
+		// print in the host's.
+		b.resolveDialect(c.Family)
+	}
+	protos := b.protocols()
 	deadline := raceDeadline(cmd.Wait)
 	for try := 0; ; try++ {
 		if err := ctx.Err(); err != nil {
@@ -178,7 +183,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 func (b *Backend) attemptCommand(conn *nfnl.Conn, c *backend.Call, cmd *syntax.Command, cmds []*syntax.Command, st *kernelState, fam uint8, protos *protocols) (*cmdRun, bool, error) {
 	st.hideIncompatible()
 	r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
-	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
+	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters, Dialect: b.opts.Dialect}, protos, b.ipsets(c.Family))
 	r.p.single = true
 	r.p.verbose = cmd.Verbose
 	defer r.p.txn.batch.Release()

@@ -185,13 +185,15 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	} else {
 		out = fmt.Appendf(out, "%-9s ", target)
 		out = append(out, invChar(bf.proto.Invert, ' '))
-		out = fmt.Appendf(out, "%-4s ", lp.protoName(bf))
+		out = lp.protos.appendProtoColumn(out, lp.protoName(bf))
 	}
-	out = append(out, invChar(bf.frag.Invert, '-'))
-	if bf.frag.Set {
-		out = append(out, 'f', ' ')
-	} else {
-		out = append(out, '-', ' ')
+	switch {
+	case !f.rule && lp.protos.blankOptColumn(lp.fam):
+		out = append(out, ' ', ' ', ' ')
+	case bf.frag.Set:
+		out = append(out, invChar(bf.frag.Invert, '-'), 'f', ' ')
+	default:
+		out = append(out, invChar(bf.frag.Invert, '-'), '-', ' ')
 	}
 	switch {
 	case f.rule:
@@ -256,16 +258,20 @@ func (lp *linePrinter) protoName(bf *baseFields) string {
 		}
 		return strconv.Itoa(int(bf.protoNum))
 	}
+	numeric := lp.f.numeric && lp.protos.listsNumbers()
 	if !bf.proto.Set {
-		if lp.f.numeric {
+		if numeric {
 			return "0"
 		}
 		return "all"
 	}
-	if lp.f.numeric {
+	if numeric {
 		return strconv.Itoa(int(bf.protoNum))
 	}
-	return lp.protos.name(bf.protoNum)
+	if lp.f.numeric {
+		return lp.protos.numericListName(bf.protoNum)
+	}
+	return lp.protos.listName(bf.protoNum)
 }
 
 func (lp *linePrinter) iface(fl syntax.Field) string {

@@ -6,12 +6,26 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 )
 
-// chainProtos is iptables' built-in protocol table (xtables_chain_protos),
-// in its order: the first entry of a number is the name printed for it.
-// iptables consults it before /etc/protocols in both directions.
+// chainProtos is iptables 1.8.7's built-in protocol table
+// (xtables_chain_protos), in its order, which the 1.8.7 dialect prints
+// from (dialectread.go).
 var chainProtos = []struct {
+	name string
+	num  uint8
+}{
+	{"tcp", 6}, {"sctp", 132}, {"udp", 17}, {"udplite", 136}, {"icmp", 1},
+	{"icmpv6", 58}, {"ipv6-icmp", 58}, {"esp", 50}, {"ah", 51}, {"ipv6-mh", 135}, {"mh", 135},
+	{"all", 0},
+}
+
+// chainProtos189 is iptables 1.8.9's xtables_chain_protos, in its order:
+// the first entry of a number is the name it prints for it. 1.8.9
+// consults it before /etc/protocols in both directions.
+var chainProtos189 = []struct {
 	name string
 	num  uint8
 }{
@@ -22,15 +36,20 @@ var chainProtos = []struct {
 }
 
 // protocols resolves protocol names and numbers the way iptables does:
-// its own table first, then /etc/protocols (getprotobyname,
-// getprotobynumber). The file is read only when the table does not answer,
-// once per call, as iptables 1.8.9 avoids the lookup for the common
-// protocols.
+// 1.8.9 asks its own table first, then /etc/protocols (getprotobyname,
+// getprotobynumber); 1.8.7 asked the file first. The file is read only
+// when it is asked, once per call, as iptables 1.8.9 avoids the lookup for
+// the common protocols.
 type protocols struct {
 	path   string
 	once   sync.Once
 	byName map[string]uint8
 	byNum  map[uint8]string
+	// builtinNames prints only the names of iptables' own table, numbers
+	// otherwise, as iptables-nft 1.8.11 does (dialectread.go).
+	builtinNames bool
+	// printer is the version whose printing -L follows (dialectread.go).
+	printer dialect.Dialect
 }
 
 func loadProtocols(path string) *protocols {
@@ -81,7 +100,7 @@ func (p *protocols) number(v string) (uint8, bool) {
 		return n, true
 	}
 	v = strings.ToLower(v)
-	for _, cp := range chainProtos {
+	for _, cp := range chainProtos189 {
 		if cp.name == v {
 			return cp.num, true
 		}
@@ -101,9 +120,9 @@ func parseProtoNumber(v string) (uint8, bool) {
 	return uint8(n), true
 }
 
-// builtinName is proto_to_name with lookups off: iptables' table only.
+// builtinName is 1.8.9's proto_to_name with lookups off: its table only.
 func builtinName(n uint8) (string, bool) {
-	for _, cp := range chainProtos {
+	for _, cp := range chainProtos189 {
 		if cp.num == n {
 			return cp.name, true
 		}
@@ -112,14 +131,30 @@ func builtinName(n uint8) (string, bool) {
 }
 
 // name renders a protocol number as iptables prints it (proto_to_name):
-// iptables' table, then /etc/protocols, else the number.
+// 1.8.9's table, then /etc/protocols, else the number; 1.8.7 looked in
+// the file first; 1.8.11 prints its own table's names only.
 func (p *protocols) name(n uint8) string {
-	if s, ok := builtinName(n); ok {
-		return s
+	return p.nameFrom(n, p.builtinNames)
+}
+
+// nameFrom is name, with 1.8.11's own table only when builtinOnly.
+func (p *protocols) nameFrom(n uint8, builtinOnly bool) string {
+	if builtinOnly {
+		return builtinProtoName(n)
+	}
+	if p.printer != dialect.V187 {
+		if s, ok := builtinName(n); ok {
+			return s
+		}
 	}
 	p.load()
 	if s, ok := p.byNum[n]; ok {
 		return s
+	}
+	for _, cp := range chainProtos {
+		if cp.num == n {
+			return cp.name
+		}
 	}
 	return strconv.Itoa(int(n))
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
@@ -22,6 +23,8 @@ type RestoreOptions struct {
 	// (see verbose.go).
 	Verbose bool
 	Out     io.Writer
+	// Dialect is the encoding rules are written in (Options.Dialect).
+	Dialect dialect.Dialect
 }
 
 // viewTable is a table as it will be after the messages planned so far.
@@ -431,7 +434,7 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	}
 	env := &ruleEnv{
 		fam: p.fam, table: vt.spec.name, chain: c.Chain, protos: p.protos, ipsets: p.ipsets,
-		counters: p.opts.Counters,
+		counters: p.opts.Counters, dialect: p.opts.Dialect,
 		isChain: func(name string) bool {
 			base, ok := vt.chains[name]
 			return ok && !base
