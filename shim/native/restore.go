@@ -247,8 +247,15 @@ func (p *planner) planChainDecl(l *syntax.Line) error {
 	}
 	if bc := vt.spec.builtin(d.Name); bc != nil {
 		pol, err := policyValue(d.Policy)
+		if d.Policy == "-" {
+			// iptables-nft-restore sends the chain without a policy:
+			// one the kernel has keeps its own (nft_chain_set).
+			pol, err = policyNone, nil
+		}
 		if err != nil {
-			return paramf("Can't set policy `%s' on `%s' line %d: Bad policy name", d.Policy, d.Name, l.Num)
+			// iptables-nft-restore meets it when it prepares the
+			// batch: nft_chain_set's EINVAL, worded by nft_strerror.
+			return p.failed(l.Num, "Bad policy name")
 		}
 		cnt := &syntax.Counters{}
 		if p.opts.Counters && d.Counters != nil {

@@ -218,3 +218,17 @@ func (p *pair) bothArgv0(prog, line string) {
 		p.t.Errorf("%s %s:\nreal iptables-nft: %s\nshim (native):     %s", prog, line, ref, mine)
 	}
 }
+
+// TestRestoreBasePolicyDashDifferential is nft-only/0008-basechain-policy's
+// point: ":OUTPUT - [0:0]" keeps a built-in chain's policy.
+func TestRestoreBasePolicyDashDifferential(t *testing.T) {
+	p := newPair(t)
+	p.both("iptables", "-t raw -P OUTPUT DROP")
+	p.stdin("*raw\n:OUTPUT - [0:0]\n:PREROUTING - [0:0]\n:x - [0:0]\n-I OUTPUT 1 -j x\nCOMMIT\n", "iptables-restore", "--noflush")
+	p.state("restore --noflush with - policies")
+	p.both("iptables", "-t raw -S")
+	p.stdin("*raw\n:OUTPUT - [0:0]\nCOMMIT\n", "iptables-restore")
+	p.state("restore with a - policy")
+	p.stdin("*raw\n:OUTPUT + [0:0]\nCOMMIT\n", "iptables-restore")
+	p.report()
+}
