@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
 )
@@ -42,7 +41,7 @@ var chainProtos189 = []struct {
 // the common protocols.
 type protocols struct {
 	path   string
-	once   sync.Once
+	loaded bool
 	byName map[string]uint8
 	byNum  map[uint8]string
 	// builtinNames prints only the names of iptables' own table, numbers
@@ -52,44 +51,52 @@ type protocols struct {
 	printer dialect.Dialect
 }
 
+// loadProtocols returns the protocols of the file at path, read on first
+// use: most single commands (-N, -C of a jump, -S of a chain without -p)
+// never name a protocol, and parsing the file is a fair share of such a
+// command's own work.
 func loadProtocols(path string) *protocols {
 	return &protocols{path: path}
 }
 
-// load reads the protocols file on first use. A missing file (minimal
-// images) leaves only iptables' own table, as it does for iptables.
+// load reads the file the first time it is needed (one call is one
+// goroutine: no lock).
 func (p *protocols) load() {
-	p.once.Do(func() {
-		p.byName, p.byNum = map[string]uint8{}, map[uint8]string{}
-		if p.path == "" {
-			return
+	if !p.loaded {
+		p.loaded = true
+		p.read()
+	}
+}
+
+func (p *protocols) read() {
+	p.byName, p.byNum = map[string]uint8{}, map[uint8]string{}
+	f, err := os.Open(p.path)
+	if err != nil {
+		// No /etc/protocols (minimal images): iptables falls back to its
+		// table, and so do we.
+		return
+	}
+	defer f.Close()
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		line, _, _ := strings.Cut(s.Text(), "#")
+		fs := strings.Fields(line)
+		if len(fs) < 2 {
+			continue
 		}
-		f, err := os.Open(p.path)
-		if err != nil {
-			return
+		n, err := strconv.Atoi(fs[1])
+		if err != nil || n < 0 || n > 255 {
+			continue
 		}
-		defer f.Close()
-		s := bufio.NewScanner(f)
-		for s.Scan() {
-			line, _, _ := strings.Cut(s.Text(), "#")
-			fs := strings.Fields(line)
-			if len(fs) < 2 {
-				continue
-			}
-			n, err := strconv.Atoi(fs[1])
-			if err != nil || n < 0 || n > 255 {
-				continue
-			}
-			for _, name := range append([]string{fs[0]}, fs[2:]...) {
-				if _, ok := p.byName[name]; !ok {
-					p.byName[name] = uint8(n)
-				}
-			}
-			if _, ok := p.byNum[uint8(n)]; !ok {
-				p.byNum[uint8(n)] = fs[0]
+		for _, name := range append([]string{fs[0]}, fs[2:]...) {
+			if _, ok := p.byName[name]; !ok {
+				p.byName[name] = uint8(n)
 			}
 		}
-	})
+		if _, ok := p.byNum[uint8(n)]; !ok {
+			p.byNum[uint8(n)] = fs[0]
+		}
+	}
 }
 
 // number parses -p's value as xtables_parse_protocol does: a number, a

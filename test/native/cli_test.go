@@ -186,7 +186,6 @@ func TestProtocolNamesDifferential(t *testing.T) {
 	p.report()
 }
 
-
 // TestToolFlagsDifferential is iptables-save's and iptables-restore's own
 // options that print something other than a ruleset.
 func TestToolFlagsDifferential(t *testing.T) {
