@@ -2,8 +2,9 @@
 // dist/bin/linux_<arch>/iptables-shim into what `make packages` and
 // `make image` ship:
 //
-//	mkdist packages -version 0.1.0 [-out dist] amd64 arm64
-//	    rpm and deb for each architecture, in dist/
+//	mkdist packages -version 0.1.0 [-out dist] [-license ../LICENSE] amd64 arm64
+//	    rpm and deb for each architecture, in dist/ (run from packaging/,
+//	    as `make packages` does)
 //	mkdist rootfs [-out dist] amd64 arm64
 //	    dist/rootfs/linux_<arch>/usr/sbin/: the shim and the six names as
 //	    relative links, which the Dockerfile's prebuilt stage copies
@@ -38,7 +39,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	out := fl.String("out", "dist", "output directory")
-	version := fl.String("version", "", "package version (packages)")
+	version := fl.String("version", "", "package version (packages): the shim's, from the VERSION file")
+	license := fl.String("license", "../LICENSE", "the LICENSE file the packages carry (packages)")
 	if err := fl.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -54,7 +56,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "mkdist packages: -version is required")
 			return 2
 		}
-		err = packages(*out, *version, arches, stdout)
+		err = packages(*out, *version, *license, arches, stdout)
 	case "rootfs":
 		err = rootfs(*out, arches, stdout)
 	default:
@@ -85,13 +87,13 @@ func mtime() (time.Time, error) {
 	return time.Unix(n, 0).UTC(), nil
 }
 
-func packages(out, version string, arches []string, stdout io.Writer) error {
+func packages(out, version, license string, arches []string, stdout io.Writer) error {
 	mt, err := mtime()
 	if err != nil {
 		return err
 	}
 	for _, arch := range arches {
-		spec := nodepkg.Spec{Version: version, Arch: arch, Shim: shimFor(out, arch), MTime: mt}
+		spec := nodepkg.Spec{Version: version, Arch: arch, Shim: shimFor(out, arch), License: license, MTime: mt}
 		for _, format := range nodepkg.Formats() {
 			name, err := nodepkg.FileName(spec, format)
 			if err != nil {

@@ -30,7 +30,7 @@ func TestRootfsAndPackages(t *testing.T) {
 	if l, err := os.Readlink(filepath.Join(sbin, "ip6tables-restore")); err != nil || l != "iptables-shim" {
 		t.Errorf("link %q %v", l, err)
 	}
-	if code := run([]string{"packages", "-out", out, "-version", "1.2.3", "amd64", "arm64"}, &stdout, &stderr); code != 0 {
+	if code := run([]string{"packages", "-out", out, "-version", "1.2.3", "-license", "../../../LICENSE", "amd64", "arm64"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("packages: %d %s", code, stderr.String())
 	}
 	for _, name := range []string{"iptables-shim-1.2.3-1.x86_64.rpm", "iptables-shim-1.2.3-1.aarch64.rpm", "iptables-shim_1.2.3-1_amd64.deb", "iptables-shim_1.2.3-1_arm64.deb"} {
