@@ -22,7 +22,7 @@ import (
 // print; the log gets the rest.
 func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := execbackend.CheckRecursion(os.LookupEnv); err != nil {
-		return printError(err, stderr)
+		return ipterr.Report(stderr, err)
 	}
 	log := calllog.Open(cfg.Log)
 	defer log.Close()
@@ -48,7 +48,7 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 		fmt.Fprint(stderr, syntax.FormatError(progName(call), "nf_tables", err))
 		return int(ipterr.ClassOf(err))
 	}
-	return printError(err, stderr)
+	return ipterr.Report(stderr, err)
 }
 
 // execChoice is a located real binary, ready to run or to exec.

@@ -94,7 +94,11 @@ func fuzzModules(s *Summary, goTool, fuzzTime string, modules []string) {
 				continue
 			}
 			before := s.Total()
-			s.Read(out, func(string) string { return fuzzGroup }, 0)
+			label := t.dir + " " + t.name
+			if mod != "." {
+				label = filepath.ToSlash(filepath.Join(mod, t.dir)) + " " + t.name
+			}
+			s.Read(out, func(string) string { return fuzzGroup }, func(string) string { return label }, 0)
 			err = cmd.Wait()
 			after := s.Total()
 			if err != nil && after.Failed == before.Failed {

@@ -111,7 +111,8 @@ func runModule(s *Summary, goTool string, flags []string, dir string, interval t
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	s.Read(out, func(pkg string) string { return groupName(dir, relative(modPath, pkg)) }, interval)
+	s.Read(out, func(pkg string) string { return groupName(dir, relative(modPath, pkg)) },
+		func(pkg string) string { return shortName(dir, relative(modPath, pkg)) }, interval)
 	err = cmd.Wait()
 	if err != nil && s.Total().Failed == before {
 		return fmt.Errorf("go test: %v, with no failing test to show for it", err)
@@ -129,6 +130,18 @@ func groupName(dir, rel string) string {
 	}
 	first, _, _ := strings.Cut(rel, "/")
 	return first
+}
+
+// shortName is a package's path inside the repository.
+func shortName(dir, rel string) string {
+	d := filepath.ToSlash(filepath.Clean(dir))
+	switch {
+	case d == ".":
+		return "./" + rel
+	case rel == "":
+		return "./" + d
+	}
+	return "./" + d + "/" + rel
 }
 
 // relative is pkg's path inside module mod.

@@ -55,12 +55,13 @@ type pkgState struct {
 // group. It is fed one module's `go test -json` output at a time.
 type Summary struct {
 	out io.Writer
-	// groupOf names the group a package belongs to.
-	groupOf func(pkg string) string
-	running map[string]*pkgState
-	build   map[string][]string // build output by import path
-	groups  map[string]*Counts
-	total   Counts
+	// groupOf names the group a package belongs to; shortName is how a
+	// package is shown (its path inside the repository).
+	groupOf, shortName func(pkg string) string
+	running            map[string]*pkgState
+	build              map[string][]string // build output by import path
+	groups             map[string]*Counts
+	total              Counts
 }
 
 // NewSummary writes progress to out.
@@ -69,11 +70,11 @@ func NewSummary(out io.Writer) *Summary {
 }
 
 // Read consumes one `go test -json` stream; groupOf names each package's
-// group. Lines that are not JSON (go test's own messages) are echoed. Every
+// group, shortName how a package is shown. Lines that are not JSON (go test's own messages) are echoed. Every
 // interval (when positive) it lists the packages still running, so a long
 // package shows that it is alive.
-func (s *Summary) Read(r io.Reader, groupOf func(pkg string) string, interval time.Duration) {
-	s.groupOf = groupOf
+func (s *Summary) Read(r io.Reader, groupOf, shortName func(pkg string) string, interval time.Duration) {
+	s.groupOf, s.shortName = groupOf, shortName
 	lines := make(chan []byte)
 	go func() {
 		defer close(lines)
@@ -208,7 +209,7 @@ func (s *Summary) end(pkg string, e event) {
 	if e.Action == "fail" {
 		status = "FAIL"
 	}
-	fmt.Fprintf(s.out, "%s  %-44s %s  (%.1fs)\n", status, pkg, c, e.Elapsed)
+	fmt.Fprintf(s.out, "%s  %-28s %s  (%.1fs)\n", status, s.shortName(pkg), c, e.Elapsed)
 	if e.Action == "fail" {
 		s.explain(pkg, p, e)
 	}
@@ -263,7 +264,7 @@ func (s *Summary) explain(pkg string, p *pkgState, e event) {
 func (s *Summary) Running(now time.Time) []string {
 	var out []string
 	for name, p := range s.running {
-		out = append(out, fmt.Sprintf("%s (%s)", name, now.Sub(p.started).Round(time.Second)))
+		out = append(out, fmt.Sprintf("%s (%s)", s.shortName(name), now.Sub(p.started).Round(time.Second)))
 	}
 	sort.Strings(out)
 	return out

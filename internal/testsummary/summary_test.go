@@ -49,22 +49,23 @@ go: not JSON, echoed
 func TestSummaryCountsLeavesAndExplainsFailures(t *testing.T) {
 	var out bytes.Buffer
 	s := NewSummary(&out)
-	s.Read(strings.NewReader(stream), func(pkg string) string { return groupName(".", relative("m", pkg)) }, 0)
+	s.Read(strings.NewReader(stream), func(pkg string) string { return groupName(".", relative("m", pkg)) },
+		func(pkg string) string { return shortName(".", relative("m", pkg)) }, 0)
 	var groups bytes.Buffer
 	s.WriteGroups(&groups)
 	text := out.String()
 	for _, want := range []string{
-		"FAIL  m/shim/a", "3 passed, 2 failed, 1 skipped",
+		"FAIL  ./shim/a", "3 passed, 2 failed, 1 skipped",
 		"a_test.go:20: got 1, want 2", "a_test.go:30: after the subtests",
-		"FAIL  m/detect", "detect/x.go:3:1: syntax error",
-		"FAIL  m/test/e2e", "no end event",
+		"FAIL  ./detect", "detect/x.go:3:1: syntax error",
+		"FAIL  ./test/e2e", "no end event",
 		"go: not JSON, echoed",
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("progress lacks %q:\n%s", want, text)
 		}
 	}
-	if strings.Contains(text, "=== RUN") || strings.Contains(text, "m/cmd/x") || strings.Contains(text, "needs root") {
+	if strings.Contains(text, "=== RUN") || strings.Contains(text, "cmd/x") || strings.Contains(text, "needs root") {
 		t.Errorf("progress shows what it should not:\n%s", text)
 	}
 	want := "detect               0 passed, 1 failed, 0 skipped\n" +
