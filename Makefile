@@ -17,7 +17,7 @@ GOTEST_FLAGS ?= -count=1 -timeout 80m
 # tree is missing from this list, so none goes untested.
 MODULES ?= . packaging
 
-.PHONY: all build deps test vet check-modules fuzz bench demo clean shims packages image image-tool version
+.PHONY: all build deps test vet check-modules fuzz bench demo clean shims packages image image-tool fake-base version
 
 all: build
 
@@ -99,6 +99,13 @@ image: shims
 	if command -v buildah >/dev/null 2>&1; then \
 	  echo "buildah bud $$args --manifest $(IMAGE) ."; buildah bud $$args --manifest $(IMAGE) .; \
 	else echo "buildah not found; build with:"; echo "  docker buildx build $$args -t $(IMAGE) ."; fi
+
+# A stand-in kube-proxy base image (an OCI layout with the iptables layout of
+# an era, FAKE_BASE_ERA) for building the image with no registry:
+#   make fake-base && make image KUBE_PROXY_IMAGE=oci:$(abspath $(DIST))/fake-base KUBE_VERSION=latest
+FAKE_BASE_ERA ?= v1.25
+fake-base:
+	$(MKDIST) fakebase -era $(FAKE_BASE_ERA) -out $(abspath $(DIST))/fake-base $(ARCHES)
 
 # bin/iptables-shim-image: patches an existing image without a container
 # engine (packaging/README.md).

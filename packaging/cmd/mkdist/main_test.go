@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+
+	"github.com/iptables-shim/iptables-shim/packaging/internal/fakeimage"
 )
 
 func TestRootfsAndPackages(t *testing.T) {
@@ -43,5 +47,44 @@ func TestRootfsAndPackages(t *testing.T) {
 	}
 	if code := run([]string{"packages", "amd64"}, &stdout, &stderr); code != 2 {
 		t.Errorf("packages without -version: exit %d", code)
+	}
+}
+
+func TestFakeBaseIsAMultiPlatformLayout(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "fake-base")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"fakebase", "-out", out, "-era", "v1.13", "amd64", "arm64"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("fakebase: %d %s", code, stderr.String())
+	}
+	p, err := layout.FromPath(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top, err := p.ImageIndex()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := top.IndexManifest()
+	if err != nil || len(m.Manifests) != 1 || m.Manifests[0].Annotations["org.opencontainers.image.ref.name"] != "latest" {
+		t.Fatalf("top index: %+v %v", m, err)
+	}
+	idx, err := top.ImageIndex(m.Manifests[0].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil || len(im.Manifests) != 2 || im.Manifests[1].Platform.Architecture != "arm64" {
+		t.Fatalf("platform index: %+v %v", im, err)
+	}
+	img, err := idx.Image(im.Manifests[1].Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := fakeimage.Files(img)
+	if err != nil || files["/sbin/iptables"].Link != "xtables-multi" {
+		t.Errorf("v1.13 layout missing: %v", err)
+	}
+	if code := run([]string{"fakebase", "-out", out, "-era", "v9", "amd64"}, &stdout, &stderr); code != 1 {
+		t.Errorf("unknown era: exit %d", code)
 	}
 }
