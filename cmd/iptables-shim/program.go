@@ -42,13 +42,9 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 	// A backend killed by a signal: die by the same signal, as the caller
 	// would have seen without the shim.
 	execbackend.DieLikeBackend(err)
-	if syntax.DiagnosticOf(err) != nil {
-		// A refusal of the shim's own (the native backend's), shaped as
-		// iptables-nft prints it.
-		fmt.Fprint(stderr, syntax.FormatError(progName(call), "nf_tables", err))
-		return int(ipterr.ClassOf(err))
-	}
-	return ipterr.Report(stderr, err)
+	// A refusal of the shim's own (the native backend's) is shaped as
+	// iptables-nft prints it; a real binary's error was printed by it.
+	return syntax.Report(stderr, progName(call), "nf_tables", err)
 }
 
 // execChoice is a located real binary, ready to run or to exec.
