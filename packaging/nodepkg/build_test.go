@@ -82,7 +82,19 @@ func TestFileNames(t *testing.T) {
 	} {
 		got, err := FileName(Spec{Version: "0.1.0", Arch: c.arch}, c.format)
 		if err != nil || got != c.want {
-			t.Errorf("%s %s: %q %v, want %q", c.format, c.arch, got, err, c.want)
+			t.Errorf("%s %s: %q %v, want %q", c.arch, c.format, got, err, c.want)
+		}
+	}
+	// A pre-release sorts before its release in dpkg and rpm ("~"), and
+	// build metadata stays.
+	for _, c := range []struct{ version, format, want string }{
+		{"1.2.3-rc.1", "deb", "iptables-shim_1.2.3~rc.1-1_amd64.deb"},
+		{"1.2.3-rc.1", "rpm", "iptables-shim-1.2.3~rc.1-1.x86_64.rpm"},
+		{"1.2.3+4.gabcdef0", "deb", "iptables-shim_1.2.3+4.gabcdef0-1_amd64.deb"},
+	} {
+		got, err := FileName(Spec{Version: c.version, Arch: "amd64"}, c.format)
+		if err != nil || got != c.want {
+			t.Errorf("%s %s: %q %v, want %q", c.version, c.format, got, err, c.want)
 		}
 	}
 	if _, err := FileName(Spec{Version: "1"}, "apk"); err == nil {

@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/goreleaser/nfpm/v2"
@@ -105,6 +106,15 @@ func Build(spec Spec, format string, w io.Writer) error {
 	return nil
 }
 
+// splitVersion splits a semantic version into what nfpm writes as
+// VERSION~PRERELEASE+METADATA, so that 1.2.3-rc.1 sorts before 1.2.3 in
+// both dpkg and rpm ("-" would be taken for the revision separator).
+func splitVersion(v string) (version, prerelease, metadata string) {
+	v, metadata, _ = strings.Cut(v, "+")
+	version, prerelease, _ = strings.Cut(v, "-")
+	return version, prerelease, metadata
+}
+
 // debianCopyright is the deb's copyright file, in Debian's machine-readable
 // format; Debian systems carry the license text in common-licenses.
 const debianCopyright = `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
@@ -179,20 +189,23 @@ func info(spec Spec, assetDir string) *nfpm.Info {
 	for _, n := range []string{"iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"} {
 		contents = append(contents, link("iptables-shim", BinDir+"/"+n))
 	}
+	version, prerelease, metadata := splitVersion(spec.Version)
 	return &nfpm.Info{
-		Name:        "iptables-shim",
-		Arch:        spec.Arch,
-		Platform:    "linux",
-		Version:     spec.Version,
-		Release:     release,
-		Section:     "net",
-		Priority:    "optional",
-		Maintainer:  "iptables-shim developers <iptables-shim@users.noreply.github.com>",
-		Description: "iptables front end that routes each call to the host's real backend (legacy or nf_tables)",
-		Vendor:      "iptables-shim",
-		Homepage:    "https://github.com/iptables-shim/iptables-shim",
-		License:     "Apache-2.0",
-		MTime:       mtime,
+		Name:            "iptables-shim",
+		Arch:            spec.Arch,
+		Platform:        "linux",
+		Version:         version,
+		Prerelease:      prerelease,
+		VersionMetadata: metadata,
+		Release:         release,
+		Section:         "net",
+		Priority:        "optional",
+		Maintainer:      "iptables-shim developers <iptables-shim@users.noreply.github.com>",
+		Description:     "iptables front end that routes each call to the host's real backend (legacy or nf_tables)",
+		Vendor:          "iptables-shim",
+		Homepage:        "https://github.com/iptables-shim/iptables-shim",
+		License:         "Apache-2.0",
+		MTime:           mtime,
 		Overridables: nfpm.Overridables{
 			Umask:    0o022,
 			Contents: contents,
