@@ -272,8 +272,10 @@ func (s *Summary) Running(now time.Time) []string {
 
 // Fail counts a failure that no test event shows (go test exiting non-zero
 // with nothing failed, for instance), in group g.
-func (s *Summary) Fail(g string) {
-	c := Counts{Failed: 1}
+func (s *Summary) Fail(g string) { s.Add(g, Counts{Failed: 1}) }
+
+// Add counts results gathered elsewhere in group g.
+func (s *Summary) Add(g string, c Counts) {
 	if s.groups[g] == nil {
 		s.groups[g] = &Counts{}
 	}

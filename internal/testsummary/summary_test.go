@@ -137,3 +137,23 @@ func TestFindFuzzTargets(t *testing.T) {
 		t.Errorf("got %v, want %v", got, want)
 	}
 }
+
+func TestDeadlineRaceIsToldFromACrash(t *testing.T) {
+	race := `FAIL  ./shim/xt FuzzDecodeBlob     0 passed, 1 failed, 0 skipped  (10.6s)
+      fuzz: elapsed: 0s, gathering baseline coverage: 0/606 completed
+      fuzz: elapsed: 11s, execs: 255055 (19457/sec), new interesting: 1 (total: 607)
+      --- FAIL: FuzzDecodeBlob (10.53s)
+      context deadline exceeded
+`
+	if !deadlineRace(race) {
+		t.Error("the coordinator's deadline race not recognised")
+	}
+	crash := `FAIL  ./p FuzzCrash     0 passed, 1 failed, 0 skipped  (0.0s)
+      --- FAIL: FuzzCrash (0.00s)
+      testing.go:1927: panic: boom
+      Failing input written to testdata/fuzz/FuzzCrash/3d47a295d0f585b5
+`
+	if deadlineRace(crash) || deadlineRace(crash+"      context deadline exceeded\n") {
+		t.Error("a crash taken for the deadline race")
+	}
+}
