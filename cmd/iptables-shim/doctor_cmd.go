@@ -20,8 +20,9 @@ const doctorUsage = `Usage: iptables-shim [flags] doctor [--json] [flags]
 Examines this node for the split-backend problem: chains in one backend
 that callers of the other expect, the shim's decision and where the host's
 own iptables points. Needs root: without it the kernel's tables cannot be
-read. Exit status 0 when healthy, 1 when a problem is found, 2 for bad
-arguments.
+read: run as anyone else, a check that could not run makes the verdict
+UNKNOWN. Exit status 0 when healthy, 1 when a problem is found, 2 for bad
+arguments, 3 when a check could not run (verdict unknown).
 
   --json    print the report as a JSON document
 
@@ -30,7 +31,8 @@ The setting flags of iptables-shim -h are accepted here too.
 
 // runDoctor examines the node for the split-backend problem and prints the
 // report (--json: the doctor.Report document). Exit 0 when healthy, 1 when a
-// problem is found, 2 for bad arguments.
+// problem is found, 2 for bad arguments, 3 when a check could not run
+// (verdict unknown; see doctor.ExitCode).
 func runDoctor(cfg config.Config, args []string, stdout, stderr io.Writer) int {
 	fs := subcommandFlags("doctor", &cfg)
 	asJSON := fs.Bool("json", false, "")
@@ -57,10 +59,7 @@ func runDoctor(cfg config.Config, args []string, stdout, stderr io.Writer) int {
 	} else {
 		doctor.Render(stdout, r, isTerminal(stdout))
 	}
-	if r.Verdict != doctor.Healthy {
-		return int(ipterr.Other)
-	}
-	return 0
+	return doctor.ExitCode(r)
 }
 
 // isTerminal reports whether w is a terminal that wants colour.
