@@ -12,10 +12,11 @@ BIN := bin/iptables-shim
 GOTEST_FLAGS ?= -count=1 -timeout 80m
 
 # Go modules of this repository: the shim's own (.), kept to the libraries
-# the shim links, and the packaging tools with their heavy dependencies. A new
-# module is one more directory here; `make vet` fails when a go.mod in the
-# tree is missing from this list, so none goes untested.
-MODULES ?= . packaging
+# the shim links; the packaging tools, and the kube-proxy harness, each with
+# their heavy dependencies. A new module is one more directory here; `make
+# vet` fails when a go.mod in the tree is missing from this list, so none
+# goes untested.
+MODULES ?= . packaging test/kubeproxy
 
 .PHONY: all build deps test vet check-modules fuzz bench demo clean shims packages image image-tool fake-base version
 
