@@ -77,6 +77,10 @@ type Config struct {
 	// GuardEra picks the kubelet era whose chain contents the guard
 	// writes: "1.13" (kubelet 1.13-1.18.4) or "1.19" (1.18.5 and later).
 	GuardEra string
+	// NFTDialect is the iptables-nft encoding native writes use: "auto"
+	// (the host's, from its rules, package database or binary), or
+	// "1.8.7", "1.8.9", "1.8.11" (see shim/dialect).
+	NFTDialect string
 	// File is the config file that was read ("" when none existed).
 	File string
 	// Warnings are problems met while reading settings; they never stop a
@@ -100,6 +104,7 @@ func Default() Config {
 		DropBit:       15,
 		MasqueradeBit: 14,
 		GuardEra:      "1.13",
+		NFTDialect:    "auto",
 	}
 }
 
@@ -258,6 +263,13 @@ func (c *Config) setValue(name, v string) error {
 		} else {
 			c.MasqueradeBit = n
 		}
+	case "nft-dialect":
+		switch v {
+		case "auto", "1.8.7", "1.8.9", "1.8.11":
+		default:
+			return fmt.Errorf("nft-dialect %q is not auto, 1.8.7, 1.8.9 or 1.8.11", v)
+		}
+		c.NFTDialect = v
 	default:
 		return fmt.Errorf("unknown setting %q", name)
 	}

@@ -42,6 +42,7 @@ var Settings = []Setting{
 	{Name: "masquerade-bit", Env: "IPTABLES_SHIM_MASQUERADE_BIT", Values: "0-31", Help: "kubelet's --iptables-masquerade-bit, for KUBE-MARK-MASQ"},
 	{Name: "guard-era", Env: "IPTABLES_SHIM_GUARD_ERA", Values: "1.13|1.19", Help: "whose chain contents the guard writes: kubelet 1.13 (to 1.18.4) or 1.19 (1.18.5+)"},
 	{Name: "guard-companion-chains", Env: "IPTABLES_SHIM_GUARD_COMPANION_CHAINS", Values: "true|false", Help: "with KUBE-MARK-DROP also create filter KUBE-FIREWALL, hooked into INPUT and OUTPUT", Bool: true},
+	{Name: "nft-dialect", Env: "IPTABLES_SHIM_NFT_DIALECT", Values: "auto|1.8.7|1.8.9|1.8.11", Help: "the iptables-nft encoding native writes use: the host's (auto, from its rules, package database or binary) or a fixed version"},
 }
 
 // Lookup finds a setting by name.
@@ -86,6 +87,8 @@ func (c Config) Get(name string) string {
 		return c.GuardEra
 	case "guard-companion-chains":
 		return strconv.FormatBool(c.GuardCompanion)
+	case "nft-dialect":
+		return c.NFTDialect
 	}
 	return ""
 }
