@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/config"
@@ -58,7 +59,13 @@ var subcommands = map[string]subcommand{
 	},
 }
 
+// mainStart is when main began: the call log's phases (see calllog.Phases)
+// count from it, so what comes before it (starting the process, the Go
+// runtime and package initialisation) is the wall time they do not cover.
+var mainStart time.Time
+
 func main() {
+	mainStart = time.Now()
 	os.Exit(dispatch(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
 
