@@ -200,9 +200,9 @@ var proofTrust = 15 * time.Second
 // rests on has not changed since the last full check:
 //
 //   - a strong decision whose basis backend can stamp its tables (legacy:
-//     the kernel copies a whole table to look a chain up, 37 ms for
-//     kube-proxy's nat table of 1,000 services) holds while the basis
-//     table's stamp is unchanged;
+//     the kernel copies a whole table to look a chain up, a cost that
+//     grows with the table; bench/callcost measures it) holds while the
+//     basis table's stamp is unchanged;
 //   - a weak decision (rule count, host hint, default) holds while no
 //     backend's ruleset stamp moved (nf_tables' generation id, legacy's
 //     IPT_SO_GET_INFO of every table: a handful of small reads, where the

@@ -29,5 +29,10 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 if ! $runtime && { command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ]; }; then
-	PATH=$PATH:/usr/local/go/bin go mod download
+	# Every module's dependencies (MODULES from the Makefile; the shim's
+	# own module alone when run by hand).
+	cd "$(dirname "$0")/.."
+	for m in ${MODULES:-.}; do
+		(cd "$m" && PATH=$PATH:/usr/local/go/bin go mod download)
+	done
 fi
