@@ -63,6 +63,10 @@ type Options struct {
 	// save dumps its rules chain by chain; 0 means 4000 (see
 	// dumpPerChain). Tests vary it to cover both ways.
 	PerChainDumpAbove int
+	// Open connects to nf_tables in the calling thread's network
+	// namespace; nil means the kernel (nfnl.OpenTransport). Tests give
+	// an in-memory kernel (package nfnl/fake).
+	Open nfnl.Opener
 }
 
 // Timings splits a restore's wall time into its phases.
@@ -96,6 +100,14 @@ func New(o Options) *Backend {
 		o.ProtocolsFile = "/etc/protocols"
 	}
 	return &Backend{opts: o}
+}
+
+// open connects to nf_tables as the options say.
+func (b *Backend) open() (nfnl.Transport, error) {
+	if b.opts.Open != nil {
+		return b.opts.Open()
+	}
+	return nfnl.OpenTransport()
 }
 
 // Describe names the backend for the log and doctor.
@@ -142,7 +154,7 @@ func (b *Backend) save(c *backend.Call) error {
 		defer f.Close()
 		w = f
 	}
-	conn, err := nfnl.Open()
+	conn, err := b.open()
 	if err != nil {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
@@ -220,7 +232,7 @@ func (b *Backend) apply(ctx context.Context, family syntax.Family, src payloadSo
 	// caller's thread is in.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	conn, err := nfnl.Open()
+	conn, err := b.open()
 	if err != nil {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
@@ -241,7 +253,7 @@ func (b *Backend) apply(ctx context.Context, family syntax.Family, src payloadSo
 // attempt reads the state, plans the payload against it and commits; retry
 // says the ruleset changed under it (or the payload must be parsed whole)
 // and it should run again.
-func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Family, src payloadSource, o RestoreOptions, dryRun bool, protos *protocols) (retry bool, err error) {
+func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family syntax.Family, src payloadSource, o RestoreOptions, dryRun bool, protos *protocols) (retry bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return false, ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
@@ -290,7 +302,7 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 // probeRevisions asks the kernel for every xt extension revision the
 // transaction uses, before anything is sent, as iptables-nft does when it
 // loads an extension.
-func probeRevisions(c *nfnl.Conn, fam uint8, needs map[extRev]int) error {
+func probeRevisions(c nfnl.Transport, fam uint8, needs map[extRev]int) error {
 	for n, line := range needs {
 		ok, err := c.HasExtension(fam, n.name, uint32(n.rev), n.target)
 		if err != nil {

@@ -128,7 +128,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	defer release()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	conn, err := nfnl.Open()
+	conn, err := b.open()
 	if err != nil {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
@@ -211,7 +211,7 @@ func write(w io.Writer, s string) error {
 // cmdRun is one attempt at a single command against one kernel state.
 type cmdRun struct {
 	b      *Backend
-	conn   *nfnl.Conn
+	conn   nfnl.Transport
 	call   *backend.Call
 	cmd    *syntax.Command
 	st     *kernelState

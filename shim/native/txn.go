@@ -262,7 +262,7 @@ func (t *Txn) zeroBaseChain(table string, ch *chainInfo) {
 
 // commit sends the batch. Kernel refusals become iptables-nft's message
 // ("line N: ACTION failed (strerror): object", exit 4).
-func (t *Txn) commit(c *nfnl.Conn) error {
+func (t *Txn) commit(c nfnl.Transport) error {
 	err := c.Commit(t.batch)
 	if err == nil || errors.Is(err, nfnl.ErrGenerationChanged) {
 		return err

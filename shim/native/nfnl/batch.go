@@ -37,6 +37,7 @@ type Batch struct {
 	dropped []bool
 	live    int
 	withG   bool
+	genID   uint32
 	// mapped is the mapping buf lives in (nil while buf is on the heap).
 	mapped []byte
 }
@@ -44,7 +45,7 @@ type Batch struct {
 // NewBatch starts a batch. When withGen is set, BATCH_BEGIN carries genID
 // and the kernel refuses the batch if the ruleset generation moved on.
 func NewBatch(genID uint32, withGen bool) *Batch {
-	b := &Batch{withG: withGen}
+	b := &Batch{withG: withGen, genID: genID}
 	var a Attrs
 	if withGen {
 		a.U32(unix.NFNL_BATCH_GENID, genID)
@@ -77,6 +78,31 @@ func (b *Batch) Drop(i int) {
 
 // Len is the number of messages that will be sent.
 func (b *Batch) Len() int { return b.live }
+
+// Generation returns the generation id BATCH_BEGIN carries and whether it
+// carries one.
+func (b *Batch) Generation() (uint32, bool) { return b.genID, b.withG }
+
+// Each calls fn for every message that will be sent, in order, with its
+// index (as Add returned it), its tag and the message (Seq is 0; Attrs
+// aliases the batch). It stops when fn returns false. A Transport other
+// than Conn reads a batch with it.
+func (b *Batch) Each(fn func(index, tag int, m Message) bool) {
+	for i := range b.offs {
+		if b.dropped[i] {
+			continue
+		}
+		raw := b.msg(i)
+		m := toMessage(rawMsg{
+			typ:   binary.NativeEndian.Uint16(raw[4:]),
+			flags: binary.NativeEndian.Uint16(raw[6:]),
+			data:  raw[nlmsgHdrLen:binary.NativeEndian.Uint32(raw)],
+		}, false)
+		if !fn(i, b.tags[i], m) {
+			return
+		}
+	}
+}
 
 // Grow makes room for n more bytes of messages.
 //
