@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -33,10 +34,29 @@ func TestMain(m *testing.M) {
 }
 
 func runHelper(prog string) int {
-	if prog == "chains" {
+	switch prog {
+	case "chains":
 		return printChains()
+	case "rawdump":
+		return printRawDump()
 	}
-	c := &backend.Call{Family: syntax.IPv4, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	var args []string
+	if a := os.Getenv(helperArgsEnv); a != "" {
+		args = strings.Split(a, "\x1f")
+	}
+	// Small pieces, so every differential test also checks that parsing
+	// in pieces changes nothing.
+	o := Options{ParseChunkLines: 5}
+	if os.Getenv(perChainEnv) != "" {
+		o.PerChainDumpAbove = 1
+	}
+	return runCall(o, prog, args, os.Stdin, os.Stdout, os.Stderr)
+}
+
+// runCall carries out one call as prog with a native backend configured
+// by o and returns the exit code iptables would.
+func runCall(o Options, prog string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &backend.Call{Family: syntax.IPv4, Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	if strings.HasPrefix(prog, "ip6") {
 		c.Family = syntax.IPv6
 	}
@@ -46,21 +66,12 @@ func runHelper(prog string) int {
 	case strings.HasSuffix(prog, "-save"):
 		c.Tool = backend.Save
 	}
-	if a := os.Getenv(helperArgsEnv); a != "" {
-		c.Args = strings.Split(a, "\x1f")
-	}
-	// Small pieces, so every differential test also checks that parsing
-	// in pieces changes nothing.
-	o := Options{ParseChunkLines: 5}
-	if os.Getenv(perChainEnv) != "" {
-		o.PerChainDumpAbove = 1
-	}
 	b := New(o)
 	err := b.Run(context.Background(), c)
 	if err == nil {
 		return 0
 	}
-	fmt.Fprint(os.Stderr, syntax.FormatError(prog, "nf_tables", err))
+	fmt.Fprint(stderr, syntax.FormatError(prog, "nf_tables", err))
 	return int(ipterr.ClassOf(err))
 }
 

@@ -1,0 +1,548 @@
+package fake
+
+import (
+	"slices"
+	"sort"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+)
+
+// Commit applies a batch as nfnetlink does: a generation id other than the
+// current one refuses the whole batch (nfnl.ErrGenerationChanged, from the
+// kernel's ERESTART); otherwise every message is applied in order to the
+// ruleset the earlier ones leave, a refused message is reported and
+// skipped, and the batch is committed only when none was refused.
+func (c *Conn) Commit(b *nfnl.Batch) error {
+	if c.closed {
+		return kerr(unix.EBADF)
+	}
+	if b.Len() == 0 {
+		return nil
+	}
+	k := c.k
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if gen, ok := b.Generation(); ok && gen != k.gen {
+		return nfnl.ErrGenerationChanged
+	}
+	tx := &txn{k: k, st: k.st.clone(), tableHandle: k.tableHandle}
+	var fails []nfnl.Failure
+	b.Each(func(index, tag int, m nfnl.Message) bool {
+		if errno := tx.apply(m); errno != 0 {
+			fails = append(fails, nfnl.Failure{Index: index, Tag: tag, Err: &nfnl.KernelError{Errno: errno}})
+		}
+		return true
+	})
+	// Handles are not given back on abort.
+	k.tableHandle = tx.tableHandle
+	if len(fails) > 0 {
+		sort.SliceStable(fails, func(i, j int) bool { return fails[i].Index < fails[j].Index })
+		return &nfnl.BatchError{Failures: fails}
+	}
+	for ch, name := range tx.renames {
+		ch.name = name
+	}
+	k.st = tx.st
+	if tx.changed {
+		k.gen++
+		k.Commits++
+	}
+	return nil
+}
+
+// txn is a batch being applied to a copy of the ruleset.
+type txn struct {
+	k           *Kernel
+	st          *state
+	tableHandle uint64
+	// changed is false while every message left the ruleset as it was
+	// (the kernel then commits nothing and the generation stays).
+	changed bool
+	// renames are the new names of chains renamed in this batch: the
+	// kernel gives a chain its new name at the commit, so until then it
+	// is found by its old name only.
+	renames map[*chain]string
+}
+
+func (tx *txn) apply(m nfnl.Message) unix.Errno {
+	if m.Type>>8 != nfnl.SubsysNFTables {
+		return unix.EINVAL
+	}
+	a := parse(m.Attrs)
+	fam := m.Family
+	switch int(m.Type & 0xff) {
+	case unix.NFT_MSG_NEWTABLE:
+		return tx.newTable(fam, m.Flags, a)
+	case unix.NFT_MSG_DELTABLE:
+		return tx.delTable(fam, m.Flags, a)
+	case unix.NFT_MSG_NEWCHAIN:
+		return tx.newChain(fam, m.Flags, a)
+	case unix.NFT_MSG_DELCHAIN:
+		return tx.delChain(fam, m.Flags, a)
+	case unix.NFT_MSG_NEWRULE:
+		return tx.newRule(fam, m.Flags, a)
+	case unix.NFT_MSG_DELRULE:
+		return tx.delRule(fam, a)
+	}
+	return unix.EOPNOTSUPP
+}
+
+func (tx *txn) newTable(fam uint8, flags uint16, a attrs) unix.Errno {
+	name, ok := a.str(unix.NFTA_TABLE_NAME)
+	if !ok {
+		return unix.EINVAL
+	}
+	tflags, _ := a.u32(unix.NFTA_TABLE_FLAGS)
+	if t := tx.st.table(fam, name); t != nil {
+		switch {
+		case flags&unix.NLM_F_EXCL != 0:
+			return unix.EEXIST
+		case flags&unix.NLM_F_REPLACE != 0:
+			return unix.EOPNOTSUPP
+		}
+		if _, given := a[unix.NFTA_TABLE_FLAGS]; given && tflags != t.flags {
+			t.flags = tflags
+			tx.changed = true
+		}
+		return 0
+	}
+	if tflags&^unix.NFT_TABLE_F_DORMANT != 0 {
+		return unix.EOPNOTSUPP
+	}
+	tx.tableHandle++
+	tx.st.tables = append(tx.st.tables, &table{family: fam, name: name, handle: tx.tableHandle, flags: tflags, hgen: new(uint64)})
+	tx.changed = true
+	return 0
+}
+
+// lookupTable finds a message's table by handle or name.
+func (tx *txn) lookupTable(fam uint8, a attrs, nameAttr, handleAttr uint16) (*table, unix.Errno) {
+	if h, ok := a.u64(handleAttr); ok && handleAttr != 0 {
+		for _, t := range tx.st.tables {
+			if t.family == fam && t.handle == h {
+				return t, 0
+			}
+		}
+		return nil, unix.ENOENT
+	}
+	name, ok := a.str(nameAttr)
+	if !ok {
+		return nil, unix.EINVAL
+	}
+	if t := tx.st.table(fam, name); t != nil {
+		return t, 0
+	}
+	return nil, unix.ENOENT
+}
+
+func (tx *txn) delTable(fam uint8, flags uint16, a attrs) unix.Errno {
+	if _, named := a[unix.NFTA_TABLE_NAME]; !named {
+		if _, byHandle := a[nftaTableHandle]; !byHandle {
+			// No table named: every table of the family goes.
+			for _, t := range slices.Clone(tx.st.tables) {
+				if fam == unix.AF_UNSPEC || t.family == fam {
+					tx.removeTable(t)
+				}
+			}
+			return 0
+		}
+	}
+	t, errno := tx.lookupTable(fam, a, unix.NFTA_TABLE_NAME, nftaTableHandle)
+	if errno != 0 {
+		return errno
+	}
+	if flags&unix.NLM_F_NONREC != 0 && len(t.chains) > 0 {
+		return unix.EBUSY
+	}
+	tx.removeTable(t)
+	return 0
+}
+
+func (tx *txn) removeTable(t *table) {
+	tx.st.tables = slices.DeleteFunc(tx.st.tables, func(x *table) bool { return x == t })
+	tx.changed = true
+}
+
+// Chain types and the hooks each may attach to (ip and ip6), with the
+// lowest priority a nat chain may have.
+var chainTypes = map[string]uint32{
+	"filter": 1<<unix.NF_INET_PRE_ROUTING | 1<<unix.NF_INET_LOCAL_IN | 1<<unix.NF_INET_FORWARD | 1<<unix.NF_INET_LOCAL_OUT | 1<<unix.NF_INET_POST_ROUTING,
+	"nat":    1<<unix.NF_INET_PRE_ROUTING | 1<<unix.NF_INET_LOCAL_IN | 1<<unix.NF_INET_LOCAL_OUT | 1<<unix.NF_INET_POST_ROUTING,
+	"route":  1 << unix.NF_INET_LOCAL_OUT,
+}
+
+const natMinPriority = -200 // NF_IP_PRI_CONNTRACK: nat chains must come after it
+
+type hookSpec struct {
+	num, prio uint32
+	typ       string
+}
+
+func parseHook(a attrs) (hookSpec, unix.Errno) {
+	h := parse(a[unix.NFTA_CHAIN_HOOK])
+	num, ok1 := h.u32(unix.NFTA_HOOK_HOOKNUM)
+	prio, ok2 := h.u32(unix.NFTA_HOOK_PRIORITY)
+	if !ok1 || !ok2 {
+		return hookSpec{}, unix.EINVAL
+	}
+	typ := "filter"
+	if s, ok := a.str(unix.NFTA_CHAIN_TYPE); ok {
+		typ = s
+	}
+	mask, known := chainTypes[typ]
+	if !known {
+		return hookSpec{}, unix.ENOENT
+	}
+	if num >= 32 || mask&(1<<num) == 0 {
+		return hookSpec{}, unix.EOPNOTSUPP
+	}
+	if typ == "nat" && int32(prio) <= natMinPriority {
+		return hookSpec{}, unix.EOPNOTSUPP
+	}
+	return hookSpec{num, prio, typ}, 0
+}
+
+func (tx *txn) newChain(fam uint8, flags uint16, a attrs) unix.Errno {
+	t, errno := tx.lookupTable(fam, a, unix.NFTA_CHAIN_TABLE, 0)
+	if errno != 0 {
+		return errno
+	}
+	var ch *chain
+	handle, byHandle := a.u64(unix.NFTA_CHAIN_HANDLE)
+	name, named := a.str(unix.NFTA_CHAIN_NAME)
+	switch {
+	case byHandle:
+		if ch = t.chainByHandle(handle); ch == nil {
+			return unix.ENOENT
+		}
+	case named:
+		ch = t.chain(name)
+	default:
+		return unix.EINVAL
+	}
+	_, hasHook := a[unix.NFTA_CHAIN_HOOK]
+	policy, hasPolicy := a.u32(unix.NFTA_CHAIN_POLICY)
+	if hasPolicy {
+		if ch != nil && !ch.base || ch == nil && !hasHook {
+			return unix.EOPNOTSUPP
+		}
+		if policy != nfDrop && policy != nfAccept {
+			return unix.EINVAL
+		}
+	}
+	counters, hasCounters := parseCounters(a)
+	if ch == nil {
+		if len(name) >= 256 {
+			return unix.ENAMETOOLONG
+		}
+		ch = &chain{name: name, policy: nfAccept}
+		if hasHook {
+			h, errno := parseHook(a)
+			if errno != 0 {
+				return errno
+			}
+			ch.base, ch.hook, ch.prio, ch.typ = true, h.num, h.prio, h.typ
+			if hasPolicy {
+				ch.policy = policy
+			}
+			if hasCounters {
+				ch.counters = &counters
+			}
+		}
+		ch.handle = t.nextHandle()
+		t.chains = append(t.chains, ch)
+		tx.changed = true
+		return 0
+	}
+	switch {
+	case flags&unix.NLM_F_EXCL != 0:
+		return unix.EEXIST
+	case flags&unix.NLM_F_REPLACE != 0:
+		return unix.EOPNOTSUPP
+	}
+	if hasHook {
+		if !ch.base {
+			return unix.EEXIST
+		}
+		h, errno := parseHook(a)
+		if errno != 0 {
+			return errno
+		}
+		if h.typ != ch.typ {
+			return unix.EEXIST
+		}
+		if h.num != ch.hook || h.prio != ch.prio {
+			return unix.EOPNOTSUPP
+		}
+	}
+	if hasCounters && !ch.base {
+		return unix.EOPNOTSUPP
+	}
+	if byHandle && named {
+		if t.chain(name) != nil || tx.renamedTo(name) {
+			return unix.EEXIST
+		}
+		if tx.renames == nil {
+			tx.renames = map[*chain]string{}
+		}
+		tx.renames[ch] = name
+	}
+	if hasPolicy {
+		ch.policy = policy
+	}
+	if hasCounters {
+		ch.counters = &counters
+	}
+	tx.changed = true
+	return 0
+}
+
+// renamedTo says whether a chain of the batch is being renamed to name.
+func (tx *txn) renamedTo(name string) bool {
+	for _, n := range tx.renames {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+func parseCounters(a attrs) ([2]uint64, bool) {
+	d, ok := a[unix.NFTA_CHAIN_COUNTERS]
+	if !ok {
+		return [2]uint64{}, false
+	}
+	c := parse(d)
+	p, _ := c.u64(unix.NFTA_COUNTER_PACKETS)
+	b, _ := c.u64(unix.NFTA_COUNTER_BYTES)
+	return [2]uint64{p, b}, true
+}
+
+// lookupChain finds a message's chain by handle or name in t.
+func lookupChain(t *table, a attrs, nameAttr, handleAttr uint16) (*chain, unix.Errno) {
+	if h, ok := a.u64(handleAttr); ok {
+		if ch := t.chainByHandle(h); ch != nil {
+			return ch, 0
+		}
+		return nil, unix.ENOENT
+	}
+	name, ok := a.str(nameAttr)
+	if !ok {
+		return nil, unix.EINVAL
+	}
+	if ch := t.chain(name); ch != nil {
+		return ch, 0
+	}
+	return nil, unix.ENOENT
+}
+
+func (tx *txn) delChain(fam uint8, flags uint16, a attrs) unix.Errno {
+	t, errno := tx.lookupTable(fam, a, unix.NFTA_CHAIN_TABLE, 0)
+	if errno != 0 {
+		return errno
+	}
+	ch, errno := lookupChain(t, a, unix.NFTA_CHAIN_NAME, unix.NFTA_CHAIN_HANDLE)
+	if errno != 0 {
+		return errno
+	}
+	if flags&unix.NLM_F_NONREC != 0 && ch.use() > 0 {
+		return unix.EBUSY
+	}
+	if ch.refs > 0 {
+		// The kernel deletes the chain's rules first, then finds the
+		// references left: the batch aborts, so the rules stay.
+		return unix.EBUSY
+	}
+	tx.flush(t, ch)
+	t.chains = slices.DeleteFunc(t.chains, func(x *chain) bool { return x == ch })
+	tx.changed = true
+	return 0
+}
+
+// flush deletes every rule of ch.
+func (tx *txn) flush(t *table, ch *chain) {
+	for _, r := range ch.rules {
+		tx.release(t, r)
+	}
+	if len(ch.rules) > 0 {
+		tx.changed = true
+	}
+	ch.rules = nil
+}
+
+// release drops the references a rule's jumps hold.
+func (tx *txn) release(t *table, r *rule) {
+	for _, h := range r.jumps {
+		if target := t.chainByHandle(h); target != nil {
+			target.refs--
+		}
+	}
+}
+
+// maxExprs is NFT_RULE_MAXEXPRS.
+const maxExprs = 128
+
+func (tx *txn) newRule(fam uint8, flags uint16, a attrs) unix.Errno {
+	t, errno := tx.lookupTable(fam, a, unix.NFTA_RULE_TABLE, 0)
+	if errno != 0 {
+		return errno
+	}
+	ch, errno := lookupChain(t, a, unix.NFTA_RULE_CHAIN, 0)
+	if errno != 0 {
+		return errno
+	}
+	old := -1 // index of the rule replaced, or placed against
+	var handle uint64
+	if h, ok := a.u64(unix.NFTA_RULE_HANDLE); ok {
+		i := ruleIndex(ch, h)
+		switch {
+		case i < 0:
+			return unix.ENOENT
+		case flags&unix.NLM_F_EXCL != 0:
+			return unix.EEXIST
+		case flags&unix.NLM_F_REPLACE == 0:
+			return unix.EOPNOTSUPP
+		}
+		old, handle = i, h
+	} else {
+		if flags&unix.NLM_F_CREATE == 0 || flags&unix.NLM_F_REPLACE != 0 {
+			return unix.EINVAL
+		}
+		handle = t.nextHandle()
+		if pos, ok := a.u64(unix.NFTA_RULE_POSITION); ok {
+			if old = ruleIndex(ch, pos); old < 0 {
+				return unix.ENOENT
+			}
+		}
+	}
+	r := &rule{handle: handle, exprs: a[unix.NFTA_RULE_EXPRESSIONS]}
+	if r.exprs != nil {
+		r.exprs = slices.Clone(r.exprs)
+	}
+	if u, ok := a[unix.NFTA_RULE_USERDATA]; ok {
+		r.userdata = slices.Clone(u)
+	}
+	jumps, errno := tx.checkExprs(fam, t, r.exprs)
+	if errno != 0 {
+		return errno
+	}
+	r.jumps = jumps
+	for _, h := range jumps {
+		t.chainByHandle(h).refs++
+	}
+	switch {
+	case flags&unix.NLM_F_REPLACE != 0:
+		tx.release(t, ch.rules[old])
+		ch.rules[old] = r
+	case flags&unix.NLM_F_APPEND != 0 && old >= 0:
+		ch.rules = slices.Insert(ch.rules, old+1, r)
+	case flags&unix.NLM_F_APPEND != 0:
+		ch.rules = append(ch.rules, r)
+	case old >= 0:
+		ch.rules = slices.Insert(ch.rules, old, r)
+	default:
+		ch.rules = slices.Insert(ch.rules, 0, r)
+	}
+	tx.changed = true
+	return 0
+}
+
+func ruleIndex(ch *chain, handle uint64) int {
+	return slices.IndexFunc(ch.rules, func(r *rule) bool { return r.handle == handle })
+}
+
+// knownExprs are the expression types the fake accepts (those of
+// nf_tables' core and the modules iptables-nft uses).
+var knownExprs = map[string]bool{
+	"immediate": true, "cmp": true, "payload": true, "meta": true, "bitwise": true,
+	"counter": true, "match": true, "target": true, "lookup": true, "ct": true,
+	"range": true, "byteorder": true, "limit": true, "log": true, "reject": true,
+	"nat": true, "masq": true, "redir": true, "exthdr": true, "quota": true,
+}
+
+// checkExprs checks an expression list's shape and returns the chains its
+// verdicts jump or go to: an unknown expression or extension and a jump to
+// a missing chain are ENOENT, a jump to a base chain EOPNOTSUPP.
+func (tx *txn) checkExprs(fam uint8, t *table, b []byte) ([]uint64, unix.Errno) {
+	var jumps []uint64
+	n := 0
+	for el := nfnl.Scan(b); el.Next(); {
+		if el.Type != unix.NFTA_LIST_ELEM {
+			return nil, unix.EINVAL
+		}
+		if n++; n > maxExprs {
+			return nil, unix.EINVAL
+		}
+		e := parse(el.Data)
+		name, ok := e.str(unix.NFTA_EXPR_NAME)
+		if !ok {
+			return nil, unix.EINVAL
+		}
+		if !knownExprs[name] {
+			return nil, unix.ENOENT
+		}
+		data := parse(e[unix.NFTA_EXPR_DATA])
+		switch name {
+		case "match", "target":
+			ext, ok1 := data.str(unix.NFTA_MATCH_NAME)
+			rev, ok2 := data.u32(unix.NFTA_MATCH_REV)
+			if _, ok3 := data[unix.NFTA_MATCH_INFO]; !ok1 || !ok2 || !ok3 {
+				return nil, unix.EINVAL
+			}
+			if !tx.k.hasExtension(fam, ext, rev, name == "target") {
+				return nil, unix.ENOENT
+			}
+		case "immediate":
+			v := parse(parse(data[unix.NFTA_IMMEDIATE_DATA])[unix.NFTA_DATA_VERDICT])
+			code, ok := v.u32(unix.NFTA_VERDICT_CODE)
+			if !ok || (int32(code) != unix.NFT_JUMP && int32(code) != unix.NFT_GOTO) {
+				continue
+			}
+			target, ok := v.str(unix.NFTA_VERDICT_CHAIN)
+			if !ok {
+				return nil, unix.EINVAL
+			}
+			ch := t.chain(target)
+			switch {
+			case ch == nil:
+				return nil, unix.ENOENT
+			case ch.base:
+				return nil, unix.EOPNOTSUPP
+			}
+			jumps = append(jumps, ch.handle)
+		}
+	}
+	return jumps, 0
+}
+
+func (tx *txn) delRule(fam uint8, a attrs) unix.Errno {
+	t, errno := tx.lookupTable(fam, a, unix.NFTA_RULE_TABLE, 0)
+	if errno != 0 {
+		return errno
+	}
+	if _, ok := a[unix.NFTA_RULE_CHAIN]; !ok {
+		for _, ch := range t.chains {
+			tx.flush(t, ch)
+		}
+		return 0
+	}
+	ch, errno := lookupChain(t, a, unix.NFTA_RULE_CHAIN, 0)
+	if errno != 0 {
+		return errno
+	}
+	h, ok := a.u64(unix.NFTA_RULE_HANDLE)
+	if !ok {
+		tx.flush(t, ch)
+		return 0
+	}
+	i := ruleIndex(ch, h)
+	if i < 0 {
+		return unix.ENOENT
+	}
+	tx.release(t, ch.rules[i])
+	ch.rules = slices.Delete(ch.rules, i, i+1)
+	tx.changed = true
+	return 0
+}
