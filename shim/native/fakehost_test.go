@@ -94,8 +94,9 @@ func (f fakeFamilySets) Index(name string) (uint16, error) {
 		if f.fam == syntax.IPv6 {
 			want = "inet6"
 		}
-		if f.s.families[i] != want {
-			return 0, ipterr.New(ipterr.Parameter, "The protocol family of set %s is %s, which is not applicable.\n", name, f.s.families[i])
+		if got := f.s.families[i]; got != want {
+			label := map[string]string{"inet": "IPv4", "inet6": "IPv6"}[got]
+			return 0, ipterr.New(ipterr.Parameter, "The protocol family of set %s is %s, which is not applicable.\n", name, label)
 		}
 		return uint16(i), nil
 	}
