@@ -1,0 +1,257 @@
+package native
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+
+	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
+	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+// The tests here are the namespace tests' counterparts on the fake
+// nf_tables: they need no root. Their namespace twins stay, and stay
+// required in CI; TestFakeKernelMatches keeps the fake true.
+
+// fakeDump is the canonical dump of a fake host's nf_tables.
+func (h *fakeHost) dump() string {
+	h.t.Helper()
+	c, _ := h.k.Open()
+	defer c.Close()
+	s, err := canonicalDump(c)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s
+}
+
+// TestCheckAndDeleteOnFake restores kube-proxy payloads, asks -C for every
+// rule (found), for a changed copy of one (not found), deletes it with -D
+// (by specification, then by number) and checks it is gone.
+func TestCheckAndDeleteOnFake(t *testing.T) {
+	for _, o := range fakeKubeOptions {
+		t.Run(o.Shape.String()+"-v"+famString(o.Family), func(t *testing.T) {
+			h := newFakeHost(t)
+			createFakeIPSets(o, h)
+			p := kubepayload.Generate(o)
+			h.mustRun(p.Text, restoreProg(o.Family))
+			prog := "iptables"
+			if o.Family == syntax.IPv6 {
+				prog = "ip6tables"
+			}
+			table, checked := "", 0
+			var lastRule []string
+			for _, line := range strings.Split(p.Text, "\n") {
+				switch {
+				case strings.HasPrefix(line, "*"):
+					table = line[1:]
+				case strings.HasPrefix(line, "-A "):
+					args := append([]string{"-t", table, "-C"}, splitArgs(line[3:])...)
+					if r := h.run("", prog, args...); r.Code != 0 {
+						t.Errorf("%s %v: %s", prog, args, r)
+					}
+					checked++
+					lastRule = args
+				}
+			}
+			if checked == 0 {
+				t.Fatal("no rules checked")
+			}
+			changed := append(append([]string(nil), lastRule[:len(lastRule)-1]...), "KUBE-NOT-THERE")
+			if r := h.run("", prog, changed...); r.Code == 0 {
+				t.Errorf("%v found", changed)
+			}
+			gen := h.k.Commits
+			del := append([]string(nil), lastRule...)
+			del[2] = "-D"
+			if r := h.run("", prog, del...); r.Code != 0 {
+				t.Fatalf("%v: %s", del, r)
+			}
+			if h.k.Commits != gen+1 {
+				t.Errorf("-D committed %d batches, want 1", h.k.Commits-gen)
+			}
+			if r := h.run("", prog, lastRule...); r.Code != 1 || r.Stderr == "" {
+				t.Errorf("after -D, %v: %s", lastRule, r)
+			}
+			// A failed -D writes nothing.
+			before := h.dump()
+			if r := h.run("", prog, del...); r.Code != 1 {
+				t.Errorf("-D of a missing rule: %s", r)
+			}
+			if after := h.dump(); after != before {
+				t.Errorf("a failed -D changed the ruleset:\n%s", netnstest.LineDiff(before, after))
+			}
+			t.Logf("%d rules checked", checked)
+		})
+	}
+}
+
+// TestRestoreAtomicAcrossTablesOnFake is TestRestoreAtomicAcrossTables on
+// the fake: a payload whose second table fails in the kernel leaves the
+// first table untouched too.
+func TestRestoreAtomicAcrossTablesOnFake(t *testing.T) {
+	h := newFakeHost(t)
+	h.mustRun("*nat\n:KUBE-USED - [0:0]\n-A OUTPUT -j KUBE-USED\nCOMMIT\n", "iptables-restore")
+	before := h.dump()
+	bad := "*filter\n:KUBE-NEW - [0:0]\n-A INPUT -j KUBE-NEW\nCOMMIT\n*nat\n-X KUBE-USED\nCOMMIT\n"
+	r := h.run(bad, "iptables-restore", "--noflush")
+	want := "iptables-restore v1.8.9 (nf_tables): \nline 6: CHAIN_DEL failed (Device or resource busy): chain KUBE-USED\n"
+	if r.Code != 4 || r.Stderr != want {
+		t.Errorf("got %s\nwant exit 4 and %q", r, want)
+	}
+	if after := h.dump(); after != before {
+		t.Errorf("ruleset changed:\n%s", netnstest.LineDiff(before, after))
+	}
+}
+
+// TestSaveRefusesWhatItCannotDecodeOnFake puts a rule iptables cannot
+// express (meta mark, ip dscp, as nft would add it) into an iptables
+// table: save fails naming table, chain and handle, prints nothing, and
+// other tables still save.
+func TestSaveRefusesWhatItCannotDecodeOnFake(t *testing.T) {
+	h := newFakeHost(t)
+	h.mustRun("*nat\n:FOO - [0:0]\n-A FOO -j ACCEPT\nCOMMIT\n", "iptables-restore")
+	c, _ := h.k.Open()
+	defer c.Close()
+	gen, _ := c.GenID()
+	b := nfnl.NewBatch(gen, true)
+	defer b.Release()
+	var a nfnl.Attrs
+	a.String(unix.NFTA_RULE_TABLE, "nat")
+	a.String(unix.NFTA_RULE_CHAIN, "FOO")
+	l := a.Nest(unix.NFTA_RULE_EXPRESSIONS)
+	for _, e := range []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyMARK, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{1, 0, 0, 0}},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 1, Len: 1},
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 1, Mask: []byte{0xfc}, Xor: []byte{0}},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0x10}},
+		&expr.Verdict{Kind: expr.VerdictAccept},
+	} {
+		if err := appendExpr(&a, unix.NFPROTO_IPV4, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.End(l)
+	b.Add(unix.NFT_MSG_NEWRULE, unix.NLM_F_CREATE|unix.NLM_F_APPEND, unix.NFPROTO_IPV4, a.B, 0)
+	if err := c.Commit(b); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("", "iptables-save")
+	if r.Code != 1 || r.Stdout != "" {
+		t.Fatalf("want exit 1 and no output, got %s", r)
+	}
+	for _, want := range []string{"table nat", "chain FOO", "rule handle"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("error %q does not name %q", r.Stderr, want)
+		}
+	}
+	if r := h.run("", "iptables-save", "-t", "filter"); r.Code != 0 {
+		t.Errorf("save -t filter: %s", r)
+	}
+}
+
+// TestSaveHeaderOnFake checks save's comment lines: the program name as
+// invoked, the version label and ctime's date format.
+func TestSaveHeaderOnFake(t *testing.T) {
+	h := newFakeHost(t)
+	h.mustRun("*filter\nCOMMIT\n*nat\n:X - [0:0]\nCOMMIT\n", "iptables-restore")
+	stamp := `[A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}`
+	header := regexp.MustCompile(`^# Generated by (\S+) v1\.8\.9 \(nf_tables\) on ` + stamp + `$`)
+	footer := regexp.MustCompile(`^# Completed on ` + stamp + `$`)
+	for _, prog := range []string{"iptables-save", "ip6tables-save"} {
+		out := h.mustRun("", prog)
+		var shape []string
+		for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			switch {
+			case header.MatchString(l):
+				shape = append(shape, "header "+header.FindStringSubmatch(l)[1])
+			case footer.MatchString(l):
+				shape = append(shape, "footer")
+			case strings.HasPrefix(l, "#"):
+				shape = append(shape, "unexpected comment "+l)
+			}
+		}
+		// An empty *filter block creates nothing: one table, one header.
+		want := "header " + prog + "|footer"
+		if prog == "ip6tables-save" {
+			want = "" // no ip6 tables: nothing at all
+		}
+		if got := strings.Join(shape, "|"); got != want {
+			t.Errorf("%s comment lines: got %q, want %q", prog, got, want)
+		}
+	}
+}
+
+// racingTransport commits another writer's batch just before each of the
+// first n commits it is asked for, so the caller's batch carries a stale
+// generation.
+type racingTransport struct {
+	nfnl.Transport
+	other nfnl.Transport
+	n     int
+	raced int
+}
+
+func (r *racingTransport) Commit(b *nfnl.Batch) error {
+	if r.raced < r.n {
+		r.raced++
+		gen, _ := r.other.GenID()
+		ob := nfnl.NewBatch(gen, true)
+		defer ob.Release()
+		var a nfnl.Attrs
+		a.String(unix.NFTA_CHAIN_TABLE, "filter")
+		a.String(unix.NFTA_CHAIN_NAME, "OTHER-"+string(rune('A'+r.raced)))
+		ob.Add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE|unix.NLM_F_EXCL, unix.NFPROTO_IPV4, a.B, 0)
+		if err := r.other.Commit(ob); err != nil {
+			return err
+		}
+	}
+	return r.Transport.Commit(b)
+}
+
+// TestConcurrentWriterOnFake has another writer commit between our read
+// and our commit: the kernel refuses the stale batch whole, and restore and
+// a single command plan again and apply on top of the other's change.
+func TestConcurrentWriterOnFake(t *testing.T) {
+	for _, call := range []struct {
+		stdin, prog string
+		args        []string
+	}{
+		{"*filter\n:MINE - [0:0]\n-A INPUT -j MINE\nCOMMIT\n", "iptables-restore", []string{"--noflush"}},
+		{"", "iptables", []string{"-A", "INPUT", "-j", "ACCEPT"}},
+	} {
+		t.Run(call.prog, func(t *testing.T) {
+			h := newFakeHost(t)
+			h.mustRun("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", "iptables-restore")
+			other, _ := h.k.Open()
+			rt := &racingTransport{other: other, n: 3}
+			o := Options{Open: func() (nfnl.Transport, error) {
+				c, err := h.k.Open()
+				rt.Transport = c
+				return rt, err
+			}}
+			var out, errb strings.Builder
+			if code := runCall(o, call.prog, call.args, strings.NewReader(call.stdin), &out, &errb); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb.String())
+			}
+			if rt.raced != 3 {
+				t.Errorf("raced %d times, want 3", rt.raced)
+			}
+			save := h.mustRun("", "iptables-save")
+			for _, want := range []string{":OTHER-B", ":OTHER-C", ":OTHER-D"} {
+				if !strings.Contains(save, want) {
+					t.Errorf("the other writer's %s is missing:\n%s", want, save)
+				}
+			}
+			if !strings.Contains(save, "-A INPUT -j") {
+				t.Errorf("our rule is missing:\n%s", save)
+			}
+		})
+	}
+}
