@@ -64,7 +64,7 @@ type Options struct {
 	// dumpPerChain). Tests vary it to cover both ways.
 	PerChainDumpAbove int
 	// Open connects to nf_tables in the calling thread's network
-	// namespace; nil means the kernel (nfnl.OpenTransport). Tests give
+	// namespace; nil means the kernel (nfnl.DialTransport). Tests give
 	// an in-memory kernel (package nfnl/fake).
 	Open nfnl.Opener
 }
@@ -103,11 +103,11 @@ func New(o Options) *Backend {
 }
 
 // open connects to nf_tables as the options say.
-func (b *Backend) open() (nfnl.Transport, error) {
+func (b *Backend) open(ctx context.Context) (nfnl.Transport, error) {
 	if b.opts.Open != nil {
-		return b.opts.Open()
+		return b.opts.Open(ctx)
 	}
-	return nfnl.OpenTransport()
+	return nfnl.DialTransport(ctx)
 }
 
 // Describe names the backend for the log and doctor.
@@ -125,7 +125,7 @@ func (b *Backend) Run(ctx context.Context, c *backend.Call) error {
 	case backend.Restore:
 		return b.restore(ctx, c)
 	case backend.Save:
-		return b.save(c)
+		return b.save(ctx, c)
 	}
 	return b.command(ctx, c)
 }
@@ -137,7 +137,7 @@ func (b *Backend) ipsets(fam syntax.Family) xt.IPSetResolver {
 	return kernelIPSets{fam: fam}
 }
 
-func (b *Backend) save(c *backend.Call) error {
+func (b *Backend) save(ctx context.Context, c *backend.Call) error {
 	a, err := syntax.ParseSaveArgs(c.Args)
 	if err != nil {
 		return err
@@ -154,7 +154,7 @@ func (b *Backend) save(c *backend.Call) error {
 		defer f.Close()
 		w = f
 	}
-	conn, err := b.open()
+	conn, err := b.open(ctx)
 	if err != nil {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
@@ -232,7 +232,7 @@ func (b *Backend) apply(ctx context.Context, family syntax.Family, src payloadSo
 	// caller's thread is in.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	conn, err := b.open()
+	conn, err := b.open(ctx)
 	if err != nil {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}

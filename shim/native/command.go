@@ -128,7 +128,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	defer release()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	conn, err := b.open()
+	conn, err := b.open(ctx)
 	if err != nil {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}

@@ -1,6 +1,7 @@
 package native
 
 import (
+	"context"
 	"regexp"
 	"strings"
 	"testing"
@@ -231,7 +232,7 @@ func TestConcurrentWriterOnFake(t *testing.T) {
 			h.mustRun("*filter\n:INPUT ACCEPT [0:0]\nCOMMIT\n", "iptables-restore")
 			other, _ := h.k.Open()
 			rt := &racingTransport{other: other, n: 3}
-			o := Options{Open: func() (nfnl.Transport, error) {
+			o := Options{Open: func(context.Context) (nfnl.Transport, error) {
 				c, err := h.k.Open()
 				rt.Transport = c
 				return rt, err

@@ -9,10 +9,12 @@
 package nfnl
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -51,8 +53,50 @@ type Conn struct {
 	req []byte
 }
 
+// ErrTimeout means the kernel did not answer before the receive deadline
+// of the connection (see Dial).
+var ErrTimeout = fmt.Errorf("netlink: no answer in time: %w", os.ErrDeadlineExceeded)
+
+// Dial opens a connection as Open does and bounds every later receive on
+// it by ctx's deadline, if it has one: a kernel that never answers (some
+// iptables-nft 1.8.0-1.8.3 era modules could hang) becomes ErrTimeout, not
+// a stuck caller. This is the one timeout policy of the transport; ctx is
+// not watched otherwise.
+func Dial(ctx context.Context) (*Conn, error) {
+	dl, ok := ctx.Deadline()
+	if ok && !time.Now().Before(dl) {
+		return nil, fmt.Errorf("netlink: %w", context.DeadlineExceeded)
+	}
+	c, err := Open()
+	if err != nil || !ok {
+		return c, err
+	}
+	if err := c.SetReceiveTimeout(time.Until(dl)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// SetReceiveTimeout bounds each blocking receive (the reply to a request,
+// the next part of a dump) by d; 0 means no bound. A receive that times
+// out returns ErrTimeout.
+func (c *Conn) SetReceiveTimeout(d time.Duration) error {
+	if d < 0 {
+		d = time.Microsecond
+	}
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	if d > 0 && tv.Sec == 0 && tv.Usec == 0 {
+		tv.Usec = 1
+	}
+	if err := unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return os.NewSyscallError("setsockopt SO_RCVTIMEO", err)
+	}
+	return nil
+}
+
 // Open opens a netfilter netlink socket in the calling thread's network
-// namespace.
+// namespace, with no receive deadline.
 func Open() (*Conn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
 	if err != nil {
@@ -158,8 +202,12 @@ func (c *Conn) recv(nonblock bool) ([]rawMsg, error) {
 		if err == unix.EINTR {
 			continue
 		}
-		if nonblock && (err == unix.EAGAIN || err == unix.EWOULDBLOCK) {
-			return nil, nil
+		if err == unix.EAGAIN || err == unix.EWOULDBLOCK {
+			if nonblock {
+				return nil, nil
+			}
+			// Only a receive timeout makes a blocking read give up.
+			return nil, ErrTimeout
 		}
 		if err != nil {
 			return nil, os.NewSyscallError("recvfrom", err)
@@ -284,8 +332,17 @@ func toMessage(m rawMsg, copyData bool) Message {
 // should dump again.
 var ErrDumpInterrupted = errors.New("netlink: dump interrupted by a concurrent change")
 
+// ErrStopDump, returned by a Dump callback, ends the dump early: Dump
+// returns nil at once without reading the rest, which stays queued on the
+// connection (close it rather than reuse it: its next replies would come
+// after the rest of the dump). A capped count costs the same however large
+// the ruleset is.
+var ErrStopDump = errors.New("netlink: dump stopped by the caller")
+
 // Dump runs a dump request and calls fn for every message; fn must not keep
-// msg.Attrs beyond the call (it aliases the receive buffer).
+// msg.Attrs beyond the call (it aliases the receive buffer). A callback
+// error other than ErrStopDump is returned once the dump is read to its
+// end.
 func (c *Conn) Dump(typ uint16, family uint8, attrs []byte, fn func(Message) error) error {
 	seq := c.nextSeq()
 	c.req = appendMsg(c.req[:0], typ, unix.NLM_F_REQUEST|unix.NLM_F_DUMP, seq, family, 0, attrs)
@@ -324,6 +381,9 @@ func (c *Conn) Dump(typ uint16, family uint8, attrs []byte, fn func(Message) err
 			}
 			if fnErr == nil {
 				fnErr = fn(toMessage(m, false))
+				if fnErr == ErrStopDump {
+					return nil
+				}
 			}
 		}
 	}

@@ -1,5 +1,7 @@
 package nfnl
 
+import "context"
+
 // Transport is what the native backend asks of an nf_tables connection:
 // requests, dumps, atomic batches, the generation id and extension
 // revision probes. *Conn is the kernel's; package nfnl/fake has an
@@ -9,7 +11,8 @@ type Transport interface {
 	// a refusal is a *KernelError.
 	Request(typ uint16, flags uint16, family uint8, attrs []byte) ([]Message, error)
 	// Dump runs a dump request, calling fn for every object; msg.Attrs is
-	// only valid during the call.
+	// only valid during the call. fn returning ErrStopDump ends the dump
+	// early (Dump returns nil).
 	Dump(typ uint16, family uint8, attrs []byte, fn func(Message) error) error
 	// Commit applies a batch completely or not at all (see Conn.Commit
 	// for the errors).
@@ -23,13 +26,14 @@ type Transport interface {
 	Close() error
 }
 
-// Opener opens a Transport in the calling thread's network namespace.
-type Opener func() (Transport, error)
+// Opener opens a Transport in the calling thread's network namespace; the
+// kernel's bounds its receives by ctx's deadline (see Dial).
+type Opener func(ctx context.Context) (Transport, error)
 
-// OpenTransport is the Opener of the kernel's nf_tables: Open, as a
+// DialTransport is the Opener of the kernel's nf_tables: Dial, as a
 // Transport.
-func OpenTransport() (Transport, error) {
-	c, err := Open()
+func DialTransport(ctx context.Context) (Transport, error) {
+	c, err := Dial(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@
 package fake
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -52,11 +53,14 @@ type Kernel struct {
 // New returns an empty nf_tables, at generation 1 like a fresh namespace.
 func New() *Kernel { return &Kernel{st: &state{}, gen: 1} }
 
-// Open returns a new connection to k; its type is nfnl.Opener's.
+// Open returns a new connection to k.
 func (k *Kernel) Open() (nfnl.Transport, error) { return &Conn{k: k}, nil }
 
-// Opener returns k.Open as an nfnl.Opener.
-func (k *Kernel) Opener() nfnl.Opener { return k.Open }
+// Opener returns an nfnl.Opener of connections to k (the context is not
+// used: the fake always answers at once).
+func (k *Kernel) Opener() nfnl.Opener {
+	return func(context.Context) (nfnl.Transport, error) { return k.Open() }
+}
 
 // state is the ruleset; a batch works on a copy of it.
 type state struct {
@@ -305,14 +309,16 @@ func (c *Conn) Dump(typ uint16, family uint8, attrs []byte, fn func(nfnl.Message
 		return kerr(unix.EOPNOTSUPP)
 	}
 	k.mu.Unlock()
-	var fnErr error
 	for _, m := range msgs {
 		m.Flags = unix.NLM_F_MULTI
-		if fnErr == nil {
-			fnErr = fn(m)
+		if err := fn(m); err != nil {
+			if err == nfnl.ErrStopDump {
+				return nil
+			}
+			return err
 		}
 	}
-	return fnErr
+	return nil
 }
 
 func tableMsg(t *table) nfnl.Message {
