@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -20,32 +19,12 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
-// openIn opens an nfnetlink socket inside ns from this process: the
-// socket keeps the namespace it was created in.
+// openIn opens an nfnetlink connection inside ns from this process.
 func openIn(t *testing.T, ns *netnstest.NS) *nfnl.Conn {
 	t.Helper()
-	runtime.LockOSThread()
-	orig, err := os.Open("/proc/thread-self/ns/net")
+	c, err := nfnl.OpenIn(filepath.Join("/run/netns", ns.Name))
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer orig.Close()
-	target, err := os.Open(filepath.Join("/run/netns", ns.Name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer target.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		t.Fatal(err)
-	}
-	c, openErr := nfnl.Open()
-	if err := unix.Setns(int(orig.Fd()), unix.CLONE_NEWNET); err != nil {
-		// The thread stays locked and dies with the goroutine.
-		t.Fatalf("back to the test's namespace: %v", err)
-	}
-	runtime.UnlockOSThread()
-	if openErr != nil {
-		t.Fatal(openErr)
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
