@@ -16,7 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // ErrUnavailable means nf_tables cannot be asked at all here (no
@@ -51,16 +51,16 @@ func New(tr nfnl.Transport) *Conn { return &Conn{tr: tr} }
 func (c *Conn) Close() error { return c.tr.Close() }
 
 // nfproto is the nfgenmsg family byte of an iptables family.
-func nfproto(f syntax.Family) uint8 {
-	if f == syntax.IPv6 {
+func nfproto(f netfilter.Family) uint8 {
+	if f == netfilter.IPv6 {
 		return unix.NFPROTO_IPV6
 	}
 	return unix.NFPROTO_IPV4
 }
 
 // FamilyName is the nft family name of an iptables family ("ip", "ip6").
-func FamilyName(f syntax.Family) string {
-	if f == syntax.IPv6 {
+func FamilyName(f netfilter.Family) string {
+	if f == netfilter.IPv6 {
 		return "ip6"
 	}
 	return "ip"
@@ -71,7 +71,7 @@ func msgType(msg int) uint16 { return nfnl.MsgType(nfnl.SubsysNFTables, msg) }
 // dump runs a dump and calls fn for every object until fn returns false
 // (then the rest of the dump stays queued: the caller must close the
 // Conn) or the dump ends.
-func (c *Conn) dump(f syntax.Family, msg int, attrs []byte, fn func(data []byte) bool) error {
+func (c *Conn) dump(f netfilter.Family, msg int, attrs []byte, fn func(data []byte) bool) error {
 	err := c.tr.Dump(msgType(msg), nfproto(f), attrs, func(m nfnl.Message) error {
 		if !fn(m.Attrs) {
 			return nfnl.ErrStopDump

@@ -8,7 +8,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl/fake"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // fakeRuleset loads the ruleset of `payload` (as iptables-nft-restore
@@ -101,23 +101,23 @@ func TestLookupsAndCountsOnFake(t *testing.T) {
 		{"mangle", "KUBE-IPTABLES-HINT"}: true, {"nat", "KUBE-MARK-DROP"}: false,
 		{"filter", "KUBE-FORWARD"}: true, {"raw", "X"}: false,
 	} {
-		if got, err := c.HasChain(syntax.IPv4, ref[0], ref[1]); err != nil || got != want {
+		if got, err := c.HasChain(netfilter.IPv4, ref[0], ref[1]); err != nil || got != want {
 			t.Errorf("HasChain(%s) = %v, %v; want %v", ref, got, err, want)
 		}
 	}
-	all, _, err := open().CountRules(syntax.IPv4, 0, func(_, chain string) bool { return chain == "SKIP" })
+	all, _, err := open().CountRules(netfilter.IPv4, 0, func(_, chain string) bool { return chain == "SKIP" })
 	if err != nil || all != 8 {
 		t.Errorf("count = %d, %v; want 8", all, err)
 	}
-	n, capped, err := open().CountRules(syntax.IPv4, 3, nil)
+	n, capped, err := open().CountRules(netfilter.IPv4, 3, nil)
 	if err != nil || n != 3 || !capped {
 		t.Errorf("capped count = %d, %v, %v; want 3, true", n, capped, err)
 	}
-	tables, err := c.Tables(syntax.IPv4)
+	tables, err := c.Tables(netfilter.IPv4)
 	if err != nil || len(tables) != 2 || tables[0] != "filter" || tables[1] != "mangle" {
 		t.Errorf("tables = %q, %v", tables, err)
 	}
-	if v6, err := c.Tables(syntax.IPv6); err != nil || len(v6) != 0 {
+	if v6, err := c.Tables(netfilter.IPv6); err != nil || len(v6) != 0 {
 		t.Errorf("ip6 tables = %q, %v", v6, err)
 	}
 }
@@ -126,7 +126,7 @@ func TestLookupsAndCountsOnFake(t *testing.T) {
 func TestTableOnFake(t *testing.T) {
 	c := New(func() nfnl.Transport { tr, _ := fakeRuleset(t).Open(); return tr }())
 	defer c.Close()
-	got, err := c.Table(syntax.IPv4, "filter")
+	got, err := c.Table(netfilter.IPv4, "filter")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestTableOnFake(t *testing.T) {
 			t.Errorf("chain %d = %+v, want %+v", i, g, w)
 		}
 	}
-	if _, err := c.Table(syntax.IPv4, "nat"); err == nil {
+	if _, err := c.Table(netfilter.IPv4, "nat"); err == nil {
 		t.Error("a missing table was read")
 	}
 }

@@ -9,11 +9,11 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // Tables lists the family's tables (a handful of small messages).
-func (c *Conn) Tables(f syntax.Family) ([]string, error) {
+func (c *Conn) Tables(f netfilter.Family) ([]string, error) {
 	var names []string
 	err := c.dump(f, unix.NFT_MSG_GETTABLE, nil, func(data []byte) bool {
 		if name, ok := stringAttr(data, unix.NFTA_TABLE_NAME); ok {
@@ -30,7 +30,7 @@ func (c *Conn) Tables(f syntax.Family) ([]string, error) {
 
 // HasChain looks one chain up by name: one request, one answer, whatever the
 // size of the ruleset. A missing table or chain is (false, nil).
-func (c *Conn) HasChain(f syntax.Family, table, chain string) (bool, error) {
+func (c *Conn) HasChain(f netfilter.Family, table, chain string) (bool, error) {
 	var a nfnl.Attrs
 	a.String(unix.NFTA_CHAIN_TABLE, table)
 	a.String(unix.NFTA_CHAIN_NAME, chain)
@@ -48,7 +48,7 @@ func (c *Conn) HasChain(f syntax.Family, table, chain string) (bool, error) {
 // to ignore, and stops reading at limit: capped is true when the count
 // reached it. The rest of a capped dump stays queued, so a Conn used for a
 // capped count must be closed afterwards, not reused.
-func (c *Conn) CountRules(f syntax.Family, limit int, skip func(table, chain string) bool) (n int, capped bool, err error) {
+func (c *Conn) CountRules(f netfilter.Family, limit int, skip func(table, chain string) bool) (n int, capped bool, err error) {
 	err = c.dump(f, unix.NFT_MSG_GETRULE, nil, func(data []byte) bool {
 		if skip != nil {
 			var table, chain string
@@ -80,7 +80,7 @@ func (c *Conn) CountRules(f syntax.Family, limit int, skip func(table, chain str
 // Table reads one table's chains and rules: chain names, whether each is a
 // base (built-in) chain, rule counts and jump/goto targets. Its cost grows
 // with the table; the doctor uses it, the hot path never does.
-func (c *Conn) Table(f syntax.Family, table string) (*ruleset.Table, error) {
+func (c *Conn) Table(f netfilter.Family, table string) (*ruleset.Table, error) {
 	t := &ruleset.Table{Name: table}
 	index := map[string]int{}
 	var chainAttrs nfnl.Attrs
