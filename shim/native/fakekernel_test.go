@@ -332,6 +332,19 @@ func TestFakeKernelMatches(t *testing.T) {
 			})
 		}
 	})
+	t.Run("xt-cases", func(t *testing.T) {
+		netnstest.Require(t, "ipset")
+		c := newFakeCheck(t)
+		for _, s := range xtTestIPSets {
+			c.ns.MustRun("ipset", "create", s.name, s.typ, "family", s.family)
+			c.h.sets.create(s.name, s.family)
+		}
+		for _, x := range xtCases(t, false) {
+			c.step(x.payload, x.payload, restoreProg(x.fam), "--noflush")
+		}
+		c.saves(syntax.IPv4)
+		c.saves(syntax.IPv6)
+	})
 	t.Run("kube-payloads", func(t *testing.T) {
 		for _, o := range fakeKubeOptions {
 			t.Run(o.Shape.String()+"-v"+famString(o.Family), func(t *testing.T) {
@@ -453,6 +466,13 @@ func compareDumps(t *testing.T, what string, kc, fc nfnl.Transport, gen0k uint32
 	fd = rebaseGen(fd, 1)
 	if kd != fd {
 		t.Errorf("%s: dumps differ (- kernel, + fake):\n%s", what, netnstest.LineDiff(kd, fd))
+		return
+	}
+	// The same, byte for byte: every attribute, its order and flags, the
+	// expressions as the kernel re-encodes them.
+	kr, fr := strings.Join(rawDump(t, kc), "\n"), strings.Join(rawDump(t, fc), "\n")
+	if kr != fr {
+		t.Errorf("%s: raw dumps differ (- kernel, + fake):\n%s", what, netnstest.LineDiff(kr, fr))
 	}
 }
 
@@ -461,4 +481,23 @@ func rebaseGen(dump string, gen0 uint32) string {
 	var g uint32
 	fmt.Sscanf(first, "gen %d", &g)
 	return fmt.Sprintf("gen +%d\n%s", g-gen0, rest)
+}
+
+// rawDump returns every table, chain and rule message of both families
+// as dumped, in order.
+func rawDump(t *testing.T, tr nfnl.Transport) []string {
+	t.Helper()
+	var out []string
+	for _, fam := range []uint8{unix.NFPROTO_IPV4, unix.NFPROTO_IPV6} {
+		for _, msg := range []int{unix.NFT_MSG_GETTABLE, unix.NFT_MSG_GETCHAIN, unix.NFT_MSG_GETRULE} {
+			err := tr.Dump(nfnl.MsgType(nfnl.SubsysNFTables, msg), fam, nil, func(m nfnl.Message) error {
+				out = append(out, fmt.Sprintf("%d %d %x", m.Type, m.Family, m.Attrs))
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return out
 }

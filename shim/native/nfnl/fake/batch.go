@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"encoding/binary"
 	"slices"
 	"sort"
 
@@ -419,7 +420,7 @@ func (tx *txn) newRule(fam uint8, flags uint16, a attrs) unix.Errno {
 	}
 	r := &rule{handle: handle, exprs: a[unix.NFTA_RULE_EXPRESSIONS]}
 	if r.exprs != nil {
-		r.exprs = slices.Clone(r.exprs)
+		r.exprs = asDumped(clearNested(slices.Clone(r.exprs)))
 	}
 	if u, ok := a[unix.NFTA_RULE_USERDATA]; ok {
 		r.userdata = slices.Clone(u)
@@ -545,4 +546,67 @@ func (tx *txn) delRule(fam uint8, a attrs) unix.Errno {
 	ch.rules = slices.Delete(ch.rules, i, i+1)
 	tx.changed = true
 	return 0
+}
+
+// asDumped re-encodes an expression list as the kernel dumps it: without
+// NLA_F_NESTED, and with the attributes a 6.x kernel adds to what
+// iptables-nft sends (a bitwise expression's operation).
+func asDumped(exprs []byte) []byte {
+	var out nfnl.Attrs
+	for el := nfnl.Scan(exprs); el.Next(); {
+		var name string
+		for e := nfnl.Scan(el.Data); e.Next(); {
+			if e.Type == unix.NFTA_EXPR_NAME {
+				name = e.String()
+			}
+		}
+		if name != "bitwise" {
+			out.Bytes(unix.NFTA_LIST_ELEM, el.Data)
+			continue
+		}
+		elem := out.Nest(unix.NFTA_LIST_ELEM)
+		for e := nfnl.Scan(el.Data); e.Next(); {
+			if e.Type != unix.NFTA_EXPR_DATA {
+				out.Bytes(e.Type, e.Data)
+				continue
+			}
+			d := out.Nest(unix.NFTA_EXPR_DATA)
+			hasOp := false
+			for f := nfnl.Scan(e.Data); f.Next(); {
+				hasOp = hasOp || f.Type == nftaBitwiseOp
+			}
+			for f := nfnl.Scan(e.Data); f.Next(); {
+				if f.Type == nftaBitwiseMask && !hasOp {
+					out.U32(nftaBitwiseOp, 0) // NFT_BITWISE_BOOL
+				}
+				out.Bytes(f.Type, f.Data)
+			}
+			out.End(d)
+		}
+		out.End(elem)
+	}
+	return clearNested(out.B)
+}
+
+// clearNested clears NLA_F_NESTED in an attribute stream, recursively, as
+// the kernel's dump leaves it out (nla_nest_start_noflag): the stored
+// expressions then read back byte for byte as the kernel's do.
+func clearNested(b []byte) []byte {
+	for rest := b; len(rest) >= 4; {
+		l := int(binary.NativeEndian.Uint16(rest))
+		typ := binary.NativeEndian.Uint16(rest[2:])
+		if l < 4 || l > len(rest) {
+			break
+		}
+		if typ&unix.NLA_F_NESTED != 0 {
+			binary.NativeEndian.PutUint16(rest[2:], typ&^unix.NLA_F_NESTED)
+			clearNested(rest[4:l])
+		}
+		l = (l + 3) &^ 3
+		if l > len(rest) {
+			break
+		}
+		rest = rest[l:]
+	}
+	return b
 }

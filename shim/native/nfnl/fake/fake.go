@@ -4,19 +4,25 @@
 //
 // It keeps what the native backend sends and reads back: tables, chains
 // (base chains with hook, priority, type, policy and counters), rules as
-// the raw NFTA_RULE_EXPRESSIONS bytes they were sent with, handles from a
-// per-table generator, positions, reference counts, the ruleset
-// generation id, and batches that apply completely or not at all. Its
-// refusals carry the errno the kernel gives for the same message (ENOENT,
-// EEXIST, EBUSY, EOPNOTSUPP, EINVAL, ERESTART for a stale generation), and
-// a failed batch reports every refused message, as nfnetlink does.
+// the NFTA_RULE_EXPRESSIONS bytes they were sent with (in the form a 6.x
+// kernel dumps them: without NLA_F_NESTED, a bitwise expression with its
+// operation), handles from a per-table generator that aborted batches do
+// not rewind, positions, reference counts, the ruleset generation id, and
+// batches that apply completely or not at all. Its refusals carry the
+// errno the kernel gives for the same message (ENOENT, EEXIST, EBUSY,
+// EOPNOTSUPP, EINVAL, ERESTART for a stale generation), and a failed batch
+// reports every refused message, as nfnetlink does. Revision probes answer
+// from a table of a 6.x kernel's x_tables extensions.
 //
-// It is checked against the kernel by shim/native's TestFakeKernelMatches,
-// which runs the same calls against both and compares dumps. What it does
-// not model: expression semantics (it checks the list's shape, extension
-// names and jump targets, not each expression's attributes), rule
-// counters (dumped as sent), loop detection (ELOOP), sets and objects,
-// and families other than ip and ip6.
+// shim/native's TestFakeKernelMatches keeps it true: it sends the same
+// hand-built batches and the same native backend calls to a namespace's
+// kernel and to the fake and compares outcomes and dumps, byte for byte.
+// What it does not model: what expressions mean (it checks a list's shape,
+// expression and extension names and jump targets, not the x_tables
+// checkentry rules: a DNAT outside nat, say, is accepted), rule counters
+// (dumped as sent, as a kernel that saw no packet would), loops (ELOOP),
+// sets, objects and flowtables, families other than ip and ip6, and the
+// new name of a renamed chain inside the rules that jump to it.
 package fake
 
 import (
@@ -95,12 +101,10 @@ type chain struct {
 
 type rule struct {
 	handle   uint64
-	exprs    []byte // NFTA_RULE_EXPRESSIONS' payload, as sent
+	exprs    []byte // NFTA_RULE_EXPRESSIONS' payload, as the kernel dumps it
 	userdata []byte
 	// jumps are the handles of the chains the rule's verdicts jump or
-	// go to. (A renamed chain keeps its references, as in the kernel,
-	// but the rules that jump to it keep the old name in their
-	// expressions, where the kernel would dump the new one.)
+	// go to.
 	jumps []uint64
 }
 
@@ -327,7 +331,7 @@ func tableMsg(t *table) nfnl.Message {
 	b.U32(unix.NFTA_TABLE_USE, uint32(len(t.chains)))
 	b.U64(nftaTableHandle, t.handle)
 	b.U32(unix.NFTA_TABLE_FLAGS, t.flags)
-	return nfnl.Message{Type: nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_NEWTABLE), Family: t.family, Attrs: b.B}
+	return nfnl.Message{Type: nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_NEWTABLE), Family: t.family, Attrs: clearNested(b.B)}
 }
 
 func chainMsg(t *table, ch *chain) nfnl.Message {
@@ -351,7 +355,7 @@ func chainMsg(t *table, ch *chain) nfnl.Message {
 		b.U32(nftaChainFlags, nftChainBase)
 	}
 	b.U32(unix.NFTA_CHAIN_USE, ch.use())
-	return nfnl.Message{Type: nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_NEWCHAIN), Family: t.family, Attrs: b.B}
+	return nfnl.Message{Type: nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_NEWCHAIN), Family: t.family, Attrs: clearNested(b.B)}
 }
 
 func ruleMsg(t *table, ch *chain, r, prev *rule) nfnl.Message {
@@ -362,9 +366,8 @@ func ruleMsg(t *table, ch *chain, r, prev *rule) nfnl.Message {
 	if prev != nil {
 		b.U64(unix.NFTA_RULE_POSITION, prev.handle)
 	}
-	n := b.Nest(unix.NFTA_RULE_EXPRESSIONS)
-	b.B = append(b.B, r.exprs...)
-	b.End(n)
+	// The kernel nests without NLA_F_NESTED; r.exprs has none already.
+	b.Bytes(unix.NFTA_RULE_EXPRESSIONS, r.exprs)
 	if r.userdata != nil {
 		b.Bytes(unix.NFTA_RULE_USERDATA, r.userdata)
 	}
@@ -413,6 +416,12 @@ const (
 	nftaTableHandle = 4   // NFTA_TABLE_HANDLE
 	nftaChainFlags  = 10  // NFTA_CHAIN_FLAGS
 	nftChainBase    = 0x1 // NFT_CHAIN_BASE
+)
+
+// Bitwise attributes x/sys does not define (NFTA_BITWISE_OP, _MASK).
+const (
+	nftaBitwiseOp   = 6
+	nftaBitwiseMask = 4
 )
 
 // Netfilter verdicts a base chain's policy may be.
