@@ -28,16 +28,29 @@ func (c *Conn) Commit(b *nfnl.Batch) error {
 	if gen, ok := b.Generation(); ok && gen != k.gen {
 		return nfnl.ErrGenerationChanged
 	}
-	tx := &txn{k: k, st: k.st.clone(), tableHandle: k.tableHandle}
-	var fails []nfnl.Failure
-	b.Each(func(index, tag int, m nfnl.Message) bool {
-		if errno := tx.apply(m); errno != 0 {
-			fails = append(fails, nfnl.Failure{Index: index, Tag: tag, Err: &nfnl.KernelError{Errno: errno}})
+	run := func(validateEach bool) (*txn, []nfnl.Failure) {
+		tx := &txn{k: k, st: k.st.clone(), tableHandle: k.tableHandle, validateEach: validateEach}
+		var fails []nfnl.Failure
+		b.Each(func(index, tag int, m nfnl.Message) bool {
+			if errno := tx.apply(m); errno != 0 {
+				fails = append(fails, nfnl.Failure{Index: index, Tag: tag, Err: &nfnl.KernelError{Errno: errno}})
+			}
+			return true
+		})
+		// Handles are not given back on abort (nor on a replay).
+		k.tableHandle = tx.tableHandle
+		return tx, fails
+	}
+	tx, fails := run(false)
+	if len(fails) == 0 && !tx.valid() {
+		// The kernel validates the jumps at the commit; when that fails
+		// it replays the batch checking the table after every rule, and
+		// reports each rule that leaves it invalid.
+		tx, fails = run(true)
+		if len(fails) == 0 {
+			fails = []nfnl.Failure{{Index: -1, Err: &nfnl.KernelError{Errno: unix.EMLINK}}}
 		}
-		return true
-	})
-	// Handles are not given back on abort.
-	k.tableHandle = tx.tableHandle
+	}
 	if len(fails) > 0 {
 		sort.SliceStable(fails, func(i, j int) bool { return fails[i].Index < fails[j].Index })
 		return &nfnl.BatchError{Failures: fails}
@@ -61,6 +74,9 @@ type txn struct {
 	// changed is false while every message left the ruleset as it was
 	// (the kernel then commits nothing and the generation stays).
 	changed bool
+	// validateEach checks the rule's table after every new rule, as the
+	// kernel's replay of a batch that failed validation does.
+	validateEach bool
 	// renames are the new names of chains renamed in this batch: the
 	// kernel gives a chain its new name at the commit, so until then it
 	// is found by its old name only.
@@ -447,6 +463,67 @@ func (tx *txn) newRule(fam uint8, flags uint16, a attrs) unix.Errno {
 		ch.rules = slices.Insert(ch.rules, 0, r)
 	}
 	tx.changed = true
+	if tx.validateEach {
+		// The rule stays in the (doomed) batch either way, so the
+		// rules after it are judged with it, as the kernel does.
+		return validate(t)
+	}
+	return 0
+}
+
+// jumpStackSize is NFT_JUMP_STACK_SIZE: how deep jumps and gotos may nest
+// below a base chain; a loop reached from one runs into it.
+const jumpStackSize = 16
+
+// valid says whether every table of the batch's ruleset validates.
+func (tx *txn) valid() bool {
+	for _, t := range tx.st.tables {
+		if validate(t) != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// validate walks the jumps and gotos from each base chain of t, as the
+// kernel's table validation does: EMLINK when they nest deeper than the
+// kernel's jump stack (which every loop a base chain reaches does). Chains
+// no base chain reaches are not looked at.
+func validate(t *table) unix.Errno {
+	byHandle := make(map[uint64]*chain, len(t.chains))
+	for _, c := range t.chains {
+		byHandle[c.handle] = c
+	}
+	// okFrom[c] is the deepest level c was found valid from: from any
+	// shallower one it is valid too.
+	okFrom := map[*chain]int{}
+	var walk func(c *chain, level int) unix.Errno
+	walk = func(c *chain, level int) unix.Errno {
+		if level == jumpStackSize {
+			return unix.EMLINK
+		}
+		if l, ok := okFrom[c]; ok && level <= l {
+			return 0
+		}
+		for _, r := range c.rules {
+			for _, h := range r.jumps {
+				if target := byHandle[h]; target != nil {
+					if errno := walk(target, level+1); errno != 0 {
+						return errno
+					}
+				}
+			}
+		}
+		okFrom[c] = max(okFrom[c], level)
+		return 0
+	}
+	for _, c := range t.chains {
+		if c.base {
+			if errno := walk(c, 0); errno != 0 {
+				return errno
+			}
+		}
+	}
 	return 0
 }
 
