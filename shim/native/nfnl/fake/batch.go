@@ -441,7 +441,7 @@ func (tx *txn) newRule(fam uint8, flags uint16, a attrs) unix.Errno {
 	if u, ok := a[unix.NFTA_RULE_USERDATA]; ok {
 		r.userdata = slices.Clone(u)
 	}
-	jumps, errno := tx.checkExprs(fam, t, r.exprs)
+	jumps, errno := tx.checkExprs(fam, t, ch, r.exprs)
 	if errno != 0 {
 		return errno
 	}
@@ -540,10 +540,29 @@ var knownExprs = map[string]bool{
 	"nat": true, "masq": true, "redir": true, "exthdr": true, "quota": true,
 }
 
+// targetRestrictions are the x_tables targets that name the one table
+// they work in and the hooks they may run at: x_tables refuses them
+// elsewhere (EINVAL), the hooks checked only in base chains, as nft_compat
+// does when a rule is added.
+var targetRestrictions = map[string]struct {
+	table string
+	hooks uint32
+}{
+	"DNAT":       {"nat", 1<<unix.NF_INET_PRE_ROUTING | 1<<unix.NF_INET_LOCAL_OUT},
+	"SNAT":       {"nat", 1<<unix.NF_INET_POST_ROUTING | 1<<unix.NF_INET_LOCAL_IN},
+	"MASQUERADE": {"nat", 1 << unix.NF_INET_POST_ROUTING},
+	"REDIRECT":   {"nat", 1<<unix.NF_INET_PRE_ROUTING | 1<<unix.NF_INET_LOCAL_OUT},
+	"NETMAP":     {"nat", 1<<unix.NF_INET_PRE_ROUTING | 1<<unix.NF_INET_POST_ROUTING | 1<<unix.NF_INET_LOCAL_OUT | 1<<unix.NF_INET_LOCAL_IN},
+	"REJECT":     {"filter", 1<<unix.NF_INET_LOCAL_IN | 1<<unix.NF_INET_FORWARD | 1<<unix.NF_INET_LOCAL_OUT},
+	"CT":         {"raw", 1<<unix.NF_INET_PRE_ROUTING | 1<<unix.NF_INET_LOCAL_OUT},
+	"NOTRACK":    {"raw", 1<<unix.NF_INET_PRE_ROUTING | 1<<unix.NF_INET_LOCAL_OUT},
+	"TPROXY":     {"mangle", 1 << unix.NF_INET_PRE_ROUTING},
+}
+
 // checkExprs checks an expression list's shape and returns the chains its
 // verdicts jump or go to: an unknown expression or extension and a jump to
 // a missing chain are ENOENT, a jump to a base chain EOPNOTSUPP.
-func (tx *txn) checkExprs(fam uint8, t *table, b []byte) ([]uint64, unix.Errno) {
+func (tx *txn) checkExprs(fam uint8, t *table, ch *chain, b []byte) ([]uint64, unix.Errno) {
 	var jumps []uint64
 	n := 0
 	for el := nfnl.Scan(b); el.Next(); {
@@ -571,6 +590,11 @@ func (tx *txn) checkExprs(fam uint8, t *table, b []byte) ([]uint64, unix.Errno) 
 			}
 			if !tx.k.hasExtension(fam, ext, rev, name == "target") {
 				return nil, unix.ENOENT
+			}
+			if r, ok := targetRestrictions[ext]; ok && name == "target" {
+				if r.table != t.name || ch.base && r.hooks&(1<<ch.hook) == 0 {
+					return nil, unix.EINVAL
+				}
 			}
 		case "immediate":
 			v := parse(parse(data[unix.NFTA_IMMEDIATE_DATA])[unix.NFTA_DATA_VERDICT])

@@ -11,18 +11,22 @@
 // batches that apply completely or not at all. Its refusals carry the
 // errno the kernel gives for the same message (ENOENT, EEXIST, EBUSY,
 // EOPNOTSUPP, EINVAL, ERESTART for a stale generation), and a failed batch
-// reports every refused message, as nfnetlink does. Revision probes answer
-// from a table of a 6.x kernel's x_tables extensions.
+// reports every refused message, as nfnetlink does. Jumps are validated
+// at the commit as the kernel validates them (EMLINK past its jump stack,
+// which any loop a base chain reaches runs into), and x_tables targets
+// bound to a table and hooks (DNAT, REJECT, ...) are refused elsewhere.
+// Revision probes answer from a table of a 6.x kernel's x_tables
+// extensions.
 //
 // shim/native's TestFakeKernelMatches keeps it true: it sends the same
 // hand-built batches and the same native backend calls to a namespace's
 // kernel and to the fake and compares outcomes and dumps, byte for byte.
 // What it does not model: what expressions mean (it checks a list's shape,
-// expression and extension names and jump targets, not the x_tables
-// checkentry rules: a DNAT outside nat, say, is accepted), rule counters
-// (dumped as sent, as a kernel that saw no packet would), loops (ELOOP),
-// sets, objects and flowtables, families other than ip and ip6, and the
-// new name of a renamed chain inside the rules that jump to it.
+// expression and extension names and jump targets, not each extension's
+// checkentry: a REJECT --reject-with tcp-reset without -p tcp is
+// accepted), rule counters (dumped as sent, as a kernel that saw no packet
+// would), sets, objects and flowtables, families other than ip and ip6,
+// and the new name of a renamed chain inside the rules that jump to it.
 package fake
 
 import (
