@@ -90,9 +90,9 @@ func fakeRuleset(t *testing.T) *fake.Kernel {
 	return k
 }
 
-// TestLookupsAndCountsOnFake is TestLookupsAndCounts on the fake
-// nf_tables, without root.
-func TestLookupsAndCountsOnFake(t *testing.T) {
+// lookupsAndCountsOnFake is TestLookupsAndCounts' namespace half on the
+// fake nf_tables, without root.
+func lookupsAndCountsOnFake(t *testing.T) {
 	k := fakeRuleset(t)
 	open := func() *Conn { tr, _ := k.Open(); return New(tr) }
 	c := open()

@@ -130,7 +130,15 @@ func TestTablesMatchSave(t *testing.T) {
 	}
 }
 
+// TestLookupsAndCounts runs the lookups and counts on the fake nf_tables
+// (no root needed) and in a namespace against what iptables-nft-restore
+// made (root).
 func TestLookupsAndCounts(t *testing.T) {
+	t.Run("fake", lookupsAndCountsOnFake)
+	t.Run("kernel", lookupsAndCountsInNamespace)
+}
+
+func lookupsAndCountsInNamespace(t *testing.T) {
 	netnstest.Require(t, "iptables-nft-restore")
 	ns := netnstest.New(t)
 	ns.MustRunStdin(payload, "iptables-nft-restore")

@@ -6,10 +6,10 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 )
 
-// TestRestoreAtomicAcrossTables checks the native backend's one batch per
+// restoreAtomicAcrossTablesInNamespaces checks the native backend's one batch per
 // call: a payload whose second table fails in the kernel leaves the first
 // table untouched too (iptables-nft-restore would have committed it).
-func TestRestoreAtomicAcrossTables(t *testing.T) {
+func restoreAtomicAcrossTablesInNamespaces(t *testing.T) {
 	d := newDiffPair(t)
 	base := "*nat\n:KUBE-USED - [0:0]\n-A OUTPUT -j KUBE-USED\nCOMMIT\n"
 	if r := ours(t, d.mine, base, "iptables-restore"); r.Code != 0 {

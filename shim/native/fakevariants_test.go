@@ -15,9 +15,9 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
-// The tests here are the namespace tests' counterparts on the fake
-// nf_tables: they need no root. Their namespace twins stay, and stay
-// required in CI; TestFakeKernelMatches keeps the fake true.
+// The functions here are the namespace tests' counterparts on the fake
+// nf_tables, which need no root; twins_test.go runs each beside its
+// namespace test. TestFakeKernelMatches keeps the fake true.
 
 // fakeDump is the canonical dump of a fake host's nf_tables.
 func (h *fakeHost) dump() string {
@@ -31,10 +31,10 @@ func (h *fakeHost) dump() string {
 	return s
 }
 
-// TestCheckAndDeleteOnFake restores kube-proxy payloads, asks -C for every
+// checkAndDeleteOnFake restores kube-proxy payloads, asks -C for every
 // rule (found), for a changed copy of one (not found), deletes it with -D
 // (by specification, then by number) and checks it is gone.
-func TestCheckAndDeleteOnFake(t *testing.T) {
+func checkAndDeleteOnFake(t *testing.T) {
 	for _, o := range fakeKubeOptions {
 		t.Run(o.Shape.String()+"-v"+famString(o.Family), func(t *testing.T) {
 			h := newFakeHost(t)
@@ -92,10 +92,10 @@ func TestCheckAndDeleteOnFake(t *testing.T) {
 	}
 }
 
-// TestRestoreAtomicAcrossTablesOnFake is TestRestoreAtomicAcrossTables on
+// restoreAtomicAcrossTablesOnFake is TestRestoreAtomicAcrossTables on
 // the fake: a payload whose second table fails in the kernel leaves the
 // first table untouched too.
-func TestRestoreAtomicAcrossTablesOnFake(t *testing.T) {
+func restoreAtomicAcrossTablesOnFake(t *testing.T) {
 	h := newFakeHost(t)
 	h.mustRun("*nat\n:KUBE-USED - [0:0]\n-A OUTPUT -j KUBE-USED\nCOMMIT\n", "iptables-restore")
 	before := h.dump()
@@ -110,11 +110,11 @@ func TestRestoreAtomicAcrossTablesOnFake(t *testing.T) {
 	}
 }
 
-// TestSaveRefusesWhatItCannotDecodeOnFake puts a rule iptables cannot
+// saveRefusesWhatItCannotDecodeOnFake puts a rule iptables cannot
 // express (meta mark, ip dscp, as nft would add it) into an iptables
 // table: save fails naming table, chain and handle, prints nothing, and
 // other tables still save.
-func TestSaveRefusesWhatItCannotDecodeOnFake(t *testing.T) {
+func saveRefusesWhatItCannotDecodeOnFake(t *testing.T) {
 	h := newFakeHost(t)
 	h.mustRun("*nat\n:FOO - [0:0]\n-A FOO -j ACCEPT\nCOMMIT\n", "iptables-restore")
 	c, _ := h.k.Open()
@@ -157,9 +157,9 @@ func TestSaveRefusesWhatItCannotDecodeOnFake(t *testing.T) {
 	}
 }
 
-// TestSaveHeaderOnFake checks save's comment lines: the program name as
+// saveHeaderOnFake checks save's comment lines: the program name as
 // invoked, the version label and ctime's date format.
-func TestSaveHeaderOnFake(t *testing.T) {
+func saveHeaderOnFake(t *testing.T) {
 	h := newFakeHost(t)
 	h.mustRun("*filter\nCOMMIT\n*nat\n:X - [0:0]\nCOMMIT\n", "iptables-restore")
 	stamp := `[A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4}`

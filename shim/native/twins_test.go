@@ -1,0 +1,55 @@
+package native
+
+import "testing"
+
+// The namespace tests of this package run twice over: on the fake
+// nf_tables (package nfnl/fake), always and without root, against what the
+// real iptables-nft did (testdata/fake) or the same checks; and in network
+// namespaces against the real iptables-nft (root; required in CI). A
+// contributor without root thus runs every scenario; only the kernel
+// halves skip.
+
+func TestRestoreCorpus(t *testing.T) {
+	t.Run("fake", func(t *testing.T) { runTranscripts(t, "restore-") })
+	t.Run("kernel", restoreCorpusInNamespaces)
+}
+
+func TestCommandCorpus(t *testing.T) {
+	t.Run("fake", func(t *testing.T) { runTranscripts(t, "commands-") })
+	t.Run("kernel", commandCorpusInNamespaces)
+}
+
+func TestKubePayloads(t *testing.T) {
+	t.Run("fake", func(t *testing.T) { runTranscripts(t, "kube-") })
+	t.Run("kernel", kubePayloadsInNamespaces)
+}
+
+func TestXTCases(t *testing.T) {
+	t.Run("fake", func(t *testing.T) { runTranscripts(t, "xt-cases") })
+	t.Run("kernel", xtCasesInNamespaces)
+}
+
+func TestSaveEdgeCases(t *testing.T) {
+	t.Run("fake", func(t *testing.T) { runTranscripts(t, "save-edge-cases") })
+	t.Run("kernel", saveEdgeCasesInNamespaces)
+}
+
+func TestCheckFindsRulesOfTheRealTool(t *testing.T) {
+	t.Run("fake", checkAndDeleteOnFake)
+	t.Run("kernel", checkFindsRulesOfTheRealToolInNamespaces)
+}
+
+func TestRestoreAtomicAcrossTables(t *testing.T) {
+	t.Run("fake", restoreAtomicAcrossTablesOnFake)
+	t.Run("kernel", restoreAtomicAcrossTablesInNamespaces)
+}
+
+func TestSaveRefusesWhatItCannotDecode(t *testing.T) {
+	t.Run("fake", saveRefusesWhatItCannotDecodeOnFake)
+	t.Run("kernel", saveRefusesWhatItCannotDecodeInNamespaces)
+}
+
+func TestSaveHeader(t *testing.T) {
+	t.Run("fake", saveHeaderOnFake)
+	t.Run("kernel", saveHeaderInNamespaces)
+}
