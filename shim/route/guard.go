@@ -73,6 +73,7 @@ func (r *Router) guardRestore(mode backend.Mode, be backend.Backend, c *backend.
 		return guarded{}, nil
 	}
 	plan, err := guard.PlanRestore(payload, flags, r.guardSettings(), r.chainsFor(mode, c.Family))
+	r.noteGuardLookup(mode, c, err)
 	if err != nil || plan.Empty() {
 		// A backend we cannot ask about chains is no reason to fail the
 		// call: it goes on as it would without the shim.
@@ -105,6 +106,7 @@ func (r *Router) guardCommand(mode backend.Mode, c *backend.Call) (guarded, erro
 		return guarded{}, nil
 	}
 	plan, err := guard.PlanCommand(cmd, r.guardSettings(), r.chainsFor(mode, c.Family))
+	r.noteGuardLookup(mode, c, err)
 	if err != nil || plan.Empty() {
 		return guarded{plan: plan}, nil
 	}
