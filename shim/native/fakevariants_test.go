@@ -256,3 +256,25 @@ func TestConcurrentWriterOnFake(t *testing.T) {
 		})
 	}
 }
+
+// TestInterruptedDumpsOnFake has dumps interrupted by (simulated) other
+// writers: save and -C read again and succeed while the interruptions
+// stop within their retry budget, and report a resource error otherwise.
+func TestInterruptedDumpsOnFake(t *testing.T) {
+	h := newFakeHost(t)
+	h.mustRun("*filter\n:A - [0:0]\n-A INPUT -j A\n-A A -j ACCEPT\nCOMMIT\n", "iptables-restore")
+	want := netnstest.NormalizeSave(h.mustRun("", "iptables-save"))
+	h.k.InterruptDumps = 3
+	if got := netnstest.NormalizeSave(h.mustRun("", "iptables-save")); got != want {
+		t.Errorf("save after interrupted dumps:\n%s", netnstest.LineDiff(want, got))
+	}
+	h.k.InterruptDumps = 3
+	if r := h.run("", "iptables", "-C", "A", "-j", "ACCEPT"); r.Code != 0 {
+		t.Errorf("-C after interrupted dumps: %s", r)
+	}
+	h.k.InterruptDumps = 1000
+	if r := h.run("", "iptables-save"); r.Code != 4 || r.Stdout != "" {
+		t.Errorf("save while every dump is interrupted: %s", r)
+	}
+	h.k.InterruptDumps = 0
+}

@@ -25,7 +25,8 @@
 // expression and extension names and jump targets, not each extension's
 // checkentry: a REJECT --reject-with tcp-reset without -p tcp is
 // accepted), rule counters (dumped as sent, as a kernel that saw no packet
-// would), sets, objects and flowtables, families other than ip and ip6,
+// would), dumps interrupted by a concurrent commit (a dump is taken at
+// once; InterruptDumps simulates them), sets, objects and flowtables, families other than ip and ip6,
 // and the new name of a renamed chain inside the rules that jump to it.
 package fake
 
@@ -58,6 +59,11 @@ type Kernel struct {
 	Extensions func(family uint8, name string, rev uint32, target bool) bool
 	// Commits counts the batches the kernel committed.
 	Commits int
+	// InterruptDumps makes that many of the next dumps end with
+	// nfnl.ErrDumpInterrupted after their messages, as the kernel's do
+	// when another writer commits during a dump (the fake's own dumps are
+	// taken at once and never are otherwise).
+	InterruptDumps int
 }
 
 // New returns an empty nf_tables, at generation 1 like a fresh namespace.
@@ -316,6 +322,10 @@ func (c *Conn) Dump(typ uint16, family uint8, attrs []byte, fn func(nfnl.Message
 		k.mu.Unlock()
 		return kerr(unix.EOPNOTSUPP)
 	}
+	interrupted := k.InterruptDumps > 0
+	if interrupted {
+		k.InterruptDumps--
+	}
 	k.mu.Unlock()
 	for _, m := range msgs {
 		m.Flags = unix.NLM_F_MULTI
@@ -325,6 +335,9 @@ func (c *Conn) Dump(typ uint16, family uint8, attrs []byte, fn func(nfnl.Message
 			}
 			return err
 		}
+	}
+	if interrupted {
+		return nfnl.ErrDumpInterrupted
 	}
 	return nil
 }
