@@ -13,7 +13,7 @@ import (
 
 // fakeRuleset loads the ruleset of `payload` (as iptables-nft-restore
 // leaves it) into a fake nf_tables.
-func fakeRuleset(t *testing.T) *fake.Kernel {
+func fakeRuleset(t testing.TB) *fake.Kernel {
 	t.Helper()
 	k := fake.New()
 	c, _ := k.Open()
@@ -151,4 +151,30 @@ func TestTableOnFake(t *testing.T) {
 	if _, err := c.Table(netfilter.IPv4, "nat"); err == nil {
 		t.Error("a missing table was read")
 	}
+}
+
+// FuzzJumpTargets reads arbitrary bytes as a rule's expressions: nothing
+// may panic. Seeds are the fake ruleset's rules.
+func FuzzJumpTargets(f *testing.F) {
+	k := fakeRuleset(f)
+	c, _ := k.Open()
+	defer c.Close()
+	err := c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), unix.NFPROTO_IPV4, nil, func(m nfnl.Message) error {
+		for a := nfnl.Scan(m.Attrs); a.Next(); {
+			if a.Type == unix.NFTA_RULE_EXPRESSIONS {
+				f.Add(append([]byte(nil), a.Data...))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, j := range jumpTargets(b) {
+			if j == "" {
+				t.Error("an empty jump target")
+			}
+		}
+	})
 }
