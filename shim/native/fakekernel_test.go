@@ -20,7 +20,7 @@ import (
 )
 
 // openIn opens an nfnetlink connection inside ns from this process.
-func openIn(t *testing.T, ns *netnstest.NS) *nfnl.Conn {
+func openIn(t *testing.T, ns *netnstest.NS) nfnl.Transport {
 	t.Helper()
 	c, err := nfnl.OpenIn(filepath.Join("/run/netns", ns.Name))
 	if err != nil {
@@ -466,7 +466,7 @@ func commandLines(t *testing.T, path string) []string {
 type fakeCheck struct {
 	t    *testing.T
 	ns   *netnstest.NS
-	kc   *nfnl.Conn
+	kc   nfnl.Transport
 	h    *fakeHost
 	fc   nfnl.Transport
 	gen0 uint32

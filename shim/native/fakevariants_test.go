@@ -92,24 +92,6 @@ func checkAndDeleteOnFake(t *testing.T) {
 	}
 }
 
-// restoreAtomicAcrossTablesOnFake is TestRestoreAtomicAcrossTables on
-// the fake: a payload whose second table fails in the kernel leaves the
-// first table untouched too.
-func restoreAtomicAcrossTablesOnFake(t *testing.T) {
-	h := newFakeHost(t)
-	h.mustRun("*nat\n:KUBE-USED - [0:0]\n-A OUTPUT -j KUBE-USED\nCOMMIT\n", "iptables-restore")
-	before := h.dump()
-	bad := "*filter\n:KUBE-NEW - [0:0]\n-A INPUT -j KUBE-NEW\nCOMMIT\n*nat\n-X KUBE-USED\nCOMMIT\n"
-	r := h.run(bad, "iptables-restore", "--noflush")
-	want := "iptables-restore v1.8.9 (nf_tables): \nline 6: CHAIN_DEL failed (Device or resource busy): chain KUBE-USED\n"
-	if r.Code != 4 || r.Stderr != want {
-		t.Errorf("got %s\nwant exit 4 and %q", r, want)
-	}
-	if after := h.dump(); after != before {
-		t.Errorf("ruleset changed:\n%s", netnstest.LineDiff(before, after))
-	}
-}
-
 // saveRefusesWhatItCannotDecodeOnFake puts a rule iptables cannot
 // express (meta mark, ip dscp, as nft would add it) into an iptables
 // table: save fails naming table, chain and handle, prints nothing, and

@@ -39,11 +39,6 @@ func TestCheckFindsRulesOfTheRealTool(t *testing.T) {
 	t.Run("kernel", checkFindsRulesOfTheRealToolInNamespaces)
 }
 
-func TestRestoreAtomicAcrossTables(t *testing.T) {
-	t.Run("fake", restoreAtomicAcrossTablesOnFake)
-	t.Run("kernel", restoreAtomicAcrossTablesInNamespaces)
-}
-
 func TestSaveRefusesWhatItCannotDecode(t *testing.T) {
 	t.Run("fake", saveRefusesWhatItCannotDecodeOnFake)
 	t.Run("kernel", saveRefusesWhatItCannotDecodeInNamespaces)
