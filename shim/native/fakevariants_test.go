@@ -260,3 +260,14 @@ func TestInterruptedDumpsOnFake(t *testing.T) {
 	}
 	h.k.InterruptDumps = 0
 }
+
+// TestSectionsCommitInTurnOnFake restores three table sections: each is
+// committed at its COMMIT with the generation the one before leaves, so no
+// batch is refused as stale and nothing is planned twice.
+func TestSectionsCommitInTurnOnFake(t *testing.T) {
+	h := newFakeHost(t)
+	h.mustRun("*mangle\n:M - [0:0]\nCOMMIT\n*nat\n:N - [0:0]\nCOMMIT\n*filter\n:F - [0:0]\n-A INPUT -j F\nCOMMIT\n", "iptables-restore")
+	if h.k.Commits != 3 || h.k.Stale != 0 {
+		t.Errorf("%d commits, %d refused as stale; want 3 and 0", h.k.Commits, h.k.Stale)
+	}
+}

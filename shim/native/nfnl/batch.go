@@ -37,7 +37,6 @@ type Batch struct {
 	dropped []bool
 	live    int
 	withG   bool
-	genID   uint32
 	// mapped is the mapping buf lives in (nil while buf is on the heap).
 	mapped []byte
 }
@@ -45,7 +44,7 @@ type Batch struct {
 // NewBatch starts a batch. When withGen is set, BATCH_BEGIN carries genID
 // and the kernel refuses the batch if the ruleset generation moved on.
 func NewBatch(genID uint32, withGen bool) *Batch {
-	b := &Batch{withG: withGen, genID: genID}
+	b := &Batch{withG: withGen}
 	var a Attrs
 	if withGen {
 		a.U32(unix.NFNL_BATCH_GENID, genID)
@@ -91,7 +90,12 @@ func (b *Batch) Len() int { return b.live }
 
 // Generation returns the generation id BATCH_BEGIN carries and whether it
 // carries one.
-func (b *Batch) Generation() (uint32, bool) { return b.genID, b.withG }
+func (b *Batch) Generation() (uint32, bool) {
+	if !b.withG {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(b.begin[nlmsgHdrLen+nfgenLen+4:]), true
+}
 
 // Each calls fn for every message that will be sent, in order, with its
 // index (as Add returned it), its tag and the message (Seq is 0; Attrs

@@ -26,6 +26,7 @@ func (c *Conn) Commit(b *nfnl.Batch) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	if gen, ok := b.Generation(); ok && gen != k.gen {
+		k.Stale++
 		return nfnl.ErrGenerationChanged
 	}
 	run := func(validateEach bool) (*txn, []nfnl.Failure) {

@@ -57,8 +57,9 @@ type Kernel struct {
 	// Extensions returns. It answers revision probes and decides which match and target
 	// expressions a rule may carry.
 	Extensions func(family uint8, name string, rev uint32, target bool) bool
-	// Commits counts the batches the kernel committed.
-	Commits int
+	// Commits counts the batches the kernel committed; Stale those it
+	// refused for carrying an old generation id.
+	Commits, Stale int
 	// InterruptDumps makes that many of the next dumps end with
 	// nfnl.ErrDumpInterrupted after their messages, as the kernel's do
 	// when another writer commits during a dump (the fake's own dumps are
