@@ -15,6 +15,10 @@ import (
 
 var updateGoldens = flag.Bool("update", false, "rewrite testdata/fake/*.golden from the real iptables-nft (root)")
 
+// resetStep, as a step's program, empties the host's ruleset (ipsets
+// stay): one scenario then holds many cases that each start afresh.
+const resetStep = "reset"
+
 // transcriptStep is one call of a transcript scenario.
 type transcriptStep struct {
 	prog  string
@@ -38,6 +42,8 @@ type transcriptScenario struct {
 	// perCase shows each step's input and leaves out the save after
 	// each step (steps are one-rule cases).
 	perCase bool
+	// showInput shows each step's input.
+	showInput bool
 }
 
 // kubeSets are the ipsets a kube-proxy payload needs.
@@ -60,7 +66,7 @@ func transcriptScenarios(t *testing.T) []transcriptScenario {
 	var out []transcriptScenario
 	files, _ := filepath.Glob("testdata/restore/*.txt")
 	for _, f := range files {
-		sc := transcriptScenario{name: "restore-" + strings.TrimSuffix(filepath.Base(f), ".txt")}
+		sc := transcriptScenario{name: "restore-corpus-" + strings.TrimSuffix(filepath.Base(f), ".txt")}
 		for _, s := range parseCorpus(t, f) {
 			sc.steps = append(sc.steps, transcriptStep{restoreProg(s.fam), s.args, s.payload})
 		}
@@ -89,6 +95,23 @@ func transcriptScenarios(t *testing.T) []transcriptScenario {
 		save.steps = append(save.steps, transcriptStep{"iptables-save", args, ""})
 	}
 	out = append(out, save)
+	// The restore commands that act on existing rules, and restores whose
+	// later table sections fail, each case from an empty ruleset.
+	cmds := transcriptScenario{name: "restore-commands-on-existing-rules", showInput: true}
+	for _, p := range restoreCmdsPayloads {
+		cmds.steps = append(cmds.steps, transcriptStep{resetStep, nil, ""},
+			transcriptStep{"iptables-restore", []string{"--counters"}, restoreCmdsSeed},
+			transcriptStep{"iptables-restore", []string{"--noflush"}, p})
+	}
+	perTable := transcriptScenario{name: "restore-commits-per-table", showInput: true}
+	for _, c := range perTableCases {
+		perTable.steps = append(perTable.steps, transcriptStep{resetStep, nil, ""})
+		if c.setup != "" {
+			perTable.steps = append(perTable.steps, transcriptStep{"iptables-restore", nil, c.setup})
+		}
+		perTable.steps = append(perTable.steps, transcriptStep{"iptables-restore", c.args, c.payload})
+	}
+	out = append(out, cmds, perTable)
 	// Every shim/xt case the native backend supports, one restore each.
 	xtc := transcriptScenario{name: "xt-cases", perCase: true}
 	for _, s := range xtTestIPSets {
@@ -113,7 +136,7 @@ func transcript(sc transcriptScenario, run func(stdin, prog string, args ...stri
 			stdout = netnstest.NormalizeSave(stdout)
 		}
 		fmt.Fprintf(&b, "### %s %s\n", s.prog, strings.Join(s.args, " "))
-		if sc.perCase {
+		if sc.perCase || sc.showInput {
 			b.WriteString(s.stdin)
 		}
 		fmt.Fprintf(&b, "exit %d\n", r.Code)
@@ -167,7 +190,17 @@ func runTranscripts(t *testing.T, prefix string) {
 			for _, s := range sc.sets {
 				h.sets.create(s[0], s[2])
 			}
-			got := transcript(sc, h.run, func(fam syntax.Family, args ...string) string {
+			run := func(stdin, prog string, args ...string) netnstest.Result {
+				if prog == resetStep {
+					c, _ := h.k.Open()
+					if err := flushRuleset(c); err != nil {
+						t.Fatal(err)
+					}
+					return netnstest.Result{}
+				}
+				return h.run(stdin, prog, args...)
+			}
+			got := transcript(sc, run, func(fam syntax.Family, args ...string) string {
 				return h.mustRun("", saveProg(fam), args...)
 			})
 			if got != string(want) {
@@ -193,6 +226,10 @@ func TestFakeGoldensCurrent(t *testing.T) {
 				ns.MustRun("ipset", args...)
 			}
 			got := transcript(sc, func(stdin, prog string, args ...string) netnstest.Result {
+				if prog == resetStep {
+					ns.MustRun("nft", "flush", "ruleset")
+					return netnstest.Result{}
+				}
 				return ns.RunStdin(stdin, realTool(prog), args...)
 			}, func(fam syntax.Family, args ...string) string {
 				return ns.MustRun(realTool(saveProg(fam)), args...)

@@ -334,7 +334,7 @@ func TestFakeKernelMatches(t *testing.T) {
 			if kr != fr || kr != rawBatchOutcomes[i] {
 				t.Errorf("batch %d: kernel %s, fake %s, recorded %s", i+1, kr, fr, rawBatchOutcomes[i])
 			}
-			compareDumps(t, fmt.Sprintf("after batch %d", i+1), kc, fc, gen0k)
+			compareDumps(t, fmt.Sprintf("after batch %d", i+1), kc, fc, gen0k, 1)
 		}
 		// A batch planned at an older generation is refused whole.
 		for _, tr := range []nfnl.Transport{kc, fc} {
@@ -347,7 +347,7 @@ func TestFakeKernelMatches(t *testing.T) {
 				t.Errorf("%T: stale generation: %s", tr, got)
 			}
 		}
-		compareDumps(t, "after a stale batch", kc, fc, gen0k)
+		compareDumps(t, "after a stale batch", kc, fc, gen0k, 1)
 		// Revision probes: the fake's default table against the kernel,
 		// every revision up to one above the highest.
 		for _, e := range fake.Extensions() {
@@ -368,60 +368,32 @@ func TestFakeKernelMatches(t *testing.T) {
 			}
 		}
 	})
-	t.Run("restore-corpus", func(t *testing.T) {
-		files, _ := filepath.Glob("testdata/restore/*.txt")
-		for _, f := range files {
-			t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-				c := newFakeCheck(t)
-				for i, s := range parseCorpus(t, f) {
-					c.step(fmt.Sprintf("step %d", i+1), s.payload, restoreProg(s.fam), s.args...)
-					c.saves(s.fam)
-				}
-			})
-		}
-	})
-	t.Run("command-corpus", func(t *testing.T) {
-		files, _ := filepath.Glob("testdata/commands/*.txt")
-		for _, f := range files {
-			t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-				c := newFakeCheck(t)
-				for _, line := range commandLines(t, f) {
-					argv := splitArgs(line)
-					c.step(line, "", argv[0], argv[1:]...)
-				}
-				c.saves(syntax.IPv4)
-				c.saves(syntax.IPv6)
-			})
-		}
-	})
-	t.Run("xt-cases", func(t *testing.T) {
-		netnstest.Require(t, "ipset")
-		c := newFakeCheck(t)
-		for _, s := range xtTestIPSets {
-			c.ns.MustRun("ipset", "create", s.name, s.typ, "family", s.family)
-			c.h.sets.create(s.name, s.family)
-		}
-		for _, x := range xtCases(t, false) {
-			c.step(x.payload, x.payload, restoreProg(x.fam), "--noflush")
-		}
-		c.saves(syntax.IPv4)
-		c.saves(syntax.IPv6)
-	})
-	t.Run("kube-payloads", func(t *testing.T) {
-		for _, o := range fakeKubeOptions {
-			t.Run(o.Shape.String()+"-v"+famString(o.Family), func(t *testing.T) {
+	// Every transcript scenario (restore and command corpora, kube-proxy
+	// payloads, xt cases, ...), step by step, then save both ways.
+	for _, sc := range transcriptScenarios(t) {
+		t.Run(sc.name, func(t *testing.T) {
+			if len(sc.sets) > 0 {
 				netnstest.Require(t, "ipset")
-				c := newFakeCheck(t)
-				createIPSets(t, o, c.ns)
-				createFakeIPSets(o, c.h)
-				p := kubepayload.Generate(o)
-				for _, args := range [][]string{nil, {"--noflush", "--counters"}, nil} {
-					c.step(fmt.Sprintf("restore %v", args), p.Text, restoreProg(o.Family), args...)
+			}
+			c := newFakeCheck(t)
+			for _, set := range sc.sets {
+				c.ns.MustRun("ipset", append(append([]string{"create", set[0]}, strings.Fields(set[1])...), "family", set[2])...)
+				c.h.sets.create(set[0], set[2])
+			}
+			fams := map[syntax.Family]bool{}
+			for i, st := range sc.steps {
+				if st.prog == resetStep {
+					c.reset()
+					continue
 				}
-				c.saves(o.Family)
-			})
-		}
-	})
+				fams[st.family()] = true
+				c.step(fmt.Sprintf("step %d: %s %v", i+1, st.prog, st.args), st.stdin, st.prog, st.args...)
+			}
+			for fam := range fams {
+				c.saves(fam)
+			}
+		})
+	}
 }
 
 // fakeKubeOptions are the kube-proxy payloads the fake-backed tests use.
@@ -464,12 +436,13 @@ func commandLines(t *testing.T, path string) []string {
 // fakeCheck runs the native backend against a kernel (in a namespace) and
 // a fake side by side.
 type fakeCheck struct {
-	t    *testing.T
-	ns   *netnstest.NS
-	kc   nfnl.Transport
-	h    *fakeHost
-	fc   nfnl.Transport
-	gen0 uint32
+	t  *testing.T
+	ns *netnstest.NS
+	kc nfnl.Transport
+	h  *fakeHost
+	fc nfnl.Transport
+	// gen0 and gen0f are the generations each side started from.
+	gen0, gen0f uint32
 }
 
 func newFakeCheck(t *testing.T) *fakeCheck {
@@ -477,7 +450,31 @@ func newFakeCheck(t *testing.T) *fakeCheck {
 	c := &fakeCheck{t: t, ns: ns, kc: openIn(t, ns), h: newFakeHost(t)}
 	c.fc, _ = c.h.k.Open()
 	c.gen0, _ = c.kc.GenID()
+	c.gen0f, _ = c.fc.GenID()
 	return c
+}
+
+// reset empties both rulesets (ipsets stay), as nft flush ruleset does.
+func (c *fakeCheck) reset() {
+	c.t.Helper()
+	for _, tr := range []nfnl.Transport{c.kc, c.fc} {
+		if err := flushRuleset(tr); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+}
+
+// flushRuleset deletes every table of every family, as nft flush ruleset
+// does: one DELTABLE without a name.
+func flushRuleset(tr nfnl.Transport) error {
+	gen, err := tr.GenID()
+	if err != nil {
+		return err
+	}
+	b := nfnl.NewBatch(gen, true)
+	defer b.Release()
+	b.Add(unix.NFT_MSG_DELTABLE, 0, unix.AF_UNSPEC, nil, 0)
+	return tr.Commit(b)
 }
 
 // step runs one call on both and compares what it printed, its exit code
@@ -489,7 +486,7 @@ func (c *fakeCheck) step(what, stdin, prog string, args ...string) {
 	if kr.Code != fr.Code || kr.Stdout != fr.Stdout || kr.Stderr != fr.Stderr {
 		c.t.Fatalf("%s:\nkernel %s\nfake   %s", what, kr, fr)
 	}
-	compareDumps(c.t, what, c.kc, c.fc, c.gen0)
+	compareDumps(c.t, what, c.kc, c.fc, c.gen0, c.gen0f)
 	if c.t.Failed() {
 		c.t.FailNow()
 	}
@@ -521,11 +518,11 @@ func (c *fakeCheck) saves(fam syntax.Family) {
 
 // compareDumps compares the canonical dumps of the kernel and the fake;
 // generation ids are compared as steps from where each started.
-func compareDumps(t *testing.T, what string, kc, fc nfnl.Transport, gen0k uint32) {
+func compareDumps(t *testing.T, what string, kc, fc nfnl.Transport, gen0k, gen0f uint32) {
 	t.Helper()
 	kd, fd := mustDump(t, kc), mustDump(t, fc)
 	kd = rebaseGen(kd, gen0k)
-	fd = rebaseGen(fd, 1)
+	fd = rebaseGen(fd, gen0f)
 	if kd != fd {
 		t.Errorf("%s: dumps differ (- kernel, + fake):\n%s", what, netnstest.LineDiff(kd, fd))
 		return

@@ -10,8 +10,18 @@ import "testing"
 // halves skip.
 
 func TestRestoreCorpus(t *testing.T) {
-	t.Run("fake", func(t *testing.T) { runTranscripts(t, "restore-") })
+	t.Run("fake", func(t *testing.T) { runTranscripts(t, "restore-corpus-") })
 	t.Run("kernel", restoreCorpusInNamespaces)
+}
+
+func TestRestoreCommandsOnExistingRules(t *testing.T) {
+	t.Run("fake", func(t *testing.T) { runTranscripts(t, "restore-commands-on-existing-rules") })
+	t.Run("kernel", restoreCommandsOnExistingRulesInNamespaces)
+}
+
+func TestRestoreCommitsPerTable(t *testing.T) {
+	t.Run("fake", func(t *testing.T) { runTranscripts(t, "restore-commits-per-table") })
+	t.Run("kernel", restoreCommitsPerTableInNamespaces)
 }
 
 func TestCommandCorpus(t *testing.T) {
