@@ -271,3 +271,90 @@ func TestSectionsCommitInTurnOnFake(t *testing.T) {
 		t.Errorf("%d commits, %d refused as stale; want 3 and 0", h.k.Commits, h.k.Stale)
 	}
 }
+
+// generationMover moves the generation on before each of the first n
+// commits (every one when n < 0), with a batch that adds and deletes a
+// table: the ruleset ends as it was, the caller's batch is stale.
+type generationMover struct {
+	nfnl.Transport
+	other nfnl.Transport
+	n     int
+}
+
+func (m *generationMover) Commit(b *nfnl.Batch) error {
+	if m.n != 0 {
+		m.n--
+		gen, _ := m.other.GenID()
+		ob := nfnl.NewBatch(gen, true)
+		defer ob.Release()
+		var a nfnl.Attrs
+		a.String(unix.NFTA_TABLE_NAME, "race")
+		ob.Add(unix.NFT_MSG_NEWTABLE, unix.NLM_F_CREATE, unix.NFPROTO_INET, a.B, 0)
+		ob.Add(unix.NFT_MSG_DELTABLE, 0, unix.NFPROTO_INET, a.B, 1)
+		if err := m.other.Commit(ob); err != nil {
+			return err
+		}
+	}
+	return m.Transport.Commit(b)
+}
+
+// runLosing runs a call on h whose first races commits lose to another
+// writer (every one when races < 0).
+func (h *fakeHost) runLosing(races int, stdin, prog string, args ...string) netnstest.Result {
+	h.t.Helper()
+	other, _ := h.k.Open()
+	o := Options{ParseChunkLines: 5, Open: func(context.Context) (nfnl.Transport, error) {
+		c, err := h.k.Open()
+		return &generationMover{Transport: c, other: other, n: races}, err
+	}}
+	var out, errb strings.Builder
+	code := runCall(o, prog, args, strings.NewReader(stdin), &out, &errb)
+	return netnstest.Result{Stdout: out.String(), Stderr: errb.String(), Code: code}
+}
+
+// retriesLostRacesOnFake is TestRetriesLostRaces on the fake: a call whose
+// first 25 commits lose a race ends as the same call losing none, and one
+// that loses every race gives up after -w's seconds, exit 4, having
+// changed nothing.
+func retriesLostRacesOnFake(t *testing.T) {
+	lossy, calm := newFakeHost(t), newFakeHost(t)
+	payload := "*mangle\n:KUBE-M - [0:0]\n-A PREROUTING -j KUBE-M\nCOMMIT\n*filter\n:KUBE-F - [0:0]\n-A INPUT -j KUBE-F\nCOMMIT\n"
+	calls := []struct {
+		stdin, prog string
+		args        []string
+	}{
+		{payload, "iptables-restore", []string{"--noflush"}},
+		{"", "iptables", []string{"-I", "INPUT", "1", "-j", "ACCEPT"}},
+		{"", "iptables", []string{"-X", "KUBE-M", "-t", "mangle"}},
+	}
+	for _, c := range calls {
+		want := calm.run(c.stdin, c.prog, c.args...)
+		if got := lossy.runLosing(25, c.stdin, c.prog, c.args...); got != want {
+			t.Errorf("%s %v losing 25 races:\n%s\nwithout races:\n%s", c.prog, c.args, got, want)
+		}
+	}
+	// Handles differ (the other writer's tables used some), the rules
+	// may not.
+	for _, prog := range []string{"iptables-save", "ip6tables-save"} {
+		got := netnstest.NormalizeSave(lossy.mustRun("", prog, "-c"))
+		if want := netnstest.NormalizeSave(calm.mustRun("", prog, "-c")); got != want {
+			t.Errorf("%s differs:\n%s", prog, netnstest.LineDiff(want, got))
+		}
+	}
+	before := lossy.mustRun("", "iptables-save")
+	for _, c := range []struct {
+		stdin, prog string
+		args        []string
+	}{
+		{"*filter\n-A INPUT -j DROP\nCOMMIT\n", "iptables-restore", []string{"--noflush", "-w", "1"}},
+		{"", "iptables", []string{"-w", "1", "-A", "INPUT", "-j", "DROP"}},
+	} {
+		r := lossy.runLosing(-1, c.stdin, c.prog, c.args...)
+		if r.Code != 4 || !strings.Contains(r.Stderr, "Could not commit transaction") {
+			t.Errorf("%s %v losing every race: %s", c.prog, c.args, r)
+		}
+	}
+	if after := lossy.mustRun("", "iptables-save"); netnstest.NormalizeSave(after) != netnstest.NormalizeSave(before) {
+		t.Errorf("calls that lost every race changed the ruleset:\n%s", netnstest.LineDiff(before, after))
+	}
+}

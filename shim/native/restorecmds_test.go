@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
@@ -91,17 +92,28 @@ var refusals = []struct{ class, before, line string }{
 	{"-X built-in after -P", "-P OUTPUT DROP\n", "-X OUTPUT"},
 }
 
-// TestRefusalsTouchNothing is a property over every refusal class: placed
+// refusalsTouchNothingInNamespaces is a property over every refusal class: placed
 // anywhere in a payload (after sections that would apply, before others),
 // a refused line makes the whole restore exit 2 naming its line, and the
 // kernel is left exactly as it was: nothing is committed, not even the
 // sections before it. SupportsRestore, which the router asks first when a
 // real binary could take the call over, names the same line.
-func TestRefusalsTouchNothing(t *testing.T) {
+func refusalsTouchNothingInNamespaces(t *testing.T) {
 	d := newDiffPair(t)
+	refusalsTouchNothing(t, func(seed string) { d.mine.MustRunStdin(seed, "iptables-nft-restore") },
+		func(stdin, prog string, args ...string) netnstest.Result {
+			return ours(t, d.mine, stdin, prog, args...)
+		},
+		d.mine.NFTDump)
+}
+
+// refusalsTouchNothing is the property on one host: seed loads its
+// ruleset with a real tool, run runs the native backend, dump reads the
+// kernel's state.
+func refusalsTouchNothing(t *testing.T, seedWith func(string), run func(stdin, prog string, args ...string) netnstest.Result, dump func() string) {
 	const seed = "*filter\n:FOO - [0:0]\n:OTHER - [0:0]\n-A FOO -s 1.1.1.1/32 -j ACCEPT\n-A FOO -s 2.2.2.2/32 -j ACCEPT\nCOMMIT\n"
-	d.mine.MustRunStdin(seed, "iptables-nft-restore")
-	before := d.mine.NFTDump()
+	seedWith(seed)
+	before := dump()
 	good := []string{
 		"*mangle\n:KUBE-M - [0:0]\n-A PREROUTING -j KUBE-M\nCOMMIT\n",
 		"*nat\n:KUBE-N - [0:0]\n-A POSTROUTING -j KUBE-N\nCOMMIT\n",
@@ -121,12 +133,12 @@ func TestRefusalsTouchNothing(t *testing.T) {
 			b.WriteString(good[rng.IntN(len(good))])
 		}
 		payload := b.String()
-		r := ours(t, d.mine, payload, "iptables-restore", "--noflush")
+		r := run(payload, "iptables-restore", "--noflush")
 		want := fmt.Sprintf("Error occurred at line: %d\n", line)
 		if r.Code != 2 || !strings.Contains(r.Stderr, want) {
 			t.Errorf("%s: payload\n%s\nwant exit 2 at line %d, got %s", rf.class, payload, line, r)
 		}
-		if after := d.mine.NFTDump(); after != before {
+		if after := dump(); after != before {
 			t.Fatalf("%s: a refused restore changed the ruleset; payload\n%s", rf.class, payload)
 		}
 		p, err := syntax.ParseRestore(strings.NewReader(payload), syntax.IPv4)

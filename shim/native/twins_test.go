@@ -58,3 +58,16 @@ func TestSaveHeader(t *testing.T) {
 	t.Run("fake", saveHeaderOnFake)
 	t.Run("kernel", saveHeaderInNamespaces)
 }
+
+func TestRetriesLostRaces(t *testing.T) {
+	t.Run("fake", retriesLostRacesOnFake)
+	t.Run("kernel", retriesLostRacesInNamespaces)
+}
+
+func TestRefusalsTouchNothing(t *testing.T) {
+	t.Run("fake", func(t *testing.T) {
+		h := newFakeHost(t)
+		refusalsTouchNothing(t, func(seed string) { h.mustRun(seed, "iptables-restore") }, h.run, h.dump)
+	})
+	t.Run("kernel", refusalsTouchNothingInNamespaces)
+}
