@@ -101,6 +101,10 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	if err := commandSupported(cmd); err != nil {
 		return err
 	}
+	cmds, err := syntax.ExpandAddresses(cmd, lookupHost)
+	if err != nil {
+		return err
+	}
 	if cmd.Wait.IntervalGiven && c.Stderr != nil {
 		fmt.Fprintln(c.Stderr, waitIntervalNote)
 	}
@@ -122,7 +126,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
 		var st *kernelState
-		if cmd.Chain != "" {
+		if cmd.Chain != "" && c.GuardChains == nil {
 			st, err = leanState(conn, fam, cmd)
 		} else {
 			st, err = readState(conn, fam)
@@ -133,7 +137,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		var r *cmdRun
 		planned := false
 		if err == nil {
-			r, planned, err = b.attemptCommand(conn, c, cmd, st, fam, protos)
+			r, planned, err = b.attemptCommand(conn, c, cmd, cmds, st, fam, protos)
 		}
 		if errors.Is(err, nfnl.ErrGenerationChanged) || errors.Is(err, nfnl.ErrDumpInterrupted) {
 			// Lost a race with another writer: plan again from a
@@ -167,7 +171,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 
 // attemptCommand plans a single command against st and commits it;
 // planned says planning succeeded (so -v's notes are due).
-func (b *Backend) attemptCommand(conn nfnl.Transport, c *backend.Call, cmd *syntax.Command, st *kernelState, fam uint8, protos *protocols) (*cmdRun, bool, error) {
+func (b *Backend) attemptCommand(conn nfnl.Transport, c *backend.Call, cmd *syntax.Command, cmds []*syntax.Command, st *kernelState, fam uint8, protos *protocols) (*cmdRun, bool, error) {
 	if writes(cmd.Op) {
 		st.hideIncompatible()
 	}
@@ -175,7 +179,7 @@ func (b *Backend) attemptCommand(conn nfnl.Transport, c *backend.Call, cmd *synt
 	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
 	r.p.single = true
 	defer r.p.txn.batch.Release()
-	err := r.run()
+	err := r.runWith(c.GuardChains, cmds)
 	planned := err == nil
 	if err == nil && r.p.txn.Len() > 0 {
 		err = probeRevisions(conn, fam, r.p.needs)
