@@ -36,6 +36,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		BackendDirs: cfg.BackendDirs,
 		NFT:         cfg.NFT,
 		Native:      nativeBackend(cfg) != nil,
+		NFTDialect:  cfg.NFTDialect,
 	})
 	for _, w := range cfg.Warnings {
 		r.Warnings = append(r.Warnings, "config: "+w)

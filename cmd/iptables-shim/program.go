@@ -37,6 +37,7 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 		Native:   nativeBackend(cfg),
 		Created:  recordCreated(cfg),
 	}
+	r.Skew = skewCheck(r.Native)
 	call := &backend.Call{Tool: p.tool, Family: p.family, Argv0: argv0, Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	err := r.Run(context.Background(), call)
 	// A backend killed by a signal: die by the same signal, as the caller

@@ -61,6 +61,9 @@ func TestMain(m *testing.M) {
 }
 
 func runHelper(prog string) int {
+	if strings.HasPrefix(prog, "batch-") {
+		return runBatch(strings.TrimPrefix(prog, "batch-"))
+	}
 	switch prog {
 	case "chains":
 		return printChains()
@@ -73,7 +76,7 @@ func runHelper(prog string) int {
 	}
 	// Small pieces, so every differential test also checks that parsing
 	// in pieces changes nothing.
-	o := Options{ParseChunkLines: 5}
+	o := helperDialect(Options{ParseChunkLines: 5})
 	if os.Getenv(perChainEnv) != "" {
 		o.PerChainDumpAbove = 1
 	}

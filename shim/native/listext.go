@@ -195,6 +195,9 @@ func listExt(save string, o listOpts) (string, error) {
 		b.WriteString(s)
 	case "LOG":
 		listLog(&b, items, o)
+	case "nfacct":
+		// libxt_nfacct prints the name exactly as its save does.
+		return " " + strings.TrimPrefix(save, "-m nfacct --"), nil
 	default:
 		return "", unsupportedf("listing extension %s", name)
 	}

@@ -2,6 +2,8 @@ package native
 
 import (
 	"bufio"
+
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"os"
 	"strconv"
 	"strings"
@@ -25,6 +27,11 @@ var chainProtos = []struct {
 type protocols struct {
 	byName map[string]uint8
 	byNum  map[uint8]string
+	// builtinNames prints only the names of iptables' own table, numbers
+	// otherwise, as iptables-nft 1.8.11 does (dialectread.go).
+	builtinNames bool
+	// printer is the version whose printing -L follows (dialectread.go).
+	printer dialect.Dialect
 }
 
 func loadProtocols(path string) *protocols {
@@ -77,6 +84,9 @@ func (p *protocols) number(v string) (uint8, bool) {
 
 // name renders a protocol number as iptables-nft-save prints it.
 func (p *protocols) name(n uint8) string {
+	if p.builtinNames {
+		return builtinProtoName(n)
+	}
 	if s, ok := p.byNum[n]; ok {
 		return s
 	}

@@ -67,6 +67,14 @@ type Router struct {
 	// the call that created it succeeded (detection keeps them out of its
 	// rule counts; doctor lists them).
 	Created func(mode backend.Mode, fam syntax.Family, c guard.Creation)
+	// Skew, when set, says why the image's real iptables-nft should not
+	// carry out a call on this host ("" when it may): it writes or reads
+	// another iptables-nft dialect than the host's (shim/dialect). unsafe
+	// is set when one side misreads the other's rules. nft=auto then
+	// uses the native backend, in the host's dialect; a call the native
+	// backend cannot carry out goes to the image's binary only when the
+	// skew is safe, and is refused otherwise.
+	Skew func(ex ExecBackend, c *backend.Call) (why string, unsafe bool)
 }
 
 // Run carries out the call and returns what the backend returned.
@@ -184,6 +192,20 @@ func (r *Router) pick(mode backend.Mode, c *backend.Call) (backend.Backend, stri
 			return nil, "none", exErr
 		}
 		return ex, ex.Describe(), nil
+	}
+	if exErr == nil && r.Native != nil && r.Skew != nil && r.Config.NFT == config.NFTAuto {
+		if why, unsafe := r.Skew(ex, c); why != "" {
+			err := r.Native.Supports(c)
+			switch {
+			case err == nil:
+				return r.Native, r.Native.Describe() + " (" + why + ")", nil
+			case unsafe:
+				// The native backend refuses it before touching
+				// the kernel; the image's binary would corrupt it.
+				return r.Native, r.Native.Describe() + " (refusing: " + why + ")", nil
+			}
+			return ex, ex.Describe() + " (" + why + "; native cannot: " + err.Error() + ")", nil
+		}
 	}
 	useNative := r.Native != nil && (r.Config.NFT == config.NFTNative || (r.Config.NFT == config.NFTAuto && exErr != nil))
 	if r.Config.NFT == config.NFTExec || !useNative {

@@ -21,6 +21,7 @@ var matchParsers = map[string]matchParser{
 	"recent":    parseRecent,
 	"physdev":   parsePhysdev,
 	"limit":     parseLimit,
+	"nfacct":    parseNFAcct,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -50,6 +51,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"recent":    decodeRecentBlob,
 	"physdev":   decodePhysdevBlob,
 	"limit":     decodeLimitBlob,
+	"nfacct":    decodeNFAcct,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.

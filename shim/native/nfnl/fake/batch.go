@@ -592,6 +592,14 @@ func (tx *txn) checkExprs(fam uint8, t *table, ch *chain, b []byte) ([]uint64, u
 			if !tx.k.hasExtension(fam, ext, rev, name == "target") {
 				return nil, unix.ENOENT
 			}
+			if name == "match" && ext == "nfacct" {
+				// The info starts with the object's name, char[32].
+				info := data[unix.NFTA_MATCH_INFO]
+				acct := nfnl.Attr{Data: info[:min(len(info), 32)]}.String()
+				if !tx.k.NFAcct[acct] {
+					return nil, unix.ENOENT
+				}
+			}
 			if r, ok := targetRestrictions[ext]; ok && name == "target" {
 				if r.table != t.name || ch.base && r.hooks&(1<<ch.hook) == 0 {
 					return nil, unix.EINVAL

@@ -25,9 +25,11 @@
 // expression and extension names and jump targets, not each extension's
 // checkentry: a REJECT --reject-with tcp-reset without -p tcp is
 // accepted), rule counters (dumped as sent, as a kernel that saw no packet
-// would), dumps interrupted by a concurrent commit (a dump is taken at
-// once; InterruptDumps simulates them), sets, objects and flowtables, families other than ip and ip6,
-// and the new name of a renamed chain inside the rules that jump to it.
+// would), nfacct objects other than by name (NFAcct), dumps interrupted by
+// a concurrent commit (a dump is taken at once; InterruptDumps simulates
+// them), sets, other objects and flowtables, families other than ip and
+// ip6, and the new name of a renamed chain inside the rules that jump to
+// it.
 package fake
 
 import (
@@ -60,6 +62,9 @@ type Kernel struct {
 	// Commits counts the batches the kernel committed; Stale those it
 	// refused for carrying an old generation id.
 	Commits, Stale int
+	// NFAcct are the names of the nfacct objects that exist: x_tables'
+	// nfacct match refuses a name that is not one (ENOENT).
+	NFAcct map[string]bool
 	// InterruptDumps makes that many of the next dumps end with
 	// nfnl.ErrDumpInterrupted after their messages, as the kernel's do
 	// when another writer commits during a dump (the fake's own dumps are
