@@ -4,20 +4,19 @@ import (
 	"context"
 	"testing"
 
-	"github.com/iptables-shim/iptables-shim/shim/backend"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // fakeProber holds chains as "family table/CHAIN" and counts lookups.
 type fakeProber struct {
-	mode    backend.Mode
+	mode    netfilter.Mode
 	chains  map[string]bool
 	lookups int
 }
 
-func (p *fakeProber) Mode() backend.Mode { return p.mode }
+func (p *fakeProber) Mode() netfilter.Mode { return p.mode }
 
-func (p *fakeProber) Probe(_ context.Context, f syntax.Family, q Query) FamilyEvidence {
+func (p *fakeProber) Probe(_ context.Context, f netfilter.Family, q Query) FamilyEvidence {
 	fe := FamilyEvidence{Family: FamilyName(f), Markers: []ChainRef{}, KubeletChains: []ChainRef{}, Counted: q.Count}
 	has := func(r ChainRef) bool {
 		return p.chains[fe.Family+" "+r.String()] && !q.Created.Has(p.mode, fe.Family, r)
@@ -27,19 +26,19 @@ func (p *fakeProber) Probe(_ context.Context, f syntax.Family, q Query) FamilyEv
 	return fe
 }
 
-func (p *fakeProber) HasChain(_ context.Context, f syntax.Family, table, chain string) (bool, error) {
+func (p *fakeProber) HasChain(_ context.Context, f netfilter.Family, table, chain string) (bool, error) {
 	p.lookups++
 	return p.chains[FamilyName(f)+" "+table+"/"+chain], nil
 }
 
 func TestResolveCachesAndRevalidates(t *testing.T) {
-	nft := &fakeProber{mode: backend.NFT, chains: map[string]bool{"ipv4 mangle/KUBE-IPTABLES-HINT": true}}
-	legacy := &fakeProber{mode: backend.Legacy, chains: map[string]bool{}}
+	nft := &fakeProber{mode: netfilter.NFT, chains: map[string]bool{"ipv4 mangle/KUBE-IPTABLES-HINT": true}}
+	legacy := &fakeProber{mode: netfilter.Legacy, chains: map[string]bool{}}
 	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}}
 	ctx := context.Background()
 
 	first, err := Resolve(ctx, o)
-	if err != nil || first.Mode != backend.NFT || first.Cached {
+	if err != nil || first.Mode != netfilter.NFT || first.Cached {
 		t.Fatalf("first: %+v, %v", first, err)
 	}
 	second, _ := Resolve(ctx, o)
@@ -50,27 +49,27 @@ func TestResolveCachesAndRevalidates(t *testing.T) {
 	delete(nft.chains, "ipv4 mangle/KUBE-IPTABLES-HINT")
 	legacy.chains["ipv6 nat/KUBE-KUBELET-CANARY"] = true
 	third, _ := Resolve(ctx, o)
-	if third.Cached || third.Mode != backend.Legacy || third.Reason != ReasonMarker {
+	if third.Cached || third.Mode != netfilter.Legacy || third.Reason != ReasonMarker {
 		t.Fatalf("after the flip: %+v", third)
 	}
 
-	o.Default = backend.Legacy // a different policy re-decides
+	o.Default = netfilter.Legacy // a different policy re-decides
 	if d, _ := Resolve(ctx, o); d.Cached {
 		t.Error("changed policy served from the cache")
 	}
 }
 
 func TestResolveOverrideSkipsProbes(t *testing.T) {
-	nft := &fakeProber{mode: backend.NFT}
-	d, err := Resolve(context.Background(), Options{Override: backend.Legacy, CacheDir: t.TempDir(), Probers: []Prober{nft}})
-	if err != nil || d.Mode != backend.Legacy || d.Reason != ReasonOverride || nft.lookups != 0 {
+	nft := &fakeProber{mode: netfilter.NFT}
+	d, err := Resolve(context.Background(), Options{Override: netfilter.Legacy, CacheDir: t.TempDir(), Probers: []Prober{nft}})
+	if err != nil || d.Mode != netfilter.Legacy || d.Reason != ReasonOverride || nft.lookups != 0 {
 		t.Fatalf("%+v %v", d, err)
 	}
 }
 
 func TestResolveWeakDecisionRedecides(t *testing.T) {
-	nft := &fakeProber{mode: backend.NFT, chains: map[string]bool{}}
-	legacy := &fakeProber{mode: backend.Legacy, chains: map[string]bool{}}
+	nft := &fakeProber{mode: netfilter.NFT, chains: map[string]bool{}}
+	legacy := &fakeProber{mode: netfilter.Legacy, chains: map[string]bool{}}
 	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}}
 	if d, _ := Resolve(context.Background(), o); d.Reason != ReasonDefault {
 		t.Fatalf("empty host: %+v", d)
@@ -79,22 +78,22 @@ func TestResolveWeakDecisionRedecides(t *testing.T) {
 		t.Fatal("default decision not cached")
 	}
 	legacy.chains["ipv4 nat/KUBE-MARK-DROP"] = true
-	if d, _ := Resolve(context.Background(), o); d.Cached || d.Mode != backend.Legacy {
+	if d, _ := Resolve(context.Background(), o); d.Cached || d.Mode != netfilter.Legacy {
 		t.Fatalf("kubelet's chains appeared but decision stayed: %+v", d)
 	}
 }
 
 func TestCreatedChainsRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	c := CreatedChain{Mode: backend.NFT, Family: FamilyIPv4, Table: "nat", Chain: "KUBE-MARK-DROP"}
+	c := CreatedChain{Mode: netfilter.NFT, Family: FamilyIPv4, Table: "nat", Chain: "KUBE-MARK-DROP"}
 	if err := RecordCreated(dir, c); err != nil {
 		t.Fatal(err)
 	}
-	if err := RecordCreated(dir, c, CreatedChain{Mode: backend.NFT, Family: FamilyIPv6, Table: "nat", Chain: "KUBE-MARK-DROP"}); err != nil {
+	if err := RecordCreated(dir, c, CreatedChain{Mode: netfilter.NFT, Family: FamilyIPv6, Table: "nat", Chain: "KUBE-MARK-DROP"}); err != nil {
 		t.Fatal(err)
 	}
 	set, err := LoadCreated(dir)
-	if err != nil || len(set) != 2 || !set.Has(backend.NFT, FamilyIPv4, ChainRef{"nat", "KUBE-MARK-DROP"}) {
+	if err != nil || len(set) != 2 || !set.Has(netfilter.NFT, FamilyIPv4, ChainRef{"nat", "KUBE-MARK-DROP"}) {
 		t.Fatalf("%v %v", set, err)
 	}
 }

@@ -9,13 +9,13 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl/fake"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/config"
 	"github.com/iptables-shim/iptables-shim/shim/guard"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/native"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl/fake"
 	"github.com/iptables-shim/iptables-shim/shim/route"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )

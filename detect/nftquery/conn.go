@@ -15,7 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
@@ -44,7 +44,7 @@ func Dial(ctx context.Context) (*Conn, error) {
 	return &Conn{tr: c}, nil
 }
 
-// New asks over an open transport (tests give nfnl/fake's).
+// New asks over an open transport (tests give internal/nfnl/fake's).
 func New(tr nfnl.Transport) *Conn { return &Conn{tr: tr} }
 
 // Close releases the connection.

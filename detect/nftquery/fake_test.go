@@ -6,8 +6,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl/fake"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl/fake"
 	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 

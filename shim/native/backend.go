@@ -41,10 +41,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -74,7 +74,7 @@ type Options struct {
 	PerChainDumpAbove int
 	// Open connects to nf_tables in the calling thread's network
 	// namespace; nil means the kernel (nfnl.DialTransport). Tests give
-	// an in-memory kernel (package nfnl/fake).
+	// an in-memory kernel (package internal/nfnl/fake).
 	Open nfnl.Opener
 	// Dialect is the iptables-nft encoding rules are written in (the
 	// host's, see shim/dialect); empty means 1.8.9's. Reading accepts

@@ -14,14 +14,14 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl/fake"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl/fake"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
 // fakeHost is the native backend in-process against an in-memory
-// nf_tables (package nfnl/fake) with its own ipsets and xtables lock: what
+// nf_tables (package internal/nfnl/fake) with its own ipsets and xtables lock: what
 // the differential tests do in a network namespace, without root.
 type fakeHost struct {
 	t    testing.TB

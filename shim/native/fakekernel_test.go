@@ -14,8 +14,8 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl/fake"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl/fake"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 

@@ -11,7 +11,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 

@@ -3,7 +3,7 @@ package native
 import "testing"
 
 // The namespace tests of this package run twice over: on the fake
-// nf_tables (package nfnl/fake), always and without root, against what the
+// nf_tables (package internal/nfnl/fake), always and without root, against what the
 // real iptables-nft did (testdata/fake) or the same checks; and in network
 // namespaces against the real iptables-nft (root; required in CI). A
 // contributor without root thus runs every scenario; only the kernel

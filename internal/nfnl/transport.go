@@ -4,7 +4,7 @@ import "context"
 
 // Transport is what the native backend asks of an nf_tables connection:
 // requests, dumps, atomic batches, the generation id and extension
-// revision probes. *Conn is the kernel's; package nfnl/fake has an
+// revision probes. *Conn is the kernel's; package fake has an
 // in-memory one for tests that cannot create network namespaces.
 type Transport interface {
 	// Request sends one message and returns the replies before its ACK;

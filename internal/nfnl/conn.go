@@ -1,7 +1,12 @@
-// Package nfnl is the nfnetlink transport of the native backend: one socket
-// that sends nf_tables batches as a single atomic transaction, runs dumps and
-// simple requests, and maps every kernel error back to the message (and so
-// the caller's tag, e.g. a restore line) that caused it.
+// Package nfnl is the shim's one nfnetlink transport, for the native
+// backend and for detection's queries alike: one socket that sends
+// nf_tables batches as a single atomic transaction, runs dumps and simple
+// requests, and maps every kernel error back to the message (and so the
+// caller's tag, e.g. a restore line) that caused it. Every blocking
+// receive is bounded (Dial, DefaultRecvTimeout); Scan is its one attribute
+// decoder. It lives under internal/ because detection must not import the
+// native backend's packages; package fake is an in-memory nf_tables behind
+// the same Transport.
 //
 // It exists because google/nftables' Conn asks for an ACK and an echo per
 // message (a large batch then overflows the receive queue and the caller

@@ -41,7 +41,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 )
 
 // Kernel is one network namespace's nf_tables. It is safe for concurrent
