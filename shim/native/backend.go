@@ -86,6 +86,16 @@ type Options struct {
 	// asked when the rules do not tell), else in 1.8.9's.
 	DetectDialect bool
 	Fallback      func() dialect.Finding
+	// Trace, when set, is called at the end of each step of a single
+	// command ("state": reading tables and chains; "run": reading rules
+	// and planning; "commit"), for the call log's per-phase timings.
+	Trace func(step string)
+}
+
+func (o Options) trace(step string) {
+	if o.Trace != nil {
+		o.Trace(step)
+	}
 }
 
 // Timings splits a restore's wall time into its phases.

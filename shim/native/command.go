@@ -139,6 +139,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		if err != nil && !errors.Is(err, nfnl.ErrDumpInterrupted) {
 			return stateFailure(err)
 		}
+		b.opts.trace("state")
 		var r *cmdRun
 		planned := false
 		if err == nil {
@@ -185,8 +186,10 @@ func (b *Backend) attemptCommand(conn nfnl.Transport, c *backend.Call, cmd *synt
 	r.p.single = true
 	defer r.p.txn.batch.Release()
 	err := r.runWith(c.GuardChains, cmds)
+	b.opts.trace("run")
 	planned := err == nil
 	if err == nil && r.p.txn.Len() > 0 {
+		defer b.opts.trace("commit")
 		err = probeRevisions(conn, fam, r.p.needs)
 		if err == nil && b.beforeCommit != nil {
 			b.beforeCommit()
