@@ -87,7 +87,7 @@ func (n nativeAdapter) Run(ctx context.Context, c *backend.Call) error {
 	if native.IsUnsupported(err) {
 		err = versioned(err)
 	}
-	if text := syntax.FormatError(progName(c), "nf_tables", err); text != "" {
+	if text := syntax.FormatErrorArgv0(progName(c), c.Argv0, "nf_tables", err); text != "" {
 		fmt.Fprint(c.Stderr, text)
 	}
 	return &ipterr.Error{Class: ipterr.ClassOf(err), Printed: true, Err: err, Msg: err.Error()}

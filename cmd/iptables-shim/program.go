@@ -51,7 +51,7 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 	if syntax.DiagnosticOf(err) != nil {
 		// A refusal of the shim's own (the native backend's), shaped as
 		// iptables-nft prints it.
-		fmt.Fprint(stderr, syntax.FormatError(progName(call), "nf_tables", err))
+		fmt.Fprint(stderr, syntax.FormatErrorArgv0(progName(call), argv0, "nf_tables", err))
 		return int(ipterr.ClassOf(err))
 	}
 	return printError(err, stderr)
