@@ -3,24 +3,24 @@ package detect
 import (
 	"fmt"
 
-	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // CreatedChain is a chain this shim created itself (the missing-chain guard's
 // KUBE-MARK-DROP, say). Detection never counts such a chain as evidence, so a
 // wrong early choice cannot feed itself.
 type CreatedChain struct {
-	Mode   backend.Mode `json:"mode"`
-	Family string       `json:"family"` // "ipv4" or "ipv6"
-	Table  string       `json:"table"`
-	Chain  string       `json:"chain"`
+	Mode   netfilter.Mode `json:"mode"`
+	Family string         `json:"family"` // "ipv4" or "ipv6"
+	Table  string         `json:"table"`
+	Chain  string         `json:"chain"`
 }
 
 // CreatedSet is a set of created chains.
 type CreatedSet map[CreatedChain]bool
 
 // Has reports whether a chain is in the set (a nil set has nothing).
-func (s CreatedSet) Has(m backend.Mode, family string, ref ChainRef) bool {
+func (s CreatedSet) Has(m netfilter.Mode, family string, ref ChainRef) bool {
 	return s[CreatedChain{Mode: m, Family: family, Table: ref.Table, Chain: ref.Chain}]
 }
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // Reason names the layer that made a decision. The values are stable: they
@@ -38,19 +38,19 @@ const (
 type Policy struct {
 	// Override, when set, decides outright (layer 1). The lead's config
 	// package resolves env, config file and flag into it.
-	Override backend.Mode
+	Override netfilter.Mode
 	// OverrideSource says where Override came from, for the detail line.
 	OverrideSource string
 	// Wait is how long to wait for evidence when nothing at all is found.
 	Wait time.Duration
 	// Default is the final fallback (layer 7); nft when empty.
-	Default backend.Mode
+	Default netfilter.Mode
 }
 
 // DefaultMode is Policy.Default with the documented fallback applied.
-func (p Policy) DefaultMode() backend.Mode {
+func (p Policy) DefaultMode() netfilter.Mode {
 	if p.Default == "" {
-		return backend.NFT
+		return netfilter.NFT
 	}
 	return p.Default
 }
@@ -58,10 +58,10 @@ func (p Policy) DefaultMode() backend.Mode {
 // Basis is the chain a decision rests on. Resolve re-checks that it still
 // exists before trusting a cached decision.
 type Basis struct {
-	Mode   backend.Mode `json:"mode"`
-	Family string       `json:"family"`
-	Table  string       `json:"table"`
-	Chain  string       `json:"chain"`
+	Mode   netfilter.Mode `json:"mode"`
+	Family string         `json:"family"`
+	Table  string         `json:"table"`
+	Chain  string         `json:"chain"`
 }
 
 func (b Basis) String() string {
@@ -71,8 +71,8 @@ func (b Basis) String() string {
 // Decision is the outcome of detection.
 type Decision struct {
 	// Mode is "nft" or "legacy" (empty only with ReasonWait).
-	Mode   backend.Mode `json:"mode"`
-	Reason Reason       `json:"reason"`
+	Mode   netfilter.Mode `json:"mode"`
+	Reason Reason         `json:"reason"`
 	// Detail is one human sentence saying why.
 	Detail   string   `json:"detail"`
 	Warnings []string `json:"warnings,omitempty"`
@@ -96,22 +96,22 @@ func (d Decision) Strong() bool {
 	return d.Reason == ReasonOverride || d.Reason == ReasonMarker || d.Reason == ReasonKubeletChains
 }
 
-func modeLabel(m backend.Mode) string {
-	if m == backend.NFT {
+func modeLabel(m netfilter.Mode) string {
+	if m == netfilter.NFT {
 		return "nf_tables"
 	}
 	return string(m)
 }
 
-func other(m backend.Mode) backend.Mode {
-	if m == backend.NFT {
-		return backend.Legacy
+func other(m netfilter.Mode) netfilter.Mode {
+	if m == netfilter.NFT {
+		return netfilter.Legacy
 	}
-	return backend.NFT
+	return netfilter.NFT
 }
 
 // modeOrder is the order backends are consulted in: nf_tables first.
-var modeOrder = [...]backend.Mode{backend.NFT, backend.Legacy}
+var modeOrder = [...]netfilter.Mode{netfilter.NFT, netfilter.Legacy}
 
 // Decide applies the layers in order; the first that decides wins. It is pure:
 // everything it needs is in ev and p.
@@ -148,7 +148,7 @@ func decideLayers(ev Evidence, p Policy) Decision {
 		return d
 	}
 
-	nft, legacy := ev.Backend(backend.NFT), ev.Backend(backend.Legacy)
+	nft, legacy := ev.Backend(netfilter.NFT), ev.Backend(netfilter.Legacy)
 	if nft.hasKubernetes() && legacy.hasKubernetes() {
 		d.Split = true
 		return decideSplit(d, ev)
@@ -175,9 +175,9 @@ func decideLayers(ev Evidence, p Policy) Decision {
 	nRules, nCapped := nft.rules()
 	lRules, lCapped := legacy.rules()
 	if nRules != lRules || nCapped != lCapped {
-		win := backend.NFT
+		win := netfilter.NFT
 		if lRules > nRules || (lCapped && !nCapped) {
-			win = backend.Legacy
+			win = netfilter.Legacy
 		}
 		d.Mode, d.Reason = win, ReasonRuleCount
 		d.Detail = fmt.Sprintf("no Kubernetes chains; %s holds more rules (nf_tables %s, legacy %s)",
@@ -229,10 +229,10 @@ func decideSplit(d Decision, ev Evidence) Decision {
 		{ReasonMarker, ProxyCanary, "", markersOf},
 	}
 	summary := fmt.Sprintf("Kubernetes chains exist in both backends (nf_tables: %s; legacy: %s)",
-		kubeList(ev.Backend(backend.NFT)), kubeList(ev.Backend(backend.Legacy)))
+		kubeList(ev.Backend(netfilter.NFT)), kubeList(ev.Backend(netfilter.Legacy)))
 	for _, r := range ranked {
 		var found []Basis
-		var in []backend.Mode
+		var in []netfilter.Mode
 		for _, m := range modeOrder {
 			if b, ok := findName(ev.Backend(m), r.table, r.chain, r.pick); ok {
 				found = append(found, b)
@@ -249,9 +249,9 @@ func decideSplit(d Decision, ev Evidence) Decision {
 			summary, modeLabel(in[0]), b.Table, b.Chain))
 		return d
 	}
-	d.Mode, d.Reason = backend.NFT, ReasonMarker
+	d.Mode, d.Reason = netfilter.NFT, ReasonMarker
 	d.Detail = "the same Kubernetes chains exist in both backends; nf_tables preferred"
-	if b, ok := firstKube(ev.Backend(backend.NFT)); ok {
+	if b, ok := firstKube(ev.Backend(netfilter.NFT)); ok {
 		d.Basis = &b
 	}
 	d.Warnings = append(d.Warnings, summary+"; no chain tells them apart, chose nf_tables")
@@ -307,7 +307,7 @@ func countText(n int, capped bool) string {
 
 // overrideDisagrees warns, as calico does, when an explicit setting points
 // away from where Kubernetes chains are.
-func overrideDisagrees(ev Evidence, m backend.Mode) string {
+func overrideDisagrees(ev Evidence, m netfilter.Mode) string {
 	if ev.Backend(other(m)).hasKubernetes() && !ev.Backend(m).hasKubernetes() {
 		return fmt.Sprintf("override says %s but Kubernetes chains exist only in %s (%s)",
 			modeLabel(m), modeLabel(other(m)), kubeList(ev.Backend(other(m))))

@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // fam builds one family's evidence: chains are "table/CHAIN" strings, sorted
@@ -35,8 +35,8 @@ func containsRef(refs []ChainRef, r ChainRef) bool {
 
 func ev(nft4, nft6, leg4, leg6 FamilyEvidence) Evidence {
 	return Evidence{Backends: []BackendEvidence{
-		{Mode: backend.NFT, Families: []FamilyEvidence{nft4, nft6}},
-		{Mode: backend.Legacy, Families: []FamilyEvidence{leg4, leg6}},
+		{Mode: netfilter.NFT, Families: []FamilyEvidence{nft4, nft6}},
+		{Mode: netfilter.Legacy, Families: []FamilyEvidence{leg4, leg6}},
 	}}
 }
 
@@ -59,66 +59,66 @@ func TestDecide(t *testing.T) {
 		name       string
 		ev         Evidence
 		pol        Policy
-		mode       backend.Mode
+		mode       netfilter.Mode
 		reason     Reason
 		basis      string // "table/CHAIN" or ""
 		split      bool
 		warnSubstr string
 	}{
 		{"override wins over evidence", ev(fam(FamilyIPv4, 0, "mangle/KUBE-IPTABLES-HINT"), e6, e4, e6),
-			Policy{Override: backend.Legacy, OverrideSource: "env IPTABLES_SHIM_MODE"}, backend.Legacy, ReasonOverride, "", false, "override says legacy"},
+			Policy{Override: netfilter.Legacy, OverrideSource: "env IPTABLES_SHIM_MODE"}, netfilter.Legacy, ReasonOverride, "", false, "override says legacy"},
 		{"hint in nft only", ev(fam(FamilyIPv4, 3, "mangle/KUBE-IPTABLES-HINT"), e6, fam(FamilyIPv4, 50), e6),
-			Policy{}, backend.NFT, ReasonMarker, "mangle/KUBE-IPTABLES-HINT", false, ""},
+			Policy{}, netfilter.NFT, ReasonMarker, "mangle/KUBE-IPTABLES-HINT", false, ""},
 		{"hint in legacy only", ev(fam(FamilyIPv4, 90), e6, fam(FamilyIPv4, 1, "mangle/KUBE-IPTABLES-HINT"), e6),
-			Policy{}, backend.Legacy, ReasonMarker, "mangle/KUBE-IPTABLES-HINT", false, ""},
+			Policy{}, netfilter.Legacy, ReasonMarker, "mangle/KUBE-IPTABLES-HINT", false, ""},
 		{"kubelet canary v6 only", ev(e4, e6, e4, fam(FamilyIPv6, 0, "nat/KUBE-KUBELET-CANARY")),
-			Policy{}, backend.Legacy, ReasonMarker, "nat/KUBE-KUBELET-CANARY", false, ""},
+			Policy{}, netfilter.Legacy, ReasonMarker, "nat/KUBE-KUBELET-CANARY", false, ""},
 		{"proxy canary", ev(e4, fam(FamilyIPv6, 0, "filter/KUBE-PROXY-CANARY"), e4, e6),
-			Policy{}, backend.NFT, ReasonMarker, "filter/KUBE-PROXY-CANARY", false, ""},
+			Policy{}, netfilter.NFT, ReasonMarker, "filter/KUBE-PROXY-CANARY", false, ""},
 		{"kubelet 1.13 chains in nft only (incident host)", ev(fam(FamilyIPv4, 6, "nat/KUBE-MARK-DROP", "filter/KUBE-FIREWALL", "nat/KUBE-MARK-MASQ", "nat/KUBE-POSTROUTING"), e6, e4, e6),
-			Policy{}, backend.NFT, ReasonKubeletChains, "nat/KUBE-MARK-DROP", false, ""},
+			Policy{}, netfilter.NFT, ReasonKubeletChains, "nat/KUBE-MARK-DROP", false, ""},
 		{"kubelet chains in legacy only (CentOS 7)", ev(e4, e6, fam(FamilyIPv4, 6, "nat/KUBE-MARK-DROP", "filter/KUBE-FIREWALL"), e6),
-			Policy{}, backend.Legacy, ReasonKubeletChains, "nat/KUBE-MARK-DROP", false, ""},
+			Policy{}, netfilter.Legacy, ReasonKubeletChains, "nat/KUBE-MARK-DROP", false, ""},
 		{"split: incident after kube-proxy -N in legacy", ev(fam(FamilyIPv4, 6, "nat/KUBE-MARK-DROP", "filter/KUBE-FIREWALL", "nat/KUBE-MARK-MASQ", "nat/KUBE-POSTROUTING"), e6,
 			fam(FamilyIPv4, 5, "nat/KUBE-MARK-MASQ", "nat/KUBE-POSTROUTING"), e6),
-			Policy{}, backend.NFT, ReasonKubeletChains, "nat/KUBE-MARK-DROP", true, "both backends"},
+			Policy{}, netfilter.NFT, ReasonKubeletChains, "nat/KUBE-MARK-DROP", true, "both backends"},
 		{"split: kubelet hint in legacy, proxy canary in nft", ev(fam(FamilyIPv4, 0, "mangle/KUBE-PROXY-CANARY"), e6, fam(FamilyIPv4, 0, "mangle/KUBE-IPTABLES-HINT"), e6),
-			Policy{}, backend.Legacy, ReasonMarker, "mangle/KUBE-IPTABLES-HINT", true, "kubelet's chains outrank"},
+			Policy{}, netfilter.Legacy, ReasonMarker, "mangle/KUBE-IPTABLES-HINT", true, "kubelet's chains outrank"},
 		{"split: identical chains, nft preferred", ev(fam(FamilyIPv4, 0, "mangle/KUBE-IPTABLES-HINT"), e6, fam(FamilyIPv4, 0, "mangle/KUBE-IPTABLES-HINT"), e6),
-			Policy{}, backend.NFT, ReasonMarker, "mangle/KUBE-IPTABLES-HINT", true, "no chain tells them apart"},
+			Policy{}, netfilter.NFT, ReasonMarker, "mangle/KUBE-IPTABLES-HINT", true, "no chain tells them apart"},
 		{"rule counts: legacy more", ev(fam(FamilyIPv4, 3), fam(FamilyIPv6, 1), fam(FamilyIPv4, 2), fam(FamilyIPv6, 5)),
-			Policy{}, backend.Legacy, ReasonRuleCount, "", false, ""},
+			Policy{}, netfilter.Legacy, ReasonRuleCount, "", false, ""},
 		{"rule counts: v6-only rules in nft", ev(e4, fam(FamilyIPv6, 4), e4, e6),
-			Policy{}, backend.NFT, ReasonRuleCount, "", false, ""},
+			Policy{}, netfilter.NFT, ReasonRuleCount, "", false, ""},
 		{"rule counts tie goes to hints", withHints(ev(fam(FamilyIPv4, 2), e6, fam(FamilyIPv4, 2), e6), HostHints{Root: "/host", Trusted: true, Alternatives: "/usr/sbin/iptables-legacy"}),
-			Policy{}, backend.Legacy, ReasonHostHint, "", false, ""},
+			Policy{}, netfilter.Legacy, ReasonHostHint, "", false, ""},
 		{"alternatives link", withHints(ev(e4, e6, e4, e6), HostHints{Root: "/", Trusted: true, Alternatives: "/usr/sbin/iptables-nft"}),
-			wait, backend.NFT, ReasonHostHint, "", false, ""},
+			wait, netfilter.NFT, ReasonHostHint, "", false, ""},
 		{"iptables link", withHints(ev(e4, e6, e4, e6), HostHints{Root: "/", Trusted: true, IptablesLink: "xtables-legacy-multi"}),
-			wait, backend.Legacy, ReasonHostHint, "", false, ""},
+			wait, netfilter.Legacy, ReasonHostHint, "", false, ""},
 		{"only one xtables binary", withHints(ev(e4, e6, e4, e6), HostHints{Root: "/", Trusted: true, Xtables: []string{"xtables-nft-multi"}}),
-			wait, backend.NFT, ReasonHostHint, "", false, ""},
+			wait, netfilter.NFT, ReasonHostHint, "", false, ""},
 		{"os release centos 7", withHints(ev(e4, e6, e4, e6), HostHints{Root: "/", Trusted: true, OSID: "centos", OSVersionID: "7"}),
-			wait, backend.Legacy, ReasonHostHint, "", false, ""},
+			wait, netfilter.Legacy, ReasonHostHint, "", false, ""},
 		{"os release centos 8", withHints(ev(e4, e6, e4, e6), HostHints{Root: "/", Trusted: true, OSID: "centos", OSVersionID: "8"}),
-			wait, backend.NFT, ReasonHostHint, "", false, ""},
+			wait, netfilter.NFT, ReasonHostHint, "", false, ""},
 		{"an image's hints are no evidence (untrusted root)", withHints(waited(ev(e4, e6, e4, e6), 3*time.Second), HostHints{Root: "/", Alternatives: "/usr/sbin/iptables-legacy", OSID: "debian", OSVersionID: "9"}),
-			wait, backend.NFT, ReasonDefault, "", false, ""},
+			wait, netfilter.NFT, ReasonDefault, "", false, ""},
 		{"hints disabled (no root)", withHints(ev(e4, e6, e4, e6), HostHints{Alternatives: "/usr/sbin/iptables-legacy"}),
-			Policy{}, backend.NFT, ReasonDefault, "", false, ""},
+			Policy{}, netfilter.NFT, ReasonDefault, "", false, ""},
 		{"empty host asks to wait", ev(e4, e6, e4, e6),
 			wait, "", ReasonWait, "", false, ""},
 		{"empty host after waiting: default", waited(ev(e4, e6, e4, e6), 3*time.Second),
-			wait, backend.NFT, ReasonDefault, "", false, ""},
+			wait, netfilter.NFT, ReasonDefault, "", false, ""},
 		{"configured default legacy", ev(e4, e6, e4, e6),
-			Policy{Default: backend.Legacy}, backend.Legacy, ReasonDefault, "", false, ""},
+			Policy{Default: netfilter.Legacy}, netfilter.Legacy, ReasonDefault, "", false, ""},
 		{"default unavailable: the other", ev(unavailable, unavailable6, e4, e6),
-			Policy{}, backend.Legacy, ReasonDefault, "", false, ""},
+			Policy{}, netfilter.Legacy, ReasonDefault, "", false, ""},
 		{"nothing readable: says so", waited(ev(FamilyEvidence{Family: FamilyIPv4, Denied: true}, FamilyEvidence{Family: FamilyIPv6, Denied: true},
 			FamilyEvidence{Family: FamilyIPv4, Denied: true}, FamilyEvidence{Family: FamilyIPv6, Denied: true}), 3*time.Second),
-			wait, backend.NFT, ReasonDefault, "", false, "run as root"},
+			wait, netfilter.NFT, ReasonDefault, "", false, "run as root"},
 		{"capped nft count beats smaller legacy", ev(FamilyEvidence{Family: FamilyIPv4, Rules: 1000, Capped: true}, e6, fam(FamilyIPv4, 999), e6),
-			Policy{}, backend.NFT, ReasonRuleCount, "", false, ""},
+			Policy{}, netfilter.NFT, ReasonRuleCount, "", false, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -157,13 +157,13 @@ func TestParseOSRelease(t *testing.T) {
 	}
 	for _, c := range []struct {
 		id, v string
-		want  backend.Mode
+		want  netfilter.Mode
 		ok    bool
 	}{
-		{"ubuntu", "20.04", backend.Legacy, true},
-		{"ubuntu", "22.04", backend.NFT, true},
-		{"debian", "9", backend.Legacy, true},
-		{"rhel", "9.4", backend.NFT, true},
+		{"ubuntu", "20.04", netfilter.Legacy, true},
+		{"ubuntu", "22.04", netfilter.NFT, true},
+		{"debian", "9", netfilter.Legacy, true},
+		{"rhel", "9.4", netfilter.NFT, true},
 		{"arch", "", "", false},
 	} {
 		m, ok := osReleaseMode(c.id, c.v)

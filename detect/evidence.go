@@ -3,8 +3,7 @@ package detect
 import (
 	"time"
 
-	"github.com/iptables-shim/iptables-shim/shim/backend"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // Family names used in evidence and JSON: "ipv4", "ipv6".
@@ -14,15 +13,15 @@ const (
 )
 
 // FamilyName is the evidence name of an iptables family.
-func FamilyName(f syntax.Family) string {
-	if f == syntax.IPv6 {
+func FamilyName(f netfilter.Family) string {
+	if f == netfilter.IPv6 {
 		return FamilyIPv6
 	}
 	return FamilyIPv4
 }
 
 // Families are the families every backend is probed for, v4 first.
-func Families() []syntax.Family { return []syntax.Family{syntax.IPv4, syntax.IPv6} }
+func Families() []netfilter.Family { return []netfilter.Family{netfilter.IPv4, netfilter.IPv6} }
 
 // ChainRef names a chain within a table.
 type ChainRef struct {
@@ -63,7 +62,7 @@ type FamilyEvidence struct {
 
 // BackendEvidence is one backend's evidence, per family.
 type BackendEvidence struct {
-	Mode     backend.Mode     `json:"mode"`
+	Mode     netfilter.Mode   `json:"mode"`
 	Families []FamilyEvidence `json:"families"`
 }
 
@@ -101,7 +100,7 @@ type Evidence struct {
 }
 
 // Backend returns the evidence of one backend (empty when not probed).
-func (e *Evidence) Backend(m backend.Mode) BackendEvidence {
+func (e *Evidence) Backend(m netfilter.Mode) BackendEvidence {
 	for _, b := range e.Backends {
 		if b.Mode == m {
 			return b
@@ -142,11 +141,11 @@ func (b BackendEvidence) unavailable() bool {
 }
 
 // familyOf is the inverse of FamilyName.
-func familyOf(name string) syntax.Family {
+func familyOf(name string) netfilter.Family {
 	if name == FamilyIPv6 {
-		return syntax.IPv6
+		return netfilter.IPv6
 	}
-	return syntax.IPv4
+	return netfilter.IPv4
 }
 
 // denied reports whether every probe that ran was refused for want of

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // guardOffDir holds one file per network namespace, <key>.json (see NetNS):
@@ -17,10 +17,10 @@ const guardOffDir = "guard-off"
 // fail on a missing KUBE-MARK-DROP again.
 type GuardOff struct {
 	// Program is the name the shim was called by ("iptables-restore").
-	Program string       `json:"program"`
-	Mode    backend.Mode `json:"mode"`
-	Error   string       `json:"error"`
-	At      time.Time    `json:"at"`
+	Program string         `json:"program"`
+	Mode    netfilter.Mode `json:"mode"`
+	Error   string         `json:"error"`
+	At      time.Time      `json:"at"`
 }
 
 // GuardOffRecord is what is kept per network namespace: how often it

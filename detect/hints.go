@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/iptables-shim/iptables-shim/internal/rootfs"
-	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // ReadHostHints reads the host hints under root (the host's root file system
@@ -81,13 +81,13 @@ func parseOSRelease(data []byte) (id, versionID string) {
 
 // modeInName reads a backend from a link target such as
 // "/usr/sbin/iptables-legacy" or "xtables-nft-multi".
-func modeInName(target string) (backend.Mode, bool) {
+func modeInName(target string) (netfilter.Mode, bool) {
 	base := filepath.Base(target)
 	switch {
 	case strings.Contains(base, "legacy"):
-		return backend.Legacy, true
+		return netfilter.Legacy, true
 	case strings.Contains(base, "nft"):
-		return backend.NFT, true
+		return netfilter.NFT, true
 	}
 	return "", false
 }
@@ -95,7 +95,7 @@ func modeInName(target string) (backend.Mode, bool) {
 // decideHints applies layer 5: the alternatives link, then the iptables link,
 // then which xtables binaries exist when only one kind does, then the OS
 // release.
-func decideHints(h HostHints) (backend.Mode, string, bool) {
+func decideHints(h HostHints) (netfilter.Mode, string, bool) {
 	if h.Root == "" || !h.Trusted {
 		return "", "", false
 	}
@@ -118,7 +118,7 @@ func decideHints(h HostHints) (backend.Mode, string, bool) {
 
 // osReleaseMode knows the default backend of common distributions: the
 // version from which each switched its iptables to nf_tables.
-func osReleaseMode(id, version string) (backend.Mode, bool) {
+func osReleaseMode(id, version string) (netfilter.Mode, bool) {
 	major, minor := parseVersion(version)
 	if major < 0 {
 		return "", false
@@ -132,9 +132,9 @@ func osReleaseMode(id, version string) (backend.Mode, bool) {
 		return "", false
 	}
 	if major > s[0] || (major == s[0] && minor >= s[1]) {
-		return backend.NFT, true
+		return netfilter.NFT, true
 	}
-	return backend.Legacy, true
+	return netfilter.Legacy, true
 }
 
 func parseVersion(v string) (major, minor int) {

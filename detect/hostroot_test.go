@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
-	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 func TestInMountinfo(t *testing.T) {
@@ -71,7 +71,7 @@ func TestScenarioHostHintFromMountedRoot(t *testing.T) {
 	root := imageRoot(t)
 	// The host's / mounted at host-root: a mount point, so its hints count.
 	d := netnstest.resolveVia(privateMount(`mount --bind "$T_ROOT" "$T_ROOT"`, true), "T_ROOT="+root, "T_WAIT=5s")
-	expect(t, d, backend.Legacy, ReasonHostHint)
+	expect(t, d, netfilter.Legacy, ReasonHostHint)
 	if h := d.Evidence.Hints; !h.Trusted || h.ReadFrom != root {
 		t.Errorf("hints %+v, want trusted, read from %s", h, root)
 	}
@@ -81,7 +81,7 @@ func TestScenarioHostRootThatIsNoMountIsNotTrusted(t *testing.T) {
 	s := newScenario(t)
 	root := imageRoot(t)
 	d := s.resolve("T_ROOT="+root, "T_WAIT=300ms")
-	expect(t, d, backend.NFT, ReasonDefault)
+	expect(t, d, netfilter.NFT, ReasonDefault)
 	if h := d.Evidence.Hints; h.Trusted || h.Alternatives != "" || h.Trust == "" {
 		t.Errorf("hints %+v, want untrusted with a reason and nothing read", h)
 	}
@@ -101,7 +101,7 @@ func TestScenarioImageRootIsNotTheHost(t *testing.T) {
 			img := imageRoot(t)
 			d := s.resolveVia(privateMount(`mount --bind "$T_IMAGE/etc" /etc`, c.pidNS), "T_ROOT=/", "T_IMAGE="+img, "T_WAIT=300ms")
 			h := d.Evidence.Hints
-			if d.Mode != backend.NFT || h.Alternatives == "/usr/sbin/iptables-legacy" || h.OSVersionID == "9" {
+			if d.Mode != netfilter.NFT || h.Alternatives == "/usr/sbin/iptables-legacy" || h.OSVersionID == "9" {
 				t.Fatalf("decided %s/%s (%s) from the image's /etc: hints %+v", d.Mode, d.Reason, d.Detail, h)
 			}
 			if c.pidNS {

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
-	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 func TestMain(m *testing.M) {
@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 // helperRulesetStamps prints the kernel probers' ruleset stamps as JSON
 // (mode -> stamp).
 func helperRulesetStamps() int {
-	out := map[backend.Mode]string{}
+	out := map[netfilter.Mode]string{}
 	for _, p := range KernelProbers() {
 		st, err := p.(RulesetStamper).RulesetStamp(context.Background())
 		if err != nil {
@@ -58,7 +58,7 @@ func helperResolve() int {
 		o.Wait = d
 	}
 	if m := os.Getenv("T_MODE"); m != "" {
-		o.Override, o.OverrideSource = backend.Mode(m), "test"
+		o.Override, o.OverrideSource = netfilter.Mode(m), "test"
 	}
 	d, err := Resolve(context.Background(), o)
 	if err != nil {
@@ -80,7 +80,7 @@ func helperRecordCreated() int {
 		fmt.Fprintln(os.Stderr, "T_CREATED needs mode family table chain")
 		return 2
 	}
-	err := RecordCreated(os.Getenv("T_CACHE"), CreatedChain{Mode: backend.Mode(f[0]), Family: f[1], Table: f[2], Chain: f[3]})
+	err := RecordCreated(os.Getenv("T_CACHE"), CreatedChain{Mode: netfilter.Mode(f[0]), Family: f[1], Table: f[2], Chain: f[3]})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -12,8 +12,8 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
-	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // netnsState is what helperNetNSState reports about the namespace it runs in.
@@ -32,11 +32,11 @@ type netnsState struct {
 func helperNetNSState() int {
 	cache := os.Getenv("T_CACHE")
 	if os.Getenv("T_RECORD") == "1" {
-		if err := RecordCreated(cache, CreatedChain{Mode: backend.Legacy, Family: FamilyIPv4, Table: "nat", Chain: "KUBE-MARK-DROP"}); err != nil {
+		if err := RecordCreated(cache, CreatedChain{Mode: netfilter.Legacy, Family: FamilyIPv4, Table: "nat", Chain: "KUBE-MARK-DROP"}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
-		if err := RecordGuardOff(cache, GuardOff{Program: "iptables-restore", Mode: backend.NFT, Error: "test"}); err != nil {
+		if err := RecordGuardOff(cache, GuardOff{Program: "iptables-restore", Mode: netfilter.NFT, Error: "test"}); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
@@ -179,7 +179,7 @@ func TestRecordsOfAReusedInodeAreNotInherited(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	chains := []CreatedChain{{Mode: backend.NFT, Family: FamilyIPv4, Table: "nat", Chain: "KUBE-MARK-DROP"}}
+	chains := []CreatedChain{{Mode: netfilter.NFT, Family: FamilyIPv4, Table: "nat", Chain: "KUBE-MARK-DROP"}}
 	for i, other := range []NetNS{dead, earlierBoot} {
 		hdr := header(other)
 		if i == 1 {
@@ -198,7 +198,7 @@ func TestRecordsOfAReusedInodeAreNotInherited(t *testing.T) {
 		if set, err := LoadCreated(cache); err != nil || len(set) != 0 {
 			t.Errorf("created chains of %+v taken for this namespace's: %v %v", other, set, err)
 		}
-		write(cachePath(cache, me), cacheEntry{recordHeader: hdr, Policy: Options{}.withDefaults().fingerprint(), Decision: Decision{Mode: backend.Legacy, Reason: ReasonDefault}})
+		write(cachePath(cache, me), cacheEntry{recordHeader: hdr, Policy: Options{}.withDefaults().fingerprint(), Decision: Decision{Mode: netfilter.Legacy, Reason: ReasonDefault}})
 		if i == 1 {
 			backdate(t, cachePath(cache, me))
 		}

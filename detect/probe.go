@@ -10,8 +10,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/detect/nftquery"
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
 	"github.com/iptables-shim/iptables-shim/detect/xtables"
-	"github.com/iptables-shim/iptables-shim/shim/backend"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // DefaultCountLimit is where rule counting stops, so the count costs the
@@ -42,10 +41,10 @@ type Query struct {
 // Prober gathers one backend's evidence. Probes never create tables or chains
 // and report failures inside the evidence.
 type Prober interface {
-	Mode() backend.Mode
-	Probe(ctx context.Context, f syntax.Family, q Query) FamilyEvidence
+	Mode() netfilter.Mode
+	Probe(ctx context.Context, f netfilter.Family, q Query) FamilyEvidence
 	// HasChain re-checks one chain, as cheaply as the backend allows.
-	HasChain(ctx context.Context, f syntax.Family, table, chain string) (bool, error)
+	HasChain(ctx context.Context, f netfilter.Family, table, chain string) (bool, error)
 }
 
 // KernelProbers are the real probers: nf_tables first, then legacy.
@@ -55,11 +54,11 @@ func KernelProbers() []Prober { return []Prober{NFTProber{}, LegacyProber{}} }
 // per named chain, then (if asked) a rule count that stops at the limit.
 type NFTProber struct{}
 
-// Mode is backend.NFT.
-func (NFTProber) Mode() backend.Mode { return backend.NFT }
+// Mode is netfilter.NFT.
+func (NFTProber) Mode() netfilter.Mode { return netfilter.NFT }
 
 // Probe gathers nf_tables evidence for a family.
-func (p NFTProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyEvidence {
+func (p NFTProber) Probe(ctx context.Context, f netfilter.Family, q Query) FamilyEvidence {
 	fe := FamilyEvidence{Family: FamilyName(f), Tables: []string{}, Markers: []ChainRef{}, KubeletChains: []ChainRef{}}
 	c, err := nftquery.Dial(ctx)
 	if err != nil {
@@ -74,7 +73,7 @@ func (p NFTProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyEv
 		fe.Tables = tables
 	}
 	exists := func(ref ChainRef) bool {
-		if !contains(tables, ref.Table) || q.Created.Has(backend.NFT, fe.Family, ref) {
+		if !contains(tables, ref.Table) || q.Created.Has(netfilter.NFT, fe.Family, ref) {
 			return false
 		}
 		ok, err := c.HasChain(f, ref.Table, ref.Chain)
@@ -98,7 +97,7 @@ func (p NFTProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyEv
 		}
 		defer cc.Close()
 		fe.Rules, fe.Capped, err = cc.CountRules(f, q.limit(), func(table, chain string) bool {
-			return q.Created.Has(backend.NFT, fe.Family, ChainRef{table, chain})
+			return q.Created.Has(netfilter.NFT, fe.Family, ChainRef{table, chain})
 		})
 		fe.Counted = err == nil
 		if err != nil {
@@ -109,7 +108,7 @@ func (p NFTProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyEv
 }
 
 // HasChain is one netlink lookup.
-func (NFTProber) HasChain(ctx context.Context, f syntax.Family, table, chain string) (bool, error) {
+func (NFTProber) HasChain(ctx context.Context, f netfilter.Family, table, chain string) (bool, error) {
 	c, err := nftquery.Dial(ctx)
 	if err != nil {
 		return false, err
@@ -122,11 +121,11 @@ func (NFTProber) HasChain(ctx context.Context, f syntax.Family, table, chain str
 // listed tables it needs (never one that is not listed).
 type LegacyProber struct{}
 
-// Mode is backend.Legacy.
-func (LegacyProber) Mode() backend.Mode { return backend.Legacy }
+// Mode is netfilter.Legacy.
+func (LegacyProber) Mode() netfilter.Mode { return netfilter.Legacy }
 
 // Probe gathers legacy evidence for a family.
-func (LegacyProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyEvidence {
+func (LegacyProber) Probe(ctx context.Context, f netfilter.Family, q Query) FamilyEvidence {
 	fe := FamilyEvidence{Family: FamilyName(f), Tables: []string{}, Markers: []ChainRef{}, KubeletChains: []ChainRef{}}
 	r, err := xtables.Open(f)
 	if err != nil {
@@ -154,7 +153,7 @@ func (LegacyProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyE
 		return t
 	}
 	exists := func(ref ChainRef) bool {
-		if !r.Listed(ref.Table) || q.Created.Has(backend.Legacy, fe.Family, ref) {
+		if !r.Listed(ref.Table) || q.Created.Has(netfilter.Legacy, fe.Family, ref) {
 			return false
 		}
 		t := table(ref.Table)
@@ -180,7 +179,7 @@ func (LegacyProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyE
 				continue
 			}
 			for _, c := range t.Chains {
-				if !q.Created.Has(backend.Legacy, fe.Family, ChainRef{name, c.Name}) {
+				if !q.Created.Has(netfilter.Legacy, fe.Family, ChainRef{name, c.Name}) {
 					fe.Rules += c.Rules
 				}
 			}
@@ -194,7 +193,7 @@ func (LegacyProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyE
 
 // HasChain copies the one table the chain belongs to, if it is listed, and
 // walks it for chain heads only.
-func (LegacyProber) HasChain(ctx context.Context, f syntax.Family, table, chain string) (bool, error) {
+func (LegacyProber) HasChain(ctx context.Context, f netfilter.Family, table, chain string) (bool, error) {
 	r, err := xtables.Open(f)
 	if err != nil {
 		return false, err
@@ -207,12 +206,12 @@ func (LegacyProber) HasChain(ctx context.Context, f syntax.Family, table, chain 
 // than HasChain reads it. Equal stamps do not prove nothing changed (see
 // xtables.Reader.Stamp); different stamps say something may have.
 type Stamper interface {
-	Stamp(ctx context.Context, f syntax.Family, table string) (string, error)
+	Stamp(ctx context.Context, f netfilter.Family, table string) (string, error)
 }
 
 // Stamp is the table's IPT_SO_GET_INFO summary: one small copy however big
 // the table.
-func (LegacyProber) Stamp(ctx context.Context, f syntax.Family, table string) (string, error) {
+func (LegacyProber) Stamp(ctx context.Context, f netfilter.Family, table string) (string, error) {
 	r, err := xtables.Open(f)
 	if err != nil {
 		return "", err

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // Defaults for Options.
@@ -29,7 +29,7 @@ const (
 type Options struct {
 	// Override decides outright when set ("nft" or "legacy"); OverrideSource
 	// names where it came from ("env IPTABLES_SHIM_MODE", "flag --mode").
-	Override       backend.Mode
+	Override       netfilter.Mode
 	OverrideSource string
 	// HostRoot is where the host's root file system is mounted ("/" when
 	// empty). NoHostHints turns layer 5 off.
@@ -49,7 +49,7 @@ type Options struct {
 	// DefaultWait, negative means do not wait.
 	Wait time.Duration
 	// Default is the last resort (nft when empty).
-	Default backend.Mode
+	Default netfilter.Mode
 	// ProbeTimeout bounds one round of probes (DefaultProbeTimeout when 0).
 	ProbeTimeout time.Duration
 	// Probers replaces the kernel probers (tests).

@@ -5,20 +5,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/iptables-shim/iptables-shim/shim/backend"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // fakeProber holds chains as "family table/CHAIN" and counts lookups.
 type fakeProber struct {
-	mode    backend.Mode
+	mode    netfilter.Mode
 	chains  map[string]bool
 	lookups int
 }
 
-func (p *fakeProber) Mode() backend.Mode { return p.mode }
+func (p *fakeProber) Mode() netfilter.Mode { return p.mode }
 
-func (p *fakeProber) Probe(_ context.Context, f syntax.Family, q Query) FamilyEvidence {
+func (p *fakeProber) Probe(_ context.Context, f netfilter.Family, q Query) FamilyEvidence {
 	fe := FamilyEvidence{Family: FamilyName(f), Markers: []ChainRef{}, KubeletChains: []ChainRef{}, Counted: q.Count}
 	has := func(r ChainRef) bool {
 		return p.chains[fe.Family+" "+r.String()] && !q.Created.Has(p.mode, fe.Family, r)
@@ -28,19 +27,19 @@ func (p *fakeProber) Probe(_ context.Context, f syntax.Family, q Query) FamilyEv
 	return fe
 }
 
-func (p *fakeProber) HasChain(_ context.Context, f syntax.Family, table, chain string) (bool, error) {
+func (p *fakeProber) HasChain(_ context.Context, f netfilter.Family, table, chain string) (bool, error) {
 	p.lookups++
 	return p.chains[FamilyName(f)+" "+table+"/"+chain], nil
 }
 
 func TestResolveCachesAndRevalidates(t *testing.T) {
-	nft := &fakeProber{mode: backend.NFT, chains: map[string]bool{"ipv4 mangle/KUBE-IPTABLES-HINT": true}}
-	legacy := &fakeProber{mode: backend.Legacy, chains: map[string]bool{}}
+	nft := &fakeProber{mode: netfilter.NFT, chains: map[string]bool{"ipv4 mangle/KUBE-IPTABLES-HINT": true}}
+	legacy := &fakeProber{mode: netfilter.Legacy, chains: map[string]bool{}}
 	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}}
 	ctx := context.Background()
 
 	first, err := Resolve(ctx, o)
-	if err != nil || first.Mode != backend.NFT || first.Cached {
+	if err != nil || first.Mode != netfilter.NFT || first.Cached {
 		t.Fatalf("first: %+v, %v", first, err)
 	}
 	second, _ := Resolve(ctx, o)
@@ -51,27 +50,27 @@ func TestResolveCachesAndRevalidates(t *testing.T) {
 	delete(nft.chains, "ipv4 mangle/KUBE-IPTABLES-HINT")
 	legacy.chains["ipv6 nat/KUBE-KUBELET-CANARY"] = true
 	third, _ := Resolve(ctx, o)
-	if third.Cached || third.Mode != backend.Legacy || third.Reason != ReasonMarker {
+	if third.Cached || third.Mode != netfilter.Legacy || third.Reason != ReasonMarker {
 		t.Fatalf("after the flip: %+v", third)
 	}
 
-	o.Default = backend.Legacy // a different policy re-decides
+	o.Default = netfilter.Legacy // a different policy re-decides
 	if d, _ := Resolve(ctx, o); d.Cached {
 		t.Error("changed policy served from the cache")
 	}
 }
 
 func TestResolveOverrideSkipsProbes(t *testing.T) {
-	nft := &fakeProber{mode: backend.NFT}
-	d, err := Resolve(context.Background(), Options{Override: backend.Legacy, CacheDir: t.TempDir(), Probers: []Prober{nft}})
-	if err != nil || d.Mode != backend.Legacy || d.Reason != ReasonOverride || nft.lookups != 0 {
+	nft := &fakeProber{mode: netfilter.NFT}
+	d, err := Resolve(context.Background(), Options{Override: netfilter.Legacy, CacheDir: t.TempDir(), Probers: []Prober{nft}})
+	if err != nil || d.Mode != netfilter.Legacy || d.Reason != ReasonOverride || nft.lookups != 0 {
 		t.Fatalf("%+v %v", d, err)
 	}
 }
 
 func TestResolveWeakDecisionRedecides(t *testing.T) {
-	nft := &fakeProber{mode: backend.NFT, chains: map[string]bool{}}
-	legacy := &fakeProber{mode: backend.Legacy, chains: map[string]bool{}}
+	nft := &fakeProber{mode: netfilter.NFT, chains: map[string]bool{}}
+	legacy := &fakeProber{mode: netfilter.Legacy, chains: map[string]bool{}}
 	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}}
 	if d, _ := Resolve(context.Background(), o); d.Reason != ReasonDefault {
 		t.Fatalf("empty host: %+v", d)
@@ -80,22 +79,22 @@ func TestResolveWeakDecisionRedecides(t *testing.T) {
 		t.Fatal("default decision not cached")
 	}
 	legacy.chains["ipv4 nat/KUBE-MARK-DROP"] = true
-	if d, _ := Resolve(context.Background(), o); d.Cached || d.Mode != backend.Legacy {
+	if d, _ := Resolve(context.Background(), o); d.Cached || d.Mode != netfilter.Legacy {
 		t.Fatalf("kubelet's chains appeared but decision stayed: %+v", d)
 	}
 }
 
 func TestCreatedChainsRoundTrip(t *testing.T) {
 	dir := t.TempDir()
-	c := CreatedChain{Mode: backend.NFT, Family: FamilyIPv4, Table: "nat", Chain: "KUBE-MARK-DROP"}
+	c := CreatedChain{Mode: netfilter.NFT, Family: FamilyIPv4, Table: "nat", Chain: "KUBE-MARK-DROP"}
 	if err := RecordCreated(dir, c); err != nil {
 		t.Fatal(err)
 	}
-	if err := RecordCreated(dir, c, CreatedChain{Mode: backend.NFT, Family: FamilyIPv6, Table: "nat", Chain: "KUBE-MARK-DROP"}); err != nil {
+	if err := RecordCreated(dir, c, CreatedChain{Mode: netfilter.NFT, Family: FamilyIPv6, Table: "nat", Chain: "KUBE-MARK-DROP"}); err != nil {
 		t.Fatal(err)
 	}
 	set, err := LoadCreated(dir)
-	if err != nil || len(set) != 2 || !set.Has(backend.NFT, FamilyIPv4, ChainRef{"nat", "KUBE-MARK-DROP"}) {
+	if err != nil || len(set) != 2 || !set.Has(netfilter.NFT, FamilyIPv4, ChainRef{"nat", "KUBE-MARK-DROP"}) {
 		t.Fatalf("%v %v", set, err)
 	}
 }
@@ -107,7 +106,7 @@ type stampingProber struct {
 	stamps int
 }
 
-func (p *stampingProber) Stamp(_ context.Context, f syntax.Family, table string) (string, error) {
+func (p *stampingProber) Stamp(_ context.Context, f netfilter.Family, table string) (string, error) {
 	p.stamps++
 	return p.stamp, nil
 }
@@ -118,8 +117,8 @@ func (p *stampingProber) Stamp(_ context.Context, f syntax.Family, table string)
 // an unchanged stamp, again once the proof is older than proofTrust (so a
 // change the stamp cannot see is noticed within that time).
 func TestResolveLegacyProof(t *testing.T) {
-	nft := &fakeProber{mode: backend.NFT, chains: map[string]bool{}}
-	legacy := &stampingProber{fakeProber: fakeProber{mode: backend.Legacy, chains: map[string]bool{"ipv4 nat/KUBE-MARK-DROP": true}}, stamp: "entries=10"}
+	nft := &fakeProber{mode: netfilter.NFT, chains: map[string]bool{}}
+	legacy := &stampingProber{fakeProber: fakeProber{mode: netfilter.Legacy, chains: map[string]bool{"ipv4 nat/KUBE-MARK-DROP": true}}, stamp: "entries=10"}
 	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}}
 	ctx := context.Background()
 	resolve := func(step string, wantCached bool, wantLookups int) Decision {
@@ -134,7 +133,7 @@ func TestResolveLegacyProof(t *testing.T) {
 		}
 		return d
 	}
-	if d := resolve("fresh", false, 0); d.Mode != backend.Legacy || d.Reason != ReasonKubeletChains {
+	if d := resolve("fresh", false, 0); d.Mode != netfilter.Legacy || d.Reason != ReasonKubeletChains {
 		t.Fatalf("fresh decision: %+v", d)
 	}
 	resolve("first cached call: full check, proof recorded", true, 1)
@@ -161,8 +160,8 @@ func TestResolveLegacyProof(t *testing.T) {
 // TestResolveNFTBasisNotStamped checks an nf_tables basis is looked up on
 // every call (one netlink round trip), never trusted on a stamp.
 func TestResolveNFTBasisNotStamped(t *testing.T) {
-	nft := &fakeProber{mode: backend.NFT, chains: map[string]bool{"ipv4 nat/KUBE-MARK-DROP": true}}
-	legacy := &stampingProber{fakeProber: fakeProber{mode: backend.Legacy, chains: map[string]bool{}}, stamp: "x"}
+	nft := &fakeProber{mode: netfilter.NFT, chains: map[string]bool{"ipv4 nat/KUBE-MARK-DROP": true}}
+	legacy := &stampingProber{fakeProber: fakeProber{mode: netfilter.Legacy, chains: map[string]bool{}}, stamp: "x"}
 	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}}
 	for range 3 {
 		if _, err := Resolve(context.Background(), o); err != nil {
@@ -178,8 +177,8 @@ func TestResolveNFTBasisNotStamped(t *testing.T) {
 // cached decision: the namespace's identity, the cache file, the basis
 // lookup (a fake here, so only the shim's own work is timed).
 func BenchmarkResolveWarm(b *testing.B) {
-	nft := &fakeProber{mode: backend.NFT, chains: map[string]bool{"ipv4 nat/KUBE-MARK-DROP": true}}
-	legacy := &fakeProber{mode: backend.Legacy, chains: map[string]bool{}}
+	nft := &fakeProber{mode: netfilter.NFT, chains: map[string]bool{"ipv4 nat/KUBE-MARK-DROP": true}}
+	legacy := &fakeProber{mode: netfilter.Legacy, chains: map[string]bool{}}
 	o := Options{CacheDir: b.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}}
 	if _, err := Resolve(context.Background(), o); err != nil {
 		b.Fatal(err)
@@ -199,7 +198,7 @@ type rulesetProber struct {
 	probes int
 }
 
-func (p *rulesetProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyEvidence {
+func (p *rulesetProber) Probe(ctx context.Context, f netfilter.Family, q Query) FamilyEvidence {
 	p.probes++
 	return p.fakeProber.Probe(ctx, f, q)
 }
@@ -212,8 +211,8 @@ func (p *rulesetProber) RulesetStamp(context.Context) (string, error) { return p
 // with a moved stamp re-decides at once, and a backend without a stamp
 // means the full check every time.
 func TestWeakDecisionStamps(t *testing.T) {
-	nft := &rulesetProber{fakeProber: &fakeProber{mode: backend.NFT, chains: map[string]bool{}}, stamp: "gen=1"}
-	legacy := &rulesetProber{fakeProber: &fakeProber{mode: backend.Legacy, chains: map[string]bool{}}, stamp: "ipv4/filter:x;"}
+	nft := &rulesetProber{fakeProber: &fakeProber{mode: netfilter.NFT, chains: map[string]bool{}}, stamp: "gen=1"}
+	legacy := &rulesetProber{fakeProber: &fakeProber{mode: netfilter.Legacy, chains: map[string]bool{}}, stamp: "ipv4/filter:x;"}
 	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}}
 	ctx := context.Background()
 	resolve := func(step string, wantCached bool, wantProbes int) Decision {
@@ -256,7 +255,7 @@ func TestWeakDecisionStamps(t *testing.T) {
 	legacy.chains["ipv4 mangle/KUBE-KUBELET-CANARY"] = true
 	legacy.stamp = "ipv4/filter:z;"
 	nft.probes, legacy.probes = 0, 0
-	if d, _ := Resolve(ctx, o); d.Cached || d.Mode != backend.Legacy || d.Reason != ReasonMarker {
+	if d, _ := Resolve(ctx, o); d.Cached || d.Mode != netfilter.Legacy || d.Reason != ReasonMarker {
 		t.Fatalf("kubelet's chains appeared: %+v", d)
 	}
 }
@@ -264,8 +263,8 @@ func TestWeakDecisionStamps(t *testing.T) {
 // TestWeakDecisionWithoutStampChecksInFull: one backend that cannot stamp
 // its ruleset makes every call re-check in full.
 func TestWeakDecisionWithoutStampChecksInFull(t *testing.T) {
-	nft := &rulesetProber{fakeProber: &fakeProber{mode: backend.NFT, chains: map[string]bool{}}, stamp: "gen=1"}
-	legacy := &fakeProber{mode: backend.Legacy, chains: map[string]bool{}}
+	nft := &rulesetProber{fakeProber: &fakeProber{mode: netfilter.NFT, chains: map[string]bool{}}, stamp: "gen=1"}
+	legacy := &fakeProber{mode: netfilter.Legacy, chains: map[string]bool{}}
 	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}}
 	for i := 0; i < 3; i++ {
 		nft.probes = 0
@@ -280,8 +279,8 @@ func TestWeakDecisionWithoutStampChecksInFull(t *testing.T) {
 // without its evidence, and the proof it writes back keeps the evidence
 // in the cache for callers that show it.
 func TestLeanReadKeepsTheEvidence(t *testing.T) {
-	nft := &rulesetProber{fakeProber: &fakeProber{mode: backend.NFT, chains: map[string]bool{}}, stamp: "gen=1"}
-	legacy := &rulesetProber{fakeProber: &fakeProber{mode: backend.Legacy, chains: map[string]bool{}}, stamp: "x"}
+	nft := &rulesetProber{fakeProber: &fakeProber{mode: netfilter.NFT, chains: map[string]bool{}}, stamp: "gen=1"}
+	legacy := &rulesetProber{fakeProber: &fakeProber{mode: netfilter.Legacy, chains: map[string]bool{}}, stamp: "x"}
 	o := Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1, Probers: []Prober{nft, legacy}, Lean: true}
 	ctx := context.Background()
 	first, _ := Resolve(ctx, o)

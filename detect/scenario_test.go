@@ -12,7 +12,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
 	"github.com/iptables-shim/iptables-shim/internal/kubefixture"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
-	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // Payloads that reproduce what kubelet and kube-proxy leave on hosts.
@@ -62,7 +62,7 @@ func (s *scenario) resolve(env ...string) Decision {
 	return d
 }
 
-func expect(t *testing.T, d Decision, mode backend.Mode, reason Reason) {
+func expect(t *testing.T, d Decision, mode netfilter.Mode, reason Reason) {
 	t.Helper()
 	if d.Mode != mode || d.Reason != reason {
 		t.Fatalf("decided %s/%s (%s), want %s/%s; evidence %+v", d.Mode, d.Reason, d.Detail, mode, reason, d.Evidence.Backends)
@@ -73,7 +73,7 @@ func TestScenarioHintInNFTOnly(t *testing.T) {
 	s := newScenario(t)
 	s.load("iptables-nft-restore", hint)
 	d := s.resolve()
-	expect(t, d, backend.NFT, ReasonMarker)
+	expect(t, d, netfilter.NFT, ReasonMarker)
 	if d.Basis == nil || d.Basis.Chain != HintChain {
 		t.Errorf("basis %+v, want the hint chain", d.Basis)
 	}
@@ -85,7 +85,7 @@ func TestScenarioIncidentHost(t *testing.T) {
 	s := newScenario(t)
 	s.load("iptables-nft-restore", kubefixture.Kubelet113)
 	d := s.resolve()
-	expect(t, d, backend.NFT, ReasonKubeletChains)
+	expect(t, d, netfilter.NFT, ReasonKubeletChains)
 	if len(d.Warnings) != 0 {
 		t.Errorf("warnings: %v", d.Warnings)
 	}
@@ -95,7 +95,7 @@ func TestScenarioKubeletChainsInLegacyOnly(t *testing.T) {
 	// CentOS 7: kubelet used iptables-legacy.
 	s := newScenario(t)
 	s.load("iptables-legacy-restore", kubefixture.Kubelet113)
-	expect(t, s.resolve(), backend.Legacy, ReasonKubeletChains)
+	expect(t, s.resolve(), netfilter.Legacy, ReasonKubeletChains)
 }
 
 func TestScenarioBothBackends(t *testing.T) {
@@ -104,7 +104,7 @@ func TestScenarioBothBackends(t *testing.T) {
 	s.load("iptables-nft-restore", kubefixture.Kubelet113)
 	s.load("iptables-legacy-restore", "*nat\n:KUBE-MARK-MASQ - [0:0]\n:KUBE-POSTROUTING - [0:0]\n:KUBE-SERVICES - [0:0]\nCOMMIT\n")
 	d := s.resolve()
-	expect(t, d, backend.NFT, ReasonKubeletChains)
+	expect(t, d, netfilter.NFT, ReasonKubeletChains)
 	if !d.Split || len(d.Warnings) == 0 || !strings.Contains(d.Warnings[0], "both backends") {
 		t.Errorf("split %v, warnings %v", d.Split, d.Warnings)
 	}
@@ -113,7 +113,7 @@ func TestScenarioBothBackends(t *testing.T) {
 func TestScenarioEmptyHostWaitsThenDefaults(t *testing.T) {
 	s := newScenario(t)
 	d := s.resolve("T_WAIT=400ms")
-	expect(t, d, backend.NFT, ReasonDefault)
+	expect(t, d, netfilter.NFT, ReasonDefault)
 	if d.Evidence.Waited < 400*time.Millisecond {
 		t.Errorf("waited %s, want >= 400ms", d.Evidence.Waited)
 	}
@@ -126,15 +126,15 @@ func TestScenarioEvidenceAppearsDuringWait(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	s.load("iptables-legacy-restore", kubefixture.Kubelet113)
 	d := <-done
-	expect(t, d, backend.Legacy, ReasonKubeletChains)
+	expect(t, d, netfilter.Legacy, ReasonKubeletChains)
 }
 
 func TestScenarioV6OnlyRules(t *testing.T) {
 	s := newScenario(t)
 	s.load("ip6tables-legacy-restore", stray)
 	d := s.resolve()
-	expect(t, d, backend.Legacy, ReasonRuleCount)
-	leg := d.Evidence.Backend(backend.Legacy)
+	expect(t, d, netfilter.Legacy, ReasonRuleCount)
+	leg := d.Evidence.Backend(netfilter.Legacy)
 	if leg.Families[1].Rules != 4 || leg.Families[0].Rules != 0 {
 		t.Errorf("legacy counts %+v, want v4 0, v6 4", leg.Families)
 	}
@@ -145,14 +145,14 @@ func TestScenarioStrayRulesInOtherBackend(t *testing.T) {
 	s := newScenario(t)
 	s.load("iptables-nft-restore", stray)
 	s.load("iptables-legacy-restore", hint)
-	expect(t, s.resolve(), backend.Legacy, ReasonMarker)
+	expect(t, s.resolve(), netfilter.Legacy, ReasonMarker)
 }
 
 func TestScenarioOverride(t *testing.T) {
 	s := newScenario(t)
 	s.load("iptables-nft-restore", hint)
 	d := s.resolve("T_MODE=legacy")
-	expect(t, d, backend.Legacy, ReasonOverride)
+	expect(t, d, netfilter.Legacy, ReasonOverride)
 }
 
 func TestScenarioShimCreatedChainsAreNotEvidence(t *testing.T) {
@@ -164,8 +164,8 @@ func TestScenarioShimCreatedChainsAreNotEvidence(t *testing.T) {
 		t.Fatalf("record-created: %s", r)
 	}
 	d := s.resolve()
-	expect(t, d, backend.NFT, ReasonDefault)
-	if n := d.Evidence.Backend(backend.Legacy).Families[0].Rules; n != 0 {
+	expect(t, d, netfilter.NFT, ReasonDefault)
+	if n := d.Evidence.Backend(netfilter.Legacy).Families[0].Rules; n != 0 {
 		t.Errorf("legacy counted %d rules, want 0 (only the shim's chain)", n)
 	}
 }
@@ -174,7 +174,7 @@ func TestScenarioFlipAfterCache(t *testing.T) {
 	s := newScenario(t)
 	s.load("iptables-nft-restore", hint)
 	first := s.resolve()
-	expect(t, first, backend.NFT, ReasonMarker)
+	expect(t, first, netfilter.NFT, ReasonMarker)
 	again := s.resolve()
 	if !again.Cached || !again.DecidedAt.Equal(first.DecidedAt) {
 		t.Errorf("second call not served from the cache: cached %v, decided %s vs %s", again.Cached, again.DecidedAt, first.DecidedAt)
@@ -184,7 +184,7 @@ func TestScenarioFlipAfterCache(t *testing.T) {
 	s.ns.MustRun("iptables-nft", "-t", "mangle", "-X", KubeletCanary)
 	s.load("iptables-legacy-restore", hint)
 	flipped := s.resolve()
-	expect(t, flipped, backend.Legacy, ReasonMarker)
+	expect(t, flipped, netfilter.Legacy, ReasonMarker)
 	if flipped.Cached {
 		t.Error("flipped decision claims to come from the cache")
 	}
@@ -192,9 +192,9 @@ func TestScenarioFlipAfterCache(t *testing.T) {
 
 func TestScenarioWeakDecisionRedecidesWhenKubeletArrives(t *testing.T) {
 	s := newScenario(t)
-	expect(t, s.resolve(), backend.NFT, ReasonDefault)
+	expect(t, s.resolve(), netfilter.NFT, ReasonDefault)
 	s.load("iptables-legacy-restore", kubefixture.Kubelet113)
-	expect(t, s.resolve(), backend.Legacy, ReasonKubeletChains)
+	expect(t, s.resolve(), netfilter.Legacy, ReasonKubeletChains)
 }
 
 func TestScenarioConcurrentFirstCalls(t *testing.T) {
@@ -213,7 +213,7 @@ func TestScenarioConcurrentFirstCalls(t *testing.T) {
 	wg.Wait()
 	fresh := 0
 	for i, d := range decisions {
-		expect(t, d, backend.Legacy, ReasonKubeletChains)
+		expect(t, d, netfilter.Legacy, ReasonKubeletChains)
 		if !d.DecidedAt.Equal(decisions[0].DecidedAt) {
 			t.Errorf("call %d: decided at %s, call 0 at %s: more than one decision", i, d.DecidedAt, decisions[0].DecidedAt)
 		}
@@ -236,7 +236,7 @@ func TestScenarioConcurrentFirstCalls(t *testing.T) {
 	if err := json.Unmarshal(data, &e); err != nil {
 		t.Fatalf("torn cache file: %v\n%s", err, data)
 	}
-	if e.Decision.Mode != backend.Legacy {
+	if e.Decision.Mode != netfilter.Legacy {
 		t.Errorf("cached mode %s", e.Decision.Mode)
 	}
 }
@@ -247,9 +247,9 @@ func TestScenarioConcurrentFirstCalls(t *testing.T) {
 func TestRulesetStampsMove(t *testing.T) {
 	netnstest.Require(t, "iptables-nft", "iptables-legacy")
 	ns := netnstest.New(t)
-	stamps := func() map[backend.Mode]string {
+	stamps := func() map[netfilter.Mode]string {
 		t.Helper()
-		var m map[backend.Mode]string
+		var m map[netfilter.Mode]string
 		helperproc.RunJSON(t, ns, "ruleset-stamps", &m)
 		return m
 	}
@@ -262,21 +262,21 @@ func TestRulesetStampsMove(t *testing.T) {
 	first := stamps()
 	ns.MustRun("iptables-nft", "-S")
 	ns.MustRun("iptables-legacy", "-S")
-	if again := stamps(); again[backend.NFT] != first[backend.NFT] || again[backend.Legacy] != first[backend.Legacy] {
+	if again := stamps(); again[netfilter.NFT] != first[netfilter.NFT] || again[netfilter.Legacy] != first[netfilter.Legacy] {
 		t.Fatalf("reads moved the stamps: %v, then %v", first, again)
 	}
 	ns.MustRun("iptables-nft", "-t", "mangle", "-N", "KUBE-KUBELET-CANARY")
 	afterNFT := stamps()
-	if afterNFT[backend.NFT] == first[backend.NFT] || afterNFT[backend.Legacy] != first[backend.Legacy] {
+	if afterNFT[netfilter.NFT] == first[netfilter.NFT] || afterNFT[netfilter.Legacy] != first[netfilter.Legacy] {
 		t.Fatalf("an nf_tables chain added: %v, then %v", first, afterNFT)
 	}
 	ns.MustRun("iptables-legacy", "-t", "mangle", "-N", "KUBE-KUBELET-CANARY")
 	afterLegacy := stamps()
-	if afterLegacy[backend.Legacy] == afterNFT[backend.Legacy] {
+	if afterLegacy[netfilter.Legacy] == afterNFT[netfilter.Legacy] {
 		t.Fatalf("a legacy chain added: %v, then %v", afterNFT, afterLegacy)
 	}
 	ns.MustRun("ip6tables-legacy", "-N", "KUBE-FIREWALL")
-	if last := stamps(); last[backend.Legacy] == afterLegacy[backend.Legacy] {
+	if last := stamps(); last[netfilter.Legacy] == afterLegacy[netfilter.Legacy] {
 		t.Fatalf("an IPv6 legacy chain added: %v, then %v", afterLegacy, last)
 	}
 }

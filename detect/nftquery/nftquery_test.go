@@ -12,18 +12,18 @@ import (
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
 	"github.com/iptables-shim/iptables-shim/detect/savetext"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 func TestMain(m *testing.M) {
 	helperproc.Main(m, map[string]func() int{"dump": helperDump, "probe": helperProbe})
 }
 
-func family() syntax.Family {
+func family() netfilter.Family {
 	if os.Getenv("T_FAMILY") == "6" {
-		return syntax.IPv6
+		return netfilter.IPv6
 	}
-	return syntax.IPv4
+	return netfilter.IPv4
 }
 
 // helperDump prints every table of the family as JSON.
@@ -130,7 +130,15 @@ func TestTablesMatchSave(t *testing.T) {
 	}
 }
 
+// TestLookupsAndCounts runs the lookups and counts on the fake nf_tables
+// (no root needed) and in a namespace against what iptables-nft-restore
+// made (root).
 func TestLookupsAndCounts(t *testing.T) {
+	t.Run("fake", lookupsAndCountsOnFake)
+	t.Run("kernel", lookupsAndCountsInNamespace)
+}
+
+func lookupsAndCountsInNamespace(t *testing.T) {
 	netnstest.Require(t, "iptables-nft-restore")
 	ns := netnstest.New(t)
 	ns.MustRunStdin(payload, "iptables-nft-restore")

@@ -1,65 +1,64 @@
 package nftquery
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sort"
 
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // Tables lists the family's tables (a handful of small messages).
-func (c *Conn) Tables(f syntax.Family) ([]string, error) {
+func (c *Conn) Tables(f netfilter.Family) ([]string, error) {
 	var names []string
-	var decodeErr error
-	err := c.request(f, unix.NFT_MSG_GETTABLE, true, nil, func(data []byte) bool {
-		name, err := stringAttr(data, unix.NFTA_TABLE_NAME)
-		if err != nil {
-			decodeErr = err
-			return false
+	err := c.dump(f, unix.NFT_MSG_GETTABLE, nil, func(data []byte) bool {
+		if name, ok := stringAttr(data, unix.NFTA_TABLE_NAME); ok {
+			names = append(names, name)
 		}
-		names = append(names, name)
 		return true
 	})
 	if err != nil {
 		return nil, fmt.Errorf("listing %s tables: %w", FamilyName(f), wrapUnavailable(err))
 	}
 	sort.Strings(names)
-	return names, decodeErr
+	return names, nil
 }
 
 // HasChain looks one chain up by name: one request, one answer, whatever the
 // size of the ruleset. A missing table or chain is (false, nil).
-func (c *Conn) HasChain(f syntax.Family, table, chain string) (bool, error) {
-	err := c.request(f, unix.NFT_MSG_GETCHAIN, false,
-		[]attr{strAttr(unix.NFTA_CHAIN_TABLE, table), strAttr(unix.NFTA_CHAIN_NAME, chain)},
-		func([]byte) bool { return false })
+func (c *Conn) HasChain(f netfilter.Family, table, chain string) (bool, error) {
+	var a nfnl.Attrs
+	a.String(unix.NFTA_CHAIN_TABLE, table)
+	a.String(unix.NFTA_CHAIN_NAME, chain)
+	_, err := c.tr.Request(msgType(unix.NFT_MSG_GETCHAIN), 0, nfproto(f), a.B)
 	if errors.Is(err, unix.ENOENT) {
 		return false, nil
 	}
 	if err != nil {
-		return false, fmt.Errorf("looking up %s %s %s: %w", FamilyName(f), table, chain, wrapUnavailable(err))
+		return false, fmt.Errorf("looking up %s %s %s: %w", FamilyName(f), table, chain, wrapUnavailable(timeout(err)))
 	}
 	return true, nil
 }
 
 // CountRules counts the family's rules, skipping those in chains skip says
 // to ignore, and stops reading at limit: capped is true when the count
-// reached it. The kernel sends the rest of the dump anyway, so a Conn used
-// for a capped count must be closed afterwards, not reused.
-func (c *Conn) CountRules(f syntax.Family, limit int, skip func(table, chain string) bool) (n int, capped bool, err error) {
-	var decodeErr error
-	err = c.request(f, unix.NFT_MSG_GETRULE, true, nil, func(data []byte) bool {
+// reached it. The rest of a capped dump stays queued, so a Conn used for a
+// capped count must be closed afterwards, not reused.
+func (c *Conn) CountRules(f netfilter.Family, limit int, skip func(table, chain string) bool) (n int, capped bool, err error) {
+	err = c.dump(f, unix.NFT_MSG_GETRULE, nil, func(data []byte) bool {
 		if skip != nil {
-			table, chain, err := ruleHome(data)
-			if err != nil {
-				decodeErr = err
-				return false
+			var table, chain string
+			for a := nfnl.Scan(data); a.Next(); {
+				switch a.Type {
+				case unix.NFTA_RULE_TABLE:
+					table = a.String()
+				case unix.NFTA_RULE_CHAIN:
+					chain = a.String()
+				}
 			}
 			if skip(table, chain) {
 				return true
@@ -72,9 +71,6 @@ func (c *Conn) CountRules(f syntax.Family, limit int, skip func(table, chain str
 		}
 		return true
 	})
-	if err == nil {
-		err = decodeErr
-	}
 	if err != nil {
 		return n, capped, fmt.Errorf("counting %s rules: %w", FamilyName(f), wrapUnavailable(err))
 	}
@@ -84,42 +80,65 @@ func (c *Conn) CountRules(f syntax.Family, limit int, skip func(table, chain str
 // Table reads one table's chains and rules: chain names, whether each is a
 // base (built-in) chain, rule counts and jump/goto targets. Its cost grows
 // with the table; the doctor uses it, the hot path never does.
-func (c *Conn) Table(f syntax.Family, table string) (*ruleset.Table, error) {
+func (c *Conn) Table(f netfilter.Family, table string) (*ruleset.Table, error) {
 	t := &ruleset.Table{Name: table}
 	index := map[string]int{}
-	var decodeErr error
-	err := c.request(f, unix.NFT_MSG_GETCHAIN, true, []attr{strAttr(unix.NFTA_CHAIN_TABLE, table)}, func(data []byte) bool {
-		ch, err := decodeChain(data)
-		if err != nil {
-			decodeErr = err
-			return false
+	var chainAttrs nfnl.Attrs
+	chainAttrs.String(unix.NFTA_CHAIN_TABLE, table)
+	err := c.dump(f, unix.NFT_MSG_GETCHAIN, chainAttrs.B, func(data []byte) bool {
+		var name, in string
+		base := false
+		for a := nfnl.Scan(data); a.Next(); {
+			switch a.Type {
+			case unix.NFTA_CHAIN_TABLE:
+				in = a.String()
+			case unix.NFTA_CHAIN_NAME:
+				name = a.String()
+			case unix.NFTA_CHAIN_HOOK:
+				base = true
+			}
 		}
-		if ch.table != table {
+		if in != table {
 			return true // older kernels ignore the table filter on dumps
 		}
-		index[ch.name] = len(t.Chains)
-		t.Chains = append(t.Chains, ruleset.Chain{Name: ch.name, Builtin: ch.base})
+		index[name] = len(t.Chains)
+		t.Chains = append(t.Chains, ruleset.Chain{Name: name, Builtin: base})
 		return true
 	})
-	if err == nil {
-		err = decodeErr
-	}
 	if err != nil {
 		return nil, fmt.Errorf("listing chains of %s %s: %w", FamilyName(f), table, wrapUnavailable(err))
 	}
-	jumps := make([]map[string]bool, len(t.Chains))
-	err = c.request(f, unix.NFT_MSG_GETRULE, true, []attr{strAttr(unix.NFTA_RULE_TABLE, table)}, func(data []byte) bool {
-		r, err := decodeRule(data)
-		if err != nil {
-			decodeErr = err
-			return false
+	if len(t.Chains) == 0 {
+		// A chain dump of a missing table is empty, not ENOENT, on some
+		// kernels; a table lookup says which it is.
+		var ta nfnl.Attrs
+		ta.String(unix.NFTA_TABLE_NAME, table)
+		if _, err := c.tr.Request(msgType(unix.NFT_MSG_GETTABLE), 0, nfproto(f), ta.B); err != nil {
+			return nil, fmt.Errorf("listing chains of %s %s: %w", FamilyName(f), table, wrapUnavailable(timeout(err)))
 		}
-		i, ok := index[r.chain]
-		if r.table != table || !ok {
+	}
+	jumps := make([]map[string]bool, len(t.Chains))
+	var ruleAttrs nfnl.Attrs
+	ruleAttrs.String(unix.NFTA_RULE_TABLE, table)
+	err = c.dump(f, unix.NFT_MSG_GETRULE, ruleAttrs.B, func(data []byte) bool {
+		var in, chain string
+		var exprs []byte
+		for a := nfnl.Scan(data); a.Next(); {
+			switch a.Type {
+			case unix.NFTA_RULE_TABLE:
+				in = a.String()
+			case unix.NFTA_RULE_CHAIN:
+				chain = a.String()
+			case unix.NFTA_RULE_EXPRESSIONS:
+				exprs = a.Data
+			}
+		}
+		i, ok := index[chain]
+		if in != table || !ok {
 			return true
 		}
 		t.Chains[i].Rules++
-		for _, j := range r.jumps {
+		for _, j := range jumpTargets(exprs) {
 			if jumps[i] == nil {
 				jumps[i] = map[string]bool{}
 			}
@@ -127,9 +146,6 @@ func (c *Conn) Table(f syntax.Family, table string) (*ruleset.Table, error) {
 		}
 		return true
 	})
-	if err == nil {
-		err = decodeErr
-	}
 	if err != nil {
 		return nil, fmt.Errorf("listing rules of %s %s: %w", FamilyName(f), table, wrapUnavailable(err))
 	}
@@ -150,146 +166,65 @@ func wrapUnavailable(err error) error {
 	return err
 }
 
-func stringAttr(data []byte, typ uint16) (string, error) {
-	ad, err := netlink.NewAttributeDecoder(data)
-	if err != nil {
-		return "", fmt.Errorf("decoding attributes: %w", err)
-	}
-	for ad.Next() {
-		if ad.Type() == typ {
-			return ad.String(), nil
+func stringAttr(data []byte, typ uint16) (string, bool) {
+	for a := nfnl.Scan(data); a.Next(); {
+		if a.Type == typ {
+			return a.String(), true
 		}
 	}
-	return "", ad.Err()
+	return "", false
 }
 
-type chainInfo struct {
-	table, name string
-	base        bool
-}
-
-func decodeChain(data []byte) (chainInfo, error) {
-	ad, err := netlink.NewAttributeDecoder(data)
-	if err != nil {
-		return chainInfo{}, fmt.Errorf("decoding chain: %w", err)
-	}
-	var ch chainInfo
-	for ad.Next() {
-		switch ad.Type() {
-		case unix.NFTA_CHAIN_TABLE:
-			ch.table = ad.String()
-		case unix.NFTA_CHAIN_NAME:
-			ch.name = ad.String()
-		case unix.NFTA_CHAIN_HOOK:
-			ch.base = true
-		}
-	}
-	return ch, ad.Err()
-}
-
-// ruleHome is the table and chain a rule message belongs to.
-func ruleHome(data []byte) (table, chain string, err error) {
-	ad, err := netlink.NewAttributeDecoder(data)
-	if err != nil {
-		return "", "", fmt.Errorf("decoding rule: %w", err)
-	}
-	for ad.Next() {
-		switch ad.Type() {
-		case unix.NFTA_RULE_TABLE:
-			table = ad.String()
-		case unix.NFTA_RULE_CHAIN:
-			chain = ad.String()
-		}
-	}
-	return table, chain, ad.Err()
-}
-
-type ruleInfo struct {
-	table, chain string
-	jumps        []string
-}
-
-// decodeRule reads where a rule lives and which chains it jumps or goes to:
-// an "immediate" expression loading a jump/goto verdict into the verdict
+// jumpTargets returns the chains a rule's expressions jump or go to: an
+// "immediate" expression loading a jump/goto verdict into the verdict
 // register, which is how iptables-nft encodes -j CHAIN and -g CHAIN.
-func decodeRule(data []byte) (ruleInfo, error) {
-	ad, err := netlink.NewAttributeDecoder(data)
-	if err != nil {
-		return ruleInfo{}, fmt.Errorf("decoding rule: %w", err)
-	}
-	var r ruleInfo
-	for ad.Next() {
-		switch ad.Type() {
-		case unix.NFTA_RULE_TABLE:
-			r.table = ad.String()
-		case unix.NFTA_RULE_CHAIN:
-			r.chain = ad.String()
-		case unix.NFTA_RULE_EXPRESSIONS:
-			ad.Nested(func(list *netlink.AttributeDecoder) error {
-				for list.Next() {
-					list.Nested(func(e *netlink.AttributeDecoder) error {
-						if j := jumpTarget(e); j != "" {
-							r.jumps = append(r.jumps, j)
-						}
-						return nil
-					})
-				}
-				return list.Err()
-			})
-		}
-	}
-	return r, ad.Err()
-}
-
-func jumpTarget(e *netlink.AttributeDecoder) string {
-	var name, target string
-	for e.Next() {
-		switch e.Type() {
-		case unix.NFTA_EXPR_NAME:
-			name = e.String()
-		case unix.NFTA_EXPR_DATA:
-			e.Nested(func(imm *netlink.AttributeDecoder) error {
-				for imm.Next() {
-					if imm.Type() != unix.NFTA_IMMEDIATE_DATA {
-						continue
-					}
-					imm.Nested(func(d *netlink.AttributeDecoder) error {
-						for d.Next() {
-							if d.Type() == unix.NFTA_DATA_VERDICT {
-								d.Nested(func(v *netlink.AttributeDecoder) error {
-									target = verdictChain(v)
-									return nil
-								})
-							}
-						}
-						return nil
-					})
-				}
-				return nil
-			})
-		}
-	}
-	if name != "immediate" {
-		return ""
-	}
-	return target
-}
-
-func verdictChain(v *netlink.AttributeDecoder) string {
-	var code int32
-	var chain string
-	for v.Next() {
-		switch v.Type() {
-		case unix.NFTA_VERDICT_CODE:
-			if b := v.Bytes(); len(b) == 4 {
-				code = int32(binary.BigEndian.Uint32(b))
+func jumpTargets(exprs []byte) []string {
+	var out []string
+	for el := nfnl.Scan(exprs); el.Next(); {
+		var name string
+		var data []byte
+		for e := nfnl.Scan(el.Data); e.Next(); {
+			switch e.Type {
+			case unix.NFTA_EXPR_NAME:
+				name = e.String()
+			case unix.NFTA_EXPR_DATA:
+				data = e.Data
 			}
-		case unix.NFTA_VERDICT_CHAIN:
-			chain = v.String()
+		}
+		if name != "immediate" {
+			continue
+		}
+		if target := verdictChain(data); target != "" {
+			out = append(out, target)
 		}
 	}
-	if code == unix.NFT_JUMP || code == unix.NFT_GOTO {
-		return chain
+	return out
+}
+
+// verdictChain is the chain of an immediate's jump or goto verdict.
+func verdictChain(imm []byte) string {
+	for d := nfnl.Scan(imm); d.Next(); {
+		if d.Type != unix.NFTA_IMMEDIATE_DATA {
+			continue
+		}
+		for v := nfnl.Scan(d.Data); v.Next(); {
+			if v.Type != unix.NFTA_DATA_VERDICT {
+				continue
+			}
+			var code int32
+			var chain string
+			for f := nfnl.Scan(v.Data); f.Next(); {
+				switch f.Type {
+				case unix.NFTA_VERDICT_CODE:
+					code = int32(f.U32())
+				case unix.NFTA_VERDICT_CHAIN:
+					chain = f.String()
+				}
+			}
+			if code == unix.NFT_JUMP || code == unix.NFT_GOTO {
+				return chain
+			}
+		}
 	}
 	return ""
 }
@@ -298,32 +233,9 @@ func verdictChain(v *netlink.AttributeDecoder) string {
 // commit in the namespace moves it (any family, any table), so an
 // unchanged id means nothing changed at all.
 func (c *Conn) GenID() (uint32, error) {
-	var gen uint32
-	found := false
-	var decodeErr error
-	err := c.request(syntax.IPv4, unix.NFT_MSG_GETGEN, false, nil, func(data []byte) bool {
-		ad, err := netlink.NewAttributeDecoder(data)
-		if err != nil {
-			decodeErr = err
-			return false
-		}
-		ad.ByteOrder = binary.BigEndian
-		for ad.Next() {
-			if ad.Type() == unix.NFTA_GEN_ID {
-				gen, found = ad.Uint32(), true
-			}
-		}
-		decodeErr = ad.Err()
-		return false
-	})
+	gen, err := c.tr.GenID()
 	if err != nil {
-		return 0, fmt.Errorf("reading the ruleset generation: %w", wrapUnavailable(err))
-	}
-	if decodeErr == nil && !found {
-		decodeErr = errors.New("no generation id in the answer")
-	}
-	if decodeErr != nil {
-		return 0, fmt.Errorf("reading the ruleset generation: %w", decodeErr)
+		return 0, wrapUnavailable(timeout(err))
 	}
 	return gen, nil
 }

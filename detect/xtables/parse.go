@@ -6,7 +6,7 @@ import (
 	"fmt"
 
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // entry is the part of one x_tables entry the chain picture needs.
@@ -38,7 +38,7 @@ func (r *Reader) Table(name string) (*ruleset.Table, error) {
 // closes the table. A standard target's verdict >= 0 is the offset it jumps
 // to (the first entry after the target chain's head), unless it is the next
 // entry (a rule without a target).
-func Parse(f syntax.Family, in Info, blob []byte) (*ruleset.Table, error) {
+func Parse(f netfilter.Family, in Info, blob []byte) (*ruleset.Table, error) {
 	l := layoutOf(f)
 	entries, err := splitEntries(l, blob)
 	if err != nil {

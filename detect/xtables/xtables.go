@@ -21,7 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // ErrUnavailable means x_tables is not usable for a family here (the
@@ -63,8 +63,8 @@ const (
 
 var hooks = [numHooks]string{"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"}
 
-func layoutOf(f syntax.Family) layout {
-	if f == syntax.IPv6 {
+func layoutOf(f netfilter.Family) layout {
+	if f == netfilter.IPv6 {
 		return layout{domain: unix.AF_INET6, level: unix.SOL_IPV6, namesFile: "ip6_tables_names",
 			entrySize: 168, offsetsAt: 140, hookNames: hooks, description: "ip6_tables"}
 	}
@@ -84,7 +84,7 @@ func procNet(name string) string {
 
 // TableNames lists the tables of a family that exist in the current network
 // namespace. It reads a small /proc file and never creates a table.
-func TableNames(f syntax.Family) ([]string, error) {
+func TableNames(f netfilter.Family) ([]string, error) {
 	l := layoutOf(f)
 	data, err := os.ReadFile(procNet(l.namesFile))
 	if err != nil {
@@ -110,14 +110,14 @@ type Info struct {
 
 // Reader reads the tables of one family. It holds a raw socket; Close it.
 type Reader struct {
-	fam    syntax.Family
+	fam    netfilter.Family
 	l      layout
 	fd     int
 	listed map[string]bool
 }
 
 // Open lists the family's tables and opens the raw socket getsockopt needs.
-func Open(f syntax.Family) (*Reader, error) {
+func Open(f netfilter.Family) (*Reader, error) {
 	names, err := TableNames(f)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
 	"github.com/iptables-shim/iptables-shim/detect/savetext"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 func TestMain(m *testing.M) {
@@ -24,9 +24,9 @@ func TestMain(m *testing.M) {
 // exist), space-separated, and each table's Stamp, as a JSON object; it
 // fails when ChainsIn and the parse disagree.
 func helperHeads() int {
-	f := syntax.IPv4
+	f := netfilter.IPv4
 	if os.Getenv("T_FAMILY") == "6" {
-		f = syntax.IPv6
+		f = netfilter.IPv6
 	}
 	r, err := Open(f)
 	if err != nil {
@@ -78,9 +78,9 @@ func helperHeads() int {
 
 // helperDump prints every listed table of the family in T_FAMILY as JSON.
 func helperDump() int {
-	f := syntax.IPv4
+	f := netfilter.IPv4
 	if os.Getenv("T_FAMILY") == "6" {
-		f = syntax.IPv6
+		f = netfilter.IPv6
 	}
 	r, err := Open(f)
 	if err != nil {
@@ -166,7 +166,7 @@ func TestNeverCreatesTables(t *testing.T) {
 }
 
 func TestParseRejectsTruncated(t *testing.T) {
-	if _, err := Parse(syntax.IPv4, Info{Name: "filter"}, make([]byte, 50)); err == nil {
+	if _, err := Parse(netfilter.IPv4, Info{Name: "filter"}, make([]byte, 50)); err == nil {
 		t.Error("truncated blob parsed")
 	}
 }

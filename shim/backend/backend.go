@@ -8,6 +8,7 @@ import (
 	"context"
 	"io"
 
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -23,14 +24,15 @@ const (
 	Restore
 )
 
-// Mode is which kernel subsystem a call is sent to.
-type Mode string
+// Mode is which kernel subsystem a call is sent to (an alias of
+// netfilter.Mode, the leaf package detection shares).
+type Mode = netfilter.Mode
 
 const (
 	// Legacy is the x_tables backend (iptables-legacy).
-	Legacy Mode = "legacy"
+	Legacy = netfilter.Legacy
 	// NFT is the nf_tables backend (iptables-nft).
-	NFT Mode = "nft"
+	NFT = netfilter.NFT
 )
 
 // Call is one iptables invocation as the caller made it.

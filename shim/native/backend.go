@@ -41,10 +41,10 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -72,6 +72,10 @@ type Options struct {
 	// save dumps its rules chain by chain; 0 means 4000 (see
 	// dumpPerChain). Tests vary it to cover both ways.
 	PerChainDumpAbove int
+	// Open connects to nf_tables in the calling thread's network
+	// namespace; nil means the kernel (nfnl.DialTransport). Tests give
+	// an in-memory kernel (package internal/nfnl/fake).
+	Open nfnl.Opener
 	// Dialect is the iptables-nft encoding rules are written in (the
 	// host's, see shim/dialect); empty means 1.8.9's. Reading accepts
 	// every dialect whatever this says.
@@ -149,6 +153,14 @@ func New(o Options) *Backend {
 	return &Backend{opts: o}
 }
 
+// open connects to nf_tables as the options say.
+func (b *Backend) open(ctx context.Context) (nfnl.Transport, error) {
+	if b.opts.Open != nil {
+		return b.opts.Open(ctx)
+	}
+	return nfnl.DialTransport(ctx)
+}
+
 // Describe names the backend for the log and doctor.
 func (b *Backend) Describe() string { return "native nf_tables (netlink)" }
 
@@ -162,7 +174,7 @@ func (b *Backend) Run(ctx context.Context, c *backend.Call) error {
 		return report(c, b.restore(ctx, c))
 	case backend.Save:
 		b.resolveDialect(c.Family)
-		return report(c, b.save(c))
+		return report(c, b.save(ctx, c))
 	}
 	return b.command(ctx, c)
 }
@@ -174,7 +186,7 @@ func (b *Backend) ipsets(fam syntax.Family) xt.IPSetResolver {
 	return kernelIPSets{fam: fam}
 }
 
-func (b *Backend) save(c *backend.Call) error {
+func (b *Backend) save(ctx context.Context, c *backend.Call) error {
 	a, err := syntax.ParseSaveArgs(c.Args)
 	if err != nil {
 		return err
@@ -194,7 +206,7 @@ func (b *Backend) save(c *backend.Call) error {
 		defer f.Close()
 		w = f
 	}
-	conn, err := nfnl.Open()
+	conn, err := b.open(ctx)
 	if err != nil {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
@@ -282,7 +294,7 @@ func (b *Backend) apply(ctx context.Context, family syntax.Family, src payloadSo
 	// caller's thread is in.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	conn, err := nfnl.Open()
+	conn, err := b.open(ctx)
 	if err != nil {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
@@ -328,7 +340,7 @@ func (e *parseFailure) Unwrap() error { return e.err }
 // leaves the kernel untouched. Any other error is iptables-nft-restore's at
 // that line, which it reports after committing every earlier section:
 // those are committed, then the error returned.
-func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Family, src payloadSource, o RestoreOptions, dryRun bool, protos *protocols, done int) (int, bool, error) {
+func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family syntax.Family, src payloadSource, o RestoreOptions, dryRun bool, protos *protocols, done int) (int, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return done, false, ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
@@ -460,7 +472,7 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 // probeRevisions asks the kernel for every xt extension revision the
 // transaction uses, before anything is sent, as iptables-nft does when it
 // loads an extension.
-func probeRevisions(c *nfnl.Conn, fam uint8, needs map[extRev]int) error {
+func probeRevisions(c nfnl.Transport, fam uint8, needs map[extRev]int) error {
 	for n, line := range needs {
 		ok, err := c.HasExtension(fam, n.name, uint32(n.rev), n.target)
 		if err != nil {

@@ -13,9 +13,9 @@ import (
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -117,7 +117,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	conn, err := nfnl.Open()
+	conn, err := b.open(ctx)
 	if err != nil {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
@@ -181,7 +181,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 
 // attemptCommand plans a single command against st and commits it;
 // planned says planning succeeded (so -v's notes are due).
-func (b *Backend) attemptCommand(conn *nfnl.Conn, c *backend.Call, cmd *syntax.Command, cmds []*syntax.Command, st *kernelState, fam uint8, protos *protocols) (*cmdRun, bool, error) {
+func (b *Backend) attemptCommand(conn nfnl.Transport, c *backend.Call, cmd *syntax.Command, cmds []*syntax.Command, st *kernelState, fam uint8, protos *protocols) (*cmdRun, bool, error) {
 	st.hideIncompatible()
 	r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
 	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters, Dialect: b.opts.Dialect}, protos, b.ipsets(c.Family))
@@ -226,7 +226,7 @@ func write(w io.Writer, s string) error {
 // cmdRun is one attempt at a single command against one kernel state.
 type cmdRun struct {
 	b      *Backend
-	conn   *nfnl.Conn
+	conn   nfnl.Transport
 	call   *backend.Call
 	cmd    *syntax.Command
 	st     *kernelState

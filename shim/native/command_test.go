@@ -39,10 +39,10 @@ func splitArgs(s string) []string {
 	return out
 }
 
-// TestCommandCorpus runs every testdata/commands file line by line with
+// commandCorpusInNamespaces runs every testdata/commands file line by line with
 // iptables-nft in one namespace and the native backend in another,
 // comparing exit code, output and error text, and the state after each.
-func TestCommandCorpus(t *testing.T) {
+func commandCorpusInNamespaces(t *testing.T) {
 	files, err := filepath.Glob("testdata/commands/*.txt")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no corpus: %v", err)
@@ -81,10 +81,10 @@ func TestCommandCorpus(t *testing.T) {
 	}
 }
 
-// TestCheckFindsRulesOfTheRealTool restores kube-proxy payloads with the
+// checkFindsRulesOfTheRealToolInNamespaces restores kube-proxy payloads with the
 // real iptables-nft-restore, then asks our -C for every rule (must exist)
 // and for a changed copy of a few (must not), and deletes one with our -D.
-func TestCheckFindsRulesOfTheRealTool(t *testing.T) {
+func checkFindsRulesOfTheRealToolInNamespaces(t *testing.T) {
 	for _, o := range []kubepayload.Options{
 		{Services: 4, Family: syntax.IPv4},
 		{Services: 4, Family: syntax.IPv6},

@@ -47,10 +47,10 @@ func parseCorpus(t *testing.T, path string) []corpusStep {
 	return steps
 }
 
-// TestRestoreCorpus runs every testdata/restore case against the real
+// restoreCorpusInNamespaces runs every testdata/restore case against the real
 // iptables-nft-restore and the native backend in two namespaces, step by
 // step, comparing exit codes, error text, kernel state and save output.
-func TestRestoreCorpus(t *testing.T) {
+func restoreCorpusInNamespaces(t *testing.T) {
 	files, err := filepath.Glob("testdata/restore/*.txt")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no corpus: %v", err)

@@ -7,7 +7,7 @@ import (
 	nfxt "github.com/google/nftables/xt"
 	"golang.org/x/sys/unix"
 
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 )
 
 // dumpedRule is one rule as the kernel dumps it.

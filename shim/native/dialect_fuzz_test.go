@@ -7,8 +7,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 

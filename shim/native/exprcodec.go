@@ -7,7 +7,7 @@ import (
 	nfxt "github.com/google/nftables/xt"
 	"golang.org/x/sys/unix"
 
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 )
 
 // The expression types iptables-nft rules consist of are encoded and decoded

@@ -8,9 +8,9 @@ import (
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -18,7 +18,7 @@ import (
 // equals cmd's rule, or iptables' "Bad rule" error. Rules are compared as
 // iptables-nft compares them: as iptables rules, whichever dialect wrote
 // them (semantic.go), xt blobs byte for byte, counters ignored.
-func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Command, st *kernelState, protos *protocols) (uint64, error) {
+func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.Command, st *kernelState, protos *protocols) (uint64, error) {
 	short := func(msg string) error {
 		d := &syntax.Diagnostic{Form: syntax.FormShort, Template: msg + "."}
 		return &ipterr.Error{Class: ipterr.Other, Msg: d.Template, Err: d}
@@ -163,7 +163,7 @@ func normalizeExpr(e expr.Any) expr.Any {
 
 // dumpChainRules returns the rules of one chain in order, decoded from
 // copies of the dumped messages (the dump's buffer is reused).
-func dumpChainRules(c *nfnl.Conn, fam uint8, table, chain string) ([]dumpedRule, error) {
+func dumpChainRules(c nfnl.Transport, fam uint8, table, chain string) ([]dumpedRule, error) {
 	var req nfnl.Attrs
 	req.String(unix.NFTA_RULE_TABLE, table)
 	req.String(unix.NFTA_RULE_CHAIN, chain)
@@ -192,7 +192,7 @@ func dumpChainRules(c *nfnl.Conn, fam uint8, table, chain string) ([]dumpedRule,
 
 // lookupChain asks the kernel for one chain of a table; nil when the table
 // or the chain does not exist.
-func lookupChain(c *nfnl.Conn, fam uint8, table, name string) (*chainInfo, error) {
+func lookupChain(c nfnl.Transport, fam uint8, table, name string) (*chainInfo, error) {
 	var a nfnl.Attrs
 	a.String(unix.NFTA_CHAIN_TABLE, table)
 	a.String(unix.NFTA_CHAIN_NAME, name)
@@ -212,7 +212,7 @@ func lookupChain(c *nfnl.Conn, fam uint8, table, name string) (*chainInfo, error
 }
 
 // tableExists asks the kernel whether a table of the family exists.
-func tableExists(c *nfnl.Conn, fam uint8, table string) (bool, error) {
+func tableExists(c nfnl.Transport, fam uint8, table string) (bool, error) {
 	var a nfnl.Attrs
 	a.String(unix.NFTA_TABLE_NAME, table)
 	_, err := c.Request(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETTABLE), 0, fam, a.B)
@@ -230,7 +230,7 @@ func tableExists(c *nfnl.Conn, fam uint8, table string) (bool, error) {
 // its rule jumps to, each asked for by name, at one generation. A command
 // then costs the same however many other chains and rules the table holds
 // (kube-proxy runs many -C and -A against tables of thousands of chains).
-func leanState(c *nfnl.Conn, fam uint8, cmd *syntax.Command) (*kernelState, error) {
+func leanState(c nfnl.Transport, fam uint8, cmd *syntax.Command) (*kernelState, error) {
 	for try := 0; ; try++ {
 		st, err := leanStateOnce(c, fam, cmd)
 		if err == nil || try == maxDumpTries || !errors.Is(err, nfnl.ErrDumpInterrupted) {
@@ -239,7 +239,7 @@ func leanState(c *nfnl.Conn, fam uint8, cmd *syntax.Command) (*kernelState, erro
 	}
 }
 
-func leanStateOnce(c *nfnl.Conn, fam uint8, cmd *syntax.Command) (*kernelState, error) {
+func leanStateOnce(c nfnl.Transport, fam uint8, cmd *syntax.Command) (*kernelState, error) {
 	gen, err := c.GenID()
 	if err != nil {
 		return nil, ipterr.Wrap(ipterr.Resource, err, err.Error())

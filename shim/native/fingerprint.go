@@ -1,6 +1,7 @@
 package native
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -8,8 +9,8 @@ import (
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -33,14 +34,16 @@ const maxFingerprintRules = 1000
 // thread is in, for one family. A finding without a dialect means the rules
 // do not tell (there may be none).
 func HostDialect(fam syntax.Family) (dialect.Finding, error) {
-	f, _, err := hostDialectAt(fam)
+	f, _, err := new(Backend).hostDialectAt(fam)
 	return f, err
 }
 
-// hostDialectAt is HostDialect with the nf_tables generation read just
-// before the rules: a ruleset at that generation gives this finding.
-func hostDialectAt(fam syntax.Family) (dialect.Finding, uint32, error) {
-	conn, err := nfnl.Open()
+// hostDialectAt fingerprints over the backend's own connection (the fake
+// nf_tables of tests when it was given an opener), with the nf_tables
+// generation read just before the rules: a ruleset at that generation
+// gives this finding.
+func (b *Backend) hostDialectAt(fam syntax.Family) (dialect.Finding, uint32, error) {
+	conn, err := b.open(context.Background())
 	if err != nil {
 		return dialect.Finding{}, 0, err
 	}
@@ -56,7 +59,7 @@ func hostDialectAt(fam syntax.Family) (dialect.Finding, uint32, error) {
 // fingerprint reads the rules, table by table, until the clues decide or
 // maxFingerprintRules were looked at; the dump in progress then stops
 // (nfnl.ErrStopDump), leaving the rest unread, so conn is not used again.
-func fingerprint(conn *nfnl.Conn, fam syntax.Family) (dialect.Finding, error) {
+func fingerprint(conn nfnl.Transport, fam syntax.Family) (dialect.Finding, error) {
 	var clues []dialect.Clue
 	seen := map[dialect.Hint]bool{}
 	env := &renderEnv{fam: fam, protos: loadProtocols(""), ipsets: nil}
@@ -215,7 +218,7 @@ func (b *Backend) resolveDialect(fam syntax.Family) {
 // false when something failed on the way.
 func (b *Backend) findDialect(fam syntax.Family) (dialect.Finding, dialect.Basis, bool) {
 	basis := dialect.Basis{At: time.Now()}
-	f, gen, err := hostDialectAt(fam)
+	f, gen, err := b.hostDialectAt(fam)
 	cacheable := err == nil
 	if err != nil {
 		f = dialect.Finding{Why: "reading the rules failed: " + err.Error()}
@@ -269,7 +272,7 @@ func (b *Backend) cachedDialect(fam syntax.Family) (dialect.Cached, bool) {
 	if c.Basis.HostFiles != "" && (b.opts.FallbackStamp == nil || b.opts.FallbackStamp() != c.Basis.HostFiles) {
 		return dialect.Cached{}, false
 	}
-	conn, err := nfnl.Open()
+	conn, err := b.open(context.Background())
 	if err != nil {
 		return dialect.Cached{}, false
 	}
@@ -298,7 +301,7 @@ func (b *Backend) cachedDialect(fam syntax.Family) (dialect.Cached, bool) {
 
 // stillSays reports whether the rule a clue was seen in is still there and
 // still gives the clue's hint (a rule replaced in place keeps its handle).
-func stillSays(conn *nfnl.Conn, fam syntax.Family, cl dialect.Clue) bool {
+func stillSays(conn nfnl.Transport, fam syntax.Family, cl dialect.Clue) bool {
 	var req nfnl.Attrs
 	req.String(unix.NFTA_RULE_TABLE, cl.Rule.Table)
 	req.String(unix.NFTA_RULE_CHAIN, cl.Rule.Chain)

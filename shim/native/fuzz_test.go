@@ -7,7 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 

@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strconv"
@@ -12,9 +13,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -63,10 +64,29 @@ func runHelper(prog string) int {
 	if strings.HasPrefix(prog, "batch-") {
 		return runBatch(strings.TrimPrefix(prog, "batch-"))
 	}
-	if prog == "chains" {
+	switch prog {
+	case "chains":
 		return printChains()
+	case "rawdump":
+		return printRawDump()
 	}
-	c := &backend.Call{Family: syntax.IPv4, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	var args []string
+	if a := os.Getenv(helperArgsEnv); a != "" {
+		args = strings.Split(a, "\x1f")
+	}
+	// Small pieces, so every differential test also checks that parsing
+	// in pieces changes nothing.
+	o := helperDialect(Options{ParseChunkLines: 5})
+	if os.Getenv(perChainEnv) != "" {
+		o.PerChainDumpAbove = 1
+	}
+	return runCall(o, prog, args, os.Stdin, os.Stdout, os.Stderr)
+}
+
+// runCall carries out one call as prog with a native backend configured
+// by o and returns the exit code iptables would.
+func runCall(o Options, prog string, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &backend.Call{Family: syntax.IPv4, Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	if strings.HasPrefix(prog, "ip6") {
 		c.Family = syntax.IPv6
 	}
@@ -75,15 +95,6 @@ func runHelper(prog string) int {
 		c.Tool = backend.Restore
 	case strings.HasSuffix(prog, "-save"):
 		c.Tool = backend.Save
-	}
-	if a := os.Getenv(helperArgsEnv); a != "" {
-		c.Args = strings.Split(a, "\x1f")
-	}
-	// Small pieces, so every differential test also checks that parsing
-	// in pieces changes nothing.
-	o := helperDialect(Options{ParseChunkLines: 5})
-	if os.Getenv(perChainEnv) != "" {
-		o.PerChainDumpAbove = 1
 	}
 	b := New(o)
 	if n, err := strconv.Atoi(os.Getenv(racesEnv)); err == nil {
@@ -98,7 +109,7 @@ func runHelper(prog string) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprint(os.Stderr, syntax.FormatError(prog, "nf_tables", err))
+	fmt.Fprint(stderr, syntax.FormatError(prog, "nf_tables", err))
 	return int(ipterr.ClassOf(err))
 }
 

@@ -42,10 +42,10 @@ func createIPSets(t *testing.T, o kubepayload.Options, nss ...*netnstest.NS) {
 	}
 }
 
-// TestKubePayloads applies generated kube-proxy payloads with the real
+// kubePayloadsInNamespaces applies generated kube-proxy payloads with the real
 // iptables-nft-restore and with the native backend, then again (a full
 // resync replacing the tables), comparing kernel state and save output.
-func TestKubePayloads(t *testing.T) {
+func kubePayloadsInNamespaces(t *testing.T) {
 	for _, o := range []kubepayload.Options{
 		{Services: 30, Shape: kubepayload.IptablesMode},
 		{Services: 30, Shape: kubepayload.IptablesMode, Family: syntax.IPv6},

@@ -3,9 +3,9 @@ package native
 import (
 	"strings"
 
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -31,7 +31,7 @@ import (
 // the kernel state the plan started from.
 type restoreKernel struct {
 	b    *Backend
-	conn *nfnl.Conn
+	conn nfnl.Transport
 	st   *kernelState
 }
 

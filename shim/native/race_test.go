@@ -5,12 +5,12 @@ import (
 	"testing"
 )
 
-// TestRetriesLostRaces has another writer change the ruleset before each of
+// retriesLostRacesInNamespaces has another writer change the ruleset before each of
 // the first 25 commits of a call: iptables-nft plans again from a fresh
 // read and retries without bound, and so must the native backend (it gave
 // up after 10 attempts before). With -w N the retries stop after N
 // seconds, exit 4.
-func TestRetriesLostRaces(t *testing.T) {
+func retriesLostRacesInNamespaces(t *testing.T) {
 	d := newDiffPair(t)
 	payload := "*mangle\n:KUBE-M - [0:0]\n-A PREROUTING -j KUBE-M\nCOMMIT\n*filter\n:KUBE-F - [0:0]\n-A INPUT -j KUBE-F\nCOMMIT\n"
 	ref := d.ref.RunStdin(payload, "iptables-nft-restore", "--noflush")

@@ -7,58 +7,64 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
-// TestRestoreCommandsOnExistingRules runs, inside restores with --noflush,
+// restoreCmdsSeed is the ruleset the restore command tests start from.
+const restoreCmdsSeed = "*filter\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:FOO - [0:0]\n:OTHER - [0:0]\n[5:600] -A FOO -s 1.1.1.1/32 -j ACCEPT\n[7:800] -A FOO -s 2.2.2.2/32 -j ACCEPT\n[9:900] -A FOO -s 3.3.3.3/32 -j ACCEPT\n-A INPUT -j FOO\nCOMMIT\n" +
+	"*nat\n:KUBE-X - [0:0]\n-A KUBE-X -p tcp -j DNAT --to-destination 10.0.0.1:80\nCOMMIT\n"
+
+// restoreCmdsPayloads are restores run, each on its own, with --noflush on
+// restoreCmdsSeed.
+var restoreCmdsPayloads = []string{
+	"*filter\n-I FOO 2 -s 9.9.9.9 -j ACCEPT\nCOMMIT\n",
+	"*filter\n-I FOO 4 -s 6.6.6.6 -j ACCEPT\nCOMMIT\n",
+	"*filter\n-I FOO 9 -j DROP\nCOMMIT\n",
+	"*filter\n-R FOO 1 -s 8.8.8.8 -j DROP\nCOMMIT\n",
+	"*filter\n-R FOO 9 -j DROP\nCOMMIT\n",
+	"*filter\n-D FOO 3\nCOMMIT\n",
+	"*filter\n-D FOO 9\nCOMMIT\n",
+	"*filter\n-D NOPE 1\nCOMMIT\n",
+	"*filter\n-D FOO -s 2.2.2.2/32 -j ACCEPT\nCOMMIT\n",
+	"*filter\n-D FOO -s 7.7.7.7/32 -j ACCEPT\nCOMMIT\n",
+	"*filter\n-C FOO -s 1.1.1.1/32 -j ACCEPT\nCOMMIT\n",
+	"*filter\n-C FOO -s 7.7.7.7/32 -j ACCEPT\nCOMMIT\n",
+	"*filter\n-Z FOO\nCOMMIT\n",
+	"*filter\n-Z FOO 2\nCOMMIT\n",
+	"*filter\n-Z\nCOMMIT\n",
+	"*filter\n-E OTHER RENAMED\nCOMMIT\n",
+	"*filter\n-E OTHER FOO\nCOMMIT\n",
+	"*filter\n-F\nCOMMIT\n",
+	"*filter\n-A FOO -s 4.4.4.4/32\n-F\n-A FOO -s 5.5.5.5/32\nCOMMIT\n",
+	"*filter\n-X INPUT\nCOMMIT\n",
+	"*filter\n-X FORWARD\nCOMMIT\n",
+	"*filter\n-X OUTPUT\nCOMMIT\n",
+	"*filter\n-X PREROUTING\nCOMMIT\n",
+	"*filter\n-D FOO 1\n-I OTHER 1 -j DROP\n-R INPUT 1 -j DROP\nCOMMIT\n*nat\n-D KUBE-X 1\nCOMMIT\n",
+	"*nat\n-D KUBE-X -p tcp -j DNAT --to-destination 10.0.0.1:80\nCOMMIT\n*filter\n-D FOO 9\nCOMMIT\n",
+	// Numbered lines count the rules as the earlier lines leave
+	// them, as long as they name rules the kernel has.
+	"*filter\n-D FOO 1\n-D FOO 1\nCOMMIT\n",
+	"*filter\n-D FOO 3\n-D FOO 1\n-D FOO 1\n-D FOO 1\nCOMMIT\n",
+	"*filter\n-A FOO -s 4.4.4.4/32 -j ACCEPT\n-I FOO 1 -s 5.5.5.5/32 -j ACCEPT\n-R FOO 3 -s 8.8.8.8/32 -j DROP\n-I FOO 4 -s 6.6.6.6/32 -j ACCEPT\n-D FOO 2\nCOMMIT\n",
+	"*filter\n-D FOO -s 2.2.2.2/32 -j ACCEPT\n-D FOO 2\n-I FOO 2 -s 9.9.9.9/32 -j ACCEPT\nCOMMIT\n",
+	"*filter\n-I INPUT 2 -j DROP\n-I OUTPUT 2 -j DROP\nCOMMIT\n",
+}
+
+// restoreCommandsOnExistingRulesInNamespaces runs, inside restores with --noflush,
 // the commands that act on the rules a chain already has (-I CHAIN N, -R,
 // -D by number and by specification, -C, -Z, -E, -F without a chain, -X of
 // a built-in chain), and compares exit code, stderr and the resulting
 // ruleset with iptables-nft-restore's. Before, the native backend refused
 // every one of them (exit 2).
-func TestRestoreCommandsOnExistingRules(t *testing.T) {
-	const seed = "*filter\n:FORWARD DROP [0:0]\n:OUTPUT ACCEPT [0:0]\n:FOO - [0:0]\n:OTHER - [0:0]\n[5:600] -A FOO -s 1.1.1.1/32 -j ACCEPT\n[7:800] -A FOO -s 2.2.2.2/32 -j ACCEPT\n[9:900] -A FOO -s 3.3.3.3/32 -j ACCEPT\n-A INPUT -j FOO\nCOMMIT\n" +
-		"*nat\n:KUBE-X - [0:0]\n-A KUBE-X -p tcp -j DNAT --to-destination 10.0.0.1:80\nCOMMIT\n"
-	payloads := []string{
-		"*filter\n-I FOO 2 -s 9.9.9.9 -j ACCEPT\nCOMMIT\n",
-		"*filter\n-I FOO 4 -s 6.6.6.6 -j ACCEPT\nCOMMIT\n",
-		"*filter\n-I FOO 9 -j DROP\nCOMMIT\n",
-		"*filter\n-R FOO 1 -s 8.8.8.8 -j DROP\nCOMMIT\n",
-		"*filter\n-R FOO 9 -j DROP\nCOMMIT\n",
-		"*filter\n-D FOO 3\nCOMMIT\n",
-		"*filter\n-D FOO 9\nCOMMIT\n",
-		"*filter\n-D NOPE 1\nCOMMIT\n",
-		"*filter\n-D FOO -s 2.2.2.2/32 -j ACCEPT\nCOMMIT\n",
-		"*filter\n-D FOO -s 7.7.7.7/32 -j ACCEPT\nCOMMIT\n",
-		"*filter\n-C FOO -s 1.1.1.1/32 -j ACCEPT\nCOMMIT\n",
-		"*filter\n-C FOO -s 7.7.7.7/32 -j ACCEPT\nCOMMIT\n",
-		"*filter\n-Z FOO\nCOMMIT\n",
-		"*filter\n-Z FOO 2\nCOMMIT\n",
-		"*filter\n-Z\nCOMMIT\n",
-		"*filter\n-E OTHER RENAMED\nCOMMIT\n",
-		"*filter\n-E OTHER FOO\nCOMMIT\n",
-		"*filter\n-F\nCOMMIT\n",
-		"*filter\n-A FOO -s 4.4.4.4/32\n-F\n-A FOO -s 5.5.5.5/32\nCOMMIT\n",
-		"*filter\n-X INPUT\nCOMMIT\n",
-		"*filter\n-X FORWARD\nCOMMIT\n",
-		"*filter\n-X OUTPUT\nCOMMIT\n",
-		"*filter\n-X PREROUTING\nCOMMIT\n",
-		"*filter\n-D FOO 1\n-I OTHER 1 -j DROP\n-R INPUT 1 -j DROP\nCOMMIT\n*nat\n-D KUBE-X 1\nCOMMIT\n",
-		"*nat\n-D KUBE-X -p tcp -j DNAT --to-destination 10.0.0.1:80\nCOMMIT\n*filter\n-D FOO 9\nCOMMIT\n",
-		// Numbered lines count the rules as the earlier lines leave
-		// them, as long as they name rules the kernel has.
-		"*filter\n-D FOO 1\n-D FOO 1\nCOMMIT\n",
-		"*filter\n-D FOO 3\n-D FOO 1\n-D FOO 1\n-D FOO 1\nCOMMIT\n",
-		"*filter\n-A FOO -s 4.4.4.4/32 -j ACCEPT\n-I FOO 1 -s 5.5.5.5/32 -j ACCEPT\n-R FOO 3 -s 8.8.8.8/32 -j DROP\n-I FOO 4 -s 6.6.6.6/32 -j ACCEPT\n-D FOO 2\nCOMMIT\n",
-		"*filter\n-D FOO -s 2.2.2.2/32 -j ACCEPT\n-D FOO 2\n-I FOO 2 -s 9.9.9.9/32 -j ACCEPT\nCOMMIT\n",
-		"*filter\n-I INPUT 2 -j DROP\n-I OUTPUT 2 -j DROP\nCOMMIT\n",
-	}
-	for _, payload := range payloads {
+func restoreCommandsOnExistingRulesInNamespaces(t *testing.T) {
+	for _, payload := range restoreCmdsPayloads {
 		t.Run("", func(t *testing.T) {
 			d := newDiffPair(t)
-			d.ref.MustRunStdin(seed, "iptables-nft-restore", "--counters")
-			d.mine.MustRunStdin(seed, "iptables-nft-restore", "--counters")
+			d.ref.MustRunStdin(restoreCmdsSeed, "iptables-nft-restore", "--counters")
+			d.mine.MustRunStdin(restoreCmdsSeed, "iptables-nft-restore", "--counters")
 			ref, mine := d.restore(payload, "iptables-restore", "--noflush")
 			if ref.Code != mine.Code || normalizeErr(ref.Stderr) != mine.Stderr || ref.Stdout != mine.Stdout {
 				t.Errorf("payload:\n%s\niptables-nft-restore: %s\nnative:               %s", payload, ref, mine)
@@ -86,17 +92,28 @@ var refusals = []struct{ class, before, line string }{
 	{"-X built-in after -P", "-P OUTPUT DROP\n", "-X OUTPUT"},
 }
 
-// TestRefusalsTouchNothing is a property over every refusal class: placed
+// refusalsTouchNothingInNamespaces is a property over every refusal class: placed
 // anywhere in a payload (after sections that would apply, before others),
 // a refused line makes the whole restore exit 2 naming its line, and the
 // kernel is left exactly as it was: nothing is committed, not even the
 // sections before it. SupportsRestore, which the router asks first when a
 // real binary could take the call over, names the same line.
-func TestRefusalsTouchNothing(t *testing.T) {
+func refusalsTouchNothingInNamespaces(t *testing.T) {
 	d := newDiffPair(t)
+	refusalsTouchNothing(t, func(seed string) { d.mine.MustRunStdin(seed, "iptables-nft-restore") },
+		func(stdin, prog string, args ...string) netnstest.Result {
+			return ours(t, d.mine, stdin, prog, args...)
+		},
+		d.mine.NFTDump)
+}
+
+// refusalsTouchNothing is the property on one host: seed loads its
+// ruleset with a real tool, run runs the native backend, dump reads the
+// kernel's state.
+func refusalsTouchNothing(t *testing.T, seedWith func(string), run func(stdin, prog string, args ...string) netnstest.Result, dump func() string) {
 	const seed = "*filter\n:FOO - [0:0]\n:OTHER - [0:0]\n-A FOO -s 1.1.1.1/32 -j ACCEPT\n-A FOO -s 2.2.2.2/32 -j ACCEPT\nCOMMIT\n"
-	d.mine.MustRunStdin(seed, "iptables-nft-restore")
-	before := d.mine.NFTDump()
+	seedWith(seed)
+	before := dump()
 	good := []string{
 		"*mangle\n:KUBE-M - [0:0]\n-A PREROUTING -j KUBE-M\nCOMMIT\n",
 		"*nat\n:KUBE-N - [0:0]\n-A POSTROUTING -j KUBE-N\nCOMMIT\n",
@@ -116,12 +133,12 @@ func TestRefusalsTouchNothing(t *testing.T) {
 			b.WriteString(good[rng.IntN(len(good))])
 		}
 		payload := b.String()
-		r := ours(t, d.mine, payload, "iptables-restore", "--noflush")
+		r := run(payload, "iptables-restore", "--noflush")
 		want := fmt.Sprintf("Error occurred at line: %d\n", line)
 		if r.Code != 2 || !strings.Contains(r.Stderr, want) {
 			t.Errorf("%s: payload\n%s\nwant exit 2 at line %d, got %s", rf.class, payload, line, r)
 		}
-		if after := d.mine.NFTDump(); after != before {
+		if after := dump(); after != before {
 			t.Fatalf("%s: a refused restore changed the ruleset; payload\n%s", rf.class, payload)
 		}
 		p, err := syntax.ParseRestore(strings.NewReader(payload), syntax.IPv4)

@@ -9,8 +9,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -36,7 +36,7 @@ const ctimeLayout = "Mon Jan _2 15:04:05 2006"
 // save renders the family's iptables tables as iptables-nft-save does. The
 // whole output is built before anything is written, so a rule that cannot
 // be decoded leaves stdout empty instead of truncated.
-func save(c *nfnl.Conn, req *saveRequest, w io.Writer) error {
+func save(c nfnl.Transport, req *saveRequest, w io.Writer) error {
 	fam := nfproto(req.fam)
 	var out *saveText
 	for try := 0; ; try++ {
@@ -55,7 +55,7 @@ func save(c *nfnl.Conn, req *saveRequest, w io.Writer) error {
 	return nil
 }
 
-func saveOnce(c *nfnl.Conn, fam uint8, req *saveRequest) (*saveText, error) {
+func saveOnce(c nfnl.Transport, fam uint8, req *saveRequest) (*saveText, error) {
 	st, err := readState(c, fam)
 	if err != nil {
 		return nil, ipterr.Wrap(ipterr.Resource, err, err.Error())
@@ -103,7 +103,7 @@ func saveOnce(c *nfnl.Conn, fam uint8, req *saveRequest) (*saveText, error) {
 }
 
 // saveTable renders "*table", the chain lines, the rules and COMMIT.
-func saveTable(c *nfnl.Conn, fam uint8, req *saveRequest, spec *tableSpec, t *tableInfo, out *saveText) error {
+func saveTable(c nfnl.Transport, fam uint8, req *saveRequest, spec *tableSpec, t *tableInfo, out *saveText) error {
 	var user []string
 	for name, ch := range t.chains {
 		if bc := spec.builtin(name); bc != nil {
@@ -213,7 +213,7 @@ func newRuleRenderer(env *renderEnv) *ruleRenderer {
 
 // dumpTableRules dumps every rule of a table in one request and renders
 // each as it arrives into out's chunks, returning each chain's pieces.
-func dumpTableRules(c *nfnl.Conn, fam uint8, rr *ruleRenderer, out *saveText, any bool) (map[string][][]byte, error) {
+func dumpTableRules(c nfnl.Transport, fam uint8, rr *ruleRenderer, out *saveText, any bool) (map[string][][]byte, error) {
 	if !any {
 		return map[string][][]byte{}, nil
 	}
@@ -225,7 +225,7 @@ func dumpTableRules(c *nfnl.Conn, fam uint8, rr *ruleRenderer, out *saveText, an
 }
 
 // dumpRules dumps the rules of one chain and renders them into out.
-func dumpRules(c *nfnl.Conn, fam uint8, rr *ruleRenderer, chain string, out *saveText) error {
+func dumpRules(c nfnl.Transport, fam uint8, rr *ruleRenderer, chain string, out *saveText) error {
 	var a nfnl.Attrs
 	a.String(unix.NFTA_RULE_TABLE, rr.env.table)
 	a.String(unix.NFTA_RULE_CHAIN, chain)
@@ -239,7 +239,7 @@ func dumpRules(c *nfnl.Conn, fam uint8, rr *ruleRenderer, chain string, out *sav
 // dumpRulesWith runs one rule dump request and appends each rule, rendered,
 // to out.buf; before each rule it calls next with the rule's chain, which
 // may close the open piece.
-func dumpRulesWith(c *nfnl.Conn, fam uint8, rr *ruleRenderer, req []byte, out *saveText, next func(chain string)) error {
+func dumpRulesWith(c nfnl.Transport, fam uint8, rr *ruleRenderer, req []byte, out *saveText, next func(chain string)) error {
 	var renderErr error
 	env := rr.env
 	err := c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), fam, req, func(m nfnl.Message) error {

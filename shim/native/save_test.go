@@ -8,10 +8,10 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 )
 
-// TestSaveEdgeCases compares our save with iptables-nft-save where no
+// saveEdgeCasesInNamespaces compares our save with iptables-nft-save where no
 // restore is involved: no tables at all, -t of a table that does not
 // exist yet, -t of a name that is no iptables table.
-func TestSaveEdgeCases(t *testing.T) {
+func saveEdgeCasesInNamespaces(t *testing.T) {
 	netnstest.Require(t, "iptables-nft-save")
 	ns := netnstest.New(t)
 	for _, args := range [][]string{nil, {"-t", "nat"}, {"-c", "-t", "raw"}, {"-t", "bogus"}, {"--table=security"}} {
@@ -23,10 +23,10 @@ func TestSaveEdgeCases(t *testing.T) {
 	}
 }
 
-// TestSaveRefusesWhatItCannotDecode puts rules iptables cannot express
+// saveRefusesWhatItCannotDecodeInNamespaces puts rules iptables cannot express
 // into iptables tables with nft: save must fail naming table, chain and
 // rule handle, and print no partial output.
-func TestSaveRefusesWhatItCannotDecode(t *testing.T) {
+func saveRefusesWhatItCannotDecodeInNamespaces(t *testing.T) {
 	netnstest.Require(t, "nft")
 	ns := netnstest.New(t)
 	ns.MustRunStdin("*nat\n:FOO - [0:0]\n-A FOO -j ACCEPT\nCOMMIT\n", "iptables-nft-restore")
@@ -47,9 +47,9 @@ func TestSaveRefusesWhatItCannotDecode(t *testing.T) {
 	}
 }
 
-// TestSaveHeader checks the comment lines NormalizeSave hides elsewhere:
+// saveHeaderInNamespaces checks the comment lines NormalizeSave hides elsewhere:
 // the program name as invoked, the version label and ctime's date format.
-func TestSaveHeader(t *testing.T) {
+func saveHeaderInNamespaces(t *testing.T) {
 	netnstest.Require(t, "iptables-nft-save")
 	ns := netnstest.New(t)
 	ns.MustRunStdin("*filter\nCOMMIT\n*nat\n:X - [0:0]\nCOMMIT\n", "iptables-nft-restore")

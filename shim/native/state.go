@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 )
 
 // chainInfo is one chain as the kernel reports it.
@@ -51,7 +51,7 @@ const maxDumpTries = 8
 
 // readState dumps the family's tables and chains and the generation they
 // belong to, retrying while other writers change the ruleset in between.
-func readState(c *nfnl.Conn, fam uint8) (*kernelState, error) {
+func readState(c nfnl.Transport, fam uint8) (*kernelState, error) {
 	for try := 0; ; try++ {
 		st, err := readStateOnce(c, fam)
 		if err == nil || try == maxDumpTries || !errors.Is(err, nfnl.ErrDumpInterrupted) {
@@ -60,7 +60,7 @@ func readState(c *nfnl.Conn, fam uint8) (*kernelState, error) {
 	}
 }
 
-func readStateOnce(c *nfnl.Conn, fam uint8) (*kernelState, error) {
+func readStateOnce(c nfnl.Transport, fam uint8) (*kernelState, error) {
 	gen, err := c.GenID()
 	if err != nil {
 		return nil, genIDFailure(err)

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -273,7 +273,7 @@ func (t *Txn) zeroBaseChain(table string, ch *chainInfo, line int) {
 // "\nline N: ACTION failed (strerror): object"; a single command prints
 // only the first, as " ACTION failed (strerror): object" (iptables-nft
 // collects every report but keeps one when it has no line numbers).
-func (t *Txn) commit(c *nfnl.Conn, single bool) error {
+func (t *Txn) commit(c nfnl.Transport, single bool) error {
 	err := c.Commit(t.batch)
 	if err == nil || errors.Is(err, nfnl.ErrGenerationChanged) {
 		return err

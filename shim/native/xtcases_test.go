@@ -116,9 +116,9 @@ func xtCasePayloads(t *testing.T, accepted func(fam syntax.Family, one string) b
 	return out, skipped
 }
 
-// TestXTCases restores every shim/xt case the native backend supports with
+// xtCasesInNamespaces restores every shim/xt case the native backend supports with
 // the real iptables-nft-restore and with ours, and compares the results.
-func TestXTCases(t *testing.T) {
+func xtCasesInNamespaces(t *testing.T) {
 	netnstest.Require(t, "iptables-nft-restore", "ip6tables-nft-restore", "ipset")
 	scratch := netnstest.New(t)
 	for _, s := range xtTestIPSets {

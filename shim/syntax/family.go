@@ -1,11 +1,14 @@
 package syntax
 
-// Family is the address family a command or payload is for.
-type Family int
+import "github.com/iptables-shim/iptables-shim/shim/netfilter"
+
+// Family is the address family a command or payload is for (an alias of
+// netfilter.Family, the leaf package detection shares).
+type Family = netfilter.Family
 
 const (
 	// IPv4 is iptables*.
-	IPv4 Family = 4
+	IPv4 = netfilter.IPv4
 	// IPv6 is ip6tables*.
-	IPv6 Family = 6
+	IPv6 = netfilter.IPv6
 )

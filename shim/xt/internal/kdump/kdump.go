@@ -6,15 +6,14 @@
 package kdump
 
 import (
-	"encoding/binary"
+	"bytes"
 	"fmt"
-	"os"
-	"strings"
 
 	"github.com/google/nftables/expr"
 	nfxt "github.com/google/nftables/xt"
-	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
+
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 )
 
 // Expr is one dumped expression.
@@ -37,85 +36,57 @@ type Rule struct {
 // unix.NFPROTO_IPV6) in the named network namespace (as made by `ip netns
 // add`), in kernel order.
 func Dump(netns string, family byte) ([]Rule, error) {
-	f, err := os.Open("/run/netns/" + netns)
+	c, err := nfnl.OpenIn("/run/netns/" + netns)
 	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	c, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: int(f.Fd())})
-	if err != nil {
-		return nil, fmt.Errorf("netlink dial in %s: %w", netns, err)
+		return nil, fmt.Errorf("netlink in %s: %w", netns, err)
 	}
 	defer c.Close()
-	msgs, err := c.Execute(netlink.Message{
-		Header: netlink.Header{
-			Type:  netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_GETRULE),
-			Flags: netlink.Request | netlink.Dump,
-		},
-		Data: []byte{family, unix.NFNETLINK_V0, 0, 0},
+	var rules []Rule
+	err = c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), family, nil, func(m nfnl.Message) error {
+		r, err := parseRule(family, m.Attrs)
+		rules = append(rules, r)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("dumping rules: %w", err)
 	}
-	var rules []Rule
-	for _, m := range msgs {
-		if len(m.Data) < 4 {
-			continue
-		}
-		r, err := parseRule(family, m.Data[4:])
-		if err != nil {
-			return nil, err
-		}
-		rules = append(rules, r)
-	}
 	return rules, nil
 }
 
+// parseRule decodes a rule message; its bytes are copied, as the dump's
+// buffer is reused.
 func parseRule(family byte, b []byte) (Rule, error) {
 	var r Rule
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return r, err
-	}
-	for ad.Next() {
-		switch ad.Type() {
+	for a := nfnl.Scan(b); a.Next(); {
+		switch a.Type {
 		case unix.NFTA_RULE_TABLE:
-			r.Table = ad.String()
+			r.Table = a.String()
 		case unix.NFTA_RULE_CHAIN:
-			r.Chain = ad.String()
+			r.Chain = a.String()
 		case unix.NFTA_RULE_EXPRESSIONS:
-			ad.Nested(func(nad *netlink.AttributeDecoder) error {
-				for nad.Next() {
-					e, err := parseExpr(family, nad.Bytes())
-					if err != nil {
-						return err
-					}
-					r.Exprs = append(r.Exprs, e)
+			for el := nfnl.Scan(a.Data); el.Next(); {
+				e, err := parseExpr(family, el.Data)
+				if err != nil {
+					return r, err
 				}
-				return nil
-			})
+				r.Exprs = append(r.Exprs, e)
+			}
 		}
 	}
-	return r, ad.Err()
+	return r, nil
 }
 
 func parseExpr(family byte, b []byte) (Expr, error) {
 	var e Expr
-	ad, err := netlink.NewAttributeDecoder(b)
-	if err != nil {
-		return e, err
-	}
-	for ad.Next() {
-		switch ad.Type() {
+	for a := nfnl.Scan(b); a.Next(); {
+		switch a.Type {
 		case unix.NFTA_EXPR_NAME:
-			e.Name = ad.String()
+			e.Name = a.String()
 		case unix.NFTA_EXPR_DATA:
-			e.Data = ad.Bytes()
+			e.Data = bytes.Clone(a.Data)
 		}
 	}
-	if err := ad.Err(); err != nil {
-		return e, err
-	}
+	var err error
 	e.Parsed, err = ParseData(family, e.Name, e.Data)
 	return e, err
 }
@@ -163,29 +134,21 @@ func ParseData(family byte, name string, data []byte) (expr.Any, error) {
 }
 
 func parseXT(name string, data []byte) (expr.Any, error) {
-	ad, err := netlink.NewAttributeDecoder(data)
-	if err != nil {
-		return nil, err
-	}
-	ad.ByteOrder = binary.BigEndian
 	var (
 		xname string
 		rev   uint32
 		info  []byte
 	)
-	for ad.Next() {
+	for a := nfnl.Scan(data); a.Next(); {
 		// NFTA_MATCH_* and NFTA_TARGET_* share numbers.
-		switch ad.Type() {
+		switch a.Type {
 		case unix.NFTA_MATCH_NAME:
-			xname = strings.TrimRight(ad.String(), "\x00")
+			xname = a.String()
 		case unix.NFTA_MATCH_REV:
-			rev = ad.Uint32()
+			rev = a.U32()
 		case unix.NFTA_MATCH_INFO:
-			info = ad.Bytes()
+			info = bytes.Clone(a.Data)
 		}
-	}
-	if err := ad.Err(); err != nil {
-		return nil, err
 	}
 	u := nfxt.Unknown(info)
 	if name == "match" {

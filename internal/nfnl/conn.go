@@ -1,7 +1,12 @@
-// Package nfnl is the nfnetlink transport of the native backend: one socket
-// that sends nf_tables batches as a single atomic transaction, runs dumps and
-// simple requests, and maps every kernel error back to the message (and so
-// the caller's tag, e.g. a restore line) that caused it.
+// Package nfnl is the shim's one nfnetlink transport, for the native
+// backend and for detection's queries alike: one socket that sends
+// nf_tables batches as a single atomic transaction, runs dumps and simple
+// requests, and maps every kernel error back to the message (and so the
+// caller's tag, e.g. a restore line) that caused it. Every blocking
+// receive is bounded (Dial, DefaultRecvTimeout); Scan is its one attribute
+// decoder. It lives under internal/ because detection must not import the
+// native backend's packages; package fake is an in-memory nf_tables behind
+// the same Transport.
 //
 // It exists because google/nftables' Conn asks for an ACK and an echo per
 // message (a large batch then overflows the receive queue and the caller
@@ -9,6 +14,7 @@
 package nfnl
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -49,7 +55,8 @@ const (
 )
 
 // ErrTimeout means the kernel did not answer within the receive timeout.
-var ErrTimeout = errors.New("netlink: no answer from the kernel within the receive timeout")
+// It wraps os.ErrDeadlineExceeded.
+var ErrTimeout = fmt.Errorf("netlink: no answer from the kernel within the receive timeout: %w", os.ErrDeadlineExceeded)
 
 // Conn is one NETLINK_NETFILTER socket. It is not safe for concurrent use.
 type Conn struct {
@@ -61,8 +68,30 @@ type Conn struct {
 	req []byte
 }
 
+// Dial opens a connection as Open does, with the transport's one timeout
+// policy: every blocking receive is bounded, by ctx's deadline when it has
+// one (detection's probes), else by DefaultRecvTimeout. A kernel that never
+// answers (some iptables-nft 1.8.0-1.8.3 era modules could hang) becomes
+// ErrTimeout, not a stuck caller. ctx is not watched otherwise.
+func Dial(ctx context.Context) (*Conn, error) {
+	dl, ok := ctx.Deadline()
+	if ok && !time.Now().Before(dl) {
+		return nil, fmt.Errorf("netlink: %w", context.DeadlineExceeded)
+	}
+	c, err := Open()
+	if err != nil || !ok {
+		return c, err
+	}
+	// At least a microsecond: a zero timeout would mean none.
+	if err := c.SetRecvTimeout(max(time.Until(dl), time.Microsecond)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
 // Open opens a netfilter netlink socket in the calling thread's network
-// namespace.
+// namespace; its receives are bounded by DefaultRecvTimeout.
 func Open() (*Conn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_NETFILTER)
 	if err != nil {

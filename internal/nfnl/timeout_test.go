@@ -1,7 +1,9 @@
 package nfnl
 
 import (
+	"context"
 	"errors"
+	"os"
 	"testing"
 	"time"
 )
@@ -40,5 +42,31 @@ func TestSetGenID(t *testing.T) {
 	withoutGen.SetGenID(9)
 	if string(before) != string(withoutGen.begin) {
 		t.Fatal("SetGenID changed a batch without a generation id")
+	}
+}
+
+// TestDialDeadline checks Dial's side of the timeout policy: a context
+// already past its deadline opens nothing, and a context's deadline
+// bounds the receives. No root needed: an unprivileged process may open
+// the socket, just not change nf_tables.
+func TestDialDeadline(t *testing.T) {
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	if c, err := Dial(expired); !errors.Is(err, context.DeadlineExceeded) {
+		if c != nil {
+			c.Close()
+		}
+		t.Fatalf("Dial past the deadline: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	c, err := Dial(ctx)
+	if err != nil {
+		t.Skipf("no netfilter netlink socket here: %v", err)
+	}
+	defer c.Close()
+	// Nothing was asked, so nothing comes.
+	if _, err := c.recv(false); !errors.Is(err, ErrTimeout) || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("recv with nothing queued: %v, want ErrTimeout", err)
 	}
 }

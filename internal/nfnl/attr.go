@@ -2,7 +2,6 @@ package nfnl
 
 import (
 	"encoding/binary"
-	"iter"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -81,43 +80,12 @@ func (a Attr) U64() uint64 {
 	return binary.BigEndian.Uint64(a.Data)
 }
 
-// Walk iterates over an attribute stream without allocating; a truncated
-// tail is dropped.
-func Walk(b []byte) iter.Seq[Attr] {
-	return func(yield func(Attr) bool) {
-		for len(b) >= 4 {
-			l := int(binary.NativeEndian.Uint16(b))
-			t := binary.NativeEndian.Uint16(b[2:]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
-			if l < 4 || l > len(b) {
-				return
-			}
-			if !yield(Attr{Type: t, Data: b[4:l]}) {
-				return
-			}
-			l = (l + 3) &^ 3
-			if l > len(b) {
-				return
-			}
-			b = b[l:]
-		}
-	}
-}
-
-// ParseAttrs splits an attribute stream; a truncated tail is dropped.
+// ParseAttrs splits an attribute stream (with Scan); a truncated tail is
+// dropped.
 func ParseAttrs(b []byte) []Attr {
 	var out []Attr
-	for len(b) >= 4 {
-		l := int(binary.NativeEndian.Uint16(b))
-		t := binary.NativeEndian.Uint16(b[2:]) &^ (unix.NLA_F_NESTED | unix.NLA_F_NET_BYTEORDER)
-		if l < 4 || l > len(b) {
-			break
-		}
-		out = append(out, Attr{Type: t, Data: b[4:l]})
-		l = (l + 3) &^ 3
-		if l > len(b) {
-			break
-		}
-		b = b[l:]
+	for s := Scan(b); s.Next(); {
+		out = append(out, s.Attr)
 	}
 	return out
 }

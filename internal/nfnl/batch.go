@@ -88,6 +88,36 @@ func (b *Batch) Drop(i int) {
 // Len is the number of messages that will be sent.
 func (b *Batch) Len() int { return b.live }
 
+// Generation returns the generation id BATCH_BEGIN carries and whether it
+// carries one.
+func (b *Batch) Generation() (uint32, bool) {
+	if !b.withG {
+		return 0, false
+	}
+	return binary.BigEndian.Uint32(b.begin[nlmsgHdrLen+nfgenLen+4:]), true
+}
+
+// Each calls fn for every message that will be sent, in order, with its
+// index (as Add returned it), its tag and the message (Seq is 0; Attrs
+// aliases the batch). It stops when fn returns false. A Transport other
+// than Conn reads a batch with it.
+func (b *Batch) Each(fn func(index, tag int, m Message) bool) {
+	for i := range b.offs {
+		if b.dropped[i] {
+			continue
+		}
+		raw := b.msg(i)
+		m := toMessage(rawMsg{
+			typ:   binary.NativeEndian.Uint16(raw[4:]),
+			flags: binary.NativeEndian.Uint16(raw[6:]),
+			data:  raw[nlmsgHdrLen:binary.NativeEndian.Uint32(raw)],
+		}, false)
+		if !fn(i, b.tags[i], m) {
+			return
+		}
+	}
+}
+
 // Grow makes room for n more bytes of messages.
 //
 // The buffer is an anonymous mapping outside the Go heap: a large batch
