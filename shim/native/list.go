@@ -30,14 +30,13 @@ func (r *cmdRun) list() ([]byte, error) {
 	lp := &linePrinter{f: f, fam: r.call.Family, protos: r.protos, names: newNames(defaultNameFiles)}
 	env := r.renderEnv()
 	var out []byte
-	for i, lc := range listedChains(t, cmd.Chain) {
-		var rules []dumpedRule
-		if lc.info != nil {
-			var err error
-			if rules, err = r.chainRules(lc.name); err != nil {
-				return nil, err
-			}
-		}
+	chains := listedChains(t, cmd.Chain)
+	all, undecoded, err := r.listingRules(chains)
+	if err != nil {
+		return nil, err
+	}
+	for i, lc := range chains {
+		rules := all[i]
 		if cmd.RuleNum == 0 {
 			if i > 0 {
 				out = append(out, '\n')
@@ -48,16 +47,20 @@ func (r *cmdRun) list() ([]byte, error) {
 			if cmd.RuleNum > 0 && n != cmd.RuleNum-1 {
 				continue
 			}
+			if isUnparsed(&rules[n]) {
+				continue
+			}
 			v, err := viewRule(env, &rules[n])
 			if err != nil {
-				return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
+				undecoded = append(undecoded, err)
+				continue
 			}
 			if out, err = lp.rule(out, n+1, &v); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return out, nil
+	return r.finishListing(out, undecoded)
 }
 
 // linePrinter prints the chain headers and rule lines of one listing.
