@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
 // -L prints each match and target with the extension's own print
@@ -195,6 +197,20 @@ func listExt(save string, o listOpts) (string, error) {
 		b.WriteString(s)
 	case "LOG":
 		listLog(&b, items, o)
+	case "connmark":
+		b.WriteString(" connmark match ")
+		for _, it := range items {
+			b.WriteString(bang(it.inv) + " " + firstArgOf(it))
+		}
+	case "NFLOG":
+		b.WriteString(xt.NFLOGListing(save))
+	case "TRACE":
+	case "icmp", "icmp6":
+		s, ok := xt.ICMPListing(save, o.numeric)
+		if !ok {
+			return "", unsupportedf("listing %q", save)
+		}
+		b.WriteString(" " + s)
 	default:
 		return "", unsupportedf("listing extension %s", name)
 	}

@@ -21,6 +21,9 @@ var matchParsers = map[string]matchParser{
 	"recent":    parseRecent,
 	"physdev":   parsePhysdev,
 	"limit":     parseLimit,
+	"icmp":      parseICMP,
+	"icmp6":     parseICMP,
+	"connmark":  parseConnmarkMatch,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -33,6 +36,8 @@ var targetParsers = map[string]targetParser{
 	"SNAT":       parseNAT,
 	"MASQUERADE": parseNAT,
 	"REDIRECT":   parseNAT,
+	"NFLOG":      parseNFLOG,
+	"TRACE":      parseTrace,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -50,6 +55,9 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"recent":    decodeRecentBlob,
 	"physdev":   decodePhysdevBlob,
 	"limit":     decodeLimitBlob,
+	"icmp":      decodeICMPBlob("icmp"),
+	"icmp6":     decodeICMPBlob("icmp6"),
+	"connmark":  decodeConnmarkMatchBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.

@@ -176,6 +176,12 @@ func DecodeTarget(ctx Context, exprs []expr.Any) (Ext, int, error) {
 	if len(exprs) == 0 {
 		return nil, 0, decodeErr("no expression to decode as a target")
 	}
+	switch exprs[0].(type) {
+	case *expr.Log:
+		return decodeNFLOGNative(ctx, exprs)
+	case *expr.Immediate:
+		return decodeTraceNative(ctx, exprs)
+	}
 	t, ok := exprs[0].(*expr.Target)
 	if !ok {
 		return nil, 0, decodeErr("cannot decode %s as a target", describe(exprs[0]))
