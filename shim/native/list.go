@@ -10,6 +10,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
 // listFormat is how -L prints: iptables' FMT_* flags as the options set
@@ -174,7 +175,8 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	out = fmt.Appendf(out, "%-9s ", target)
 	bf := &v.base
 	out = append(out, invChar(bf.proto.Invert, ' '))
-	out = fmt.Appendf(out, "%-5s", lp.protoName(bf))
+	// "%-4s ": a name longer than the column still gets its space.
+	out = fmt.Appendf(out, "%-4s ", lp.protoName(bf))
 	out = append(out, invChar(bf.frag.Invert, '-'))
 	if bf.frag.Set {
 		out = append(out, 'f', ' ')
@@ -197,6 +199,10 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	}
 	lo := listOpts{numeric: f.numeric, proto: bf.proto.Value, names: lp.names}
 	for _, m := range v.matches {
+		if l, ok := m.(xt.Lister); ok {
+			out = append(out, l.List(f.numeric)...)
+			continue
+		}
 		s, err := listExt(m.Save(v.ctx), lo)
 		if err != nil {
 			return nil, err

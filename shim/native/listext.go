@@ -205,12 +205,35 @@ func listExt(save string, o listOpts) (string, error) {
 	case "NFLOG":
 		b.WriteString(xt.NFLOGListing(save))
 	case "TRACE":
-	case "icmp", "icmp6":
-		s, ok := xt.ICMPListing(save, o.numeric)
-		if !ok {
-			return "", unsupportedf("listing %q", save)
+	case "NFQUEUE":
+		b.WriteString(xt.NFQueueListing(save))
+	case "TCPMSS":
+		if firstArg(items, "set-mss") != "" {
+			b.WriteString(" TCPMSS set " + firstArg(items, "set-mss"))
+		} else {
+			b.WriteString(" TCPMSS clamp to PMTU")
 		}
-		b.WriteString(" " + s)
+	case "CHECKSUM":
+		b.WriteString(" CHECKSUM fill")
+	case "CLASSIFY":
+		var maj, min uint64
+		if a, c, ok := strings.Cut(firstArg(items, "set-class"), ":"); ok {
+			maj, _ = strconv.ParseUint(a, 16, 16)
+			min, _ = strconv.ParseUint(c, 16, 16)
+		}
+		fmt.Fprintf(&b, " CLASSIFY set %x:%x", maj, min)
+	case "tcpmss", "length":
+		b.WriteString(xt.RangeMatchListing(name, save))
+	case "pkttype":
+		b.WriteString(xt.PkttypeListing(save))
+	case "mac":
+		b.WriteString(xt.MacListing(save))
+	case "helper":
+		if len(items) == 1 {
+			b.WriteString(xt.HelperListing(firstArgOf(items[0]), items[0].inv))
+		}
+	case "iprange":
+		b.WriteString(xt.IPRangeListing(save))
 	default:
 		return "", unsupportedf("listing extension %s", name)
 	}

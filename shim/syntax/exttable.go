@@ -265,7 +265,7 @@ var targetTable = []extension{
 		{name: "clamp-mss-to-pmtu", arity: argNone},
 	}},
 	{name: "NFQUEUE", target: true, opts: []optSpec{
-		{name: "queue-num", arity: argOne, check: "uint32"},
+		{name: "queue-num", arity: argOne, check: "uint16"},
 		{name: "queue-balance", arity: argOne},
 		{name: "queue-bypass", arity: argNone},
 		{name: "fail-open", arity: argNone},

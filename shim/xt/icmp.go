@@ -214,35 +214,21 @@ func decodeICMPBlob(name string) blobDecoder {
 			return nil, decodeErr("xt match %s: unknown invert flags", name)
 		}
 		e := &icmpMatch{v6: name == "icmp6", typ: b.get8(0), cmin: b.get8(1), cmax: b.get8(2), invert: b.get8(3) == 1}
-		// A code range save cannot print ("3/1" is 1-1) would read back
-		// as another rule.
-		if e.cmin != e.cmax && (e.cmin != 0 || e.cmax != 0xff) || !e.v6 && e.typ == 0xff && (e.cmin != 0 || e.cmax != 0xff) {
-			return nil, decodeErr("xt match %s: code range %d-%d has no iptables form", name, e.cmin, e.cmax)
-		}
+		// A code range other than one code or all of them prints as its
+		// first code, and IPv4's type 255 as "any", whatever its codes:
+		// that is what 1.8.9 prints for them.
 		return e, nil
 	}
 }
 
-// ICMPListing is how -L prints an icmp or icmp6 match from its save
-// form: "icmp echo-request", "icmptype 8", "icmp !type 3 code 1"; numeric
-// leaves the names out. ok is false for a form it does not know.
-func ICMPListing(save string, numeric bool) (string, bool) {
-	f := strings.Fields(save)
-	if len(f) < 4 || f[0] != "-m" {
-		return "", false
-	}
-	e := &icmpMatch{v6: f[1] == "icmp6"}
-	_, opt, label, names := e.kind()
-	rest := f[2:]
-	if rest[0] == "!" {
-		e.invert, rest = true, rest[1:]
-	}
-	if len(rest) != 2 || rest[0] != "--"+opt || e.parseType(label, names, rest[1]) != nil {
-		return "", false
-	}
-	prefix := "icmp"
+// List prints as libipt_icmp / libip6t_icmp6 1.8.9 do for -L: "icmp
+// echo-request", "icmptype 8", "icmp !type 3 code 1"; numeric leaves the
+// names out.
+func (e *icmpMatch) List(numeric bool) string {
+	_, _, _, names := e.kind()
+	prefix := " icmp"
 	if e.v6 {
-		prefix = "ipv6-icmp"
+		prefix = " ipv6-icmp"
 	}
 	inv := ""
 	if e.invert {
@@ -251,13 +237,13 @@ func ICMPListing(save string, numeric bool) (string, bool) {
 	if !numeric {
 		for _, n := range names {
 			if n.typ == e.typ && n.cmin == e.cmin && n.cmax == e.cmax {
-				return prefix + " " + inv + n.name, true
+				return prefix + " " + inv + n.name
 			}
 		}
 	}
-	s := fmt.Sprintf("%s %stype %d", prefix, inv, e.typ)
-	if !e.invert {
-		s = fmt.Sprintf("%stype %d", prefix, e.typ)
+	s := fmt.Sprintf("%stype %d", prefix, e.typ)
+	if e.invert {
+		s = fmt.Sprintf("%s !type %d", prefix, e.typ)
 	}
 	switch {
 	case e.cmin == e.cmax:
@@ -265,5 +251,5 @@ func ICMPListing(save string, numeric bool) (string, bool) {
 	case e.cmin != 0 || e.cmax != 0xff:
 		s += fmt.Sprintf(" codes %d-%d", e.cmin, e.cmax)
 	}
-	return s, true
+	return s
 }

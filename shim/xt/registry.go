@@ -24,6 +24,12 @@ var matchParsers = map[string]matchParser{
 	"icmp":      parseICMP,
 	"icmp6":     parseICMP,
 	"connmark":  parseConnmarkMatch,
+	"tcpmss":    parseRangeMatch("mss"),
+	"length":    parseRangeMatch("length"),
+	"pkttype":   parsePkttype,
+	"mac":       parseMac,
+	"helper":    parseHelper,
+	"iprange":   parseIPRange,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -38,6 +44,10 @@ var targetParsers = map[string]targetParser{
 	"REDIRECT":   parseNAT,
 	"NFLOG":      parseNFLOG,
 	"TRACE":      parseTrace,
+	"TCPMSS":     parseTCPMSSTarget,
+	"CHECKSUM":   parseChecksum,
+	"CLASSIFY":   parseClassify,
+	"NFQUEUE":    parseNFQueue,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -58,6 +68,12 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"icmp":      decodeICMPBlob("icmp"),
 	"icmp6":     decodeICMPBlob("icmp6"),
 	"connmark":  decodeConnmarkMatchBlob,
+	"tcpmss":    decodeRangeMatchBlob("tcpmss", "mss"),
+	"length":    decodeRangeMatchBlob("length", "length"),
+	"pkttype":   decodePkttypeBlob,
+	"mac":       decodeMacBlob,
+	"helper":    decodeHelperBlob,
+	"iprange":   decodeIPRangeBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
@@ -70,4 +86,8 @@ var targetDecoders = map[string]blobDecoder{
 	"SNAT":       decodeNATBlob("SNAT"),
 	"MASQUERADE": decodeNATBlob("MASQUERADE"),
 	"REDIRECT":   decodeNATBlob("REDIRECT"),
+	"TCPMSS":     decodeTCPMSSTargetBlob,
+	"CHECKSUM":   decodeChecksumBlob,
+	"CLASSIFY":   decodeClassifyBlob,
+	"NFQUEUE":    decodeNFQueueBlob,
 }
