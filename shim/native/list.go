@@ -209,7 +209,9 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 		}
 		out = append(out, s...)
 	}
-	if v.target != nil {
+	if l, ok := v.target.(xt.Lister); ok {
+		out = append(out, l.List(f.numeric)...)
+	} else if v.target != nil {
 		s, err := listExt(v.target.Save(v.ctx), lo)
 		if err != nil {
 			return nil, err

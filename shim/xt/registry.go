@@ -48,6 +48,8 @@ var targetParsers = map[string]targetParser{
 	"CHECKSUM":   parseChecksum,
 	"CLASSIFY":   parseClassify,
 	"NFQUEUE":    parseNFQueue,
+	"CT":         parseCT,
+	"NOTRACK":    parseNotrack,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -90,4 +92,5 @@ var targetDecoders = map[string]blobDecoder{
 	"CHECKSUM":   decodeChecksumBlob,
 	"CLASSIFY":   decodeClassifyBlob,
 	"NFQUEUE":    decodeNFQueueBlob,
+	"CT":         decodeCTBlob,
 }
