@@ -121,12 +121,9 @@ func parseCT(ctx Context, t syntax.Target) (Ext, error) {
 	return e, nil
 }
 
-func (e *ctTarget) Name() string {
-	if e.flags&ctNotrackAlias != 0 {
-		return "NOTRACK"
-	}
-	return "CT"
-}
+// Name is the kernel's target name, which -L prints in its target column
+// for NOTRACK too.
+func (e *ctTarget) Name() string { return "CT" }
 func (e *ctTarget) Revision() (string, uint8, bool, bool) { return "CT", 2, true, true }
 
 func (e *ctTarget) Exprs(Context) ([]expr.Any, error) {
