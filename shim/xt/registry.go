@@ -30,6 +30,7 @@ var matchParsers = map[string]matchParser{
 	"mac":       parseMac,
 	"helper":    parseHelper,
 	"iprange":   parseIPRange,
+	"owner":     parseOwner,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -76,6 +77,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"mac":       decodeMacBlob,
 	"helper":    decodeHelperBlob,
 	"iprange":   decodeIPRangeBlob,
+	"owner":     decodeOwnerBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
