@@ -215,7 +215,17 @@ func checkPortRange(v string) error {
 func validate(kind string, e *extension, opt string, v string, fam Family) error {
 	switch kind {
 	case "portrange":
-		return checkPortRange(v)
+		err := checkPortRange(v)
+		if err != nil && e.name == "udp" {
+			// libxt_udp parses ports with xtopt (XTTYPE_PORTRC), whose
+			// message differs from libxt_tcp's.
+			p, hi, _ := strings.Cut(v, ":")
+			if _, ok := ParsePort(p); ok || p == "" {
+				p = hi
+			}
+			return paramErr("Port \"%s\" does not resolve to anything.\n", p)
+		}
+		return err
 	case "portlist":
 		n := 0
 		for p := range strings.SplitSeq(v, ",") {
