@@ -31,6 +31,9 @@ var matchParsers = map[string]matchParser{
 	"helper":    parseHelper,
 	"iprange":   parseIPRange,
 	"owner":     parseOwner,
+	"ttl":       parseTTLMatch,
+	"hl":        parseTTLMatch,
+	"dscp":      parseDSCPMatch,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -51,6 +54,9 @@ var targetParsers = map[string]targetParser{
 	"NFQUEUE":    parseNFQueue,
 	"CT":         parseCT,
 	"NOTRACK":    parseNotrack,
+	"TTL":        parseTTLTarget,
+	"HL":         parseTTLTarget,
+	"DSCP":       parseDSCPTarget,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -78,6 +84,9 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"helper":    decodeHelperBlob,
 	"iprange":   decodeIPRangeBlob,
 	"owner":     decodeOwnerBlob,
+	"ttl":       decodeTTLMatchBlob("ttl"),
+	"hl":        decodeTTLMatchBlob("hl"),
+	"dscp":      decodeDSCPMatchBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
@@ -95,4 +104,7 @@ var targetDecoders = map[string]blobDecoder{
 	"CLASSIFY":   decodeClassifyBlob,
 	"NFQUEUE":    decodeNFQueueBlob,
 	"CT":         decodeCTBlob,
+	"TTL":        decodeTTLTargetBlob("TTL"),
+	"HL":         decodeTTLTargetBlob("HL"),
+	"DSCP":       decodeDSCPTargetBlob,
 }
