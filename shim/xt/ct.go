@@ -62,6 +62,7 @@ func parseCT(ctx Context, t syntax.Target) (Ext, error) {
 		if err != nil {
 			return nil, err
 		}
+		v = cutNUL(v)
 		switch o.Name {
 		case "helper":
 			if len(v) > ctHelperLen-1 {

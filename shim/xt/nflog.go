@@ -32,6 +32,7 @@ func parseNFLOG(ctx Context, t syntax.Target) (Ext, error) {
 		if err != nil {
 			return nil, err
 		}
+		v = cutNUL(v)
 		switch o.Name {
 		case "nflog-group":
 			n, tail, ok := strtoulPrefix(v)

@@ -175,3 +175,12 @@ func hexDigit(c byte) int {
 	}
 	return -1
 }
+
+// cutNUL is what C's string functions see of an argument: the part before
+// its first NUL (only a restore file can carry one).
+func cutNUL(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

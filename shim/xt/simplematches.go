@@ -307,6 +307,7 @@ func parseHelper(ctx Context, m syntax.Match) (Ext, error) {
 		if err != nil {
 			return nil, err
 		}
+		v = cutNUL(v)
 		if len(v) > helperNameLen-1 {
 			v = v[:helperNameLen-1]
 		}
