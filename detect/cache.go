@@ -12,53 +12,30 @@ import (
 // DefaultCacheDir is where decisions are cached on a host.
 const DefaultCacheDir = "/run/iptables-shim"
 
-// cacheVersion changes when the cache file's meaning changes; older files
-// are then ignored and overwritten.
-const cacheVersion = 1
-
-// cacheEntry is the cache file: <cacheDir>/netns-<inode>.json.
+// cacheEntry is the cache file: <cacheDir>/netns-<key>.json (see NetNS).
 type cacheEntry struct {
-	Version int    `json:"version"`
-	NetNS   uint64 `json:"netns"`
+	recordHeader
 	// Policy fingerprints the settings the decision was made under; a
 	// different default, wait or host root re-decides.
 	Policy   string   `json:"policy"`
 	Decision Decision `json:"decision"`
 }
 
-// NetNSKey is the inode of the calling thread's network namespace: the cache
-// key. Per thread, because a thread may have entered another namespace.
-func NetNSKey() (uint64, error) {
-	var st unix.Stat_t
-	err := unix.Stat("/proc/thread-self/ns/net", &st)
-	if err != nil {
-		err = unix.Stat("/proc/self/ns/net", &st)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("network namespace inode: %w", err)
-	}
-	return st.Ino, nil
+func cachePath(dir string, n NetNS) string {
+	return filepath.Join(dir, "netns-"+n.Key()+".json")
 }
 
-func cachePath(dir string, ns uint64) string {
-	return filepath.Join(dir, fmt.Sprintf("netns-%d.json", ns))
-}
-
-func readCache(path string, ns uint64, policy string) (Decision, bool) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return Decision{}, false
-	}
+func readCache(path string, n NetNS, policy string) (Decision, bool) {
 	var e cacheEntry
-	if json.Unmarshal(data, &e) != nil || e.Version != cacheVersion || e.NetNS != ns || e.Policy != policy || e.Decision.Mode == "" {
+	if ok, err := readRecord(path, n, &e); !ok || err != nil || e.Policy != policy || e.Decision.Mode == "" {
 		return Decision{}, false
 	}
 	return e.Decision, true
 }
 
-func writeCache(path string, ns uint64, policy string, d Decision) error {
+func writeCache(path string, n NetNS, policy string, d Decision) error {
 	d.Cached = false
-	data, err := json.Marshal(cacheEntry{Version: cacheVersion, NetNS: ns, Policy: policy, Decision: d})
+	data, err := json.Marshal(cacheEntry{recordHeader: header(n), Policy: policy, Decision: d})
 	if err != nil {
 		return fmt.Errorf("encoding cache: %w", err)
 	}

@@ -1,11 +1,7 @@
 package detect
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 )
@@ -28,70 +24,43 @@ func (s CreatedSet) Has(m backend.Mode, family string, ref ChainRef) bool {
 	return s[CreatedChain{Mode: m, Family: family, Table: ref.Table, Chain: ref.Chain}]
 }
 
-// createdPath is <cacheDir>/created/<netns inode>.json: one file per
-// network namespace, like the decision cache.
-func createdPath(cacheDir string, ns uint64) string {
-	return filepath.Join(cacheDir, "created", fmt.Sprintf("%d.json", ns))
-}
+// createdDir holds one file per network namespace, <key>.json (see NetNS).
+const createdDir = "created"
 
 // RecordCreated adds chains to the current network namespace's created-chains
 // file under cacheDir (normally /run/iptables-shim). The guard calls it right
-// after it creates a chain. The file is a JSON array of CreatedChain,
-// rewritten atomically under a lock, so concurrent callers lose nothing.
+// after it creates a chain. The file is rewritten atomically under a lock, so
+// concurrent callers lose nothing. It is keyed by the namespace's identity
+// (NetNS), never by its reusable inode, so a new namespace never inherits a
+// dead one's chains; without such an identity nothing is recorded and the
+// error is ErrNoNetNSIdentity.
 func RecordCreated(cacheDir string, chains ...CreatedChain) error {
-	ns, err := NetNSKey()
-	if err != nil {
-		return err
-	}
-	path := createdPath(cacheDir, ns)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("recording created chains: %w", err)
-	}
-	unlock, err := lockFile(path + ".lock")
-	if err != nil {
-		return fmt.Errorf("recording created chains: %w", err)
-	}
-	defer unlock()
-	set, err := readCreated(path)
-	if err != nil {
-		return err
-	}
-	for _, c := range chains {
-		set[c] = true
-	}
-	list := make([]CreatedChain, 0, len(set))
-	for c := range set {
-		list = append(list, c)
-	}
-	data, err := json.MarshalIndent(list, "", "  ")
+	err := updateRecord(cacheDir, createdDir, func(list *[]CreatedChain) {
+		set := CreatedSet{}
+		for _, c := range *list {
+			set[c] = true
+		}
+		for _, c := range chains {
+			if !set[c] {
+				set[c] = true
+				*list = append(*list, c)
+			}
+		}
+	})
 	if err != nil {
 		return fmt.Errorf("recording created chains: %w", err)
 	}
-	return writeAtomic(path, append(data, '\n'))
+	return nil
 }
 
-// LoadCreated reads the current network namespace's created-chains file; a
-// missing file is an empty set.
+// LoadCreated reads the current network namespace's created chains; none
+// recorded is an empty set. A namespace without a safe identity has none
+// (and the error says so).
 func LoadCreated(cacheDir string) (CreatedSet, error) {
-	ns, err := NetNSKey()
-	if err != nil {
-		return nil, err
-	}
-	return readCreated(createdPath(cacheDir, ns))
-}
-
-func readCreated(path string) (CreatedSet, error) {
 	set := CreatedSet{}
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return set, nil
-	}
+	list, _, err := loadRecord[[]CreatedChain](cacheDir, createdDir)
 	if err != nil {
-		return nil, fmt.Errorf("reading created chains: %w", err)
-	}
-	var list []CreatedChain
-	if err := json.Unmarshal(data, &list); err != nil {
-		return nil, fmt.Errorf("reading created chains %s: %w", path, err)
+		return set, fmt.Errorf("reading created chains: %w", err)
 	}
 	for _, c := range list {
 		set[c] = true

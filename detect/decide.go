@@ -125,6 +125,15 @@ var modeOrder = [...]backend.Mode{backend.NFT, backend.Legacy}
 // none tells the backends apart, nf_tables wins. Either way a warning is
 // recorded.
 func Decide(ev Evidence, p Policy) Decision {
+	d := decideLayers(ev, p)
+	if d.Reason != ReasonOverride && ev.denied() {
+		d.Warnings = append(d.Warnings, "no backend could be read (permission denied): run as root; "+
+			"this decision rests on no kernel evidence")
+	}
+	return d
+}
+
+func decideLayers(ev Evidence, p Policy) Decision {
 	d := Decision{Evidence: ev}
 	if p.Override != "" {
 		src := p.OverrideSource

@@ -17,7 +17,15 @@
 // (package xtables); asking for an unlisted table would create it. Host hints
 // come from the host root (Options.HostRoot, "/" by default, e.g. "/host" in
 // a pod): etc/alternatives/iptables, usr/sbin/iptables, which
-// xtables-*-multi binaries exist, etc/os-release. Every probe runs under a
+// xtables-*-multi binaries exist, etc/os-release. They are read and used
+// only when the root is known to be the host's (CheckHostRoot): a
+// configured root must be a mount point (the host's / mounted there); "/"
+// counts when this process is in the initial PID namespace and in PID 1's
+// (or the initial) mount namespace, is read through /proc/1/root when it is
+// in the initial PID namespace but a mount namespace of its own, and is
+// never used from another PID namespace (a container: "/" is its image,
+// whose /etc says nothing about the host). The hints say which applied and
+// why (trusted, trust, read_from). Every probe runs under a
 // timeout (Options.ProbeTimeout); a failing probe is recorded in the evidence
 // ("nf_tables unavailable: ...") and never aborts detection.
 //
@@ -51,13 +59,21 @@
 //
 // # Cache
 //
-// Resolve caches the decision in <CacheDir>/netns-<inode>.json (CacheDir is
-// /run/iptables-shim by default; the inode is that of /proc/self/ns/net),
-// written to a temporary file and renamed, under an flock on
-// netns-<inode>.json.lock so that racing first calls make one decision. A
-// cached decision is used while:
+// Resolve caches the decision in <CacheDir>/netns-<key>.json (CacheDir is
+// /run/iptables-shim by default), written to a temporary file and renamed,
+// under an flock on netns-<key>.json.lock so that racing first calls make
+// one decision. The key is the network namespace's identity (NetNS): its
+// cookie (SO_NETNS_COOKIE, Linux 5.14+: "c<cookie>"), never its inode,
+// which the kernel hands to a new namespace once the old one is gone; each
+// file also carries the inode and the boot id. On kernels without cookies
+// only the initial namespace is cached ("init"); any other is decided on
+// every call, and the chains the guard creates there are not recorded
+// (ErrNoNetNSIdentity). Files of namespaces that are gone (an earlier boot, the older
+// inode-keyed format, an inode now held under another identity, an inode no
+// process or namespace mount holds) are swept when a fresh decision is made,
+// at most every five minutes. A cached decision is used while:
 //
-//   - the cache file is for this namespace inode, this cache format, and the
+//   - the cache file is for this namespace identity, this format, and the
 //     same default mode, wait and host root;
 //   - for "marker" and "kubelet-chains" decisions, the basis chain (the one
 //     that decided) still exists in its backend: one netlink lookup for
@@ -72,10 +88,13 @@
 // # Chains the shim creates
 //
 // The missing-chain guard records every chain it creates with RecordCreated;
-// they live in <CacheDir>/created/<inode>.json, a JSON array of
-// {"mode","family","table","chain"}, rewritten atomically under
-// <inode>.json.lock. Detection never takes such a chain as evidence (layers 3
-// and 4), so a wrong early choice cannot confirm itself.
+// they live in <CacheDir>/created/<key>.json, keyed and swept like the cache
+// ("record" holds a JSON array of {"mode","family","table","chain"}),
+// rewritten atomically under <key>.json.lock. Detection never takes such a
+// chain as evidence (layers 3 and 4), so a wrong early choice cannot confirm
+// itself. Calls the guard let through unguarded, because it could not look
+// up chains, are counted the same way in <CacheDir>/guard-off/<key>.json
+// (RecordGuardOff); doctor reports them.
 //
 // # JSON
 //
@@ -91,10 +110,11 @@
 //	            and kubelet-chains
 //	split       true when Kubernetes chains exist in both backends
 //	evidence    {backends: [{mode, families: [{family ("ipv4"|"ipv6"), error,
-//	            unavailable, tables, markers: [{table, chain}], kubelet_chains,
-//	            kubelet_checked, counted, rules, capped}]}], hints: {root, alternatives,
-//	            iptables_link, os_id, os_version_id, xtables, errors},
-//	            waited_ns}
+//	            unavailable, denied, tables, markers: [{table, chain}], kubelet_chains,
+//	            kubelet_checked, counted, rules, capped}]}], hints: {root,
+//	            trusted, trust, read_from, alternatives, iptables_link, os_id,
+//	            os_version_id, xtables, errors}, waited_ns}; hints are read
+//	            only when trusted, and trust says why (or why not)
 //	decided_at  RFC 3339 time the decision was made
 //	cached      true when served from the cache
 //

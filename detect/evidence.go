@@ -40,8 +40,10 @@ type FamilyEvidence struct {
 	Error string `json:"error,omitempty"`
 	// Unavailable is true when the subsystem cannot be used at all for this
 	// family (module not loaded, protocol not supported).
-	Unavailable bool     `json:"unavailable,omitempty"`
-	Tables      []string `json:"tables"`
+	Unavailable bool `json:"unavailable,omitempty"`
+	// Denied is true when the probe failed for want of privileges.
+	Denied bool     `json:"denied,omitempty"`
+	Tables []string `json:"tables"`
 	// Markers are the Kubernetes marker chains found (layer 2).
 	Markers []ChainRef `json:"markers"`
 	// KubeletChains are the kubelet 1.13-1.16 chains found (layer 3), not
@@ -70,6 +72,13 @@ type HostHints struct {
 	// Root is where the host's root is mounted ("/" on the host itself, e.g.
 	// "/host" in a container); empty when hints are disabled.
 	Root string `json:"root"`
+	// Trusted says whether Root was found to be the host's root (see
+	// CheckHostRoot); only then are the fields below read and used. Trust
+	// says why, or why not. ReadFrom is where they were read: Root, or
+	// /proc/1/root when this process's / may be an image's.
+	Trusted  bool   `json:"trusted"`
+	Trust    string `json:"trust,omitempty"`
+	ReadFrom string `json:"read_from,omitempty"`
 	// Alternatives is the target of etc/alternatives/iptables.
 	Alternatives string `json:"alternatives,omitempty"`
 	// IptablesLink is the target of usr/sbin/iptables when it is a link.
@@ -138,4 +147,19 @@ func familyOf(name string) syntax.Family {
 		return syntax.IPv6
 	}
 	return syntax.IPv4
+}
+
+// denied reports whether every probe that ran was refused for want of
+// privileges: the evidence is then empty because nothing could be read.
+func (e *Evidence) denied() bool {
+	n := 0
+	for _, b := range e.Backends {
+		for _, f := range b.Families {
+			if !f.Denied {
+				return false
+			}
+			n++
+		}
+	}
+	return n > 0
 }

@@ -10,19 +10,25 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/iptables-shim/iptables-shim/internal/rootfs"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 )
 
 // ReadHostHints reads the host hints under root (the host's root file system
-// as mounted here: "/" on the host, e.g. "/host" in a container). Missing
+// as configured: "/" by default, e.g. "/host" in a container), once
+// CheckHostRoot has found it to be the host's; otherwise the hints are left
+// empty and say why (an image's /etc is no evidence about the host). Missing
 // files are not errors; unreadable ones are recorded in Errors.
 func ReadHostHints(root string) HostHints {
 	h := HostHints{Root: root}
-	if root == "" {
+	trust := CheckHostRoot(root)
+	h.Trusted, h.Trust, h.ReadFrom = trust.Trusted, trust.Why, trust.ReadFrom
+	if !trust.Trusted {
 		return h
 	}
+	dir := trust.ReadFrom
 	link := func(rel string) string {
-		t, err := os.Readlink(filepath.Join(root, rel))
+		t, err := os.Readlink(filepath.Join(dir, rel))
 		if err != nil && !errors.Is(err, os.ErrNotExist) && !errors.Is(err, errInvalid) {
 			h.Errors = append(h.Errors, fmt.Sprintf("%s: %v", rel, err))
 		}
@@ -30,14 +36,20 @@ func ReadHostHints(root string) HostHints {
 	}
 	h.Alternatives = link("etc/alternatives/iptables")
 	h.IptablesLink = link("usr/sbin/iptables")
-	if data, err := os.ReadFile(filepath.Join(root, "etc/os-release")); err == nil {
+	// os-release is often a link (to ../usr/lib/os-release, or an absolute
+	// one): follow it inside the host root, never on this machine's own /.
+	osRelease := "/etc/os-release"
+	if resolved, err := rootfs.Root(dir).Resolve(osRelease); err == nil {
+		osRelease = resolved
+	}
+	if data, err := os.ReadFile(rootfs.Root(dir).Host(osRelease)); err == nil {
 		h.OSID, h.OSVersionID = parseOSRelease(data)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		h.Errors = append(h.Errors, fmt.Sprintf("etc/os-release: %v", err))
 	}
 	for _, name := range []string{"xtables-nft-multi", "xtables-legacy-multi"} {
-		for _, dir := range []string{"usr/sbin", "sbin", "usr/bin", "bin"} {
-			if st, err := os.Stat(filepath.Join(root, dir, name)); err == nil && st.Mode().IsRegular() {
+		for _, sub := range []string{"usr/sbin", "sbin", "usr/bin", "bin"} {
+			if st, err := os.Stat(filepath.Join(dir, sub, name)); err == nil && st.Mode().IsRegular() {
 				h.Xtables = append(h.Xtables, name)
 				break
 			}
@@ -84,14 +96,14 @@ func modeInName(target string) (backend.Mode, bool) {
 // then which xtables binaries exist when only one kind does, then the OS
 // release.
 func decideHints(h HostHints) (backend.Mode, string, bool) {
-	if h.Root == "" {
+	if h.Root == "" || !h.Trusted {
 		return "", "", false
 	}
 	if m, ok := modeInName(h.Alternatives); ok {
-		return m, fmt.Sprintf("host's %s links to %s", filepath.Join(h.Root, "etc/alternatives/iptables"), h.Alternatives), true
+		return m, fmt.Sprintf("host's %s links to %s", filepath.Join(h.dir(), "etc/alternatives/iptables"), h.Alternatives), true
 	}
 	if m, ok := modeInName(h.IptablesLink); ok {
-		return m, fmt.Sprintf("host's %s links to %s", filepath.Join(h.Root, "usr/sbin/iptables"), h.IptablesLink), true
+		return m, fmt.Sprintf("host's %s links to %s", filepath.Join(h.dir(), "usr/sbin/iptables"), h.IptablesLink), true
 	}
 	if len(h.Xtables) == 1 {
 		if m, ok := modeInName(h.Xtables[0]); ok {
@@ -133,4 +145,31 @@ func parseVersion(v string) (major, minor int) {
 	}
 	minor, _ = strconv.Atoi(b)
 	return major, minor
+}
+
+// dir is where the hints were read.
+func (h HostHints) dir() string {
+	if h.ReadFrom != "" {
+		return h.ReadFrom
+	}
+	return h.Root
+}
+
+// Summary is one line for people, to follow "host hints:": whether the host
+// root's hints are used, why, and what they say.
+func (h HostHints) Summary() string {
+	switch {
+	case h.Root == "":
+		return "off"
+	case !h.Trusted:
+		return fmt.Sprintf("not used (host-root %s): %s", h.Root, h.Trust)
+	}
+	dash := func(s string) string {
+		if s == "" {
+			return "-"
+		}
+		return s
+	}
+	return fmt.Sprintf("read from %s (host-root %s; %s): alternatives %s, iptables link %s, os %s %s, xtables %s",
+		h.dir(), h.Root, h.Trust, dash(h.Alternatives), dash(h.IptablesLink), dash(h.OSID), h.OSVersionID, dash(strings.Join(h.Xtables, ",")))
 }

@@ -17,6 +17,7 @@ func TestMain(m *testing.M) {
 	helperproc.Main(m, map[string]func() int{
 		"resolve":        helperResolve,
 		"record-created": helperRecordCreated,
+		"netns-state":    helperNetNSState,
 	})
 }
 

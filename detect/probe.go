@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/iptables-shim/iptables-shim/detect/nftquery"
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
@@ -217,7 +218,10 @@ func (q Query) limit() int {
 
 func failed(fe FamilyEvidence, err, unavailable error) FamilyEvidence {
 	fe.Error = err.Error()
-	fe.Unavailable = errors.Is(err, unavailable)
+	// A permission error is no fact about the kernel: the subsystem may
+	// well be there, this process may just not look.
+	fe.Denied = errors.Is(err, os.ErrPermission)
+	fe.Unavailable = errors.Is(err, unavailable) && !fe.Denied
 	return fe
 }
 

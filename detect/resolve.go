@@ -2,6 +2,7 @@ package detect
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -59,11 +60,10 @@ func (o Options) withDefaults() Options {
 	if o.CacheDir == "" {
 		o.CacheDir = DefaultCacheDir
 	}
+	// A negative Wait (do not wait) stays negative, so that applying the
+	// defaults twice (Policy does) never turns it into the default wait.
 	if o.Wait == 0 {
 		o.Wait = DefaultWait
-	}
-	if o.Wait < 0 {
-		o.Wait = 0
 	}
 	if o.ProbeTimeout == 0 {
 		o.ProbeTimeout = DefaultProbeTimeout
@@ -77,18 +77,18 @@ func (o Options) withDefaults() Options {
 // Policy is the decision policy the options describe.
 func (o Options) Policy() Policy {
 	o = o.withDefaults()
-	return Policy{Override: o.Override, OverrideSource: o.OverrideSource, Wait: o.Wait, Default: o.Default}
+	return Policy{Override: o.Override, OverrideSource: o.OverrideSource, Wait: max(o.Wait, 0), Default: o.Default}
 }
 
 func (o Options) fingerprint() string {
-	return fmt.Sprintf("default=%s wait=%s root=%q", o.Policy().DefaultMode(), o.Wait, o.HostRoot)
+	return fmt.Sprintf("default=%s wait=%s root=%q", o.Policy().DefaultMode(), max(o.Wait, 0), o.HostRoot)
 }
 
 // Resolve returns the backend to use for the calling network namespace. The
 // router calls it on every iptables call, so the common path is short:
 //
 //  1. An override answers at once, without probing or caching.
-//  2. A cached decision for this namespace (keyed by its inode) is re-checked
+//  2. A cached decision for this namespace (keyed by its identity, NetNS) is re-checked
 //     and returned; see Revalidate for exactly what is re-checked.
 //  3. Otherwise, under an exclusive lock on the namespace's cache file (so
 //     many first calls make one decision), the cache is read again, and if
@@ -110,9 +110,13 @@ func Resolve(ctx context.Context, opts Options) (Decision, error) {
 	if cerr != nil {
 		created = CreatedSet{}
 	}
-	ns, nserr := NetNSKey()
+	ns, nserr := CurrentNetNS()
 	useCache := !o.NoCache && nserr == nil
 	var path string
+	var warnings []string
+	if nserr != nil && !o.NoCache {
+		warnings = append(warnings, fmt.Sprintf("decision not cached: %v", nserr))
+	}
 	if useCache {
 		path = cachePath(o.CacheDir, ns)
 		if !o.Fresh {
@@ -124,7 +128,6 @@ func Resolve(ctx context.Context, opts Options) (Decision, error) {
 			useCache = false
 		}
 	}
-	var warnings []string
 	if useCache {
 		unlock, err := lockFile(path + ".lock")
 		if err != nil {
@@ -144,7 +147,7 @@ func Resolve(ctx context.Context, opts Options) (Decision, error) {
 	if err != nil {
 		return d, err
 	}
-	if cerr != nil {
+	if cerr != nil && !errors.Is(cerr, ErrNoNetNSIdentity) {
 		d.Warnings = append(d.Warnings, fmt.Sprintf("created-chains file unreadable, shim-created chains may count as evidence: %v", cerr))
 	}
 	d.Warnings = append(d.Warnings, warnings...)
@@ -152,11 +155,14 @@ func Resolve(ctx context.Context, opts Options) (Decision, error) {
 		if err := writeCache(path, ns, o.fingerprint(), d); err != nil {
 			d.Warnings = append(d.Warnings, fmt.Sprintf("decision not cached: %v", err))
 		}
+		// A fresh decision is slow anyway: the moment to clear out the
+		// records of namespaces that are gone (at most every few minutes).
+		maybeSweep(o.CacheDir, ns)
 	}
 	return d, nil
 }
 
-func (o Options) cached(ctx context.Context, path string, ns uint64, created CreatedSet) (Decision, bool) {
+func (o Options) cached(ctx context.Context, path string, ns NetNS, created CreatedSet) (Decision, bool) {
 	d, ok := readCache(path, ns, o.fingerprint())
 	if !ok || !o.Revalidate(ctx, d, created) {
 		return Decision{}, false

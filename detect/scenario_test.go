@@ -148,18 +148,6 @@ func TestScenarioStrayRulesInOtherBackend(t *testing.T) {
 	expect(t, s.resolve(), backend.Legacy, ReasonMarker)
 }
 
-func TestScenarioHostHint(t *testing.T) {
-	s := newScenario(t)
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "etc/alternatives"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("/usr/sbin/iptables-legacy", filepath.Join(root, "etc/alternatives/iptables")); err != nil {
-		t.Fatal(err)
-	}
-	expect(t, s.resolve("T_ROOT="+root, "T_WAIT=5s"), backend.Legacy, ReasonHostHint)
-}
-
 func TestScenarioOverride(t *testing.T) {
 	s := newScenario(t)
 	s.load("iptables-nft-restore", hint)

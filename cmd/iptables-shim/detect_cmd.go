@@ -117,11 +117,7 @@ func printDecision(w io.Writer, d detect.Decision) {
 		}
 	}
 	tw.Flush()
-	h := d.Evidence.Hints
-	if h.Root != "" {
-		fmt.Fprintf(w, "\nhost root %s: alternatives %s, iptables link %s, os %s %s, xtables %s\n", h.Root,
-			orDash(h.Alternatives), orDash(h.IptablesLink), orDash(h.OSID), h.OSVersionID, orDash(strings.Join(h.Xtables, ",")))
-	}
+	fmt.Fprintf(w, "\nhost hints: %s\n", d.Evidence.Hints.Summary())
 }
 
 func refs(rs []detect.ChainRef) string {

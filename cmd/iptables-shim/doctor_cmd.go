@@ -16,7 +16,8 @@ import (
 
 // runDoctor examines the node for the split-backend problem and prints the
 // report (--json: the doctor.Report document). Exit 0 when healthy, 1 when a
-// problem is found, 2 for bad arguments.
+// problem is found, 2 for bad arguments, 3 when a check could not run
+// (verdict unknown; see doctor.ExitCode).
 func runDoctor(args []string, stdout, stderr io.Writer) int {
 	asJSON := false
 	for _, a := range args {
@@ -49,10 +50,7 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 	} else {
 		doctor.Render(stdout, r, isTerminal(stdout))
 	}
-	if r.Verdict != doctor.Healthy {
-		return int(ipterr.Other)
-	}
-	return 0
+	return doctor.ExitCode(r)
 }
 
 // isTerminal reports whether w is a terminal that wants colour.

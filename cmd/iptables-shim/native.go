@@ -29,14 +29,15 @@ func (n nativeAdapter) Describe() string { return n.be.Describe() }
 func (n nativeAdapter) Supports(c *backend.Call) error {
 	switch c.Tool {
 	case backend.Restore:
-		if f, err := syntax.ParseRestoreArgs(c.Args); err != nil || f.Version || f.Help || f.File != "" {
+		f, err := syntax.ParseRestoreArgs(c.Args)
+		if err != nil || f.Version || f.Help || f.File != "" {
 			return nil
 		}
 		p, err := c.ReadPayload()
 		if err != nil {
 			return nil
 		}
-		return versioned(native.Supports(p))
+		return versioned(native.SupportsRestore(p, f.NoFlush))
 	case backend.Iptables:
 		cmd, err := syntax.ParseCommand(c.Args, c.Family)
 		if err != nil || cmd.Op == syntax.OpVersion {

@@ -65,6 +65,10 @@ func (e execChoice) Run(ctx context.Context, c *backend.Call) error {
 	return e.be.RunBinary(ctx, e.forCaller(c), c)
 }
 
+// TakesWait reports whether the binary, a restore, accepts -w (the guard
+// asks before it passes a command's -w on to a restore of its own).
+func (e execChoice) TakesWait() bool { return execbackend.TakesWait(e.bin) }
+
 func (e execChoice) Exec(c *backend.Call) error {
 	return execbackend.Exec(e.forCaller(c), c.Args, os.Environ())
 }

@@ -49,6 +49,18 @@ func Run(t testing.TB, ns *netnstest.NS, name string, env ...string) netnstest.R
 	return ns.RunWith(netnstest.RunOpts{Env: append([]string{envName + "=" + name}, env...)}, exe)
 }
 
+// RunVia is Run with the helper started through a wrapper command (its
+// words, then the test binary's path): e.g. unshare, to give the helper a
+// mount or PID namespace of its own.
+func RunVia(t testing.TB, ns *netnstest.NS, wrapper []string, name string, env ...string) netnstest.Result {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ns.RunWith(netnstest.RunOpts{Env: append([]string{envName + "=" + name}, env...)}, wrapper[0], append(wrapper[1:], exe)...)
+}
+
 // RunJSON is Run for a helper that prints JSON: it fails the test unless the
 // helper exits 0, and decodes its output into out.
 func RunJSON(t testing.TB, ns *netnstest.NS, name string, out any, env ...string) {

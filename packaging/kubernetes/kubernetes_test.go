@@ -115,8 +115,42 @@ func assertKubeProxyUsesShim(t *testing.T, ds appsv1.DaemonSet) {
 			t.Errorf("mount %s missing; have %v", want, mounts)
 		}
 	}
-	if n := len(ds.Spec.Template.Spec.Volumes); n != 4 {
-		t.Errorf("%d volumes, want the 3 of kubeadm plus one", n)
+	assertHostRoot(t, ds, kp, "iptables-shim-host-root")
+	if n := len(ds.Spec.Template.Spec.Volumes); n != 5 {
+		t.Errorf("%d volumes, want the 3 of kubeadm plus the shim's and the host root", n)
+	}
+}
+
+// hostRootDir is where the manifests mount the host's /.
+const hostRootDir = "/host"
+
+// assertHostRoot checks that container c sees the host's / read-only at
+// /host and that the shim is told so (host-root): without it, host hints
+// would come from the image's own /etc, or not at all.
+func assertHostRoot(t *testing.T, ds appsv1.DaemonSet, c corev1.Container, volumeName string) {
+	t.Helper()
+	if v, ok := envValue(c, "IPTABLES_SHIM_HOST_ROOT"); !ok || v != hostRootDir {
+		t.Errorf("%s: IPTABLES_SHIM_HOST_ROOT = %q, want %s", c.Name, v, hostRootDir)
+	}
+	found := false
+	for _, m := range c.VolumeMounts {
+		if m.MountPath != hostRootDir {
+			continue
+		}
+		found = true
+		if m.Name != volumeName || !m.ReadOnly {
+			t.Errorf("%s: host root mount %+v, want volume %s read-only", c.Name, m, volumeName)
+		}
+		if m.MountPropagation != nil && *m.MountPropagation == corev1.MountPropagationBidirectional {
+			t.Errorf("%s: host root mounted bidirectionally", c.Name)
+		}
+	}
+	if !found {
+		t.Errorf("%s: no mount at %s", c.Name, hostRootDir)
+	}
+	v := volume(t, ds, volumeName)
+	if v.HostPath == nil || v.HostPath.Path != "/" {
+		t.Errorf("volume %s %+v, want hostPath /", volumeName, v.VolumeSource)
 	}
 }
 
@@ -184,6 +218,7 @@ func TestDoctorDaemonSet(t *testing.T) {
 	if doc.SecurityContext == nil || doc.SecurityContext.Privileged == nil || !*doc.SecurityContext.Privileged {
 		t.Error("doctor must run privileged like kube-proxy")
 	}
+	assertHostRoot(t, ds, doc, "host-root")
 	if spec.InitContainers[0].Name != "install-iptables-shim" {
 		t.Error("the shim must be copied before the doctor runs")
 	}

@@ -50,6 +50,12 @@ type Call struct {
 	// possibly rewritten by the missing-chain guard); Stdin then holds the
 	// same text, rendered. nil when nobody parsed it: a backend reads Stdin.
 	Payload *syntax.Payload
+	// GuardChains, for a single command, are chains the missing-chain
+	// guard adds to it (declarations and rules, as a restore payload):
+	// the backend must commit them in the command's own transaction, or
+	// refuse the call. Only the native backend takes them; a real binary
+	// cannot, so the router never sets them for one.
+	GuardChains *syntax.Payload
 
 	input []byte // standard input, once ReadInput has read it
 }

@@ -96,7 +96,7 @@ func Default() Config {
 		DetectWait:    3 * time.Second,
 		DefaultMode:   ModeNFT,
 		Guard:         true,
-		UnknownChains: UnknownCreate,
+		UnknownChains: UnknownRefuse,
 		DropBit:       15,
 		MasqueradeBit: 14,
 		GuardEra:      "1.13",

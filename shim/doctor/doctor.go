@@ -2,9 +2,12 @@ package doctor
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/iptables-shim/iptables-shim/detect"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
@@ -54,7 +57,7 @@ func (o Options) cacheDir() string {
 
 // Run examines the host and returns the report.
 func Run(ctx context.Context, o Options) Report {
-	r := Report{Problems: []Finding{}, Warnings: []string{}, Created: []CreatedChain{}, Routes: []Route{}}
+	r := Report{Problems: []Finding{}, Warnings: []string{}, Created: []CreatedChain{}, Routes: []Route{}, Unchecked: []Unchecked{}}
 	d, err := detect.Resolve(ctx, o.Detect)
 	if err != nil {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("detection: %v", err))
@@ -68,15 +71,22 @@ func Run(ctx context.Context, o Options) Report {
 	inv := ReadInventory(ctx)
 	calls, err := scanLog(o.CallLog)
 	if err != nil {
-		r.Warnings = append(r.Warnings, err.Error())
+		r.Unchecked = append(r.Unchecked, unchecked("call log", err))
 	}
 	if r.Created, err = createdChains(o.cacheDir(), calls.createdWhy); err != nil {
-		r.Warnings = append(r.Warnings, err.Error())
+		r.noteRecordError("created chains", err)
+	}
+	if rec, ok, err := detect.LoadGuardOff(o.cacheDir()); err != nil {
+		r.noteRecordError("guard record", err)
+	} else if ok {
+		r.GuardOff = &rec
 	}
 	image := o.locate()
 	r.Binaries = Binaries{Image: findBinaries(image), Host: []Binary{}}
-	if hr := hostRoot(o); hr != "" && filepath.Clean(hr) != filepath.Clean("/"+image.Root) {
-		r.Binaries.Host = findBinaries(execbackend.LocateOptions{Root: hr, Dirs: hostDirs(), Self: o.Self})
+	// The host's binaries only from a root that is the host's: under an
+	// image's own / they would be the image's again.
+	if h := d.Evidence.Hints; h.Trusted && h.ReadFrom != "" && filepath.Clean(h.ReadFrom) != filepath.Clean("/"+image.Root) {
+		r.Binaries.Host = findBinaries(execbackend.LocateOptions{Root: h.ReadFrom, Dirs: hostDirs(), Self: o.Self})
 	}
 	r.Binaries.HostUses = hostUses(d)
 	r.Routes = findRoutes(image, routePolicy{nft: o.NFT, native: o.Native})
@@ -128,6 +138,24 @@ func analyze(r *Report, inv Inventory, logFindings []LogFinding) {
 		r.Problems = append(r.Problems, Finding{Kind: KindFailedRestore, Summary: fmt.Sprintf(
 			"the call log shows a restore that failed on missing chain %s", lf.Chain)})
 	}
+	if g := r.GuardOff; g != nil {
+		r.Problems = append(r.Problems, Finding{Kind: KindGuardOff, Summary: fmt.Sprintf(
+			"the missing-chain guard could not look up chains for %d call(s) here and let them through unguarded (last %s, %s in %s: %s)",
+			g.Count, g.Last.At.Format(time.RFC3339), g.Last.Program, Label(g.Last.Mode), g.Last.Error)})
+	}
+	if r.Unchecked == nil {
+		r.Unchecked = []Unchecked{}
+	}
+	for _, b := range inv.Backends {
+		for _, f := range b.Families {
+			// A backend that could not be read at all, or not for want of
+			// privileges, was not checked; one unreadable table of many is
+			// the table's error, shown with its family.
+			if f.Err != nil && !f.Unavailable && (len(f.Tables) == 0 || errors.Is(f.Err, os.ErrPermission)) {
+				r.Unchecked = append(r.Unchecked, unchecked(Label(b.Mode)+" "+f.Family, f.Err))
+			}
+		}
+	}
 	if !r.Kernel.NFTables.Available && !r.Kernel.XTablesIPv4.Available && r.Kernel.Release != "" {
 		r.Problems = append(r.Problems, Finding{Kind: KindNoNetfilter, Summary: "neither nf_tables nor x_tables is usable here"})
 	}
@@ -136,10 +164,48 @@ func analyze(r *Report, inv Inventory, logFindings []LogFinding) {
 			"this image's iptables-nft %s is older than the host's %s: it can misread rules the host wrote (kubernetes #112477)", img, host))
 	}
 
-	r.Verdict, r.Action = Healthy, healthyAction(r.Decision)
-	if len(r.Problems) > 0 {
+	switch {
+	case len(r.Problems) > 0:
 		r.Verdict, r.Action = Problem, problemAction(r)
+	case len(r.Unchecked) > 0:
+		r.Verdict, r.Action = Unknown, unknownAction(r.Unchecked)
+	default:
+		r.Verdict, r.Action = Healthy, healthyAction(r.Decision)
 	}
+}
+
+// unchecked names a check that could not run and why; missing privileges
+// say so first, since that is the usual cause and the fix.
+func unchecked(check string, err error) Unchecked {
+	if errors.Is(err, os.ErrPermission) {
+		return Unchecked{Check: check, Reason: "run as root: " + err.Error()}
+	}
+	return Unchecked{Check: check, Reason: err.Error()}
+}
+
+// noteRecordError reports a per-namespace record that could not be read:
+// a namespace the shim keeps no records for (an old kernel) is a warning,
+// anything else a check that could not run.
+func (r *Report) noteRecordError(check string, err error) {
+	if errors.Is(err, detect.ErrNoNetNSIdentity) {
+		r.Warnings = append(r.Warnings, check+": "+err.Error())
+		return
+	}
+	r.Unchecked = append(r.Unchecked, unchecked(check, err))
+}
+
+func unknownAction(us []Unchecked) string {
+	var names []string
+	root := false
+	for _, u := range us {
+		names = append(names, u.Check)
+		root = root || strings.HasPrefix(u.Reason, "run as root")
+	}
+	s := fmt.Sprintf("nothing can be said: %d check(s) could not run (%s)", len(us), strings.Join(names, ", "))
+	if root {
+		s += "; run the doctor as root (it reads both netfilter backends, which needs CAP_NET_ADMIN and CAP_NET_RAW)"
+	}
+	return s + "."
 }
 
 func modes(ms []backend.Mode) string {
@@ -191,6 +257,10 @@ func problemAction(r *Report) string {
 		steps = append(steps, fmt.Sprintf(
 			"Then remove the stale Kubernetes chains from %s (iptables-%s-save shows them; flush and delete them with iptables-%s -t TABLE -F CHAIN and -X CHAIN), "+
 				"so nothing can pick the wrong backend again", Label(wrong), wrong, wrong))
+	}
+	if r.GuardOff != nil {
+		steps = append(steps, "Find out why the guard's chain lookups failed (the call log's event=guard-disabled lines give the error) and fix it; "+
+			"the record of unguarded calls stays until this network namespace is gone")
 	}
 	if len(steps) == 0 {
 		for _, p := range r.Problems {

@@ -3,6 +3,7 @@ package doctor
 import (
 	"context"
 	"errors"
+	"os"
 
 	"github.com/iptables-shim/iptables-shim/detect"
 	"github.com/iptables-shim/iptables-shim/detect/nftquery"
@@ -71,12 +72,12 @@ func ReadInventory(ctx context.Context) Inventory {
 func readNFT(ctx context.Context, f syntax.Family) FamilyTables {
 	c, err := nftquery.Dial(ctx)
 	if err != nil {
-		return FamilyTables{Err: err, Unavailable: errors.Is(err, nftquery.ErrUnavailable)}
+		return FamilyTables{Err: err, Unavailable: unavailable(err, nftquery.ErrUnavailable)}
 	}
 	defer c.Close()
 	names, err := c.Tables(f)
 	if err != nil {
-		return FamilyTables{Err: err, Unavailable: errors.Is(err, nftquery.ErrUnavailable)}
+		return FamilyTables{Err: err, Unavailable: unavailable(err, nftquery.ErrUnavailable)}
 	}
 	var ft FamilyTables
 	for _, n := range names {
@@ -93,7 +94,7 @@ func readNFT(ctx context.Context, f syntax.Family) FamilyTables {
 func readLegacy(f syntax.Family) FamilyTables {
 	r, err := xtables.Open(f)
 	if err != nil {
-		return FamilyTables{Err: err, Unavailable: errors.Is(err, xtables.ErrUnavailable)}
+		return FamilyTables{Err: err, Unavailable: unavailable(err, xtables.ErrUnavailable)}
 	}
 	defer r.Close()
 	var ft FamilyTables
@@ -106,4 +107,10 @@ func readLegacy(f syntax.Family) FamilyTables {
 		ft.Tables = append(ft.Tables, *t)
 	}
 	return ft
+}
+
+// unavailable says whether err means the subsystem is absent; a permission
+// error never does (the reading could not be done: see unchecked).
+func unavailable(err, absent error) bool {
+	return errors.Is(err, absent) && !errors.Is(err, os.ErrPermission)
 }

@@ -16,7 +16,7 @@ func TestMain(m *testing.M) {
 }
 
 // helperDoctor runs the doctor inside the namespace and prints the report as
-// JSON; it exits 0 when healthy, 1 otherwise, like the subcommand.
+// JSON; it exits as the subcommand does (ExitCode).
 func helperDoctor() int {
 	r := Run(context.Background(), Options{
 		Detect:  detect.Options{CacheDir: os.Getenv("T_CACHE"), NoHostHints: true, Wait: -1},
@@ -26,8 +26,5 @@ func helperDoctor() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	if r.Verdict != Healthy {
-		return 1
-	}
-	return 0
+	return ExitCode(r)
 }

@@ -17,8 +17,11 @@ func Render(w io.Writer, r Report, colour bool) {
 		return "\x1b[" + code + "m" + s + "\x1b[0m"
 	}
 	verdict := paint("32;1", strings.ToUpper(r.Verdict))
-	if r.Verdict != Healthy {
+	switch r.Verdict {
+	case Problem:
 		verdict = paint("31;1", strings.ToUpper(r.Verdict))
+	case Unknown:
+		verdict = paint("33;1", strings.ToUpper(r.Verdict))
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "verdict:\t%s\n", verdict)
@@ -27,6 +30,9 @@ func Render(w io.Writer, r Report, colour bool) {
 	fmt.Fprintf(tw, "decision:\t%s (%s): %s\n", d.Mode, d.Reason, d.Detail)
 	for _, p := range r.Problems {
 		fmt.Fprintf(tw, "%s\t%s\n", paint("31", "problem:"), p.Summary)
+	}
+	for _, u := range r.Unchecked {
+		fmt.Fprintf(tw, "%s\t%s: %s\n", paint("33", "not checked:"), u.Check, u.Reason)
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(tw, "%s\t%s\n", paint("33", "warning:"), warn)
@@ -46,8 +52,11 @@ func Render(w io.Writer, r Report, colour bool) {
 				tables = append(tables, fmt.Sprintf("%s(%d)", t.Name, t.Rules))
 			}
 			tcol := dash(strings.Join(tables, " "))
-			if !f.Available {
+			switch {
+			case !f.Available:
 				tcol = "unavailable"
+			case f.Error != "" && len(f.Tables) == 0:
+				tcol = "(not read)"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%s\n", Label(b.Mode), f.Family, tcol, f.Rules, len(f.KubeChains), dash(strings.Join(f.Markers, " ")))
 		}
@@ -90,6 +99,7 @@ func Render(w io.Writer, r Report, colour bool) {
 	k := r.Kernel
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "host uses:\t%s\n", r.Binaries.HostUses)
+	fmt.Fprintf(tw, "host hints:\t%s\n", r.Decision.Evidence.Hints.Summary())
 	fmt.Fprintf(tw, "kernel:\t%s\n", dash(k.Release))
 	fmt.Fprintf(tw, "nf_tables:\t%s\n", facilityText(k.NFTables))
 	fmt.Fprintf(tw, "x_tables:\tipv4 %s, ipv6 %s\n", facilityText(k.XTablesIPv4), facilityText(k.XTablesIPv6))

@@ -14,10 +14,20 @@
 //
 // The JSON form (Report) is stable: fields are only ever added. Top level:
 //
-//	verdict      "healthy" or "problem"
+//	verdict      "healthy", "problem" or "unknown" (no problem found, but a
+//	             check could not run: see unchecked); the exit status is 0,
+//	             1 or 3 respectively (2: bad arguments)
 //	action       what to do, in plain words
 //	problems     [{kind, summary}]: kind is "dangling-reference", "split-brain",
-//	             "failed-restore", "no-netfilter" or "no-backend"
+//	             "failed-restore", "no-netfilter", "no-backend" or
+//	             "guard-disabled"
+//	unchecked    [{check, reason}]: checks that could not run ("nf_tables
+//	             ipv4", "legacy ipv6", "call log", "created chains", "guard
+//	             record"); reason starts with "run as root" when privileges
+//	             were missing
+//	guard_disabled {count, first, last: {program, mode, error, at}}: calls in
+//	             this network namespace the guard let through unguarded because
+//	             it could not look up chains; absent when none
 //	warnings     [string]
 //	decision     the detect.Decision the shim would use (see package detect)
 //	backends     [{mode, families: [{family, available, error, rules,
@@ -49,7 +59,29 @@ import (
 const (
 	Healthy = "healthy"
 	Problem = "problem"
+	// Unknown: no problem was found, but a check could not run (most often
+	// for want of privileges), so nothing can be said.
+	Unknown = "unknown"
 )
+
+// Exit statuses of `iptables-shim doctor` (2 is a bad argument).
+const (
+	ExitHealthy = 0
+	ExitProblem = 1
+	ExitUnknown = 3
+)
+
+// ExitCode is the doctor's exit status for a report: 0 healthy, 1 problem,
+// 3 unknown (a check could not run and nothing else was found).
+func ExitCode(r Report) int {
+	switch r.Verdict {
+	case Healthy:
+		return ExitHealthy
+	case Unknown:
+		return ExitUnknown
+	}
+	return ExitProblem
+}
 
 // Problem kinds.
 const (
@@ -60,6 +92,9 @@ const (
 	// KindNoBackend is a host backend the shim cannot carry calls to from
 	// this image (no real binary, and no native backend for it).
 	KindNoBackend = "no-backend"
+	// KindGuardOff is calls the missing-chain guard let through unguarded
+	// because it could not look up which chains exist.
+	KindGuardOff = "guard-disabled"
 )
 
 // Report is everything the doctor found.
@@ -77,10 +112,25 @@ type Report struct {
 	FailedRestores []LogFinding    `json:"failed_restores"`
 	Routes         []Route         `json:"routes"`
 	Created        []CreatedChain  `json:"created_chains"`
+	// Unchecked are the checks that could not run, and why.
+	Unchecked []Unchecked `json:"unchecked"`
+	// GuardOff is this network namespace's record of calls the guard let
+	// through unguarded; absent when there were none.
+	GuardOff *detect.GuardOffRecord `json:"guard_disabled,omitempty"`
 
 	// searched are the directories the routes were looked up in, for the
 	// action text.
 	searched []string
+}
+
+// Unchecked is a check that could not run.
+type Unchecked struct {
+	// Check names what could not be read ("nf_tables ipv4", "legacy ipv6",
+	// "call log", "created chains", "guard record").
+	Check string `json:"check"`
+	// Reason says why, starting with "run as root" when privileges were
+	// missing.
+	Reason string `json:"reason"`
 }
 
 // Finding is one problem.

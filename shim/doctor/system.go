@@ -1,7 +1,6 @@
 package doctor
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -25,7 +24,7 @@ func readKernel(inv Inventory) Kernel {
 	k.NFTables = facility(nft.Err, nft.Unavailable)
 	for _, f := range []syntax.Family{syntax.IPv4, syntax.IPv6} {
 		_, err := xtables.TableNames(f)
-		fac := facility(err, errors.Is(err, xtables.ErrUnavailable))
+		fac := facility(err, unavailable(err, xtables.ErrUnavailable))
 		if f == syntax.IPv4 {
 			k.XTablesIPv4 = fac
 		} else {

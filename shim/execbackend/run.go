@@ -1,6 +1,7 @@
 package execbackend
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -103,6 +104,11 @@ func (b *Backend) Run(ctx context.Context, c *backend.Call) error {
 
 // RunBinary runs an already located binary for c (see Run).
 func (b *Backend) RunBinary(ctx context.Context, bin Binary, c *backend.Call) error {
+	if c.GuardChains != nil {
+		// Running the command alone would drop the chains it was
+		// promised; the router never asks this of a real binary.
+		return ipterr.New(ipterr.Other, "iptables-shim: %s cannot take the guard's chains into a single command's transaction", bin.Path)
+	}
 	env := b.Env
 	if env == nil {
 		env = os.Environ()
@@ -183,4 +189,27 @@ func DieLikeBackend(err error) {
 	// The signal is delivered asynchronously to some thread; give it a
 	// moment before falling back to the 128+signal exit status.
 	time.Sleep(100 * time.Millisecond)
+}
+
+// TakesWait reports whether bin, a restore program, accepts -w/--wait:
+// iptables-restore learned it in 1.6.2. Every 1.8 binary does; an older
+// multi-call binary (xtables-multi, as in kube-proxy images up to 1.16) or
+// a file of unknown make is asked for its usage, which names --wait exactly
+// when it has it. When asking fails, the answer is no: a restore without
+// -w still runs (without waiting for the lock), one given an option it does
+// not know fails.
+func TakesWait(bin Binary) bool {
+	switch bin.Kind {
+	case KindNFTMulti, KindLegacyMulti, KindNFTNamed, KindLegacyNamed:
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin.Path)
+	cmd.Args = argv(bin, []string{"-h"})
+	cmd.Env = childEnv(os.Environ())
+	cmd.Stdout, cmd.Stderr = &out, &out
+	_ = cmd.Run() // usage may come with any exit status
+	return bytes.Contains(out.Bytes(), []byte("--wait"))
 }

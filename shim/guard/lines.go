@@ -27,7 +27,13 @@ type LineFixer struct {
 	w       io.Writer
 	lineMap func(int) int
 	buf     []byte
+	first   int
 }
+
+// FirstLine is the first input line number the backend named (counted in
+// the text it read, before mapping), 0 when it named none: the line a
+// failed restore stopped at.
+func (f *LineFixer) FirstLine() int { return f.first }
 
 // NewLineFixer returns a LineFixer writing to w.
 func NewLineFixer(w io.Writer, lineMap func(int) int) *LineFixer {
@@ -70,6 +76,9 @@ func (f *LineFixer) fix(line []byte) []byte {
 		n, err := strconv.Atoi(string(num))
 		if err != nil {
 			return m
+		}
+		if f.first == 0 {
+			f.first = n
 		}
 		out := append([]byte{}, prefix...)
 		out = strconv.AppendInt(out, int64(f.lineMap(n)), 10)

@@ -256,8 +256,8 @@ func creation(e Entry, r reference, known, companion bool) Creation {
 	return c
 }
 
-// tables returns the tables the plan touches, sorted.
-func (p Plan) tables() []string {
+// Tables returns the tables the plan touches, sorted.
+func (p Plan) Tables() []string {
 	set := map[string]bool{}
 	for _, c := range p.Creations {
 		set[c.Table] = true
@@ -270,8 +270,9 @@ func (p Plan) tables() []string {
 	return out
 }
 
-// lines renders the declarations and rules the plan adds to one table.
-func (p Plan) lines(table string) []string {
+// Lines renders the declarations and rules the plan adds to one table, as
+// restore lines.
+func (p Plan) Lines(table string) []string {
 	var decls, rules []string
 	for _, c := range p.Creations {
 		if c.Table != table {
@@ -287,9 +288,9 @@ func (p Plan) lines(table string) []string {
 // command: run with --noflush before the command).
 func (p Plan) Payload(fam syntax.Family) (*syntax.Payload, error) {
 	var b strings.Builder
-	for _, t := range p.tables() {
+	for _, t := range p.Tables() {
 		b.WriteString("*" + t + "\n")
-		for _, l := range p.lines(t) {
+		for _, l := range p.Lines(t) {
 			b.WriteString(l + "\n")
 		}
 		b.WriteString("COMMIT\n")
@@ -362,4 +363,29 @@ func (p Plan) Apply(payload *syntax.Payload) (*syntax.Payload, func(int) int, er
 		return back[n-1]
 	}
 	return out, lineMap, nil
+}
+
+// CommittedBefore returns the creations whose table's section in payload
+// (the restore text the backend read, as Apply returned it) ended with a
+// COMMIT before line: when a restore fails at line, the tables committed
+// before it stay applied (both real restores commit table by table), and
+// so do the chains the guard added to them. line 0 (the failure named no
+// line) gives none.
+func (p Plan) CommittedBefore(payload *syntax.Payload, line int) []Creation {
+	committed := map[string]bool{}
+	for i, l := range payload.Lines {
+		if i+1 >= line {
+			break
+		}
+		if l.Kind == syntax.LineCommit {
+			committed[l.Table] = true
+		}
+	}
+	var out []Creation
+	for _, c := range p.Creations {
+		if committed[c.Table] {
+			out = append(out, c)
+		}
+	}
+	return out
 }

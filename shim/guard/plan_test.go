@@ -261,3 +261,70 @@ func TestCatalogBitsAndEras(t *testing.T) {
 		t.Error("KUBE-MARK-DROP lives in nat only")
 	}
 }
+
+// TestCommittedBefore: a restore that fails in a later table keeps the
+// earlier tables, and the guard's chains in them; the failing table's and
+// later ones are gone.
+func TestCommittedBefore(t *testing.T) {
+	in := "*nat\n:TEST-FW - [0:0]\n-A TEST-FW -j KUBE-MARK-DROP\nCOMMIT\n*filter\n:TEST-B - [0:0]\n-A TEST-B -j DOCKER\nCOMMIT\n"
+	p := parse(t, in)
+	plan, err := PlanRestore(p, syntax.RestoreFlags{NoFlush: true}, Settings{Catalog: defaults.Catalog}, fakeChains{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rewritten, _, err := plan.Apply(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Rewritten: *nat, 2 added lines, 3 lines, COMMIT at line 6; the
+	// filter section fails at its COMMIT, line 10.
+	for _, tc := range []struct {
+		line int
+		want int
+	}{{0, 0}, {3, 0}, {6, 0}, {7, 1}, {10, 1}} {
+		if got := plan.CommittedBefore(rewritten, tc.line); len(got) != tc.want {
+			t.Errorf("failure at line %d: %d creations committed, want %d", tc.line, len(got), tc.want)
+		}
+	}
+	if len(plan.Skipped) != 1 || plan.Skipped[0].Chain != "DOCKER" {
+		t.Errorf("DOCKER must be left missing by default, got %+v", plan.Skipped)
+	}
+}
+
+// TestChainsJoinTheirOwnTable: each added chain is declared and filled
+// inside the section of its own table, so it commits with that table's
+// COMMIT and with nothing else; a companion goes into its own table's
+// section too.
+func TestChainsJoinTheirOwnTable(t *testing.T) {
+	in := "*filter\n:TEST-F - [0:0]\n-A TEST-F -j ACCEPT\nCOMMIT\n*nat\n:TEST-N - [0:0]\n-A TEST-N -j KUBE-MARK-DROP\nCOMMIT\n*mangle\n:TEST-M - [0:0]\nCOMMIT\n"
+	p := parse(t, in)
+	s := Settings{Catalog: defaults.Catalog, Companions: true}
+	plan, err := PlanRestore(p, syntax.RestoreFlags{NoFlush: true}, s, fakeChains{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := plan.Apply(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := map[string]string{} // chain declared -> table of its section
+	table := ""
+	for _, l := range out.Lines {
+		switch l.Kind {
+		case syntax.LineTable:
+			table = l.Table
+		case syntax.LineCommit:
+			table = ""
+		case syntax.LineChain:
+			section[l.Chain.Name] = table
+		}
+	}
+	for chain, want := range map[string]string{"KUBE-MARK-DROP": "nat", "KUBE-FIREWALL": "filter", "TEST-M": "mangle"} {
+		if section[chain] != want {
+			t.Errorf("%s declared in the %q section, want %q:\n%s", chain, section[chain], want, render(t, out))
+		}
+	}
+	if got := strings.Count(render(t, out), "COMMIT"); got != 3 {
+		t.Errorf("want the caller's three COMMITs and no more, got %d", got)
+	}
+}

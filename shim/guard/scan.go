@@ -13,6 +13,27 @@ import (
 // have nothing to do without parsing. When unsure (quotes around a target,
 // bundled or abbreviated options) it says true, and parsing decides.
 func MayJumpToUndeclared(data []byte, flags syntax.RestoreFlags, fam syntax.Family) bool {
+	return mayJump(data, flags, fam, nil)
+}
+
+// MayNeedChains is MayJumpToUndeclared for what the guard with settings s
+// may create: when it creates only catalog chains (unknown-chains=refuse),
+// a jump to any other undeclared chain is left for the backend to judge,
+// so a payload that jumps only to such chains (a kube-proxy partial sync
+// jumps to thousands it declared in earlier syncs) needs no parse at all.
+func MayNeedChains(data []byte, flags syntax.RestoreFlags, fam syntax.Family, s Settings) bool {
+	if s.CreateUnknown {
+		return mayJump(data, flags, fam, nil)
+	}
+	return mayJump(data, flags, fam, func(table, chain string) bool {
+		_, known := s.Catalog.Lookup(table, chain)
+		return known
+	})
+}
+
+// mayJump is MayJumpToUndeclared counting only the undeclared references
+// counts accepts (all when nil).
+func mayJump(data []byte, flags syntax.RestoreFlags, fam syntax.Family, counts func(table, chain string) bool) bool {
 	declared := map[string]bool{}
 	type ref struct{ table, chain string }
 	var refs []ref
@@ -78,7 +99,7 @@ func MayJumpToUndeclared(data []byte, flags syntax.RestoreFlags, fam syntax.Fami
 		}
 	}
 	for _, r := range refs {
-		if declared[r.table+"/"+r.chain] || isBuiltin(r.chain) || isKernelTarget(r.chain) {
+		if declared[r.table+"/"+r.chain] || isBuiltin(r.chain) || isKernelTarget(r.chain) || (counts != nil && !counts(r.table, r.chain)) {
 			continue
 		}
 		t := syntax.Target{Name: r.chain}

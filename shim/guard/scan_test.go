@@ -84,5 +84,38 @@ func FuzzQuickScanIsConservative(f *testing.F) {
 		if !plan.Empty() && !MayJumpToUndeclared([]byte(input), flags, syntax.IPv4) {
 			t.Errorf("the quick look says nothing to do, the plan creates %+v", plan.Creations)
 		}
+		refuse := Settings{Catalog: defaults.Catalog}
+		plan, err = PlanRestore(p, flags, refuse, fakeChains{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !plan.Empty() && !MayNeedChains([]byte(input), flags, syntax.IPv4, refuse) {
+			t.Errorf("the catalog-only quick look says nothing to do, the plan creates %+v", plan.Creations)
+		}
 	})
+}
+
+// TestMayNeedChains: with unknown-chains=refuse only a jump to a catalog
+// chain needs the guard; jumps to other undeclared chains (a partial
+// sync's) are the backend's to judge, without a parse.
+func TestMayNeedChains(t *testing.T) {
+	refuse := Settings{Catalog: defaults.Catalog}
+	create := Settings{Catalog: defaults.Catalog, CreateUnknown: true}
+	partial := "*nat\n:KUBE-SERVICES - [0:0]\n-A KUBE-SERVICES -j KUBE-SVC-AAAA\n-A KUBE-SERVICES -j DOCKER\nCOMMIT\n"
+	marks := "*nat\n:KUBE-SEP-A - [0:0]\n-A KUBE-SEP-A -j KUBE-MARK-MASQ\nCOMMIT\n"
+	wrongTable := "*filter\n:KUBE-SEP-A - [0:0]\n-A KUBE-SEP-A -j KUBE-MARK-MASQ\nCOMMIT\n"
+	for _, tc := range []struct {
+		input string
+		s     Settings
+		want  bool
+	}{
+		{partial, refuse, false},
+		{partial, create, true},
+		{marks, refuse, true},
+		{wrongTable, refuse, false},
+	} {
+		if got := MayNeedChains([]byte(tc.input), syntax.RestoreFlags{NoFlush: true}, syntax.IPv4, tc.s); got != tc.want {
+			t.Errorf("create=%v %q: got %v, want %v", tc.s.CreateUnknown, tc.input, got, tc.want)
+		}
+	}
 }

@@ -3,21 +3,28 @@
 // over netlink, encoded exactly as iptables-nft 1.8.9 encodes them, and
 // renders nf_tables state as iptables-nft-save (and iptables -S) print it.
 //
-// A call is one transaction (Txn): the kernel state is read at a ruleset
-// generation, every input line is checked against the state the earlier
-// lines leave and encoded, and the whole transaction goes to the kernel as
-// one batch that carries the generation id, so it applies completely or not
-// at all and never on top of a concurrent writer's change; when the kernel
-// refuses the batch because the generation moved, the call is planned
-// again from a fresh read (a bounded number of times), as iptables-nft
-// does.
+// Transactions are iptables-nft's. A single command, with whatever it
+// implies (a built-in chain it needs), is one batch. A restore commits each
+// table section at its COMMIT line, as iptables-nft-restore does: a failure
+// in a later section leaves the earlier sections applied. Every batch
+// carries the ruleset generation its plan was made against, so it never
+// lands on top of a concurrent writer's change; when the kernel refuses it
+// because the generation moved, the call is planned again from a fresh read
+// and retried for as long as that takes (iptables-nft has no bound either),
+// or until the -w deadline when one was given.
+//
+// What the backend cannot carry out exactly is refused before any batch is
+// sent: a restore is planned section by section up to its end (or its
+// first error) before the first COMMIT is sent, so a refusal anywhere in the
+// payload leaves the kernel untouched.
 //
 // Single commands cover all of iptables 1.8.9's: -A, -I [N], -R N, -D (by
 // specification or number), -C, -N, -X [CHAIN], -F [CHAIN], -Z [CHAIN [N]],
 // -E, -P, -S [CHAIN [N]] and -L [CHAIN [N]] with -n, -v, -x and
 // --line-numbers, -h and -V; their output and errors are iptables-nft
-// 1.8.9's. Like iptables-legacy 1.8.9 they take the xtables lock
-// (shim/xtlock): every single command, and a restore when given -w.
+// 1.8.9's. Like iptables-nft, nothing here takes the xtables lock: it
+// guards x_tables' get-modify-set cycle, which nf_tables' generation check
+// replaces.
 //
 // Listings without -n name addresses and ports from /etc/hosts,
 // /etc/networks and /etc/services only, never DNS (see names.go).
@@ -32,12 +39,13 @@ import (
 	"runtime"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
-	"github.com/iptables-shim/iptables-shim/shim/xtlock"
 )
 
 // Options configure a Backend.
@@ -82,6 +90,9 @@ type Timings struct {
 // Backend is the native nf_tables backend.
 type Backend struct {
 	opts Options
+	// beforeCommit, when set, runs before every batch is sent (tests
+	// make other writers win races with it).
+	beforeCommit func()
 }
 
 // New returns a native backend.
@@ -101,19 +112,15 @@ func New(o Options) *Backend {
 // Describe names the backend for the log and doctor.
 func (b *Backend) Describe() string { return "native nf_tables (netlink)" }
 
-// maxGenRetries bounds how often a restore is replanned because another
-// writer changed the ruleset between our read and our commit.
-const maxGenRetries = 10
-
 // Run carries out an iptables-restore, iptables-save or single iptables
 // call (the commands commandSupported lists; others are refused as
 // unsupported).
 func (b *Backend) Run(ctx context.Context, c *backend.Call) error {
 	switch c.Tool {
 	case backend.Restore:
-		return b.restore(ctx, c)
+		return report(c, b.restore(ctx, c))
 	case backend.Save:
-		return b.save(c)
+		return report(c, b.save(c))
 	}
 	return b.command(ctx, c)
 }
@@ -184,38 +191,40 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 			return ipterr.Wrap(ipterr.Other, err, fmt.Sprintf("reading restore input: %v", err))
 		}
 	}
-	if a.Wait.Given {
-		// As iptables-legacy-restore: the lock only with -w (kube-proxy
-		// holds it itself around a restore without -w).
-		release, err := xtlock.Acquire(ctx, a.Wait)
-		if err != nil {
-			return lockError(err)
-		}
-		defer release()
-	}
 	src := newChunkedText(text, syntax.RestoreOptions{Family: c.Family, Counters: a.Counters}, b.opts.Timings)
 	if b.opts.ParseChunkLines > 0 {
 		src.size = b.opts.ParseChunkLines
 	}
-	err = b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table}, a.Test)
-	var ce *commitError
-	if errors.As(err, &ce) && c.Stderr != nil {
-		// iptables-nft prints a refused batch as the versioned prefix, a
-		// newline and the message, with no "Try" line; syntax's forms
-		// have no such shape, so it is printed here.
-		fmt.Fprintf(c.Stderr, "%s v%s (nf_tables): %s\n", c.Name(), syntax.Version, ce.Msg)
-		return &ipterr.Error{Class: ipterr.Resource, Msg: ce.Msg, Line: ce.Line, Printed: true, Err: err}
+	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table}, a.Test, raceDeadline(a.Wait))
+}
+
+// raceDeadline is when a call stops retrying lost generation races: never
+// without -w (iptables-nft retries without bound), after N seconds with
+// -w N. iptables-nft-restore accepts -w and ignores it; here it bounds what
+// would otherwise be an endless retry behind a writer that commits all the
+// time.
+func raceDeadline(w syntax.Wait) time.Time {
+	if w.Given && w.Seconds > 0 {
+		return time.Now().Add(time.Duration(w.Seconds) * time.Second)
 	}
-	return err
+	return time.Time{}
 }
 
-// Apply applies a parsed restore payload as one transaction. With dryRun
-// (restore --test) everything is checked and encoded, nothing is sent.
+// lostRace is the failure of a call whose -w deadline passed while other
+// writers kept changing the ruleset under it: the kernel's ERESTART, worded
+// as iptables-nft words a refused batch.
+func lostRace(err error) error {
+	return &nftFailure{Msg: "Could not commit transaction: " + strerror(unix.ERESTART), Err: err}
+}
+
+// Apply applies a parsed restore payload, committing each table section at
+// its COMMIT as iptables-nft-restore does. With dryRun (restore --test)
+// everything is checked and encoded, nothing is sent.
 func (b *Backend) Apply(ctx context.Context, pl *syntax.Payload, o RestoreOptions, dryRun bool) error {
-	return b.apply(ctx, pl.Family, wholePayload{pl}, o, dryRun)
+	return b.apply(ctx, pl.Family, wholePayload{pl}, o, dryRun, time.Time{})
 }
 
-func (b *Backend) apply(ctx context.Context, family syntax.Family, src payloadSource, o RestoreOptions, dryRun bool) error {
+func (b *Backend) apply(ctx context.Context, family syntax.Family, src payloadSource, o RestoreOptions, dryRun bool, deadline time.Time) error {
 	// The socket and the ipset getsockopt must stay in the namespace the
 	// caller's thread is in.
 	runtime.LockOSThread()
@@ -226,65 +235,131 @@ func (b *Backend) apply(ctx context.Context, family syntax.Family, src payloadSo
 	}
 	defer conn.Close()
 	protos := loadProtocols(b.opts.ProtocolsFile)
+	done := 0
 	for try := 0; ; try++ {
-		retry, err := b.attempt(ctx, conn, family, src, o, dryRun, protos)
-		if retry && try < maxGenRetries {
-			continue
+		var retry bool
+		done, retry, err = b.attempt(ctx, conn, family, src, o, dryRun, protos, done)
+		if !retry {
+			return err
 		}
-		if errors.Is(err, nfnl.ErrGenerationChanged) {
-			return ipterr.Wrap(ipterr.Resource, err, err.Error())
+		if err == nil {
+			// Planned again from a fresh read: a lost race.
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				return lostRace(nfnl.ErrGenerationChanged)
+			}
+			select {
+			case <-ctx.Done():
+				return ipterr.Wrap(ipterr.Resource, ctx.Err(), ctx.Err().Error())
+			case <-time.After(retryPause(try)):
+			}
 		}
-		return err
 	}
 }
 
-// attempt reads the state, plans the payload against it and commits; retry
-// says the ruleset changed under it (or the payload must be parsed whole)
-// and it should run again.
-func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Family, src payloadSource, o RestoreOptions, dryRun bool, protos *protocols) (retry bool, err error) {
+// parseFailure marks an error of the restore parser, which iptables-nft-
+// restore meets only once it reaches the line: every section before it
+// has been committed by then.
+type parseFailure struct{ err error }
+
+func (e *parseFailure) Error() string { return e.err.Error() }
+func (e *parseFailure) Unwrap() error { return e.err }
+
+// attempt reads the state, plans the payload against it, skipping the
+// first done table sections (committed by an earlier attempt), and commits
+// the sections planned. It returns how many sections are committed in all
+// and whether to run again: the ruleset changed under a commit, or the
+// payload must be parsed whole (err is nil then).
+//
+// Planning runs to the end of the payload (or its first error) before the
+// first commit, so what the backend refuses as unsupported anywhere
+// leaves the kernel untouched. Any other error is iptables-nft-restore's at
+// that line, which it reports after committing every earlier section:
+// those are committed, then the error returned.
+func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Family, src payloadSource, o RestoreOptions, dryRun bool, protos *protocols, done int) (int, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return false, ipterr.Wrap(ipterr.Resource, err, err.Error())
+		return done, false, ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
 	fam := nfproto(family)
 	t0 := time.Now()
 	st, err := readState(conn, fam)
-	if err != nil {
-		return false, ipterr.Wrap(ipterr.Resource, err, err.Error())
+	if errors.Is(err, nfnl.ErrDumpInterrupted) {
+		// Other writers kept changing the ruleset during the read.
+		return done, true, nil
 	}
+	if err != nil {
+		return done, false, stateFailure(err)
+	}
+	st.hideIncompatible()
 	t1 := time.Now()
 	p := newPlanner(family, st, o, protos, b.ipsets(family))
-	defer p.txn.batch.Release()
-	// Size the batch buffer once instead of growing it by copying:
-	// kube-proxy's lines average about 500 bytes as messages.
+	p.skipSections = done
+	p.kernel = &restoreKernel{b: b, conn: conn, st: st}
+	p.dryRun = dryRun
+	defer p.release()
+	// Size the first batch buffer once instead of growing it by copying,
+	// from a generous per-line estimate (untouched pages cost nothing).
 	p.txn.batch.Grow(src.lines() * 520)
 	parsed := time.Duration(0)
 	if b.opts.Timings != nil {
 		parsed = b.opts.Timings.Parse
 	}
-	if err := src.each(p.plan); err != nil {
-		return errors.Is(err, errPieceMismatch), err
+	planErr := src.each(p.plan)
+	if errors.Is(planErr, errPieceMismatch) {
+		return done, true, nil
+	}
+	if planErr != nil && IsUnsupported(planErr) {
+		return done, false, planErr
+	}
+	var pf *parseFailure
+	if errors.As(planErr, &pf) {
+		// Nothing of this attempt was planned past the sections
+		// before the bad line: plan and commit those alone, then
+		// report the parser's error.
+		if prefix := src.before(lineOf(planErr)); prefix != nil {
+			n, retry, err := b.attempt(ctx, conn, family, prefix, o, dryRun, protos, done)
+			if retry || err != nil {
+				return n, retry, err
+			}
+			done = n
+		}
+		return done, false, pf.err
 	}
 	if err := probeRevisions(conn, fam, p.needs); err != nil {
-		return false, err
+		return done, false, err
 	}
 	if dryRun {
-		return false, nil
+		return done, false, planErr
 	}
 	t2 := time.Now()
-	err = p.txn.commit(conn)
+	gen := st.genID
+	for _, sec := range p.sections {
+		if sec.txn.Len() == 0 {
+			done++
+			continue
+		}
+		sec.txn.batch.SetGenID(gen)
+		if b.beforeCommit != nil {
+			b.beforeCommit()
+		}
+		err := sec.txn.commit(conn, false)
+		if tm := b.opts.Timings; tm != nil {
+			tm.Messages += sec.txn.Len()
+			tm.Bytes += sec.txn.batch.Size()
+		}
+		if errors.Is(err, nfnl.ErrGenerationChanged) {
+			return done, true, nil
+		}
+		if err != nil {
+			return done, false, err
+		}
+		// The commit moved the generation on by exactly one.
+		gen++
+		done++
+	}
 	if tm := b.opts.Timings; tm != nil {
 		tm.State, tm.Plan, tm.Commit = t1.Sub(t0), t2.Sub(t1)-(tm.Parse-parsed), time.Since(t2)
-		tm.Messages, tm.Bytes = p.txn.Len(), p.txn.batch.Size()
 	}
-	if errors.Is(err, nfnl.ErrGenerationChanged) {
-		return true, err
-	}
-	var ce *commitError
-	if errors.As(err, &ce) {
-		d := &syntax.Diagnostic{Form: syntax.FormVersioned, Template: ce.Msg}
-		return false, &ipterr.Error{Class: ipterr.Resource, Msg: d.Template, Err: fmt.Errorf("%w: %w", d, err)}
-	}
-	return false, err
+	return done, false, planErr
 }
 
 // probeRevisions asks the kernel for every xt extension revision the

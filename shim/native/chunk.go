@@ -14,12 +14,18 @@ type payloadSource interface {
 	each(fn func(*syntax.Payload) error) error
 	// lines is the number of lines that are neither blank nor comments.
 	lines() int
+	// before is the payload cut after the last COMMIT line before line
+	// (1-based), nil when there is none.
+	before(line int) payloadSource
 }
 
 // wholePayload is a payload already parsed by the caller.
 type wholePayload struct{ p *syntax.Payload }
 
 func (w wholePayload) each(fn func(*syntax.Payload) error) error { return fn(w.p) }
+
+// before is never needed: a parsed payload has no parse errors.
+func (w wholePayload) before(int) payloadSource { return nil }
 
 func (w wholePayload) lines() int {
 	n := 0
@@ -40,9 +46,9 @@ var errPieceMismatch = errors.New("restore text parsed in pieces differs from th
 const chunkLines = 4096
 
 // chunkedText parses restore text a few thousand lines at a time, so only
-// one piece of parsed lines is alive while the batch grows: parsed, a
-// kube-proxy payload is about six times the size of its text, and holding
-// all of it next to the batch made a 160k-rule restore use half a GiB.
+// one piece of parsed lines is alive while the batch grows: parsed lines
+// take several times the memory of their text, and a large payload held
+// whole next to its batch would dominate the call's peak memory.
 //
 // A piece that starts or ends inside a table section gets a synthetic
 // "*table" / "COMMIT" line for the parser, which are dropped again, and
@@ -137,7 +143,27 @@ func (c *chunkedText) parse(b []byte) (*syntax.Payload, error) {
 	if c.timings != nil {
 		c.timings.Parse += time.Since(start)
 	}
-	return p, err
+	if err != nil {
+		return nil, &parseFailure{err}
+	}
+	return p, nil
+}
+
+// before cuts the text after the last COMMIT line that ends a table
+// section before line.
+func (c *chunkedText) before(line int) payloadSource {
+	for i := min(line-1, len(c.starts)) - 1; i >= 0; i-- {
+		if c.table[i] != 0 && string(c.lineText(i)) == "COMMIT" {
+			end := len(c.text)
+			if i+1 < len(c.starts) {
+				end = c.starts[i+1]
+			}
+			p := newChunkedText(c.text[:end], c.opts, c.timings)
+			p.size = c.size
+			return p
+		}
+	}
+	return nil
 }
 
 func (c *chunkedText) each(fn func(*syntax.Payload) error) error {

@@ -7,15 +7,16 @@ import (
 	"io"
 	"math/rand/v2"
 	"runtime"
+	"sort"
 	"time"
 
 	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
-	"github.com/iptables-shim/iptables-shim/shim/xtlock"
 )
 
 // Single iptables commands run as a transaction of their own, planned
@@ -58,20 +59,8 @@ func shortError(msg string) error {
 	return &ipterr.Error{Class: ipterr.Other, Msg: d.Template, Err: d}
 }
 
-// lockError prints a failure to take the xtables lock as iptables does:
-// the message alone, exit 4.
-func lockError(err error) error {
-	var ie *ipterr.Error
-	msg := err.Error()
-	if errors.As(err, &ie) {
-		msg = ie.Msg
-	}
-	d := &syntax.Diagnostic{Form: syntax.FormPlain, Template: msg}
-	return &ipterr.Error{Class: ipterr.Resource, Msg: msg, Err: fmt.Errorf("%w: %w", d, err)}
-}
-
 func (b *Backend) command(ctx context.Context, c *backend.Call) error {
-	return versioned(b.runCommand(ctx, c))
+	return versioned(report(c, b.runCommand(ctx, c)))
 }
 
 // versioned gives errors that carry iptables' message but no print form
@@ -112,20 +101,16 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	if err := commandSupported(cmd); err != nil {
 		return err
 	}
+	cmds, err := syntax.ExpandAddresses(cmd, lookupHost)
+	if err != nil {
+		return err
+	}
 	if cmd.Wait.IntervalGiven && c.Stderr != nil {
 		fmt.Fprintln(c.Stderr, waitIntervalNote)
 	}
 	if cmd.Wait.IntervalGiven && !cmd.Wait.Given {
 		return paramf("--wait-interval only makes sense with --wait\n")
 	}
-	// Like iptables-legacy, every single command queues on the xtables
-	// lock, so the shim never interleaves with a legacy writer or with
-	// kube-proxy holding the lock around a restore.
-	release, err := xtlock.Acquire(ctx, cmd.Wait)
-	if err != nil {
-		return lockError(err)
-	}
-	defer release()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	conn, err := nfnl.Open()
@@ -135,44 +120,45 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	defer conn.Close()
 	fam := nfproto(c.Family)
 	protos := loadProtocols(b.opts.ProtocolsFile)
+	deadline := raceDeadline(cmd.Wait)
 	for try := 0; ; try++ {
 		if err := ctx.Err(); err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
 		var st *kernelState
-		if cmd.Chain != "" {
+		if cmd.Chain != "" && c.GuardChains == nil {
 			st, err = leanState(conn, fam, cmd)
 		} else {
 			st, err = readState(conn, fam)
 		}
-		if err != nil {
-			return ipterr.Wrap(ipterr.Resource, err, err.Error())
+		if err != nil && !errors.Is(err, nfnl.ErrDumpInterrupted) {
+			return stateFailure(err)
 		}
-		r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
-		r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
-		r.p.single = true
-		err = r.run()
-		if err == nil && r.p.txn.Len() > 0 {
-			err = probeRevisions(conn, fam, r.p.needs)
-			if err == nil {
-				err = r.p.txn.commit(conn)
+		var r *cmdRun
+		planned := false
+		if err == nil {
+			r, planned, err = b.attemptCommand(conn, c, cmd, cmds, st, fam, protos)
+		}
+		if errors.Is(err, nfnl.ErrGenerationChanged) || errors.Is(err, nfnl.ErrDumpInterrupted) {
+			// Lost a race with another writer: plan again from a
+			// fresh read, as iptables-nft does, without bound
+			// unless -w gave one.
+			if !deadline.IsZero() && time.Now().After(deadline) {
+				return lostRace(err)
 			}
-		}
-		r.p.txn.batch.Release()
-		if (errors.Is(err, nfnl.ErrGenerationChanged) || errors.Is(err, nfnl.ErrDumpInterrupted)) && try < maxCommandRetries {
 			select {
 			case <-ctx.Done():
 			case <-time.After(retryPause(try)):
 			}
 			continue
 		}
-		var ce *commitError
-		if errors.As(err, &ce) && c.Stderr != nil {
-			fmt.Fprintf(c.Stderr, "%s v%s (nf_tables): %s\n", c.Name(), syntax.Version, ce.Msg)
-			return &ipterr.Error{Class: ipterr.Resource, Msg: ce.Msg, Printed: true, Err: err}
-		}
-		if errors.Is(err, nfnl.ErrGenerationChanged) || errors.Is(err, nfnl.ErrDumpInterrupted) {
-			return ipterr.Wrap(ipterr.Resource, err, err.Error())
+		if planned && r.note != nil {
+			// iptables-nft prints -v's notes while it plans, so
+			// they appear even when the kernel then refuses the
+			// batch.
+			if werr := write(c.Stdout, string(r.note)); err == nil {
+				err = werr
+			}
 		}
 		if err == nil && r.out != nil && c.Stdout != nil {
 			// Listings are printed only once they are complete and the
@@ -183,12 +169,29 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 }
 
-// maxCommandRetries bounds how often a single command is planned again
-// because another writer changed the ruleset under it. iptables-nft
-// retries without bound; with several writers committing every few
-// milliseconds (the stress test runs five beside an -I) ten attempts in a
-// row lost now and then.
-const maxCommandRetries = 100
+// attemptCommand plans a single command against st and commits it;
+// planned says planning succeeded (so -v's notes are due).
+func (b *Backend) attemptCommand(conn *nfnl.Conn, c *backend.Call, cmd *syntax.Command, cmds []*syntax.Command, st *kernelState, fam uint8, protos *protocols) (*cmdRun, bool, error) {
+	if writes(cmd.Op) {
+		st.hideIncompatible()
+	}
+	r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
+	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
+	r.p.single = true
+	defer r.p.txn.batch.Release()
+	err := r.runWith(c.GuardChains, cmds)
+	planned := err == nil
+	if err == nil && r.p.txn.Len() > 0 {
+		err = probeRevisions(conn, fam, r.p.needs)
+		if err == nil && b.beforeCommit != nil {
+			b.beforeCommit()
+		}
+		if err == nil {
+			err = r.p.txn.commit(conn, true)
+		}
+	}
+	return r, planned, err
+}
 
 // retryPause is how long a command waits before it plans again after
 // losing a race: growing (100 µs to 25 ms) and jittered, so that writers
@@ -218,8 +221,39 @@ type cmdRun struct {
 	fam    uint8
 	protos *protocols
 	p      *planner
+	// line is the restore line carried out (0 for a single command).
+	line int
+	// delHandle is the rule -D deleted by specification.
+	delHandle uint64
 	// out is what the command prints on success.
 	out []byte
+	// note is what -v prints about the command's steps (printed once
+	// planning succeeded, whatever the kernel then answers).
+	note []byte
+}
+
+// deleted returns the handle of the rule -D deleted by specification.
+func (r *cmdRun) deleted() (uint64, bool) { return r.delHandle, r.delHandle != 0 }
+
+// writes reports whether op changes the ruleset: those commands see the
+// kernel's chains as iptables-nft's cache does (see hideIncompatible).
+func writes(op syntax.Op) bool {
+	switch op {
+	case syntax.OpCheck, syntax.OpList, syntax.OpListRules:
+		return false
+	}
+	return true
+}
+
+// stateFailure words a failure to read the kernel state. Reading the
+// ruleset generation is every call's first request, so a permission
+// error there is iptables-nft's "Could not fetch rule set generation id".
+func stateFailure(err error) error {
+	var nf *nftFailure
+	if !errors.As(err, &nf) && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)) {
+		err = genIDFailure(err)
+	}
+	return ipterr.Wrap(ipterr.Resource, err, err.Error())
 }
 
 // table returns the kernel's view of the command's table (empty when the
@@ -246,7 +280,8 @@ func (r *cmdRun) run() error {
 		if err != nil {
 			return err
 		}
-		r.p.txn.delRule(cmd.Table, cmd.Chain, handle)
+		r.delHandle = handle
+		r.p.txn.delRule(cmd.Table, cmd.Chain, handle, r.line)
 		return nil
 	case syntax.OpInsert:
 		if cmd.RuleNum > 1 {
@@ -262,15 +297,36 @@ func (r *cmdRun) run() error {
 		if cmd.Chain == "" {
 			return r.flushAll()
 		}
+		if r.table().chains[cmd.Chain] == nil {
+			bc := lookupTable(cmd.Table).builtin(cmd.Chain)
+			if bc == nil {
+				return shortError(noChain)
+			}
+			// iptables-nft creates the table and the built-in
+			// chain it is asked to flush.
+			r.p.ensureBuiltin(r.p.table(cmd.Table), bc, 0)
+		}
+		if cmd.Verbose {
+			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", cmd.Chain)
+		}
 	case syntax.OpDeleteChain:
 		if cmd.Chain == "" {
 			return r.deleteAll()
 		}
-		if ch := r.table().chains[cmd.Chain]; ch != nil && ch.base {
-			// iptables-nft sends it and lets the kernel refuse a
-			// built-in chain that still has rules.
-			r.p.txn.delChain(cmd.Table, cmd.Chain, 0)
+		ch := r.table().chains[cmd.Chain]
+		if ch != nil && ch.base {
+			if ch.policy != policyAccept {
+				// iptables-nft keeps a built-in chain whose policy
+				// is not ACCEPT (EBUSY, in nft_strerror's words).
+				return shortError("Directory not empty")
+			}
+			// An empty one is deleted; the kernel refuses one that
+			// still has rules.
+			r.p.txn.delChain(cmd.Table, cmd.Chain, r.line)
 			return nil
+		}
+		if ch != nil && cmd.Verbose {
+			r.note = fmt.Appendf(r.note, "Deleting chain `%s'\n", cmd.Chain)
 		}
 	case syntax.OpPolicy:
 		if _, err := policyValue(cmd.Policy); err != nil {
@@ -289,7 +345,7 @@ func (r *cmdRun) run() error {
 		}
 		return r.zero(cmd.Chain, 0, true)
 	}
-	err := r.p.planCommand(&syntax.Line{Kind: syntax.LineCommand, Table: cmd.Table, Cmd: cmd})
+	err := r.p.planCommand(&syntax.Line{Kind: syntax.LineCommand, Num: r.line, Table: cmd.Table, Cmd: cmd})
 	var mc *missingChainError
 	if errors.As(err, &mc) {
 		return mc.error
@@ -326,7 +382,7 @@ func (r *cmdRun) deleteNum() error {
 	if r.cmd.RuleNum > len(rules) {
 		return shortError(deleteTooBig)
 	}
-	r.p.txn.delRule(r.cmd.Table, r.cmd.Chain, rules[r.cmd.RuleNum-1].handle)
+	r.p.txn.delRule(r.cmd.Table, r.cmd.Chain, rules[r.cmd.RuleNum-1].handle, r.line)
 	return nil
 }
 
@@ -370,7 +426,8 @@ func (r *cmdRun) replaceNum() error {
 }
 
 func (r *cmdRun) planRule() error {
-	err := r.p.planCommand(&syntax.Line{Kind: syntax.LineCommand, Table: r.cmd.Table, Cmd: r.cmd})
+	defer func() { r.p.at = nil }()
+	err := r.p.planCommand(&syntax.Line{Kind: syntax.LineCommand, Num: r.line, Table: r.cmd.Table, Cmd: r.cmd})
 	var mc *missingChainError
 	if errors.As(err, &mc) {
 		return mc.error
@@ -387,6 +444,10 @@ func (r *cmdRun) planRule() error {
 func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 	t := r.table()
 	if chain != "" && t.chains[chain] == nil && !afterList {
+		if num > 0 {
+			// iptables-nft looks the rule up before the chain.
+			return shortError(notFoundRule)
+		}
 		return shortError(noChain)
 	}
 	vt := r.p.table(r.cmd.Table)
@@ -400,7 +461,7 @@ func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 			r.p.txn.setBaseChain(vt.spec.name, vt.spec.builtin(lc.name), policyAccept, &syntax.Counters{}, 0, actChainZero)
 			vt.chains[lc.name] = true
 		} else if ch.base && num == 0 {
-			r.p.txn.zeroBaseChain(t.name, ch)
+			r.p.txn.zeroBaseChain(t.name, ch, r.line)
 		}
 		if r.cmd.Verbose && num == 0 {
 			r.out = fmt.Appendf(r.out, "Zeroing chain `%s'\n", lc.name)
@@ -440,7 +501,7 @@ func (r *cmdRun) resendZeroed(chain string, d *dumpedRule, always bool) error {
 		return nil
 	}
 	er := encodedRule{exprs: d.exprs, proto: d.proto, invProto: d.invProto}
-	if err := r.p.txn.addRuleAt(r.cmd.Table, chain, &er, rulePlace{replace: true, ref: d.handle}, 0); err != nil {
+	if err := r.p.txn.addRuleAt(r.cmd.Table, chain, &er, rulePlace{replace: true, ref: d.handle}, r.line); err != nil {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
 	return nil
@@ -458,34 +519,86 @@ func (r *cmdRun) rename() error {
 	if ch == nil {
 		return shortError(noChain)
 	}
-	r.p.txn.renameChain(cmd.Table, ch.handle, cmd.NewName)
+	r.p.txn.renameChain(cmd.Table, ch.handle, cmd.NewName, r.line)
 	return nil
 }
 
 // deleteAll is -X without a chain: every user chain goes, and so does
 // every built-in chain that is empty with policy ACCEPT (iptables-nft
 // 1.8.9 removes those as well). The kernel refuses chains still in use.
+// The order is iptables-nft's walk of its cache, which decides the one
+// refusal it reports: built-in chains by hook, then user chains in the
+// kernel's order, or by name with -v (which then names each user chain).
 func (r *cmdRun) deleteAll() error {
 	t := r.st.tables[r.cmd.Table]
 	if t == nil {
 		return nil
 	}
-	for _, ch := range sortedChains(t) {
-		if ch.base && (ch.use > 0 || ch.policy != policyAccept) {
-			continue
+	for _, ch := range r.walk(t) {
+		if ch.base {
+			if ch.use > 0 || ch.policy != policyAccept {
+				continue
+			}
+		} else if r.cmd.Verbose {
+			r.note = fmt.Appendf(r.note, "Deleting chain `%s'\n", ch.name)
 		}
 		r.p.txn.delChain(t.name, ch.name, 0)
 	}
 	return nil
 }
 
-// flushAll is -F without a chain: every chain of the table is emptied.
+// walk returns a table's chains in the order iptables-nft's cache walk
+// visits them: built-in chains in the table's order, then user chains as
+// the kernel lists them (creation order), sorted by name with -v.
+func (r *cmdRun) walk(t *tableInfo) []*chainInfo {
+	spec := lookupTable(t.name)
+	var out, user []*chainInfo
+	for i := range spec.chains {
+		if ch := t.chains[spec.chains[i].name]; ch != nil {
+			out = append(out, ch)
+		}
+	}
+	for _, ch := range t.chains {
+		if spec.builtin(ch.name) == nil {
+			user = append(user, ch)
+		}
+	}
+	sort.Slice(user, func(i, j int) bool {
+		if r.cmd.Verbose {
+			return user[i].name < user[j].name
+		}
+		return user[i].order < user[j].order
+	})
+	return append(out, user...)
+}
+
+// flushAll is -F without a chain: every rule of the table goes. Without -v
+// that is one message for the table, and a missing table stays missing;
+// with -v iptables-nft first creates the table's built-in chains, then
+// flushes chain by chain, naming each.
 func (r *cmdRun) flushAll() error {
 	t := r.st.tables[r.cmd.Table]
+	if r.cmd.Verbose {
+		vt := r.p.table(r.cmd.Table)
+		for i := range vt.spec.chains {
+			bc := &vt.spec.chains[i]
+			r.p.ensureBuiltin(vt, bc, 0)
+			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", bc.name)
+		}
+	}
 	if t == nil {
 		return nil
 	}
-	for _, ch := range sortedChains(t) {
+	if !r.cmd.Verbose {
+		// One message for the whole table, which empties the chains
+		// iptables-nft does not list (incompatible base chains) too.
+		r.p.txn.flushTable(t.name)
+		return nil
+	}
+	for _, ch := range r.walk(t) {
+		if !ch.base {
+			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", ch.name)
+		}
 		r.p.txn.flushChain(t.name, ch.name, 0, actRuleFlush)
 	}
 	return nil

@@ -4,7 +4,11 @@ import (
 	"errors"
 	"fmt"
 
+	"golang.org/x/sys/unix"
+
+	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -64,4 +68,76 @@ func atLine(err error, line int) error {
 		c.Err = err
 	}
 	return &c
+}
+
+// nftFailure is a failure iptables-nft reports as "PROG v1.8.9 (nf_tables):
+// MSG" with no "Try" line and exit 4: the kernel refused a batch, or could
+// not be asked at all (no CAP_NET_ADMIN, no answer).
+type nftFailure struct {
+	// Line is the restore line the failure is tied to, 0 for none.
+	Line int
+	Msg  string
+	Err  error
+}
+
+func (e *nftFailure) Error() string { return e.Msg }
+func (e *nftFailure) Unwrap() error { return e.Err }
+
+// genIDFailure is iptables-nft's answer when the first request of every
+// call, reading the ruleset generation, fails: "Could not fetch rule set
+// generation id: Permission denied (you must be root)" without the
+// privilege.
+func genIDFailure(err error) error {
+	return &nftFailure{Msg: "Could not fetch rule set generation id: " + nftStrerror(err), Err: err}
+}
+
+// nftStrerror is iptables-nft's nft_strerror for errors without a
+// command-specific text: strerror, except EPERM, which it words for the
+// user who is not root.
+func nftStrerror(err error) string {
+	var errno unix.Errno
+	if !errors.As(err, &errno) {
+		if errors.Is(err, nfnl.ErrTimeout) {
+			errno = unix.ETIMEDOUT
+		} else {
+			return err.Error()
+		}
+	}
+	if errno == unix.EPERM {
+		return "Permission denied (you must be root)"
+	}
+	return strerror(errno)
+}
+
+// report prints a failure iptables-nft prints in its versioned form with no
+// "Try" line (kernel refusals, kernel unreachable) on c's stderr and marks
+// it printed, exit 4; other errors are returned as they are, for the caller
+// to print.
+func report(c *backend.Call, err error) error {
+	var nf *nftFailure
+	if err == nil || !errors.As(err, &nf) {
+		return err
+	}
+	var ie *ipterr.Error
+	if errors.As(err, &ie) && ie.Printed {
+		return err
+	}
+	if c.Stderr == nil {
+		return &ipterr.Error{Class: ipterr.Resource, Msg: nf.Msg, Line: nf.Line, Err: err}
+	}
+	fmt.Fprintf(c.Stderr, "%s v%s (nf_tables): %s\n", c.Name(), syntax.Version, nf.Msg)
+	return &ipterr.Error{Class: ipterr.Resource, Msg: nf.Msg, Line: nf.Line, Printed: true, Err: err}
+}
+
+// lineOf is the restore line err is tied to, 0 for none.
+func lineOf(err error) int {
+	var ie *ipterr.Error
+	if errors.As(err, &ie) && ie.Line > 0 {
+		return ie.Line
+	}
+	var nf *nftFailure
+	if errors.As(err, &nf) {
+		return nf.Line
+	}
+	return 0
 }

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
@@ -23,7 +26,31 @@ const (
 	helperEnv     = "NATIVE_TEST_HELPER" // "iptables-restore", "ip6tables-save", ...
 	helperArgsEnv = "NATIVE_TEST_ARGS"   // arguments separated by \x1f
 	perChainEnv   = "NATIVE_TEST_PER_CHAIN_DUMP"
+	// racesEnv makes the helper lose that many generation races: before
+	// each of its commits another writer changes the ruleset (-1: every
+	// time).
+	racesEnv = "NATIVE_TEST_RACES"
 )
+
+// moveGeneration commits a batch that adds and deletes a table: the
+// ruleset ends as it was, its generation one further.
+func moveGeneration() {
+	c, err := nfnl.Open()
+	if err != nil {
+		panic(err)
+	}
+	defer c.Close()
+	b := nfnl.NewBatch(0, false)
+	var a nfnl.Attrs
+	a.String(unix.NFTA_TABLE_NAME, "race")
+	b.Add(unix.NFT_MSG_NEWTABLE, unix.NLM_F_CREATE, unix.NFPROTO_INET, a.B, 0)
+	var d nfnl.Attrs
+	d.String(unix.NFTA_TABLE_NAME, "race")
+	b.Add(unix.NFT_MSG_DELTABLE, 0, unix.NFPROTO_INET, d.B, 1)
+	if err := c.Commit(b); err != nil {
+		panic(err)
+	}
+}
 
 func TestMain(m *testing.M) {
 	if prog := os.Getenv(helperEnv); prog != "" {
@@ -56,6 +83,14 @@ func runHelper(prog string) int {
 		o.PerChainDumpAbove = 1
 	}
 	b := New(o)
+	if n, err := strconv.Atoi(os.Getenv(racesEnv)); err == nil {
+		b.beforeCommit = func() {
+			if n != 0 {
+				n--
+				moveGeneration()
+			}
+		}
+	}
 	err := b.Run(context.Background(), c)
 	if err == nil {
 		return 0

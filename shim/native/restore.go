@@ -49,6 +49,37 @@ type planner struct {
 	single bool
 	// at, when set, places the rule of a single -I N or -R N.
 	at *rulePlace
+	// sections are the table sections planned to their COMMIT line, each
+	// its own transaction; txn is the one being planned.
+	sections []*section
+	// skipSections is how many table sections at the start of the
+	// payload an earlier attempt committed already; their lines are
+	// passed over. sectionNo counts the sections met so far.
+	skipSections, sectionNo int
+	// kernel lets restore lines act on the kernel's rules; models keeps
+	// what earlier lines did to them (see positional.go).
+	kernel *restoreKernel
+	models ruleModels
+	// dryRun is restore --test: iptables-nft-restore then parses every
+	// line but never checks commands against its cache (it does that
+	// only when it commits), so those failures (exit 1) are not
+	// reported.
+	dryRun bool
+}
+
+// section is one table section of a restore, planned as the transaction
+// its COMMIT line commits.
+type section struct {
+	txn        *Txn
+	commitLine int
+}
+
+// release frees the batches of every transaction planned.
+func (p *planner) release() {
+	for _, s := range p.sections {
+		s.txn.batch.Release()
+	}
+	p.txn.batch.Release()
 }
 
 func newPlanner(fam syntax.Family, st *kernelState, o RestoreOptions, protos *protocols, ipsets xt.IPSetResolver) *planner {
@@ -105,29 +136,68 @@ func (p *planner) plan(pl *syntax.Payload) error {
 		if p.skip {
 			continue
 		}
-		var err error
-		switch l.Kind {
-		case syntax.LineTable:
-			p.planTable(l)
-		case syntax.LineChain:
-			err = p.planChainDecl(l)
-		case syntax.LineCommand:
-			err = p.planCommand(l)
-			var mc *missingChainError
-			if errors.As(err, &mc) {
-				if p.deferred == nil {
-					p.deferred = mc.error
-				}
-				err = nil
+		if p.sectionNo < p.skipSections {
+			// Committed by an earlier attempt.
+			if l.Kind == syntax.LineCommit {
+				p.sectionNo++
 			}
-		case syntax.LineCommit:
-			err, p.deferred = p.deferred, nil
+			continue
+		}
+		if p.dryRun && l.Kind == syntax.LineCommand && positional(l.Cmd) {
+			// Parsed, and never checked against rules under --test.
+			continue
+		}
+		var err error
+		if !p.single && l.Kind == syntax.LineCommand && !l.Cmd.Ignored && positional(l.Cmd) && p.kernel != nil {
+			err = p.planPositional(l)
+		} else {
+			if !p.single {
+				p.models.note(l, p.opts.NoFlush)
+			}
+			err = p.planLine(l)
+		}
+		if err != nil && p.dryRun && ipterr.ClassOf(err) == ipterr.Other {
+			err = nil
 		}
 		if err != nil {
 			return atLine(err, l.Num)
 		}
 	}
 	return nil
+}
+
+// planLine adds one line that does not depend on the kernel's rules.
+func (p *planner) planLine(l *syntax.Line) error {
+	var err error
+	switch l.Kind {
+	case syntax.LineTable:
+		p.planTable(l)
+	case syntax.LineChain:
+		err = p.planChainDecl(l)
+	case syntax.LineCommand:
+		err = p.planCommand(l)
+		var mc *missingChainError
+		if errors.As(err, &mc) {
+			if p.deferred == nil {
+				p.deferred = mc.error
+			}
+			err = nil
+		}
+	case syntax.LineCommit:
+		err, p.deferred = p.deferred, nil
+		if err == nil {
+			p.endSection(l.Num)
+		}
+	}
+	return err
+}
+
+// endSection closes the transaction of the table section that ends at a
+// COMMIT line and starts the next one.
+func (p *planner) endSection(line int) {
+	p.sections = append(p.sections, &section{txn: p.txn, commitLine: line})
+	p.sectionNo++
+	p.txn = newTxn(p.txn.fam, p.txn.genID)
 }
 
 func (p *planner) planTable(l *syntax.Line) {
@@ -224,9 +294,17 @@ func (p *planner) planCommand(l *syntax.Line) error {
 		return p.planDeleteChain(l, vt)
 	case syntax.OpFlush:
 		if c.Chain == "" {
-			// iptables-nft-restore's "-F" without a chain keeps rules
-			// added earlier in the same batch; that is not reproduced.
-			return unsupportedf("-F without a chain")
+			// One message empties the table; rules this transaction
+			// added to it are not sent at all, as iptables-nft-restore
+			// drops them from its batch.
+			if !vt.exists {
+				return nil
+			}
+			for ch := range vt.chains {
+				p.txn.dropPending(vt.spec.name, ch)
+			}
+			p.txn.flushTable(vt.spec.name)
+			return nil
 		}
 		if _, ok := vt.chains[c.Chain]; !ok {
 			if vt.spec.builtin(c.Chain) != nil {

@@ -106,6 +106,11 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 	ctx := env.xtContext(r)
 	for _, m := range r.Matches {
 		ext, err := xt.ParseMatch(ctx, m)
+		if err != nil && !m.Known && !syntax.ExtensionShipped(m.Name, false, env.fam) {
+			// iptables 1.8.9 has no such match either: its own
+			// refusal, whoever would run the rule.
+			return out, paramf("Couldn't load match `%s':No such file or directory\n", m.Name)
+		}
 		if err != nil {
 			return out, err
 		}
@@ -181,9 +186,10 @@ func verdictFor(env *ruleEnv, t *syntax.Target) (expr.Any, error) {
 		}
 		return &expr.Verdict{Kind: kind, Chain: t.Name}, nil
 	}
-	if len(t.Options) > 0 || looksLikeExtension(t.Name) {
-		// Possibly a target extension this shim does not know: a real
-		// iptables-nft may load it.
+	if len(t.Options) > 0 || (looksLikeExtension(t.Name) && syntax.ExtensionShipped(t.Name, true, env.fam)) {
+		// A target extension iptables 1.8.9 has and this shim does not
+		// encode: a real iptables-nft may load it. A name 1.8.9 does
+		// not ship (a typo such as ACCPET) is a chain to it.
 		return nil, unsupportedf("target %s", t.Name)
 	}
 	return nil, &missingChainError{paramf("Chain '%s' does not exist", t.Name)}

@@ -26,6 +26,9 @@ type chainInfo struct {
 	// use is the kernel's reference count: one per rule of the chain
 	// and one per jump or goto to it.
 	use uint32
+	// order is the chain's place in the kernel's listing of its table
+	// (creation order), as iptables-nft's cache keeps it.
+	order int
 }
 
 // tableInfo is one table of the family with its chains.
@@ -57,7 +60,7 @@ func readState(c *nfnl.Conn, fam uint8) (*kernelState, error) {
 func readStateOnce(c *nfnl.Conn, fam uint8) (*kernelState, error) {
 	gen, err := c.GenID()
 	if err != nil {
-		return nil, err
+		return nil, genIDFailure(err)
 	}
 	st := &kernelState{genID: gen, tables: map[string]*tableInfo{}}
 	err = c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETTABLE), fam, nil, func(m nfnl.Message) error {
@@ -75,6 +78,7 @@ func readStateOnce(c *nfnl.Conn, fam uint8) (*kernelState, error) {
 	err = c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETCHAIN), fam, nil, func(m nfnl.Message) error {
 		table, ch := scanChain(m.Attrs)
 		if t := st.tables[string(table)]; t != nil {
+			ch.order = len(t.chains)
 			t.chains[ch.name] = ch
 		}
 		return nil
@@ -147,4 +151,22 @@ func cString(b []byte) []byte {
 		return b[:i]
 	}
 	return b
+}
+
+// hideIncompatible drops the base chains iptables-nft does not count as
+// its own: a base chain under a name that is not one of its table's
+// built-in chains (as `iptables -E INPUT X` or nft leave behind). Its
+// writing commands neither see nor touch them; listings warn about them.
+func (st *kernelState) hideIncompatible() {
+	for name, t := range st.tables {
+		spec := lookupTable(name)
+		if spec == nil {
+			continue
+		}
+		for cn, ch := range t.chains {
+			if ch.base && spec.builtin(cn) == nil {
+				delete(t.chains, cn)
+			}
+		}
+	}
 }

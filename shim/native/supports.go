@@ -15,7 +15,15 @@ import (
 // Other problems (a missing chain, a bad address) are not reported here:
 // they depend on kernel state, and the real run reports them as iptables
 // would.
-func Supports(p *syntax.Payload) error {
+//
+// Supports takes the payload for one without --noflush; SupportsRestore
+// knows the flag.
+func Supports(p *syntax.Payload) error { return SupportsRestore(p, false) }
+
+// SupportsRestore is Supports for a restore with or without --noflush
+// (which decides whether lines acting on a chain's existing rules can be
+// carried out; see positional.go).
+func SupportsRestore(p *syntax.Payload, noflush bool) error {
 	declared := map[string]bool{}
 	for _, l := range p.Lines {
 		if l.Kind == syntax.LineChain {
@@ -26,12 +34,21 @@ func Supports(p *syntax.Payload) error {
 		}
 	}
 	protos := loadProtocols("/etc/protocols")
-	for _, l := range p.Lines {
-		if l.Kind != syntax.LineCommand || l.Cmd.Ignored {
-			continue
+	var models ruleModels
+	for i := range p.Lines {
+		l := &p.Lines[i]
+		isCmd := l.Kind == syntax.LineCommand && !l.Cmd.Ignored
+		if isCmd {
+			err := supportsCommand(p.Family, l.Cmd, declared, protos)
+			if err == nil {
+				err = models.checkStatic(l.Cmd)
+			}
+			if err != nil {
+				return atLine(err, l.Num)
+			}
 		}
-		if err := supportsCommand(p.Family, l.Cmd, declared, protos); err != nil {
-			return atLine(err, l.Num)
+		if !isCmd || !numbered(l.Cmd) {
+			models.note(l, noflush)
 		}
 	}
 	return nil
@@ -42,19 +59,12 @@ func supportsCommand(fam syntax.Family, c *syntax.Command, declared map[string]b
 		return unsupportedf("table %s", c.Table)
 	}
 	switch c.Op {
-	case syntax.OpFlush:
-		if c.Chain == "" {
-			return unsupportedf("-F without a chain")
-		}
+	case syntax.OpFlush, syntax.OpNewChain, syntax.OpDeleteChain, syntax.OpPolicy, syntax.OpZero, syntax.OpRename:
 		return nil
-	case syntax.OpNewChain, syntax.OpDeleteChain, syntax.OpPolicy:
-		return nil
-	case syntax.OpAppend, syntax.OpInsert:
+	case syntax.OpAppend, syntax.OpInsert, syntax.OpReplace, syntax.OpDelete, syntax.OpCheck:
 	default:
+		// -S and -L print inside a restore; not carried out here.
 		return unsupportedf("command %s", opName(c.Op))
-	}
-	if c.Op == syntax.OpInsert && c.RuleNum > 1 {
-		return unsupportedf("-I with a rule number")
 	}
 	return ruleSupported(fam, c, declared, protos)
 }

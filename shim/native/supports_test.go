@@ -19,14 +19,24 @@ func TestSupports(t *testing.T) {
 		{"jump to a chain only the kernel has", "*filter\n-A INPUT -j KUBE-FIREWALL\nCOMMIT\n", 0, ""},
 		{"delete by spec", "*filter\n-D INPUT -j ACCEPT\nCOMMIT\n", 2, "-D"},
 		{"unknown target extension", "*filter\n-A INPUT -j NOTRACK\nCOMMIT\n", 2, "NOTRACK"},
-		{"flush of a whole table", "*filter\n-F\nCOMMIT\n", 2, "-F"},
+		{"flush of a whole table", "*filter\n-F\nCOMMIT\n", 0, ""},
+		{"listing inside a restore", "*filter\n-S\nCOMMIT\n", 2, "-S"},
+		{"insert at a position in a flushed table", "*filter\n:FOO - [0:0]\n-A FOO -j ACCEPT\n-I FOO 2 -j DROP\nCOMMIT\n", 4, "-I with a rule number"},
+		{"noflush: positions in an untouched chain", "*filter\n-I FOO 2 -j DROP\n-R BAR 1 -j DROP\n-D BAZ 1\n-D QUX -j DROP\n-C FOO2 -j DROP\n-E OLD NEW\n-X INPUT\nCOMMIT\n", 0, ""},
+		{"noflush: deletions by number in a row", "*filter\n-D FOO 3\n-D FOO 1\n-R FOO 1 -j DROP\nCOMMIT\n", 0, ""},
+		{"noflush: a number after a replacement", "*filter\n-R FOO 1 -j DROP\n-D FOO 2\nCOMMIT\n", 3, "-D"},
+		{"noflush: zero alone", "*filter\n-Z\nCOMMIT\n", 0, ""},
+		{"noflush: positions after an append", "*filter\n-A FOO -j ACCEPT\n-D FOO 1\nCOMMIT\n", 3, "-D"},
+		{"noflush: after a declaration", "*filter\n:FOO - [0:0]\n-R FOO 1 -j DROP\nCOMMIT\n", 3, "-R"},
+		{"noflush: zero after a change", "*filter\n-A FOO -j ACCEPT\n-Z\nCOMMIT\n", 3, "-Z"},
+		{"noflush: second table untouched", "*nat\n-A FOO -j ACCEPT\nCOMMIT\n*filter\n-D FOO 1\nCOMMIT\n", 0, ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p, err := syntax.ParseRestore(strings.NewReader(c.payload), syntax.IPv4)
 			if err != nil {
 				t.Fatalf("parse: %v", err)
 			}
-			err = Supports(p)
+			err = SupportsRestore(p, strings.HasPrefix(c.name, "noflush"))
 			if c.wantLine == 0 {
 				if err != nil {
 					t.Fatalf("Supports: %v", err)

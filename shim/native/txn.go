@@ -7,7 +7,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
@@ -59,12 +58,13 @@ type chainKey struct{ table, chain string }
 
 // Txn is one nf_tables transaction: the messages of one batch, committed
 // together or not at all, each remembering which input line asked for it.
-// A restore builds one Txn for the whole payload; a single iptables command
-// will build one with a few messages. The generation id read with the
-// state the Txn was planned against goes into BATCH_BEGIN, so a concurrent
+// A restore builds one Txn per table section (committed at its COMMIT); a
+// single iptables command builds one with a few messages. The generation
+// id the Txn was planned against goes into BATCH_BEGIN, so a concurrent
 // writer makes the kernel refuse the batch instead of mixing the two.
 type Txn struct {
 	fam   uint8
+	genID uint32
 	batch *nfnl.Batch
 	ops   []op
 	// attrs is reused between messages to spare allocations.
@@ -90,7 +90,7 @@ func (t *Txn) intern(name string) string {
 
 // newTxn starts a transaction for family fam planned at generation genID.
 func newTxn(fam uint8, genID uint32) *Txn {
-	return &Txn{fam: fam, batch: nfnl.NewBatch(genID, true), pending: map[chainKey][]int{}, names: map[string]string{}}
+	return &Txn{fam: fam, genID: genID, batch: nfnl.NewBatch(genID, true), pending: map[chainKey][]int{}, names: map[string]string{}}
 }
 
 func (t *Txn) add(msg int, flags uint16, o op) int {
@@ -169,12 +169,18 @@ func (t *Txn) flushChain(table, chain string, line int, act action) {
 	t.add(unix.NFT_MSG_DELRULE, 0, op{line, act, chain})
 }
 
+// flushTable deletes every rule of every chain of table.
+func (t *Txn) flushTable(table string) {
+	t.attrs.String(unix.NFTA_RULE_TABLE, table)
+	t.add(unix.NFT_MSG_DELRULE, 0, op{0, actRuleFlush, table})
+}
+
 // delRule deletes the rule with handle in chain.
-func (t *Txn) delRule(table, chain string, handle uint64) {
+func (t *Txn) delRule(table, chain string, handle uint64, line int) {
 	t.attrs.String(unix.NFTA_RULE_TABLE, table)
 	t.attrs.String(unix.NFTA_RULE_CHAIN, chain)
 	t.attrs.U64(unix.NFTA_RULE_HANDLE, handle)
-	t.add(unix.NFT_MSG_DELRULE, 0, op{0, actRuleDelete, chain})
+	t.add(unix.NFT_MSG_DELRULE, 0, op{line, actRuleDelete, chain})
 }
 
 // addRule appends (or, with appendIt false, prepends) a rule.
@@ -234,16 +240,16 @@ func (t *Txn) addRuleAt(table, chain string, r *encodedRule, place rulePlace, li
 }
 
 // renameChain gives the chain with handle a new name (iptables -E).
-func (t *Txn) renameChain(table string, handle uint64, newName string) {
+func (t *Txn) renameChain(table string, handle uint64, newName string, line int) {
 	t.attrs.String(unix.NFTA_CHAIN_TABLE, table)
 	t.attrs.U64(unix.NFTA_CHAIN_HANDLE, handle)
 	t.attrs.String(unix.NFTA_CHAIN_NAME, newName)
-	t.add(unix.NFT_MSG_NEWCHAIN, 0, op{0, actChainRename, newName})
+	t.add(unix.NFT_MSG_NEWCHAIN, 0, op{line, actChainRename, newName})
 }
 
 // zeroBaseChain sends a base chain with zero counters, as iptables-nft -Z
 // does (it resends the cached chain: hook, policy, type and counters).
-func (t *Txn) zeroBaseChain(table string, ch *chainInfo) {
+func (t *Txn) zeroBaseChain(table string, ch *chainInfo, line int) {
 	a := &t.attrs
 	a.String(unix.NFTA_CHAIN_TABLE, table)
 	a.String(unix.NFTA_CHAIN_NAME, ch.name)
@@ -257,53 +263,45 @@ func (t *Txn) zeroBaseChain(table string, ch *chainInfo) {
 	a.U64(unix.NFTA_COUNTER_PACKETS, 0)
 	a.U64(unix.NFTA_COUNTER_BYTES, 0)
 	a.End(c)
-	t.add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE, op{0, actChainZero, ch.name})
+	t.add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE, op{line, actChainZero, ch.name})
 }
 
 // commit sends the batch. Kernel refusals become iptables-nft's message
-// ("line N: ACTION failed (strerror): object", exit 4).
-func (t *Txn) commit(c *nfnl.Conn) error {
+// (an *nftFailure, exit 4): a restore lists every refused message as
+// "\nline N: ACTION failed (strerror): object"; a single command prints
+// only the first, as " ACTION failed (strerror): object" (iptables-nft
+// collects every report but keeps one when it has no line numbers).
+func (t *Txn) commit(c *nfnl.Conn, single bool) error {
 	err := c.Commit(t.batch)
 	if err == nil || errors.Is(err, nfnl.ErrGenerationChanged) {
 		return err
 	}
 	var be *nfnl.BatchError
 	if !errors.As(err, &be) {
-		return ipterr.Wrap(ipterr.Resource, err, err.Error())
+		return &nftFailure{Msg: nftStrerror(err), Err: err}
 	}
-	ce := &commitError{Err: be}
+	nf := &nftFailure{Err: be}
 	var b strings.Builder
 	for _, f := range be.Failures {
+		if single && b.Len() > 0 {
+			break
+		}
 		if f.Index < 0 || f.Tag >= len(t.ops) {
 			b.WriteString(" " + strerror(f.Err.Errno))
 			continue
 		}
 		o := t.ops[f.Tag]
 		if o.line > 0 {
-			if ce.Line == 0 {
-				ce.Line = o.line
+			if nf.Line == 0 {
+				nf.Line = o.line
 			}
 			fmt.Fprintf(&b, "\nline %d:", o.line)
 		}
 		fmt.Fprintf(&b, " %s failed (%s): %s", o.act, strerror(f.Err.Errno), o.object())
 	}
-	ce.Msg = b.String()
-	return ce
+	nf.Msg = b.String()
+	return nf
 }
-
-// commitError is a batch the kernel refused. iptables-nft prints it as
-// "PROG v1.8.9 (nf_tables): " followed by Msg, with no "Error occurred at
-// line" and no "Try" line, and exits 4. Msg has, per refused message,
-// "\nline N: ACTION failed (strerror): object" (restore) or
-// " ACTION failed (strerror): object" (a single command).
-type commitError struct {
-	Line int
-	Msg  string
-	Err  error
-}
-
-func (e *commitError) Error() string { return e.Msg }
-func (e *commitError) Unwrap() error { return e.Err }
 
 // strerror is the C library's text for errno, as iptables prints it.
 func strerror(e unix.Errno) string {

@@ -14,13 +14,17 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
-// guarded is a call prepared by the guard: what it creates, and what must
-// happen before and after the backend runs.
+// guarded is a call prepared by the guard: what it creates, how the call
+// runs with it, and what must happen after the backend ran.
 type guarded struct {
 	plan guard.Plan
-	// pre runs before the call (a single command's chains are created by a
-	// restore of their own); nil when nothing is needed.
-	pre func(ctx context.Context) error
+	// run, when set, carries out the call in place of the backend's Run
+	// (a single command with the guard's chains); made reports whether
+	// the chains were committed.
+	run func(ctx context.Context) (made bool, err error)
+	// committed, for a restore that failed, returns the planned chains
+	// whose table committed before the failure.
+	committed func() []guard.Creation
 	// finish flushes output the guard filters; nil when none.
 	finish func() error
 }
@@ -51,7 +55,7 @@ func (r *Router) guard(mode backend.Mode, be backend.Backend, c *backend.Call) (
 	case backend.Restore:
 		return r.guardRestore(mode, be, c)
 	case backend.Iptables:
-		return r.guardCommand(mode, c)
+		return r.guardCommand(mode, be, c)
 	}
 	return guarded{}, nil
 }
@@ -65,14 +69,15 @@ func (r *Router) guardRestore(mode backend.Mode, be backend.Backend, c *backend.
 	if err != nil {
 		return guarded{}, fmt.Errorf("reading standard input: %w", err)
 	}
-	if c.Payload == nil && !guard.MayJumpToUndeclared(data, flags, c.Family) {
-		return guarded{}, nil // every jump target is declared or no chain: no parse needed
+	if c.Payload == nil && !guard.MayNeedChains(data, flags, c.Family, r.guardSettings()) {
+		return guarded{}, nil // nothing the guard may create is jumped to: no parse needed
 	}
 	payload, err := c.ReadPayload()
 	if err != nil {
 		return guarded{}, nil
 	}
 	plan, err := guard.PlanRestore(payload, flags, r.guardSettings(), r.chainsFor(mode, c.Family))
+	r.noteGuardLookup(mode, c, err)
 	if err != nil || plan.Empty() {
 		// A backend we cannot ask about chains is no reason to fail the
 		// call: it goes on as it would without the shim.
@@ -87,16 +92,32 @@ func (r *Router) guardRestore(mode backend.Mode, be backend.Backend, c *backend.
 		return guarded{}, err
 	}
 	c.ReplaceInput(buf.Bytes(), rewritten)
-	g := guarded{plan: plan}
-	if _, isExec := be.(ExecBackend); isExec {
-		fixer := guard.NewLineFixer(c.Stderr, lineMap)
-		c.Stderr = fixer
-		g.finish = fixer.Close
-	}
-	return g, nil
+	// Both backends name input lines in their errors, counted in the
+	// text they read: the rewritten one.
+	fixer := guard.NewLineFixer(c.Stderr, lineMap)
+	c.Stderr = fixer
+	return guarded{plan: plan, finish: fixer.Close, committed: func() []guard.Creation {
+		return plan.CommittedBefore(rewritten, fixer.FirstLine())
+	}}, nil
 }
 
-func (r *Router) guardCommand(mode backend.Mode, c *backend.Call) (guarded, error) {
+// guardCommand prepares a single -A/-I/-R that jumps to a missing catalog
+// chain. The chains and the command commit together or not at all, and
+// when they cannot commit the guard steps aside: the command runs alone,
+// so the caller sees exactly what iptables prints on this host, and nothing
+// the guard planned is left behind.
+//
+//   - native: the chains ride in the command's own netlink batch
+//     (backend.Call.GuardChains);
+//   - a real binary: one --noflush restore carries the chains and the
+//     command as a line of the same table section (one table: one
+//     commit). Its output is never the caller's: a real binary words
+//     restore errors differently ("line N failed"), so when the restore
+//     fails the command runs alone on the real binary, whose own words
+//     and exit status the caller gets. A command a restore line cannot
+//     carry faithfully (-v prints the rule, -c, options the shim's model
+//     does not place) is left to run alone.
+func (r *Router) guardCommand(mode backend.Mode, be backend.Backend, c *backend.Call) (guarded, error) {
 	if !mayJump(c.Args) {
 		return guarded{}, nil
 	}
@@ -105,36 +126,137 @@ func (r *Router) guardCommand(mode backend.Mode, c *backend.Call) (guarded, erro
 		return guarded{}, nil
 	}
 	plan, err := guard.PlanCommand(cmd, r.guardSettings(), r.chainsFor(mode, c.Family))
+	r.noteGuardLookup(mode, c, err)
 	if err != nil || plan.Empty() {
 		return guarded{plan: plan}, nil
 	}
-	payload, err := plan.Payload(c.Family)
-	if err != nil {
-		return guarded{}, err
-	}
-	var text bytes.Buffer
-	if err := payload.Render(&text); err != nil {
-		return guarded{}, err
-	}
-	args := []string{"--noflush"}
-	if cmd.Wait.Given {
-		args = append(args, "-w", fmt.Sprint(cmd.Wait.Seconds))
-	}
-	restore := &backend.Call{Tool: backend.Restore, Family: c.Family, Args: args,
-		Stdin: &text, Stdout: io.Discard, Payload: payload}
-	pre := func(ctx context.Context) error {
-		be, _, err := r.pick(mode, restore)
+	if r.Native != nil && be == backend.Backend(r.Native) {
+		payload, err := plan.Payload(c.Family)
 		if err != nil {
+			return guarded{}, err
+		}
+		return guarded{plan: plan, run: func(ctx context.Context) (bool, error) {
+			return r.runNativeGuarded(ctx, be, c, payload)
+		}}, nil
+	}
+	if cmd.Verbose || cmd.SetCounters || len(cmd.Rule.UnknownExtensions()) > 0 {
+		skipped := guard.Plan{}
+		for _, cr := range plan.Creations {
+			skipped.Skipped = append(skipped.Skipped, guard.Skip{Table: cr.Table, Chain: cr.Chain,
+				Reason: "the command cannot travel in a restore with it (-v, -c or options the shim does not model)"})
+		}
+		return guarded{plan: skipped}, nil
+	}
+	return guarded{plan: plan, run: func(ctx context.Context) (bool, error) {
+		return r.runExecGuarded(ctx, mode, be, c, cmd, plan)
+	}}, nil
+}
+
+// runNativeGuarded runs c on the native backend with the plan's chains in
+// its batch. Its output is held back until it is known to be the caller's:
+// when the batch fails, the command runs again alone and the caller sees
+// that run's answer, the one iptables gives on this host.
+func (r *Router) runNativeGuarded(ctx context.Context, be backend.Backend, c *backend.Call, payload *syntax.Payload) (bool, error) {
+	var stdout, stderr bytes.Buffer
+	attempt := *c
+	attempt.Stdout, attempt.Stderr, attempt.GuardChains = &stdout, &stderr, payload
+	err := be.Run(ctx, &attempt)
+	if err == nil {
+		return true, flushTo(c, &stdout, &stderr)
+	}
+	r.Log.Log("guard-stepped-aside", calllog.F("name", c.Name()), calllog.F("args", calllog.Args(c.Args)),
+		calllog.F("error", fmt.Errorf("%w: %s", err, bytes.TrimSpace(stderr.Bytes()))))
+	return false, be.Run(ctx, c)
+}
+
+func flushTo(c *backend.Call, stdout, stderr *bytes.Buffer) error {
+	if c.Stdout != nil {
+		if _, err := c.Stdout.Write(stdout.Bytes()); err != nil {
 			return err
 		}
-		var stderr bytes.Buffer
-		restore.Stderr = &stderr
-		if err := be.Run(ctx, restore); err != nil {
-			return fmt.Errorf("creating %s before the command: %w: %s", describe(plan), err, bytes.TrimSpace(stderr.Bytes()))
-		}
-		return nil
 	}
-	return guarded{plan: plan, pre: pre}, nil
+	if c.Stderr != nil {
+		if _, err := c.Stderr.Write(stderr.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runExecGuarded commits the plan's chains of the command's table and the
+// command in one --noflush restore by the real binary; chains of other
+// tables (companions) follow in a restore of their own once the command
+// succeeded. When the first restore fails nothing of it was committed, and
+// the command runs alone on be for the caller's answer.
+func (r *Router) runExecGuarded(ctx context.Context, mode backend.Mode, be backend.Backend, c *backend.Call, cmd *syntax.Command, plan guard.Plan) (bool, error) {
+	var own, others strings.Builder
+	own.WriteString("*" + cmd.Table + "\n")
+	for _, l := range plan.Lines(cmd.Table) {
+		own.WriteString(l + "\n")
+	}
+	own.WriteString(syntax.RestoreLine(cmd) + "\nCOMMIT\n")
+	for _, t := range plan.Tables() {
+		if t == cmd.Table {
+			continue
+		}
+		others.WriteString("*" + t + "\n" + strings.Join(plan.Lines(t), "\n") + "\nCOMMIT\n")
+	}
+	if err := r.runGuardRestore(ctx, mode, c.Family, cmd.Wait, own.String(), "the command with "+describe(plan)); err != nil {
+		r.Log.Log("guard-stepped-aside", calllog.F("name", c.Name()), calllog.F("args", calllog.Args(c.Args)), calllog.F("error", err))
+		return false, be.Run(ctx, c)
+	}
+	if others.Len() > 0 {
+		if err := r.runGuardRestore(ctx, mode, c.Family, cmd.Wait, others.String(), "companions of "+describe(plan)); err != nil {
+			r.Log.Log("guard-companions-failed", calllog.F("name", c.Name()), calllog.F("error", err))
+		}
+	}
+	return true, nil
+}
+
+// runGuardRestore applies restore text of the guard's own with a --noflush
+// restore by the real binary of mode, its output kept from the caller (it
+// goes into the error, for the log). The command's -w is passed on as given
+// (a bare -w stays bare: wait without limit), unless that restore has no -w
+// (iptables-restore before 1.6.2, as in the kube-proxy 1.13 image).
+func (r *Router) runGuardRestore(ctx context.Context, mode backend.Mode, fam syntax.Family, wait syntax.Wait, text, what string) error {
+	restore := &backend.Call{Tool: backend.Restore, Family: fam, Args: []string{"--noflush"},
+		Stdin: strings.NewReader(text), Stdout: io.Discard}
+	be, err := r.FindExec(mode, restore)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if wait.Given && takesWait(be) {
+		restore.Args = append(restore.Args, waitArgs(wait)...)
+	}
+	var stderr bytes.Buffer
+	restore.Stderr = &stderr
+	if err := be.Run(ctx, restore); err != nil {
+		return fmt.Errorf("%s: %w: %s", what, err, bytes.TrimSpace(stderr.Bytes()))
+	}
+	return nil
+}
+
+// waitArgs are the -w words for a restore that waits as the command was
+// told to.
+func waitArgs(w syntax.Wait) []string {
+	if w.Bare {
+		return []string{"-w"}
+	}
+	return []string{"-w", fmt.Sprint(w.Seconds)}
+}
+
+// WaitTaker is a real restore binary that can tell whether it accepts -w
+// (iptables-restore learned it in 1.6.2); one that cannot tell is assumed
+// to.
+type WaitTaker interface {
+	TakesWait() bool
+}
+
+func takesWait(be backend.Backend) bool {
+	if p, ok := be.(WaitTaker); ok {
+		return p.TakesWait()
+	}
+	return true
 }
 
 func describe(p guard.Plan) string {

@@ -95,28 +95,36 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		// the exit status are the real binary's own.
 		return ex.Exec(c)
 	}
-	// chainsMade: the guard's chains exist now. A single command's chains
-	// are made by a restore of their own before it, so they exist even when
-	// the command then fails; a restore's go or stay with the restore.
-	chainsMade := false
-	if g.pre != nil {
-		err = g.pre(ctx)
-		chainsMade = err == nil
-	}
-	if err == nil {
+	// made: the guard's chains that exist now. A single command's commit
+	// with it or not at all (guardCommand); a restore's go or stay with
+	// their table's COMMIT, as the restore's own lines do.
+	var made []guard.Creation
+	if g.run != nil {
+		var ok bool
+		if ok, err = g.run(ctx); ok {
+			made = g.plan.Creations
+		}
+	} else {
 		err = be.Run(ctx, c)
-		chainsMade = chainsMade || err == nil
 	}
 	if g.finish != nil {
 		if ferr := g.finish(); err == nil {
 			err = ferr
 		}
 	}
+	if g.run == nil {
+		switch {
+		case err == nil:
+			made = g.plan.Creations
+		case g.committed != nil:
+			made = g.committed()
+		}
+	}
 	r.logCall(c, dec, path, start, err)
-	if chainsMade && !g.plan.Empty() {
-		r.logPlan(dec.Mode, c, g.plan)
+	if len(made) > 0 {
+		r.logPlan(dec.Mode, c, guard.Plan{Creations: made, Skipped: g.plan.Skipped})
 		if r.Created != nil {
-			for _, cr := range g.plan.Creations {
+			for _, cr := range made {
 				r.Created(dec.Mode, c.Family, cr)
 			}
 		}
@@ -193,8 +201,36 @@ func (r *Router) pick(mode backend.Mode, c *backend.Call) (backend.Backend, stri
 		// only encode the call twice.
 		return r.Native, r.Native.Describe(), nil
 	}
+	if err := parses(c); err != nil {
+		// The shim's parser is not the authority: what it cannot read
+		// goes to the real binary, which accepts it or says why not in
+		// its own words.
+		return ex, ex.Describe() + " (the shim cannot parse it: " + err.Error() + ")", nil
+	}
 	if err := r.Native.Supports(c); err != nil {
 		return ex, ex.Describe() + " (native cannot: " + err.Error() + ")", nil
 	}
 	return r.Native, r.Native.Describe(), nil
+}
+
+// parses reports whether the shim's own parser reads the call: its
+// arguments and, for a restore from standard input, the payload (read and
+// parsed once, kept in the call for whichever backend runs it).
+func parses(c *backend.Call) error {
+	switch c.Tool {
+	case backend.Iptables:
+		_, err := syntax.ParseCommand(c.Args, c.Family)
+		return err
+	case backend.Save:
+		_, err := syntax.ParseSaveArgs(c.Args)
+		return err
+	case backend.Restore:
+		f, err := syntax.ParseRestoreArgs(c.Args)
+		if err != nil || f.File != "" || f.Version || f.Help {
+			return err
+		}
+		_, err = c.ReadPayload()
+		return err
+	}
+	return nil
 }

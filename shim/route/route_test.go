@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -19,20 +20,37 @@ import (
 type fakeBackend struct {
 	name     string
 	ran      []string // stdin of each run (or args for single commands)
+	args     []string // the arguments of each run
+	guarded  []*syntax.Payload
 	execed   bool
 	supports error
+	// fail makes runs fail: restores, commands, or commands that carry
+	// guard chains.
+	failRestore, failCommand, failGuarded bool
+	noWait                                bool // its restore has no -w
 }
 
 func (f *fakeBackend) Describe() string { return f.name }
 func (f *fakeBackend) Run(_ context.Context, c *backend.Call) error {
+	f.args = append(f.args, strings.Join(c.Args, " "))
+	f.guarded = append(f.guarded, c.GuardChains)
 	if c.Tool == backend.Iptables {
 		f.ran = append(f.ran, strings.Join(c.Args, " "))
+		if f.failCommand || (f.failGuarded && c.GuardChains != nil) {
+			fmt.Fprintln(c.Stderr, "failed", c.GuardChains != nil)
+			return ipterr.Exit(1)
+		}
+		fmt.Fprintln(c.Stdout, "ran", c.GuardChains != nil)
 		return nil
 	}
 	b, _ := io.ReadAll(c.Stdin)
 	f.ran = append(f.ran, string(b))
+	if f.failRestore {
+		return ipterr.Exit(1)
+	}
 	return nil
 }
+func (f *fakeBackend) TakesWait() bool                { return !f.noWait }
 func (f *fakeBackend) Exec(c *backend.Call) error     { f.execed = true; return nil }
 func (f *fakeBackend) Supports(c *backend.Call) error { return f.supports }
 
@@ -146,14 +164,117 @@ func TestRunGuardsRestore(t *testing.T) {
 }
 
 func TestRunGuardsSingleCommand(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		wait     []string
+		noWait   bool
+		wantArgs string
+	}{
+		{"-w N", []string{"-w", "5"}, false, "--noflush -w 5"},
+		{"bare -w stays bare", []string{"-w"}, false, "--noflush -w"},
+		{"-w 0 stays 0", []string{"-w", "0"}, false, "--noflush -w 0"},
+		{"no -w", nil, false, "--noflush"},
+		{"a restore without -w gets none", []string{"-w"}, true, "--noflush"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, execs := setup{mode: "nft", haveNFT: true}.router()
+			be := execs[backend.NFT]
+			be.noWait = tc.noWait
+			var created []string
+			r.Created = func(mode backend.Mode, fam syntax.Family, c guard.Creation) { created = append(created, c.Chain) }
+			args := append(append([]string{}, tc.wait...), "-A", "KUBE-FIREWALL", "-t", "nat", "-j", "KUBE-MARK-DROP")
+			c := &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: args, Stdout: io.Discard, Stderr: io.Discard}
+			if err := r.Run(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			want := "*nat\n:KUBE-MARK-DROP - [0:0]\n-A KUBE-MARK-DROP -j MARK --set-xmark 0x8000/0x8000\n-A KUBE-FIREWALL -j KUBE-MARK-DROP\nCOMMIT\n"
+			if len(be.ran) != 1 || be.ran[0] != want {
+				t.Errorf("want one restore carrying the chain and the command:\n%s\ngot %q", want, be.ran)
+			}
+			if len(be.args) != 1 || be.args[0] != tc.wantArgs {
+				t.Errorf("restore args = %q, want %q", be.args, tc.wantArgs)
+			}
+			if len(created) != 1 {
+				t.Errorf("created = %q", created)
+			}
+		})
+	}
+}
+
+// TestGuardStepsAsideWhenTheCommandFails: when the restore carrying the
+// chain and the command fails, nothing of it was committed; the command
+// then runs alone, and its answer is the caller's. Nothing is recorded as
+// created.
+func TestGuardStepsAsideWhenTheCommandFails(t *testing.T) {
 	r, execs := setup{mode: "nft", haveNFT: true}.router()
-	c := &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"-w", "5", "-A", "KUBE-FIREWALL", "-t", "nat", "-j", "KUBE-MARK-DROP"}, Stdout: io.Discard, Stderr: io.Discard}
-	if err := r.Run(context.Background(), c); err != nil {
+	be := execs[backend.NFT]
+	be.failRestore, be.failCommand = true, true
+	var created []string
+	r.Created = func(mode backend.Mode, fam syntax.Family, c guard.Creation) { created = append(created, c.Chain) }
+	var stderr bytes.Buffer
+	args := []string{"-A", "NOPE", "-t", "nat", "-j", "KUBE-MARK-DROP"}
+	c := &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: args, Stdout: io.Discard, Stderr: &stderr}
+	err := r.Run(context.Background(), c)
+	if ipterr.ClassOf(err) != 1 {
+		t.Fatalf("want the command's own exit 1, got %v", err)
+	}
+	if len(be.ran) != 2 || be.ran[1] != strings.Join(args, " ") {
+		t.Errorf("want the restore, then the command alone; ran %q", be.ran)
+	}
+	if len(created) != 0 {
+		t.Errorf("recorded as created after a failure: %q", created)
+	}
+}
+
+// TestNativeGuardOneBatch: on the native backend the chains travel in the
+// command's call; when that fails, the command runs again without them and
+// only that run's output reaches the caller.
+func TestNativeGuardOneBatch(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		r, _ := setup{mode: "nft", native: &fakeBackend{name: "native", failGuarded: fail}}.router()
+		nat := r.Native.(*fakeBackend)
+		var stdout, stderr bytes.Buffer
+		c := &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"-A", "X", "-t", "nat", "-j", "KUBE-MARK-DROP"}, Stdout: &stdout, Stderr: &stderr}
+		err := r.Run(context.Background(), c)
+		if err != nil {
+			t.Fatalf("fail=%v: %v", fail, err)
+		}
+		if nat.guarded[0] == nil || !strings.Contains(render(t, nat.guarded[0]), ":KUBE-MARK-DROP - [0:0]") {
+			t.Errorf("fail=%v: the first run carried no guard chains", fail)
+		}
+		wantRuns, wantOut := 1, "ran true\n"
+		if fail {
+			wantRuns, wantOut = 2, "ran false\n"
+		}
+		if len(nat.ran) != wantRuns || stdout.String() != wantOut || stderr.Len() != 0 {
+			t.Errorf("fail=%v: runs %q, stdout %q, stderr %q", fail, nat.ran, stdout.String(), stderr.String())
+		}
+	}
+}
+
+func render(t *testing.T, p *syntax.Payload) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := p.Render(&b); err != nil {
 		t.Fatal(err)
 	}
-	be := execs[backend.NFT]
-	if len(be.ran) != 2 || !strings.HasPrefix(be.ran[0], "*nat\n:KUBE-MARK-DROP - [0:0]\n") || be.ran[1] != strings.Join(c.Args, " ") {
-		t.Errorf("runs = %q", be.ran)
+	return b.String()
+}
+
+// TestUnparsableGoesToTheRealBinary: with nft=native and a real binary,
+// what the shim's parser rejects is the real binary's to judge.
+func TestUnparsableGoesToTheRealBinary(t *testing.T) {
+	r, _ := setup{mode: "nft", nft: "native", haveNFT: true, native: &fakeBackend{name: "native"}}.router()
+	for _, args := range [][]string{{"-A", "INPUT", "-s", "1.2.3.4.5", "-j", "ACCEPT"}, {"--bogus"}} {
+		be, _, err := r.pick(backend.NFT, &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: args})
+		if err != nil || be.Describe() != "exec-nft" {
+			t.Errorf("%q went to %v (%v), want exec-nft", args, be, err)
+		}
+	}
+	in := "*filter\n-A INPUT --bogus\nCOMMIT\n"
+	be, _, err := r.pick(backend.NFT, &backend.Call{Tool: backend.Restore, Family: syntax.IPv4, Stdin: strings.NewReader(in)})
+	if err != nil || be.Describe() != "exec-nft" {
+		t.Errorf("an unparsable restore went to %v (%v), want exec-nft", be, err)
 	}
 }
 

@@ -63,7 +63,7 @@ func TestParseCommandModel(t *testing.T) {
 		{args: `-P FORWARD DROP`, fam: IPv4, want: Command{Op: OpPolicy, Table: "filter", Chain: "FORWARD", Policy: "DROP", Family: IPv4}},
 		{args: `-S KUBE-X -t mangle`, fam: IPv4, want: Command{Op: OpListRules, Table: "mangle", Chain: "KUBE-X", Family: IPv4}},
 		{args: `--version`, fam: IPv4, want: Command{Op: OpVersion, Table: "filter", Family: IPv4}},
-		{args: `-w -X`, fam: IPv4, want: Command{Op: OpDeleteChain, Table: "filter", Family: IPv4, Wait: Wait{Given: true}}},
+		{args: `-w -X`, fam: IPv4, want: Command{Op: OpDeleteChain, Table: "filter", Family: IPv4, Wait: Wait{Given: true, Bare: true}}},
 	}
 	for _, tt := range tests {
 		got, err := ParseCommand(Tokenize(tt.args), tt.fam)

@@ -33,7 +33,7 @@ const (
 	// arguments and "Unknown arguments found on commandline".
 	FormPlain
 	// FormVersionProblem is exit 3's "PROG v1.8.9 (LABEL): MSG" followed
-	// by "Perhaps iptables or your kernel needs to be upgraded.".
+	// by "Perhaps iptables (ip6tables) or your kernel needs to be upgraded.".
 	FormVersionProblem
 )
 
@@ -142,7 +142,11 @@ func FormatError(prog, label string, err error) string {
 	case FormPlain:
 		return msg + "\n"
 	case FormVersionProblem:
-		return fmt.Sprintf("%s v%s (%s): %s\nPerhaps iptables or your kernel needs to be upgraded.\n", prog, Version, label, msg)
+		base := "iptables"
+		if strings.HasPrefix(prog, "ip6tables") {
+			base = "ip6tables"
+		}
+		return fmt.Sprintf("%s v%s (%s): %s\nPerhaps %s or your kernel needs to be upgraded.\n", prog, Version, label, msg, base)
 	case FormVersioned:
 		fmt.Fprintf(&b, "%s v%s (%s): %s\n", prog, Version, label, msg)
 	case FormBare:

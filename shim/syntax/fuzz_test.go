@@ -42,7 +42,29 @@ func FuzzParseCommand(f *testing.F) {
 			return
 		}
 		checkRoundTrip(t, c, fam)
+		checkExpansion(t, c)
 	})
+}
+
+// checkExpansion: what ExpandAddresses makes of an accepted command is
+// refused as iptables refuses, or is commands whose -s and -d each hold
+// one literal address (with its mask), which need no expansion again.
+func checkExpansion(t *testing.T, c *Command) {
+	cmds, err := ExpandAddresses(c, fakeLookup)
+	if err != nil {
+		if ipterr.ClassOf(err) != ipterr.Parameter || DiagnosticOf(err) == nil {
+			t.Fatalf("expansion: bad error %#v", err)
+		}
+		return
+	}
+	if len(cmds) == 0 {
+		t.Fatal("expansion gave no command")
+	}
+	for _, e := range cmds {
+		if e.Rule != nil && (needsExpansion(e.Rule.Source) || needsExpansion(e.Rule.Dest)) {
+			t.Fatalf("expanded command still needs expansion: -s %q -d %q", e.Rule.Source.Value, e.Rule.Dest.Value)
+		}
+	}
 }
 
 // FuzzParseRestore feeds restore payloads to ParseRestoreWith. Properties:

@@ -346,6 +346,7 @@ func (p *parser) wait(c byte, arg *string) error {
 	}
 	if c == 'w' {
 		w.Given = true
+		w.Bare = val == nil
 		if val != nil {
 			n, ok := scanInt(*val)
 			if !ok {

@@ -71,8 +71,11 @@ type Command struct {
 
 // Wait is the -w/--wait and -W/--wait-interval options.
 type Wait struct {
-	Given        bool
-	Seconds      int // 0 = wait forever
+	Given   bool
+	Seconds int // 0 = wait forever
+	// Bare is set when -w came without a number (wait without limit);
+	// an explicit "-w 0" leaves it unset.
+	Bare         bool
 	IntervalUsec int // -W; 0 when not given
 	// IntervalGiven is set when -W was given: iptables-nft 1.8.9 then
 	// warns "Ignoring deprecated --wait-interval option." on stderr.

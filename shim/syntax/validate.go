@@ -69,13 +69,16 @@ func checkProtocol(p string) error {
 }
 
 // checkAddresses validates a -s/-d value: a comma-separated list of
-// addresses with optional prefix length or netmask. Host names are refused:
-// resolving them would make the parse depend on DNS.
+// addresses or host names with optional prefix length or netmask. A host
+// name is only checked for its shape here: iptables resolves it while
+// parsing, but the parse must not depend on DNS, so whoever carries the
+// rule out resolves it (ExpandAddresses) and reports a name that does not
+// resolve with the same message.
 func checkAddresses(v string, fam Family) error {
 	for a := range strings.SplitSeq(v, ",") {
 		host, mask, hasMask := strings.Cut(a, "/")
 		ip, err := netip.ParseAddr(host)
-		if err != nil || (fam == IPv4) != ip.Is4() || ip.Zone() != "" {
+		if err != nil && !IsHostName(host) || err == nil && ((fam == IPv4) != ip.Is4() || ip.Zone() != "") {
 			return paramErr("host/network `%s' not found", host)
 		}
 		if !hasMask {

@@ -1,19 +1,19 @@
 // Package xtlock takes the xtables lock the way iptables-legacy 1.8.9 does,
-// so that calls the shim carries out itself queue up with every other
-// iptables on the node (legacy binaries, and kube-proxy, which takes the
-// lock itself around iptables-restore when it passes no wait flag).
+// for calls that must queue up with every legacy iptables on the node.
 //
-// Observed behaviour of iptables-legacy 1.8.9, which this mirrors:
+// Observed behaviour of iptables-legacy 1.8.9 (strace), which this mirrors:
 //   - the lock is flock(LOCK_EX) on /run/xtables.lock (XTABLES_LOCKFILE
 //     overrides), created 0600;
-//   - a single command without -w waits for the lock as long as it takes;
-//     with -w N it gives up after N seconds with exit 4 and
-//     "Can't lock PATH: Resource temporarily unavailable" followed by
-//     "Another app is currently holding the xtables lock. Stopped waiting
-//     after Ns.";
-//   - iptables-restore takes the lock only when given -w (kube-proxy relies
-//     on that: without a wait flag it holds the lock itself while restore
-//     runs).
+//   - iptables and iptables-restore both take it, with or without -w:
+//     without -w, or with a bare -w, they block in flock until it is free;
+//     with -w N they give up after N seconds with exit 4 and "Can't lock
+//     PATH: Resource temporarily unavailable" followed by "Another app is
+//     currently holding the xtables lock. Stopped waiting after Ns.".
+//     (kube-proxy holds the lock itself around iptables-restore only with
+//     restores too old to take it, before iptables 1.6.2.)
+//
+// iptables-nft never takes the lock, so neither does the native nf_tables
+// backend: nf_tables' generation check does the lock's job there.
 package xtlock
 
 import (
@@ -48,8 +48,7 @@ const poll = 10 * time.Millisecond
 // Acquire takes the lock for a call with wait settings w and returns the
 // function that releases it. Without -w, or with -w and no number, it waits
 // until the lock is free (or ctx ends); with -w N it gives up after N
-// seconds. Callers decide whether a call takes the lock at all (restore only
-// with -w).
+// seconds.
 func Acquire(ctx context.Context, w syntax.Wait) (release func(), err error) {
 	path := Path()
 	fd, err := unix.Open(path, unix.O_CREAT|unix.O_RDONLY|unix.O_CLOEXEC, 0o600)

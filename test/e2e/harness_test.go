@@ -24,6 +24,8 @@ func TestMain(m *testing.M) {
 	// Re-executed inside a namespace to act as a go-iptables client
 	// (go-iptables runs the binary itself, so the client must live there).
 	goiptclient.MainIfClient()
+	// Or copied into a fake image as its multi-call binary.
+	fakeMultiMainIfAsked()
 	os.Exit(m.Run())
 }
 

@@ -215,6 +215,18 @@ func runCell(t *testing.T, shimDir string, h host, img image, cl caller) string 
 		t.Errorf("kubelet's resync beside kube-proxy failed: %v", kubeletErr)
 	}
 
+	// A DOCKER-style jump, to a chain nobody declared and the guard's
+	// catalog does not know, fails as iptables fails (exit 2, naming the
+	// chain and the line), and leaves the host's tables as they were.
+	before := hostSave(ns, h.backend, h.v6)
+	r := c.run("*filter\n:KUBE-TEST-FWD - [0:0]\n-A KUBE-TEST-FWD -j DOCKER\nCOMMIT\n", "iptables-restore", "-w", "5", "--noflush")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "DOCKER") || !strings.Contains(r.Stderr, "Error occurred at line: ") {
+		t.Errorf("a jump to an undeclared DOCKER chain: want iptables' exit 2 naming it and the line, got %s", r)
+	}
+	if after := hostSave(ns, h.backend, h.v6); after != before {
+		t.Errorf("the failed restore changed the host's tables:\n%s", netnstest.LineDiff(before, after))
+	}
+
 	doc := c.ns.RunWith(netnstest.RunOpts{Env: c.env}, filepath.Join(shimDir, "iptables-shim"), "doctor")
 	if doc.Code != 0 {
 		t.Errorf("doctor does not call the node healthy: %s", doc)

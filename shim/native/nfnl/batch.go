@@ -53,6 +53,16 @@ func NewBatch(genID uint32, withGen bool) *Batch {
 	return b
 }
 
+// SetGenID changes the generation id BATCH_BEGIN carries. A restore plans
+// every table section against one read of the ruleset and commits them one
+// after the other; each commit of its own moves the generation on by one,
+// so a later section's batch carries the id the kernel will have by then.
+func (b *Batch) SetGenID(genID uint32) {
+	if b.withG {
+		binary.BigEndian.PutUint32(b.begin[nlmsgHdrLen+nfgenLen+4:], genID)
+	}
+}
+
 // Add appends one nf_tables message (msg is NFT_MSG_*) and returns its
 // index. flags are added to NLM_F_REQUEST.
 func (b *Batch) Add(msg int, flags uint16, family uint8, attrs []byte, tag int) int {
@@ -80,7 +90,7 @@ func (b *Batch) Len() int { return b.live }
 
 // Grow makes room for n more bytes of messages.
 //
-// The buffer is an anonymous mapping outside the Go heap: a 100 MiB batch
+// The buffer is an anonymous mapping outside the Go heap: a large batch
 // on the heap would let the garbage collector's target grow by as much
 // again before it collects the encoder's garbage, doubling peak memory.
 // Pages of the mapping that are never written are never faulted in, so an

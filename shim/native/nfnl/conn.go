@@ -4,7 +4,7 @@
 // the caller's tag, e.g. a restore line) that caused it.
 //
 // It exists because google/nftables' Conn asks for an ACK and an echo per
-// message (a 160k-rule batch then overflows the receive queue and the caller
+// message (a large batch then overflows the receive queue and the caller
 // cannot tell whether the commit happened) and carries no generation id.
 package nfnl
 
@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -31,15 +32,24 @@ const (
 	// recvBufSize is the buffer of one recvmsg. The kernel sizes a dump's
 	// buffers by the reads it has seen but caps them at 32 KiB, and every
 	// buffer of a rule dump makes it walk the chain from its first rule
-	// again: reading less than that made a 160k-rule save dearer (1.6x
-	// the CPU with 8 KiB), more changes nothing for dumps. Error reports
-	// of a large failed batch use the room.
+	// again: reading less than the cap makes large saves dearer, more
+	// changes nothing for dumps. Error reports of a large failed batch
+	// use the room.
 	recvBufSize = 1 << 20
 	// rcvQueue is the socket receive queue asked for. Successful batches
 	// produce one reply, so this only has to hold error reports, and an
 	// overflow is itself proof that the batch failed (see Commit).
 	rcvQueue = 8 << 20
+	// DefaultRecvTimeout bounds every blocking receive of a Conn from
+	// Open: a request or one datagram of a dump the kernel never answers
+	// becomes ErrTimeout instead of a caller stuck for good. The kernel
+	// answers within microseconds; each datagram of a large dump is
+	// waited for separately, so the bound never cuts a healthy dump.
+	DefaultRecvTimeout = 30 * time.Second
 )
+
+// ErrTimeout means the kernel did not answer within the receive timeout.
+var ErrTimeout = errors.New("netlink: no answer from the kernel within the receive timeout")
 
 // Conn is one NETLINK_NETFILTER socket. It is not safe for concurrent use.
 type Conn struct {
@@ -64,15 +74,29 @@ func Open() (*Conn, error) {
 		return nil, os.NewSyscallError("bind", err)
 	}
 	// Error replies then carry only the failing message's header, not a
-	// copy of it: a failing 160k-rule batch stays small.
+	// copy of it: the reports of a large failing batch stay small.
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_CAP_ACK, 1)
 	_ = unix.SetsockoptInt(fd, unix.SOL_NETLINK, unix.NETLINK_EXT_ACK, 1)
 	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, rcvQueue); err != nil {
 		// Without CAP_NET_ADMIN the plain option still gets what rmem_max allows.
 		_ = unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_RCVBUF, rcvQueue)
 	}
+	if err := c.SetRecvTimeout(DefaultRecvTimeout); err != nil {
+		c.Close()
+		return nil, err
+	}
 	c.seq = uint32(os.Getpid()) << 8
 	return c, nil
+}
+
+// SetRecvTimeout bounds each blocking receive (requests and dumps); zero
+// waits without bound. A receive that times out fails with ErrTimeout.
+func (c *Conn) SetRecvTimeout(d time.Duration) error {
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	if err := unix.SetsockoptTimeval(c.fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
+		return os.NewSyscallError("setsockopt SO_RCVTIMEO", err)
+	}
+	return nil
 }
 
 // Close releases the socket.
@@ -158,8 +182,11 @@ func (c *Conn) recv(nonblock bool) ([]rawMsg, error) {
 		if err == unix.EINTR {
 			continue
 		}
-		if nonblock && (err == unix.EAGAIN || err == unix.EWOULDBLOCK) {
-			return nil, nil
+		if err == unix.EAGAIN || err == unix.EWOULDBLOCK {
+			if nonblock {
+				return nil, nil
+			}
+			return nil, fmt.Errorf("%w: %w", ErrTimeout, err)
 		}
 		if err != nil {
 			return nil, os.NewSyscallError("recvfrom", err)

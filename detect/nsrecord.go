@@ -1,0 +1,261 @@
+package detect
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// recordVersion changes when the per-namespace files change meaning; files
+// of another version are ignored, and removed by Sweep. Version 1 files
+// were keyed by the namespace inode, which the kernel reuses.
+const recordVersion = 2
+
+// recordHeader starts every per-namespace file: whose it is.
+type recordHeader struct {
+	Version int `json:"version"`
+	NetNS
+}
+
+func header(n NetNS) recordHeader {
+	n.Boot = bootID()
+	return recordHeader{Version: recordVersion, NetNS: n}
+}
+
+// bootSlack allows for the wall clock's imprecision when a file's time is
+// compared with the boot time.
+const bootSlack = 2 * time.Second
+
+// mine reports whether a file's header is the calling namespace's.
+func (h recordHeader) mine(n NetNS) bool { return h.Version == recordVersion && n.Same(h.NetNS) }
+
+// recordDirs are the directories of per-namespace files under the cache
+// directory: the decisions themselves (netns-<key>.json), and the
+// subdirectories of records.
+func recordDirs(cacheDir string) []string {
+	return []string{cacheDir, filepath.Join(cacheDir, createdDir), filepath.Join(cacheDir, guardOffDir)}
+}
+
+// sweepEvery bounds how often Resolve sweeps (it does so only when it makes
+// a fresh decision anyway).
+const sweepEvery = 5 * time.Minute
+
+// sweepStamp is touched after each sweep.
+const sweepStamp = ".swept"
+
+// maybeSweep sweeps when the last sweep is older than sweepEvery.
+func maybeSweep(cacheDir string, current NetNS) {
+	stamp := filepath.Join(cacheDir, sweepStamp)
+	if fi, err := os.Stat(stamp); err == nil && time.Since(fi.ModTime()) < sweepEvery {
+		return
+	}
+	Sweep(cacheDir, current)
+	now := time.Now()
+	if err := os.Chtimes(stamp, now, now); errors.Is(err, os.ErrNotExist) {
+		if f, err := os.OpenFile(stamp, os.O_WRONLY|os.O_CREATE, 0o644); err == nil {
+			f.Close()
+		}
+	}
+}
+
+// Sweep removes the per-namespace files (decisions, created chains, guard
+// records) of namespaces that are gone, and returns their paths. A file is
+// gone when it was written in an earlier boot, by an older version (keyed
+// by inode), for current's inode under another identity (the kernel reused
+// the inode: the old namespace is dead), or for an inode no process and no
+// namespace mount visible here holds, provided every process could be
+// looked at (otherwise that last test is skipped: a namespace this process
+// cannot see must not lose its records).
+func Sweep(cacheDir string, current NetNS) []string {
+	live, complete := liveNetNSInodes()
+	var removed []string
+	for _, dir := range recordDirs(cacheDir) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			name := e.Name()
+			if e.IsDir() || strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".json") {
+				continue
+			}
+			if dir == cacheDir && !strings.HasPrefix(name, "netns-") {
+				continue
+			}
+			path := filepath.Join(dir, name)
+			if !stale(path, current, live, complete) {
+				continue
+			}
+			if os.Remove(path) == nil {
+				removed = append(removed, path)
+			}
+			os.Remove(path + ".lock")
+		}
+	}
+	return removed
+}
+
+func stale(path string, current NetNS, live map[uint64]bool, complete bool) bool {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var h recordHeader
+	if json.Unmarshal(data, &h) != nil || h.Version != recordVersion || h.Boot == "" {
+		return true // an older format, keyed by inode, or torn: never trusted
+	}
+	switch {
+	case bootID() != "" && h.Boot != bootID():
+		return true
+	case h.Inode == current.Inode && current.Key() != "" && !current.Same(h.NetNS):
+		return true
+	case h.Initial:
+		return false // the initial namespace never dies
+	case complete && !live[h.Inode]:
+		return true
+	}
+	return false
+}
+
+// liveNetNSInodes lists the network namespaces that exist as far as this
+// process can see: those of every process, and those pinned by a mount
+// (ip netns add, CNI). complete is false when some process could not be
+// looked at.
+func liveNetNSInodes() (map[uint64]bool, bool) {
+	live := map[uint64]bool{}
+	complete := true
+	if ino, err := nsInode("/proc/self/ns/net"); err == nil {
+		live[ino] = true
+	}
+	procs, err := os.ReadDir("/proc")
+	if err != nil {
+		return live, false
+	}
+	for _, p := range procs {
+		if p.Name()[0] < '0' || p.Name()[0] > '9' {
+			continue
+		}
+		var st unix.Stat_t
+		switch err := unix.Stat("/proc/"+p.Name()+"/ns/net", &st); {
+		case err == nil:
+			live[st.Ino] = true
+		case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ESRCH):
+			// The process ended meanwhile (or is a zombie).
+		case p.Name() == "1":
+			// Some sandboxes hide the host's PID 1 even from root. It
+			// lives in the initial namespace, which kernel threads (also
+			// listed here) hold as well.
+		default:
+			complete = false
+		}
+	}
+	data, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return live, false
+	}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		for i, w := range f {
+			if w == "-" && i+1 < len(f) && f[i+1] == "nsfs" && len(f) > 4 {
+				var st unix.Stat_t
+				if unix.Stat(unescapeMountinfo(f[4]), &st) == nil {
+					live[st.Ino] = true
+				}
+				break
+			}
+		}
+	}
+	return live, complete
+}
+
+// readRecord reads a per-namespace file into v when it belongs to n; a
+// missing file, or another namespace's, is (false, nil).
+func readRecord(path string, n NetNS, v any) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	// Written before this boot: cookies start again at each boot, so it
+	// may be another namespace's (a cache directory that is not a tmpfs).
+	if fi.ModTime().Before(bootTime().Add(-bootSlack)) {
+		return false, nil
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return false, err
+	}
+	var h recordHeader
+	if json.Unmarshal(data, &h) != nil || !h.mine(n) {
+		return false, nil
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return false, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return true, nil
+}
+
+// updateRecord rewrites the calling namespace's file in dir (under cacheDir)
+// with change applied to its current contents (zero when absent or not this
+// namespace's), atomically, under the file's lock.
+func updateRecord[T any](cacheDir, dir string, change func(*T)) error {
+	n, err := CurrentNetNS()
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(cacheDir, dir, n.Key()+".json")
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	unlock, err := lockFile(path + ".lock")
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	var rec struct {
+		recordHeader
+		Body T `json:"record"`
+	}
+	if ok, err := readRecord(path, n, &rec); err != nil || !ok {
+		rec.Body = *new(T)
+	}
+	rec.recordHeader = header(n)
+	change(&rec.Body)
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeAtomic(path, append(data, '\n'))
+}
+
+// loadRecord reads the calling namespace's file in dir; ok is false when
+// there is none.
+func loadRecord[T any](cacheDir, dir string) (T, bool, error) {
+	var rec struct {
+		recordHeader
+		Body T `json:"record"`
+	}
+	n, err := CurrentNetNS()
+	if err != nil {
+		return rec.Body, false, err
+	}
+	ok, err := readRecord(filepath.Join(cacheDir, dir, n.Key()+".json"), n, &rec)
+	return rec.Body, ok, err
+}

@@ -1,0 +1,64 @@
+package route
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/iptables-shim/iptables-shim/detect"
+	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/calllog"
+	"github.com/iptables-shim/iptables-shim/shim/guard"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+type failingChains struct{}
+
+func (failingChains) Existing(string, []string) (map[string]bool, error) {
+	return nil, errors.New("netlink receive: timeout")
+}
+
+// TestGuardLookupFailureIsLoggedAndRecorded: when the guard cannot ask
+// which chains exist, the call goes on unguarded, and says so in the call
+// log and in the namespace's record that doctor reads.
+func TestGuardLookupFailureIsLoggedAndRecorded(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		call func() *backend.Call
+	}{
+		{"restore", func() *backend.Call {
+			in := "*nat\n:KUBE-FIREWALL - [0:0]\n-A KUBE-FIREWALL -j KUBE-MARK-DROP\nCOMMIT\n"
+			return &backend.Call{Tool: backend.Restore, Family: syntax.IPv4, Args: []string{"--noflush"}, Stdin: strings.NewReader(in), Stdout: io.Discard, Stderr: io.Discard}
+		}},
+		{"single command", func() *backend.Call {
+			return &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"-A", "KUBE-FIREWALL", "-t", "nat", "-j", "KUBE-MARK-DROP"}, Stdout: io.Discard, Stderr: io.Discard}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := setup{mode: "nft", haveNFT: true}.router()
+			r.Chains = func(backend.Mode, syntax.Family) guard.Chains { return failingChains{} }
+			r.Config.CacheDir = t.TempDir()
+			logPath := filepath.Join(t.TempDir(), "calls.log")
+			r.Log = calllog.Open(logPath)
+			defer r.Log.Close()
+			if err := r.Run(context.Background(), tc.call()); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := os.ReadFile(logPath)
+			if !strings.Contains(string(data), "event=guard-disabled") || !strings.Contains(string(data), "netlink receive: timeout") {
+				t.Errorf("call log lacks the guard-disabled record:\n%s", data)
+			}
+			rec, ok, err := detect.LoadGuardOff(r.Config.CacheDir)
+			if errors.Is(err, detect.ErrNoNetNSIdentity) {
+				t.Skip(err)
+			}
+			if err != nil || !ok || rec.Count != 1 || rec.Last.Mode != backend.NFT || !strings.Contains(rec.Last.Error, "timeout") {
+				t.Errorf("record %+v, %v, %v", rec, ok, err)
+			}
+		})
+	}
+}
