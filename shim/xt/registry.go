@@ -57,6 +57,7 @@ var targetParsers = map[string]targetParser{
 	"TTL":        parseTTLTarget,
 	"HL":         parseTTLTarget,
 	"DSCP":       parseDSCPTarget,
+	"SET":        parseSetTarget,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -107,4 +108,5 @@ var targetDecoders = map[string]blobDecoder{
 	"TTL":        decodeTTLTargetBlob("TTL"),
 	"HL":         decodeTTLTargetBlob("HL"),
 	"DSCP":       decodeDSCPTargetBlob,
+	"SET":        decodeSetTargetBlob,
 }
