@@ -34,6 +34,7 @@ var matchParsers = map[string]matchParser{
 	"ttl":       parseTTLMatch,
 	"hl":        parseTTLMatch,
 	"dscp":      parseDSCPMatch,
+	"nfacct":    parseNFAcct,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -88,6 +89,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"ttl":       decodeTTLMatchBlob("ttl"),
 	"hl":        decodeTTLMatchBlob("hl"),
 	"dscp":      decodeDSCPMatchBlob,
+	"nfacct":    decodeNFAcct,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
