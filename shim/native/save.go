@@ -65,6 +65,7 @@ func saveOnce(c *nfnl.Conn, fam uint8, req *saveRequest) (*saveText, error) {
 	if err != nil {
 		return nil, ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
+	st.hideIncompatible()
 	var specs []*tableSpec
 	if req.table != "" {
 		spec := lookupTable(req.table)
@@ -85,6 +86,9 @@ func saveOnce(c *nfnl.Conn, fam uint8, req *saveRequest) (*saveText, error) {
 		t := st.tables[spec.name]
 		if t == nil {
 			t = &tableInfo{name: spec.name, chains: map[string]*chainInfo{}}
+		}
+		if t.tainted {
+			out.buf = append(out.buf, taintNote(spec.name)...)
 		}
 		// A table 1.8.9 calls incompatible is replaced by its comment:
 		// what was rendered of it is dropped (closed pieces and the open
