@@ -220,7 +220,7 @@ func (d *ruleDecoder) decodeExpr(fam uint8, name, data []byte) (expr.Any, error)
 	case "log":
 		e = &expr.Log{}
 	default:
-		return nil, fmt.Errorf("expression %q is not understood", name)
+		return nil, &foreignExprError{name: string(name)}
 	}
 	if err := expr.Unmarshal(fam, data, e); err != nil {
 		return nil, fmt.Errorf("decoding expression %q: %w", name, err)
@@ -260,4 +260,13 @@ func (d *ruleDecoder) decodeXT(name, data []byte) expr.Any {
 	m := d.matches.next()
 	*m = expr.Match{Name: ext, Rev: rev, Info: info}
 	return m
+}
+
+// foreignExprError is an expression type iptables-nft 1.8.9 does not know
+// at all (written by nft itself, say): 1.8.9 calls a table holding one
+// incompatible instead of printing it.
+type foreignExprError struct{ name string }
+
+func (e *foreignExprError) Error() string {
+	return fmt.Sprintf("expression %q is not understood", e.name)
 }

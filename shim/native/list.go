@@ -10,6 +10,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
 // listFormat is how -L prints: iptables' FMT_* flags as the options set
@@ -37,14 +38,13 @@ func (r *cmdRun) list() ([]byte, error) {
 	if t.tainted && cmd.Chain == "" {
 		out = append(out, taintNote(t.name)...)
 	}
-	for i, lc := range listedChains(t, cmd.Chain) {
-		var rules []dumpedRule
-		if lc.info != nil {
-			var err error
-			if rules, err = r.chainRules(lc.name); err != nil {
-				return nil, err
-			}
-		}
+	chains := listedChains(t, cmd.Chain)
+	all, undecoded, err := r.listingRules(chains)
+	if err != nil {
+		return nil, err
+	}
+	for i, lc := range chains {
+		rules := all[i]
 		if cmd.RuleNum == 0 {
 			if i > 0 {
 				out = append(out, '\n')
@@ -55,16 +55,20 @@ func (r *cmdRun) list() ([]byte, error) {
 			if cmd.RuleNum > 0 && n != cmd.RuleNum-1 {
 				continue
 			}
+			if isUnparsed(&rules[n]) {
+				continue
+			}
 			v, err := viewRule(env, &rules[n])
 			if err != nil {
-				return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
+				undecoded = append(undecoded, err)
+				continue
 			}
 			if out, err = lp.rule(out, n+1, &v); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return out, nil
+	return r.finishListing(out, undecoded)
 }
 
 // linePrinter prints the chain headers and rule lines of one listing.
@@ -224,13 +228,19 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	}
 	lo := listOpts{numeric: f.numeric, proto: bf.proto.Value, names: lp.names}
 	for _, m := range v.matches {
+		if l, ok := m.(xt.Lister); ok {
+			out = append(out, l.List(f.numeric)...)
+			continue
+		}
 		s, err := listExt(m.Save(v.ctx), lo)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, s...)
 	}
-	if v.target != nil {
+	if l, ok := v.target.(xt.Lister); ok {
+		out = append(out, l.List(f.numeric)...)
+	} else if v.target != nil {
 		s, err := listExt(v.target.Save(v.ctx), lo)
 		if err != nil {
 			return nil, err

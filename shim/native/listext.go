@@ -5,6 +5,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
 // -L prints each match and target with the extension's own print
@@ -195,6 +197,43 @@ func listExt(save string, o listOpts) (string, error) {
 		b.WriteString(s)
 	case "LOG":
 		listLog(&b, items, o)
+	case "connmark":
+		b.WriteString(" connmark match ")
+		for _, it := range items {
+			b.WriteString(bang(it.inv) + " " + firstArgOf(it))
+		}
+	case "NFLOG":
+		b.WriteString(xt.NFLOGListing(save))
+	case "TRACE":
+	case "NFQUEUE":
+		b.WriteString(xt.NFQueueListing(save))
+	case "TCPMSS":
+		if firstArg(items, "set-mss") != "" {
+			b.WriteString(" TCPMSS set " + firstArg(items, "set-mss"))
+		} else {
+			b.WriteString(" TCPMSS clamp to PMTU")
+		}
+	case "CHECKSUM":
+		b.WriteString(" CHECKSUM fill")
+	case "CLASSIFY":
+		var maj, min uint64
+		if a, c, ok := strings.Cut(firstArg(items, "set-class"), ":"); ok {
+			maj, _ = strconv.ParseUint(a, 16, 16)
+			min, _ = strconv.ParseUint(c, 16, 16)
+		}
+		fmt.Fprintf(&b, " CLASSIFY set %x:%x", maj, min)
+	case "tcpmss", "length":
+		b.WriteString(xt.RangeMatchListing(name, save))
+	case "pkttype":
+		b.WriteString(xt.PkttypeListing(save))
+	case "mac":
+		b.WriteString(xt.MacListing(save))
+	case "helper":
+		if len(items) == 1 {
+			b.WriteString(xt.HelperListing(firstArgOf(items[0]), items[0].inv))
+		}
+	case "iprange":
+		b.WriteString(xt.IPRangeListing(save))
 	case "nfacct":
 		// libxt_nfacct prints the name exactly as its save does.
 		return " " + strings.TrimPrefix(save, "-m nfacct --"), nil

@@ -8,7 +8,7 @@ import "testing"
 func TestListNFAcct(t *testing.T) {
 	for save, want := range map[string]string{
 		"-m nfacct --nfacct-name  ct_state_invalid_dropped_pkts": " nfacct-name  ct_state_invalid_dropped_pkts",
-		`-m nfacct --nfacct-name  "x\"y"`:                         ` nfacct-name  "x\"y"`,
+		`-m nfacct --nfacct-name  "x\"y"`:                        ` nfacct-name  "x\"y"`,
 	} {
 		got, err := listExt(save, listOpts{numeric: true})
 		if err != nil || got != want {

@@ -2,10 +2,12 @@ package native
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
@@ -363,3 +365,55 @@ func allZero(b []byte) bool {
 	}
 	return true
 }
+
+// foreignRule reports whether a rule holds an expression iptables-nft 1.8.9
+// does not accept in an iptables table (its nft_is_expr_compatible: no ct,
+// quota, reject, ... ; limit only in packets and not inverted; log only
+// with a group, NFLOG's form). 1.8.9 then prints the table (or the listed
+// chain) as incompatible instead of its rules; parseErr is the error
+// parsing the rule gave, if any.
+func foreignRule(r *dumpedRule, parseErr error) bool {
+	var fe *foreignExprError
+	if errors.As(parseErr, &fe) {
+		return true
+	}
+	for _, e := range r.exprs {
+		switch x := e.(type) {
+		case *expr.Ct:
+			return true
+		case *expr.Limit:
+			if x.Type != expr.LimitTypePkts || x.Over {
+				return true
+			}
+		case *expr.Log:
+			if x.Key&(1<<unix.NFTA_LOG_GROUP) == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// incompatibleMessage is iptables-nft 1.8.9's message for listing a table,
+// or one chain of it, that holds a rule foreignRule refuses.
+func incompatibleMessage(table, chain string) string {
+	if chain == "" {
+		return fmt.Sprintf("table `%s' is incompatible, use 'nft' tool.", table)
+	}
+	return fmt.Sprintf("chain `%s' in table `%s' is incompatible, use 'nft' tool.", chain, table)
+}
+
+// undecodedRulesError is a listing or save that printed every rule but
+// the ones it could not decode, which it names (table, chain, handle). The
+// output is written before the error is returned, so one rule never hides
+// the others; the command still fails, since its output is incomplete.
+type undecodedRulesError struct{ errs []error }
+
+func (e *undecodedRulesError) Error() string {
+	if len(e.errs) == 1 {
+		return e.errs[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more rules that cannot be decoded)", e.errs[0], len(e.errs)-1)
+}
+
+func (e *undecodedRulesError) Unwrap() []error { return e.errs }

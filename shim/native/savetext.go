@@ -14,6 +14,9 @@ type saveText struct {
 	// buf is the chunk being filled; the open piece is buf[start:].
 	buf   []byte
 	start int
+	// undecoded names the rules left out because they could not be
+	// decoded.
+	undecoded []error
 }
 
 const (

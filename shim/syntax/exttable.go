@@ -186,6 +186,20 @@ var matchTable = []extension{
 		{name: "accept-local", arity: argNone},
 		{name: "invert", arity: argNone},
 	}},
+	{name: "ttl", family: IPv4, opts: []optSpec{
+		{name: "ttl-eq", arity: argOne, invert: true, check: "uint8"},
+		{name: "ttl-lt", arity: argOne, check: "uint8"},
+		{name: "ttl-gt", arity: argOne, check: "uint8"},
+	}},
+	{name: "hl", family: IPv6, opts: []optSpec{
+		{name: "hl-eq", arity: argOne, invert: true, check: "uint8"},
+		{name: "hl-lt", arity: argOne, check: "uint8"},
+		{name: "hl-gt", arity: argOne, check: "uint8"},
+	}},
+	{name: "dscp", opts: []optSpec{
+		{name: "dscp", arity: argOne, invert: true},
+		{name: "dscp-class", arity: argOne, invert: true},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -265,7 +279,7 @@ var targetTable = []extension{
 		{name: "clamp-mss-to-pmtu", arity: argNone},
 	}},
 	{name: "NFQUEUE", target: true, opts: []optSpec{
-		{name: "queue-num", arity: argOne, check: "uint32"},
+		{name: "queue-num", arity: argOne, check: "uint16"},
 		{name: "queue-balance", arity: argOne},
 		{name: "queue-bypass", arity: argNone},
 		{name: "fail-open", arity: argNone},
@@ -291,6 +305,16 @@ var targetTable = []extension{
 	{name: "DSCP", target: true, opts: []optSpec{
 		{name: "set-dscp", arity: argOne},
 		{name: "set-dscp-class", arity: argOne},
+	}},
+	{name: "TTL", target: true, family: IPv4, opts: []optSpec{
+		{name: "ttl-set", arity: argOne, check: "uint8"},
+		{name: "ttl-dec", arity: argOne, check: "uint8"},
+		{name: "ttl-inc", arity: argOne, check: "uint8"},
+	}},
+	{name: "HL", target: true, family: IPv6, opts: []optSpec{
+		{name: "hl-set", arity: argOne, check: "uint8"},
+		{name: "hl-dec", arity: argOne, check: "uint8"},
+		{name: "hl-inc", arity: argOne, check: "uint8"},
 	}},
 }
 
@@ -355,6 +379,12 @@ func matchIndex(name string) int {
 		return 27
 	case "rpfilter":
 		return 28
+	case "ttl":
+		return 29
+	case "hl":
+		return 30
+	case "dscp":
+		return 31
 	}
 	return -1
 }
@@ -398,6 +428,10 @@ func targetIndex(name string) int {
 		return 16
 	case "DSCP":
 		return 17
+	case "TTL":
+		return 18
+	case "HL":
+		return 19
 	}
 	return -1
 }

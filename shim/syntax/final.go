@@ -157,15 +157,21 @@ func statisticCheck(opts []Option) string {
 			packet, _ = strtoul(o.Args[0], 32)
 		}
 	}
+	// libxt_statistic's own check runs first, with its default mode
+	// (random); xtopt's check of the mandatory --mode after it.
+	given := mode
+	if mode == "" {
+		mode = "random"
+	}
 	switch {
-	case mode == "":
-		return "statistic: option \"--mode\" must be specified\n"
 	case mode == "random" && !hasOpt(opts, "probability"):
 		return "--probability must be specified when using random mode"
 	case mode == "nth" && hasOpt(opts, "packet") && (every == 0 || packet > every-1):
 		return "the --packet p must be 0 <= p <= n-1"
 	case mode == "nth" && !hasOpt(opts, "every"):
 		return "--every and --packet must be specified when using nth mode"
+	case given == "":
+		return "statistic: option \"--mode\" must be specified\n"
 	}
 	return ""
 }

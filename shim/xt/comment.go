@@ -22,6 +22,7 @@ func parseComment(ctx Context, m syntax.Match) (Ext, error) {
 		if err != nil {
 			return nil, err
 		}
+		v = cutNUL(v)
 		if err := noInvert(m.Name, o); err != nil {
 			return nil, err
 		}

@@ -126,7 +126,11 @@ func parseConntrack(ctx Context, m syntax.Match) (Ext, error) {
 			}
 			e.state, bit = s, ctFlagState
 		case o.Name == "ctstatus" && !e.alias:
-			s, bad, ok := parseBits(v, ctStatuses)
+			// libxt_conntrack takes NONE as a status of no bits.
+			s, bad, ok := parseBits(v, append(ctStatuses[:len(ctStatuses):len(ctStatuses)], struct {
+				name string
+				bit  uint16
+			}{"NONE", 0}))
 			if !ok {
 				return nil, paramErr("Bad ctstatus \"%s\"", bad)
 			}
@@ -242,7 +246,11 @@ func (e *conntrack) Save(ctx Context) string {
 		}
 	}
 	if e.matchFlags&ctFlagStatus != 0 {
-		writeOpt(&b, e.invFlags&ctFlagStatus != 0, "--ctstatus", bitsString(e.status, ctStatuses))
+		st := bitsString(e.status, ctStatuses)
+		if e.status == 0 {
+			st = "NONE"
+		}
+		writeOpt(&b, e.invFlags&ctFlagStatus != 0, "--ctstatus", st)
 	}
 	if e.matchFlags&ctFlagExpires != 0 {
 		exp := strconv.FormatUint(uint64(e.expMin), 10)

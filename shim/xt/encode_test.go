@@ -56,6 +56,10 @@ func splitRule(t *testing.T, r testRule, exprs []expr.Any) (matches, tail []expr
 
 func saveProto(v string) string {
 	if n, ok := protoNum(v); ok {
+		if n == 58 {
+			// /etc/protocols' name, which iptables-nft prints.
+			return "ipv6-icmp"
+		}
 		for name, num := range protoNames {
 			if num == n && name != "ipv6-icmp" {
 				return name

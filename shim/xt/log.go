@@ -51,6 +51,7 @@ func parseLog(ctx Context, t syntax.Target) (Ext, error) {
 			if err != nil {
 				return nil, err
 			}
+			v = cutNUL(v)
 			if v == "" {
 				return nil, paramErr("Argument must have a minimum length of 1 characters\n")
 			}

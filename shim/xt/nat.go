@@ -25,6 +25,7 @@ type natRange struct {
 	flags            uint32
 	minAddr, maxAddr netip.Addr // valid when natMapIPs
 	minPort, maxPort uint16     // valid when natProtoSpecific
+	basePort         uint16     // valid when natRangeOffset
 }
 
 // natLayout is which kernel struct a NAT target's info is.
@@ -109,11 +110,12 @@ func parseNAT(ctx Context, t syntax.Target) (Ext, error) {
 			if haveRange {
 				return nil, paramErr("%s: Multiple --%s not supported", t.Name, o.Name)
 			}
-			if err := parseNATAddr(ctx, &e.r, v); err != nil {
+			rev, layout := k.rev(ctx.Family)
+			if err := parseNATAddr(ctx, &e.r, v, rev == 2 && layout == layoutRange2); err != nil {
 				return nil, err
 			}
 		case o.Name == k.portOpt && k.portOpt != "":
-			if err := parseNATPorts(&e.r, v); err != nil {
+			if err := parseNATPorts(&e.r, v, false); err != nil {
 				return nil, err
 			}
 		default:
@@ -134,7 +136,7 @@ func parseNAT(ctx Context, t syntax.Target) (Ext, error) {
 
 // parseNATAddr reads ADDR[-ADDR][:PORT[-PORT]], with IPv6 addresses in
 // brackets when a port follows.
-func parseNATAddr(ctx Context, r *natRange, s string) error {
+func parseNATAddr(ctx Context, r *natRange, s string, offsetOK bool) error {
 	addrs, ports := s, ""
 	if ctx.Family == syntax.IPv6 {
 		if strings.HasPrefix(s, "[") {
@@ -147,6 +149,8 @@ func parseNATAddr(ctx Context, r *natRange, s string) error {
 				return paramErr("Invalid address format")
 			}
 		}
+	} else if strings.Count(s, ":") > 1 {
+		return paramErr("Bad IP address \"%s\"", s)
 	} else if a, p, ok := strings.Cut(s, ":"); ok {
 		addrs, ports = a, p
 		if p == "" {
@@ -169,27 +173,80 @@ func parseNATAddr(ctx Context, r *natRange, s string) error {
 		r.minAddr, r.maxAddr = min, max
 	}
 	if ports != "" {
-		return parseNATPorts(r, ports)
+		return parseNATPorts(r, ports, offsetOK)
 	}
 	return nil
 }
 
-// parseNATPorts reads PORT[-PORT].
-func parseNATPorts(r *natRange, s string) error {
-	lo, hi, isRange := strings.Cut(s, "-")
-	min, err := strconv.ParseUint(lo, 10, 16)
-	if err != nil {
-		return paramErr("Port `%s' not valid", lo)
-	}
-	max := min
-	if isRange {
-		if max, err = strconv.ParseUint(hi, 10, 16); err != nil || max < min {
-			return paramErr("Port range `%s' funky", hi)
+// natRangeOffset is NF_NAT_RANGE_PROTO_OFFSET: DNAT's "/BASE" port shift
+// (nf_nat_range2's base_proto).
+const natRangeOffset = 0x20
+
+// parseNATPorts reads PORT[-PORT[/BASE]] as libxt_DNAT 1.8.9 does: the
+// first port may be a service name (the whole argument, any protocol),
+// the last only a number, the base either; "/BASE" only where the target
+// has nf_nat_range2 (DNAT).
+func parseNATPorts(r *natRange, s string, offsetOK bool) error {
+	port, end, ok := natPortPrefix(s, 0)
+	if !ok {
+		p, found := lookupAnyService(s)
+		if !found {
+			return paramErr("Port `%s' not valid", s)
 		}
+		port, end = uint32(p), ""
 	}
 	r.flags |= natProtoSpecific
-	r.minPort, r.maxPort = uint16(min), uint16(max)
+	r.minPort, r.maxPort = uint16(port), uint16(port)
+	switch {
+	case end == "":
+		return nil
+	case end[0] == '-':
+	case end[0] == ':':
+		return paramErr("Invalid port:port syntax - use dash")
+	default:
+		return paramErr("Garbage after port value: `%s'", end)
+	}
+	arg := end[1:]
+	maxPort, end, ok := natPortPrefix(arg, 0)
+	if !ok {
+		return paramErr("Port `%s' not valid", arg)
+	}
+	if maxPort < port {
+		return paramErr("Port range `%s' funky", arg)
+	}
+	r.maxPort = uint16(maxPort)
+	switch {
+	case end == "":
+		return nil
+	case end[0] != '/':
+		return paramErr("Garbage after port range: `%s'", end)
+	case !offsetOK:
+		return paramErr("Shifted portmap ranges not supported with this kernel")
+	}
+	arg = end[1:]
+	base, end, ok := natPortPrefix(arg, 1)
+	if !ok {
+		p, found := lookupAnyService(arg)
+		if !found {
+			return paramErr("Port `%s' not valid", arg)
+		}
+		base = uint32(p)
+	} else if end != "" {
+		return paramErr("Port `%s' not valid", arg)
+	}
+	r.flags |= natRangeOffset
+	r.basePort = uint16(base)
 	return nil
+}
+
+// natPortPrefix is xtables_strtoui with an end pointer: the number at the
+// start of s, between min and 65535, and what follows it.
+func natPortPrefix(s string, min uint32) (uint32, string, bool) {
+	v, tail, ok := strtoulPrefix(s)
+	if !ok || v < min || v > 0xffff {
+		return 0, "", false
+	}
+	return v, tail, true
 }
 
 func (e *natTarget) Name() string { return e.kind.name }
@@ -231,6 +288,9 @@ func (e *natTarget) Exprs(ctx Context) ([]expr.Any, error) {
 			b.be16(36, r.minPort)
 			b.be16(38, r.maxPort)
 		}
+		if layout == layoutRange2 && r.flags&natRangeOffset != 0 {
+			b.be16(40, r.basePort)
+		}
 	}
 	return []expr.Any{&expr.Target{Name: e.kind.name, Rev: uint32(rev), Info: rawInfo(b)}}, nil
 }
@@ -246,6 +306,10 @@ func (e *natTarget) appendSave(dst []byte, ctx Context) []byte {
 		if r.maxPort != r.minPort {
 			dst = append(dst, '-')
 			dst = strconv.AppendUint(dst, uint64(r.maxPort), 10)
+		}
+		if r.flags&natRangeOffset != 0 {
+			dst = append(dst, '/')
+			dst = strconv.AppendUint(dst, uint64(r.basePort), 10)
 		}
 		return dst
 	}
@@ -314,13 +378,19 @@ func decodeNATBlob(name string) blobDecoder {
 				return nil, err
 			}
 			e.r.flags = b.get32(0)
-			if layout == layoutRange2 && b.get16(40) != 0 {
-				return nil, decodeErr("xt target %s: base port offset is not supported", name)
+			if layout == layoutRange2 {
+				e.r.basePort = b.getBE16(40)
+			}
+			if e.r.basePort != 0 && e.r.flags&natRangeOffset == 0 {
+				return nil, decodeErr("xt target %s: base port without its flag", name)
 			}
 		}
 		allowed := uint32(natProtoSpecific)
 		if k.addrOpt != "" {
 			allowed |= natMapIPs
+		}
+		if layout == layoutRange2 {
+			allowed |= natRangeOffset
 		}
 		for _, f := range k.saveFlags {
 			allowed |= natFlagBits[f]

@@ -95,6 +95,12 @@ func mustSpecify(ext, opt string) error {
 // first component meaning 0 and an empty second one the maximum. It
 // returns the components and how many were given.
 func parseU32Range(ext, opt, arg string) ([2]uint32, int, error) {
+	return parseUintRange(ext, opt, arg, 0xffffffff)
+}
+
+// parseUintRange is parseU32Range for numbers up to max (XTTYPE_UINT16RC
+// and the like), an empty second component meaning max.
+func parseUintRange(ext, opt, arg string, max uint32) ([2]uint32, int, error) {
 	var r [2]uint32
 	n := 0
 	for rest := arg; ; {
@@ -107,13 +113,13 @@ func parseU32Range(ext, opt, arg string) ([2]uint32, int, error) {
 		}
 		switch {
 		case num == "" && n == 1:
-			r[n] = 0xffffffff
+			r[n] = max
 		case num == "":
 			r[n] = 0
 		default:
 			v, tail, ok := strtoulPrefix(num)
-			if !ok {
-				return r, n, paramErr("%s: bad value for option \"--%s\" near \"%s\", or out of range (0-4294967295).\n", ext, opt, rest)
+			if !ok || v > max {
+				return r, n, paramErr("%s: bad value for option \"--%s\" near \"%s\", or out of range (0-%d).\n", ext, opt, rest, max)
 			}
 			if tail != "" {
 				return r, n, paramErr("%s: Argument to \"--%s\" has unexpected characters near \"%s\".\n", ext, opt, tail+end)
@@ -168,4 +174,13 @@ func hexDigit(c byte) int {
 		return int(c-'A') + 10
 	}
 	return -1
+}
+
+// cutNUL is what C's string functions see of an argument: the part before
+// its first NUL (only a restore file can carry one).
+func cutNUL(s string) string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -105,6 +105,17 @@ func parsePortRange(s, proto string) (portRange, error) {
 	return r, nil
 }
 
+// lookupAnyService is getservbyname(name, NULL): the first entry of
+// /etc/services with that name, whatever its protocol.
+func lookupAnyService(name string) (uint16, bool) {
+	for _, p := range []string{"tcp", "udp", "sctp", "dccp"} {
+		if v, ok := lookupService(name, p); ok {
+			return v, true
+		}
+	}
+	return 0, false
+}
+
 // lookupService finds a service name in /etc/services, which is what
 // getservbyname reads on the hosts iptables runs on.
 func lookupService(name, proto string) (uint16, bool) {

@@ -92,6 +92,10 @@ func parseRecent(ctx Context, m syntax.Match) (Ext, error) {
 			if o.Name == "reap" {
 				e.checkSet |= recentReap
 			} else {
+				// xtopt's exclusion: --rttl after --set or --remove.
+				if action == "set" || action == "remove" {
+					return nil, notTogether(m.Name, "rttl", action)
+				}
 				e.checkSet |= recentTTL
 			}
 		case "name":

@@ -68,6 +68,10 @@ func parseStatistic(ctx Context, m syntax.Match) (Ext, error) {
 			e.flags |= statInvert
 		}
 	}
+	if mode == "" {
+		// --mode is optional; random is libxt_statistic's default.
+		mode = "random"
+	}
 	switch mode {
 	case "random":
 		if !haveProb {
@@ -90,8 +94,6 @@ func parseStatistic(ctx Context, m syntax.Match) (Ext, error) {
 		if e.packet > e.every {
 			return nil, paramErr("the --packet p must be 0 <= p <= n-1")
 		}
-	case "":
-		return nil, mustSpecify(m.Name, "mode")
 	default:
 		return nil, paramErr("Bad mode \"%s\"", mode)
 	}

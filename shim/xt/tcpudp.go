@@ -32,6 +32,10 @@ type tcpUDP struct {
 	// re-encoding it reproduces the kernel's state exactly even where
 	// iptables-nft reads a form back as a different (equivalent) one.
 	decoded []expr.Any
+	// fromBlob is set when the match was read from an xt blob: it is
+	// written back as that blob, since a blob may hold tests 1.8.9 writes
+	// as nothing at all (an inverted full port range).
+	fromBlob bool
 }
 
 func newTCPUDP(proto string) *tcpUDP {
@@ -124,7 +128,9 @@ func (e *tcpUDP) compat() bool {
 	return e.spts.full() && e.dpts.full() && e.flgMask == 0 && e.invflags == 0
 }
 
-func (e *tcpUDP) Revision() (string, uint8, bool, bool) { return e.proto, 0, false, e.compat() }
+func (e *tcpUDP) Revision() (string, uint8, bool, bool) {
+	return e.proto, 0, false, e.compat() || e.fromBlob
+}
 
 func (e *tcpUDP) blob() blob {
 	b := newBlob(12)
@@ -147,7 +153,7 @@ func (e *tcpUDP) Exprs(ctx Context) ([]expr.Any, error) {
 	if e.decoded != nil {
 		return e.decoded, nil
 	}
-	if e.compat() {
+	if e.compat() || e.fromBlob {
 		return []expr.Any{&expr.Match{Name: e.proto, Rev: 0, Info: rawInfo(e.blob())}}, nil
 	}
 	var out []expr.Any
@@ -228,6 +234,7 @@ func decodeTCPUDPBlob(name string) blobDecoder {
 		}
 		b := blob(data)
 		e := newTCPUDP(name)
+		e.fromBlob = true
 		e.spts = portRange{b.get16(0), b.get16(2)}
 		e.dpts = portRange{b.get16(4), b.get16(6)}
 		// iptables cannot express an empty range; it would not survive a

@@ -96,6 +96,14 @@ type Ext interface {
 	Revision() (name string, rev uint8, isTarget bool, compat bool)
 }
 
+// Lister is implemented by the extensions whose -L text cannot be derived
+// from their save form (which may print less than the rule holds, as
+// 1.8.9's icmp prints type 255 with any codes as "any"): List returns the
+// text iptables -L prints for it, with its leading space.
+type Lister interface {
+	List(numeric bool) string
+}
+
 // saveAppender is implemented by the extensions a save of a large ruleset
 // meets on nearly every rule: appendSave appends what Save returns without
 // building a string for each.
@@ -175,6 +183,12 @@ func DecodeMatch(ctx Context, exprs []expr.Any) (Ext, int, error) {
 func DecodeTarget(ctx Context, exprs []expr.Any) (Ext, int, error) {
 	if len(exprs) == 0 {
 		return nil, 0, decodeErr("no expression to decode as a target")
+	}
+	switch exprs[0].(type) {
+	case *expr.Log:
+		return decodeNFLOGNative(ctx, exprs)
+	case *expr.Immediate:
+		return decodeTraceNative(ctx, exprs)
 	}
 	t, ok := exprs[0].(*expr.Target)
 	if !ok {

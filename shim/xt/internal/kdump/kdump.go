@@ -115,6 +115,8 @@ func ParseData(family byte, name string, data []byte) (expr.Any, error) {
 		e = &expr.Limit{}
 	case "lookup":
 		e = &expr.Lookup{}
+	case "log":
+		e = &expr.Log{}
 	case "immediate":
 		imm := &expr.Immediate{}
 		if err := expr.Unmarshal(family, data, imm); err != nil {
