@@ -11,3 +11,7 @@ for dir in bench/*/; do
 	go run "./$dir" "$@"
 	echo
 done
+# kube-proxy 1.37's own sync time (its "SyncProxyRules complete" elapsed)
+# with the real binaries, the shim in exec mode and in native mode.
+echo "== test/kubeproxy/cmd/kpbench"
+go -C test/kubeproxy run ./cmd/kpbench
