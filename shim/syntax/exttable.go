@@ -200,6 +200,24 @@ var matchTable = []extension{
 		{name: "dscp", arity: argOne, invert: true},
 		{name: "dscp-class", arity: argOne, invert: true},
 	}},
+	{name: "esp", opts: []optSpec{
+		{name: "espspi", arity: argOne, invert: true},
+	}},
+	// libipt_ah knows --ahspi only; libip6t_ah adds --ahlen and --ahres.
+	{name: "ah", opts: []optSpec{
+		{name: "ahspi", arity: argOne, invert: true},
+		{name: "ahlen", arity: argOne, invert: true},
+		{name: "ahres", arity: argNone},
+	}},
+	{name: "tos", opts: []optSpec{
+		{name: "tos", arity: argOne, invert: true},
+	}},
+	{name: "cpu", opts: []optSpec{
+		{name: "cpu", arity: argOne, invert: true},
+	}},
+	{name: "quota", opts: []optSpec{
+		{name: "quota", arity: argOne, invert: true},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -316,6 +334,12 @@ var targetTable = []extension{
 		{name: "hl-dec", arity: argOne, check: "uint8"},
 		{name: "hl-inc", arity: argOne, check: "uint8"},
 	}},
+	{name: "TOS", target: true, opts: []optSpec{
+		{name: "set-tos", arity: argOne},
+		{name: "and-tos", arity: argOne},
+		{name: "or-tos", arity: argOne},
+		{name: "xor-tos", arity: argOne},
+	}},
 }
 
 // matchIndex is the index in matchTable of the match named name, or -1.
@@ -385,6 +409,16 @@ func matchIndex(name string) int {
 		return 30
 	case "dscp":
 		return 31
+	case "esp":
+		return 32
+	case "ah":
+		return 33
+	case "tos":
+		return 34
+	case "cpu":
+		return 35
+	case "quota":
+		return 36
 	}
 	return -1
 }
@@ -432,6 +466,8 @@ func targetIndex(name string) int {
 		return 18
 	case "HL":
 		return 19
+	case "TOS":
+		return 20
 	}
 	return -1
 }

@@ -34,6 +34,11 @@ var matchParsers = map[string]matchParser{
 	"ttl":       parseTTLMatch,
 	"hl":        parseTTLMatch,
 	"dscp":      parseDSCPMatch,
+	"esp":       parseSPIMatch,
+	"ah":        parseSPIMatch,
+	"tos":       parseTOSMatch,
+	"cpu":       parseCPU,
+	"quota":     parseQuota,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -57,6 +62,7 @@ var targetParsers = map[string]targetParser{
 	"TTL":        parseTTLTarget,
 	"HL":         parseTTLTarget,
 	"DSCP":       parseDSCPTarget,
+	"TOS":        parseTOSTarget,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -87,6 +93,11 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"ttl":       decodeTTLMatchBlob("ttl"),
 	"hl":        decodeTTLMatchBlob("hl"),
 	"dscp":      decodeDSCPMatchBlob,
+	"esp":       decodeSPIBlob("esp"),
+	"ah":        decodeSPIBlob("ah"),
+	"tos":       decodeTOSMatchBlob,
+	"cpu":       decodeCPUBlob,
+	"quota":     decodeQuotaBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
@@ -107,4 +118,5 @@ var targetDecoders = map[string]blobDecoder{
 	"TTL":        decodeTTLTargetBlob("TTL"),
 	"HL":         decodeTTLTargetBlob("HL"),
 	"DSCP":       decodeDSCPTargetBlob,
+	"TOS":        decodeTOSTargetBlob,
 }
