@@ -218,6 +218,17 @@ var matchTable = []extension{
 	{name: "quota", opts: []optSpec{
 		{name: "quota", arity: argOne, invert: true},
 	}},
+	{name: "ipcomp", opts: []optSpec{
+		{name: "ipcompspi", arity: argOne, invert: true},
+	}},
+	{name: "ecn", opts: []optSpec{
+		{name: "ecn-tcp-cwr", arity: argNone, invert: true},
+		{name: "ecn-tcp-ece", arity: argNone, invert: true},
+		{name: "ecn-ip-ect", arity: argOne, invert: true},
+	}},
+	{name: "realm", family: IPv4, opts: []optSpec{
+		{name: "realm", arity: argOne, invert: true},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -340,6 +351,12 @@ var targetTable = []extension{
 		{name: "or-tos", arity: argOne},
 		{name: "xor-tos", arity: argOne},
 	}},
+	{name: "ECN", target: true, family: IPv4, opts: []optSpec{
+		{name: "ecn-tcp-remove", arity: argNone},
+		{name: "ecn-tcp-cwr", arity: argOne},
+		{name: "ecn-tcp-ece", arity: argOne},
+		{name: "ecn-ip-ect", arity: argOne},
+	}},
 }
 
 // matchIndex is the index in matchTable of the match named name, or -1.
@@ -419,6 +436,12 @@ func matchIndex(name string) int {
 		return 35
 	case "quota":
 		return 36
+	case "ipcomp":
+		return 37
+	case "ecn":
+		return 38
+	case "realm":
+		return 39
 	}
 	return -1
 }
@@ -468,6 +491,8 @@ func targetIndex(name string) int {
 		return 19
 	case "TOS":
 		return 20
+	case "ECN":
+		return 21
 	}
 	return -1
 }

@@ -39,6 +39,9 @@ var matchParsers = map[string]matchParser{
 	"tos":       parseTOSMatch,
 	"cpu":       parseCPU,
 	"quota":     parseQuota,
+	"ipcomp":    parseSPIMatch,
+	"ecn":       parseECNMatch,
+	"realm":     parseRealm,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -63,6 +66,7 @@ var targetParsers = map[string]targetParser{
 	"HL":         parseTTLTarget,
 	"DSCP":       parseDSCPTarget,
 	"TOS":        parseTOSTarget,
+	"ECN":        parseECNTarget,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -98,6 +102,9 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"tos":       decodeTOSMatchBlob,
 	"cpu":       decodeCPUBlob,
 	"quota":     decodeQuotaBlob,
+	"ipcomp":    decodeSPIBlob("ipcomp"),
+	"ecn":       decodeECNMatchBlob,
+	"realm":     decodeRealmBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
@@ -119,4 +126,5 @@ var targetDecoders = map[string]blobDecoder{
 	"HL":         decodeTTLTargetBlob("HL"),
 	"DSCP":       decodeDSCPTargetBlob,
 	"TOS":        decodeTOSTargetBlob,
+	"ECN":        decodeECNTargetBlob,
 }
