@@ -229,6 +229,18 @@ var matchTable = []extension{
 	{name: "realm", family: IPv4, opts: []optSpec{
 		{name: "realm", arity: argOne, invert: true},
 	}},
+	{name: "frag", family: IPv6, opts: []optSpec{
+		{name: "fragid", arity: argOne, invert: true},
+		{name: "fraglen", arity: argOne, invert: true},
+		{name: "fragres", arity: argNone},
+		{name: "fragfirst", arity: argNone},
+		{name: "fragmore", arity: argNone},
+		{name: "fraglast", arity: argNone},
+	}},
+	{name: "mh", family: IPv6, opts: []optSpec{
+		{name: "mh-type", arity: argOne, invert: true},
+	}},
+	{name: "eui64", family: IPv6},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -442,6 +454,12 @@ func matchIndex(name string) int {
 		return 38
 	case "realm":
 		return 39
+	case "frag":
+		return 40
+	case "mh":
+		return 41
+	case "eui64":
+		return 42
 	}
 	return -1
 }

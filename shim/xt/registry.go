@@ -42,6 +42,9 @@ var matchParsers = map[string]matchParser{
 	"ipcomp":    parseSPIMatch,
 	"ecn":       parseECNMatch,
 	"realm":     parseRealm,
+	"frag":      parseFrag,
+	"mh":        parseMH,
+	"eui64":     parseEUI64,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -105,6 +108,9 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"ipcomp":    decodeSPIBlob("ipcomp"),
 	"ecn":       decodeECNMatchBlob,
 	"realm":     decodeRealmBlob,
+	"frag":      decodeFragBlob,
+	"mh":        decodeMHBlob,
+	"eui64":     decodeEUI64Blob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
