@@ -241,6 +241,26 @@ var matchTable = []extension{
 		{name: "mh-type", arity: argOne, invert: true},
 	}},
 	{name: "eui64", family: IPv6},
+	{name: "hbh", family: IPv6, opts: []optSpec{
+		{name: "hbh-len", arity: argOne, invert: true},
+		{name: "hbh-opts", arity: argOne},
+	}},
+	{name: "dst", family: IPv6, opts: []optSpec{
+		{name: "dst-len", arity: argOne, invert: true},
+		{name: "dst-opts", arity: argOne},
+	}},
+	{name: "rt", family: IPv6, opts: []optSpec{
+		{name: "rt-type", arity: argOne, invert: true},
+		{name: "rt-segsleft", arity: argOne, invert: true},
+		{name: "rt-len", arity: argOne, invert: true},
+		{name: "rt-0-res", arity: argNone},
+		{name: "rt-0-addrs", arity: argOne},
+		{name: "rt-0-not-strict", arity: argNone},
+	}},
+	{name: "ipv6header", family: IPv6, opts: []optSpec{
+		{name: "header", arity: argOne, invert: true},
+		{name: "soft", arity: argNone},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -460,6 +480,14 @@ func matchIndex(name string) int {
 		return 41
 	case "eui64":
 		return 42
+	case "hbh":
+		return 43
+	case "dst":
+		return 44
+	case "rt":
+		return 45
+	case "ipv6header":
+		return 46
 	}
 	return -1
 }

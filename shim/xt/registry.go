@@ -45,6 +45,11 @@ var matchParsers = map[string]matchParser{
 	"frag":      parseFrag,
 	"mh":        parseMH,
 	"eui64":     parseEUI64,
+
+	"hbh":        parseOpts,
+	"dst":        parseOpts,
+	"rt":         parseRT,
+	"ipv6header": parseIPv6Header,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -111,6 +116,11 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"frag":      decodeFragBlob,
 	"mh":        decodeMHBlob,
 	"eui64":     decodeEUI64Blob,
+
+	"hbh":        decodeOptsBlob("hbh"),
+	"dst":        decodeOptsBlob("dst"),
+	"rt":         decodeRTBlob,
+	"ipv6header": decodeIPv6HeaderBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
