@@ -261,6 +261,18 @@ var matchTable = []extension{
 		{name: "header", arity: argOne, invert: true},
 		{name: "soft", arity: argNone},
 	}},
+	{name: "connbytes", opts: []optSpec{
+		{name: "connbytes", arity: argOne, invert: true},
+		{name: "connbytes-dir", arity: argOne},
+		{name: "connbytes-mode", arity: argOne},
+	}},
+	{name: "connlimit", opts: []optSpec{
+		{name: "connlimit-upto", arity: argOne, invert: true},
+		{name: "connlimit-above", arity: argOne, invert: true},
+		{name: "connlimit-mask", arity: argOne},
+		{name: "connlimit-saddr", arity: argNone},
+		{name: "connlimit-daddr", arity: argNone},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -488,6 +500,10 @@ func matchIndex(name string) int {
 		return 45
 	case "ipv6header":
 		return 46
+	case "connbytes":
+		return 47
+	case "connlimit":
+		return 48
 	}
 	return -1
 }

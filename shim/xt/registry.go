@@ -50,6 +50,8 @@ var matchParsers = map[string]matchParser{
 	"dst":        parseOpts,
 	"rt":         parseRT,
 	"ipv6header": parseIPv6Header,
+	"connbytes":  parseConnbytes,
+	"connlimit":  parseConnlimit,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -121,6 +123,8 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"dst":        decodeOptsBlob("dst"),
 	"rt":         decodeRTBlob,
 	"ipv6header": decodeIPv6HeaderBlob,
+	"connbytes":  decodeConnbytesBlob,
+	"connlimit":  decodeConnlimitBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
