@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -19,23 +20,36 @@ type cacheEntry struct {
 	// different default, wait or host root re-decides.
 	Policy   string   `json:"policy"`
 	Decision Decision `json:"decision"`
+	// Proof, when set, lets a strong decision skip re-reading its basis
+	// for a while (see Options.cached).
+	Proof *proof `json:"proof,omitempty"`
+}
+
+// proof records the last full re-check of a cached decision whose basis is
+// costly to look up (a legacy table: the kernel copies all of it): the
+// basis table's stamp, taken just before the check found the chain, and
+// when. While the stamp is unchanged, and for at most proofTrust, the
+// decision holds without the copy.
+type proof struct {
+	Stamp     string    `json:"stamp"`
+	CheckedAt time.Time `json:"checked_at"`
 }
 
 func cachePath(dir string, n NetNS) string {
 	return filepath.Join(dir, "netns-"+n.Key()+".json")
 }
 
-func readCache(path string, n NetNS, policy string) (Decision, bool) {
+func readCache(path string, n NetNS, policy string) (Decision, *proof, bool) {
 	var e cacheEntry
 	if ok, err := readRecord(path, n, &e); !ok || err != nil || e.Policy != policy || e.Decision.Mode == "" {
-		return Decision{}, false
+		return Decision{}, nil, false
 	}
-	return e.Decision, true
+	return e.Decision, e.Proof, true
 }
 
-func writeCache(path string, n NetNS, policy string, d Decision) error {
+func writeCache(path string, n NetNS, policy string, d Decision, p *proof) error {
 	d.Cached = false
-	data, err := json.Marshal(cacheEntry{recordHeader: header(n), Policy: policy, Decision: d})
+	data, err := json.Marshal(cacheEntry{recordHeader: header(n), Policy: policy, Decision: d, Proof: p})
 	if err != nil {
 		return fmt.Errorf("encoding cache: %w", err)
 	}

@@ -77,7 +77,13 @@
 //     same default mode, wait and host root;
 //   - for "marker" and "kubelet-chains" decisions, the basis chain (the one
 //     that decided) still exists in its backend: one netlink lookup for
-//     nf_tables, one table read for legacy;
+//     nf_tables; for legacy, one copy of the basis table walked for chain
+//     heads, which is skipped while the table's IPT_SO_GET_INFO stamp
+//     (entry count, size, hook offsets) equals the one recorded in the
+//     cache file at the last such check and that check is under 15 s old
+//     (the copy costs tens of milliseconds on kube-proxy's nat table; a
+//     change the stamp cannot see, such as a rename to a name of the same
+//     length, is noticed within the 15 s);
 //   - for "rule-count", "host-hint" and "default" decisions, no marker or
 //     kubelet chain has appeared in either backend since (legacy tables
 //     over 256 KiB are not re-read for this, to bound the cost per call).

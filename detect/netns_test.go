@@ -179,7 +179,7 @@ func TestRecordsOfAReusedInodeAreNotInherited(t *testing.T) {
 		if i == 1 {
 			backdate(t, cachePath(cache, me))
 		}
-		if _, ok := readCache(cachePath(cache, me), me, Options{}.withDefaults().fingerprint()); ok {
+		if _, _, ok := readCache(cachePath(cache, me), me, Options{}.withDefaults().fingerprint()); ok {
 			t.Errorf("decision of %+v taken for this namespace's", other)
 		}
 	}

@@ -178,9 +178,31 @@ func liveNetNSInodes() (map[uint64]bool, bool) {
 	return live, complete
 }
 
+// headed is a record type that starts with the header (it embeds
+// recordHeader).
+type headed interface{ head() recordHeader }
+
+func (h recordHeader) head() recordHeader { return h }
+
 // readRecord reads a per-namespace file into v when it belongs to n; a
-// missing file, or another namespace's, is (false, nil).
-func readRecord(path string, n NetNS, v any) (bool, error) {
+// missing file, or another namespace's, is (false, nil) and leaves v zero.
+// The file is decoded once (this is on every call's path), header and body
+// together, and the header checked after.
+func readRecord[T any, PT interface {
+	*T
+	headed
+}](path string, n NetNS, v PT) (bool, error) {
+	ok, err := readRecordOnce(path, n, v)
+	if !ok {
+		*v = *new(T)
+	}
+	return ok, err
+}
+
+func readRecordOnce[T any, PT interface {
+	*T
+	headed
+}](path string, n NetNS, v PT) (bool, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
@@ -202,12 +224,15 @@ func readRecord(path string, n NetNS, v any) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	var h recordHeader
-	if json.Unmarshal(data, &h) != nil || !h.mine(n) {
-		return false, nil
-	}
 	if err := json.Unmarshal(data, v); err != nil {
+		var h recordHeader
+		if json.Unmarshal(data, &h) != nil || !h.mine(n) {
+			return false, nil // torn, or another namespace's in an older shape
+		}
 		return false, fmt.Errorf("reading %s: %w", path, err)
+	}
+	if !v.head().mine(n) {
+		return false, nil
 	}
 	return true, nil
 }

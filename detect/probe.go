@@ -191,22 +191,33 @@ func (LegacyProber) Probe(ctx context.Context, f syntax.Family, q Query) FamilyE
 	return fe
 }
 
-// HasChain reads the one table the chain belongs to, if it is listed.
+// HasChain copies the one table the chain belongs to, if it is listed, and
+// walks it for chain heads only.
 func (LegacyProber) HasChain(ctx context.Context, f syntax.Family, table, chain string) (bool, error) {
 	r, err := xtables.Open(f)
 	if err != nil {
 		return false, err
 	}
 	defer r.Close()
-	if !r.Listed(table) {
-		return false, nil
-	}
-	t, err := r.Table(table)
+	return r.HasChain(table, chain)
+}
+
+// Stamper is a Prober that can summarise one table's state far more cheaply
+// than HasChain reads it. Equal stamps do not prove nothing changed (see
+// xtables.Reader.Stamp); different stamps say something may have.
+type Stamper interface {
+	Stamp(ctx context.Context, f syntax.Family, table string) (string, error)
+}
+
+// Stamp is the table's IPT_SO_GET_INFO summary: one small copy however big
+// the table.
+func (LegacyProber) Stamp(ctx context.Context, f syntax.Family, table string) (string, error) {
+	r, err := xtables.Open(f)
 	if err != nil {
-		return false, err
+		return "", err
 	}
-	_, ok := t.Chain(chain)
-	return ok, nil
+	defer r.Close()
+	return r.Stamp(table)
 }
 
 func (q Query) limit() int {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
@@ -48,6 +49,16 @@ type Options struct {
 	ProbeTimeout time.Duration
 	// Probers replaces the kernel probers (tests).
 	Probers []Prober
+	// Trace, when set, is called at the end of each step of Resolve
+	// ("netns", "created", "cache", "revalidate", "lock", "probe",
+	// "write"), for the call log's per-phase timings.
+	Trace func(step string)
+}
+
+func (o Options) trace(step string) {
+	if o.Trace != nil {
+		o.Trace(step)
+	}
 }
 
 func (o Options) withDefaults() Options {
@@ -106,11 +117,18 @@ func Resolve(ctx context.Context, opts Options) (Decision, error) {
 		d.DecidedAt = time.Now().UTC()
 		return d, nil
 	}
-	created, cerr := LoadCreated(o.CacheDir)
-	if cerr != nil {
-		created = CreatedSet{}
-	}
+	// The created chains matter only to probes and weak re-validation: a
+	// strong cached decision never reads them.
+	loadCreated := sync.OnceValues(func() (CreatedSet, error) {
+		created, err := LoadCreated(o.CacheDir)
+		if err != nil {
+			created = CreatedSet{}
+		}
+		o.trace("created")
+		return created, err
+	})
 	ns, nserr := CurrentNetNS()
+	o.trace("netns")
 	useCache := !o.NoCache && nserr == nil
 	var path string
 	var warnings []string
@@ -120,7 +138,7 @@ func Resolve(ctx context.Context, opts Options) (Decision, error) {
 	if useCache {
 		path = cachePath(o.CacheDir, ns)
 		if !o.Fresh {
-			if d, ok := o.cached(ctx, path, ns, created); ok {
+			if d, ok := o.cached(ctx, path, ns, loadCreated); ok {
 				return d, nil
 			}
 		}
@@ -130,6 +148,7 @@ func Resolve(ctx context.Context, opts Options) (Decision, error) {
 	}
 	if useCache {
 		unlock, err := lockFile(path + ".lock")
+		o.trace("lock")
 		if err != nil {
 			warnings = append(warnings, fmt.Sprintf("decision not cached: %v", err))
 			useCache = false
@@ -137,13 +156,15 @@ func Resolve(ctx context.Context, opts Options) (Decision, error) {
 			defer unlock()
 			if !o.Fresh {
 				// Another first call may have decided while this one waited.
-				if d, ok := o.cached(ctx, path, ns, created); ok {
+				if d, ok := o.cached(ctx, path, ns, loadCreated); ok {
 					return d, nil
 				}
 			}
 		}
 	}
+	created, cerr := loadCreated()
 	d, err := o.decide(ctx, pol, created)
+	o.trace("probe")
 	if err != nil {
 		return d, err
 	}
@@ -152,30 +173,98 @@ func Resolve(ctx context.Context, opts Options) (Decision, error) {
 	}
 	d.Warnings = append(d.Warnings, warnings...)
 	if useCache {
-		if err := writeCache(path, ns, o.fingerprint(), d); err != nil {
+		if err := writeCache(path, ns, o.fingerprint(), d, nil); err != nil {
 			d.Warnings = append(d.Warnings, fmt.Sprintf("decision not cached: %v", err))
 		}
 		// A fresh decision is slow anyway: the moment to clear out the
 		// records of namespaces that are gone (at most every few minutes).
 		maybeSweep(o.CacheDir, ns)
+		o.trace("write")
 	}
 	return d, nil
 }
 
-func (o Options) cached(ctx context.Context, path string, ns NetNS, created CreatedSet) (Decision, bool) {
-	d, ok := readCache(path, ns, o.fingerprint())
-	if !ok || !o.Revalidate(ctx, d, created) {
+// proofTrust bounds how long an unchanged stamp stands in for re-reading a
+// legacy basis table: a change the stamp cannot see (the basis chain renamed
+// to a name of the same length) is noticed within this time. A variable
+// only so tests can shorten it.
+var proofTrust = 15 * time.Second
+
+// cached returns the namespace's cached decision if it still holds. A
+// strong decision whose basis backend can stamp its tables (legacy: the
+// kernel copies a whole table to look a chain up, 37 ms for kube-proxy's
+// nat table of 1,000 services) holds without that copy while the basis
+// table's stamp equals the one recorded at the last full check and that
+// check is less than proofTrust old; otherwise it is re-checked in full
+// (Revalidate) and, when it holds, the new stamp recorded. The stamp is
+// taken before the check, so a change in between differs from it next
+// time.
+func (o Options) cached(ctx context.Context, path string, ns NetNS, created func() (CreatedSet, error)) (Decision, bool) {
+	d, pr, ok := readCache(path, ns, o.fingerprint())
+	o.trace("cache")
+	if !ok {
 		return Decision{}, false
+	}
+	stamper := o.basisStamper(d)
+	stamp := ""
+	if stamper != nil {
+		var err error
+		stamp, err = stamper.Stamp(ctx, familyOf(d.Basis.Family), d.Basis.Table)
+		if err != nil {
+			stamp = ""
+		}
+		now := time.Now()
+		if stamp != "" && pr != nil && pr.Stamp == stamp && !pr.CheckedAt.After(now) && now.Sub(pr.CheckedAt) < proofTrust {
+			o.trace("revalidate")
+			d.Cached = true
+			return d, true
+		}
+	}
+	var valid bool
+	if d.Strong() {
+		valid = o.Revalidate(ctx, d, nil) // strong decisions never read created
+	} else {
+		set, _ := created()
+		valid = o.Revalidate(ctx, d, set)
+	}
+	o.trace("revalidate")
+	if !valid {
+		return Decision{}, false
+	}
+	if stamp != "" {
+		// Best effort: a read-only cache only costs the next call the
+		// full check again.
+		_ = writeCache(path, ns, o.fingerprint(), d, &proof{Stamp: stamp, CheckedAt: time.Now()})
+		o.trace("write")
 	}
 	d.Cached = true
 	return d, true
+}
+
+// basisStamper is the prober that can stamp a strong decision's basis
+// table, nil when there is none (nf_tables looks a chain up in one
+// netlink round trip, as cheap as any stamp).
+func (o Options) basisStamper(d Decision) Stamper {
+	if !d.Strong() || d.Basis == nil {
+		return nil
+	}
+	for _, p := range o.Probers {
+		if p.Mode() == d.Basis.Mode {
+			s, _ := p.(Stamper)
+			return s
+		}
+	}
+	return nil
 }
 
 // Revalidate says whether a cached decision still holds:
 //
 //   - marker and kubelet-chains decisions hold while their basis chain still
 //     exists in the backend that decided (one netlink lookup for nf_tables;
-//     for legacy, one read of the basis chain's table);
+//     for legacy, one copy of the basis chain's table, walked for chain
+//     heads only; Resolve skips even that copy while the table's
+//     IPT_SO_GET_INFO stamp is unchanged since the last full check, for at
+//     most 15 s: see Options.cached);
 //   - rule-count, host-hint and default decisions hold while no Kubernetes
 //     marker or kubelet chain has appeared in either backend (chain lookups
 //     only, no counting; legacy tables over 256 KiB are skipped), so a host

@@ -12,6 +12,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/detect"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/config"
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 )
 
@@ -66,16 +67,23 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 	for _, w := range cfg.Warnings {
 		d.Warnings = append(d.Warnings, "config: "+w)
 	}
+	hd := hostDialect(cfg)
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(d); err != nil {
+		// The decision's document, plus the host's iptables-nft dialect.
+		doc := struct {
+			detect.Decision
+			Dialect dialect.Finding `json:"dialect"`
+		}{d, hd}
+		if err := enc.Encode(doc); err != nil {
 			fmt.Fprintf(stderr, "iptables-shim detect: %v\n", err)
 			return int(ipterr.Other)
 		}
 		return 0
 	}
 	printDecision(stdout, d)
+	printDialect(stdout, hd)
 	return 0
 }
 

@@ -35,7 +35,8 @@ func runDoctor(args []string, stdout, stderr io.Writer) int {
 		CallLog:     cfg.Log,
 		BackendDirs: cfg.BackendDirs,
 		NFT:         cfg.NFT,
-		Native:      nativeBackend(cfg) != nil,
+		Native:      nativeBackend(cfg, nil) != nil,
+		NFTDialect:  cfg.NFTDialect,
 	})
 	for _, w := range cfg.Warnings {
 		r.Warnings = append(r.Warnings, "config: "+w)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/config"
@@ -45,7 +46,13 @@ var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"install": runInstall,
 }
 
+// mainStart is when main began: the call log's phases (see calllog.Phases)
+// count from it, so what comes before it (starting the process, the Go
+// runtime and package initialisation) is the wall time they do not cover.
+var mainStart time.Time
+
 func main() {
+	mainStart = time.Now()
 	os.Exit(dispatch(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
 

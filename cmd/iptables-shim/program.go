@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/calllog"
@@ -21,11 +22,14 @@ import (
 // shim's own reaches stdout or stderr except errors iptables itself would
 // print; the log gets the rest.
 func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin io.Reader, stdout, stderr io.Writer) int {
+	phases := calllog.NewPhases(startOrNow())
+	phases.Mark("config")
 	if err := execbackend.CheckRecursion(os.LookupEnv); err != nil {
 		return printError(err, stderr)
 	}
 	log := calllog.Open(cfg.Log)
 	defer log.Close()
+	phases.Mark("log-open")
 	for _, w := range cfg.Warnings {
 		log.Log("config-warning", calllog.F("warning", w))
 	}
@@ -33,10 +37,12 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 		Config:   cfg,
 		Log:      log,
 		FindExec: findExec(cfg),
-		Decide:   decider(cfg),
-		Native:   nativeBackend(cfg),
+		Decide:   decider(cfg, phases),
+		Native:   nativeBackend(cfg, phases),
 		Created:  recordCreated(cfg),
+		Phases:   phases,
 	}
+	r.Skew = skewCheck(r.Native)
 	call := &backend.Call{Tool: p.tool, Family: p.family, Argv0: argv0, Args: args, Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	err := r.Run(context.Background(), call)
 	// A backend killed by a signal: die by the same signal, as the caller
@@ -94,4 +100,13 @@ func findExec(cfg config.Config) func(mode backend.Mode, c *backend.Call) (route
 		}
 		return execChoice{be: be, bin: bin}, nil
 	}
+}
+
+// startOrNow is when main began, or now when main did not run (tests call
+// dispatch directly).
+func startOrNow() time.Time {
+	if mainStart.IsZero() {
+		return time.Now()
+	}
+	return mainStart
 }

@@ -212,3 +212,94 @@ func (r *Reader) Entries(table string) (Info, []byte, error) {
 	}
 	return Info{}, nil, fmt.Errorf("%s IPT_SO_GET_ENTRIES %s: %w", r.l.description, table, lastErr)
 }
+
+// HasChain reports whether a listed table holds the user chain named chain.
+// It copies the table's entries (the kernel offers nothing smaller) but only
+// walks them for chain heads, building nothing: on a big table that is a
+// fraction of what Table costs. An unlisted table has no chains.
+func (r *Reader) HasChain(table, chain string) (bool, error) {
+	found, err := r.ChainsIn(table, []string{chain})
+	return found[chain], err
+}
+
+// ChainsIn reports which of names are user chains of a table, from one copy
+// of its entries, walked for chain heads only. An unlisted table is not
+// read (that would create it): it has none of them.
+func (r *Reader) ChainsIn(table string, names []string) (map[string]bool, error) {
+	found := map[string]bool{}
+	if !r.listed[table] {
+		return found, nil
+	}
+	want := make(map[string]bool, len(names))
+	for _, n := range names {
+		want[n] = true
+	}
+	_, blob, err := r.Entries(table)
+	if err != nil {
+		return nil, err
+	}
+	err = walkChainHeads(r.l, blob, func(name []byte) bool {
+		if want[string(name)] {
+			found[string(name)] = true
+		}
+		return len(found) < len(want)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", r.l.description, table, err)
+	}
+	return found, nil
+}
+
+// walkChainHeads calls fn with the name of every user chain head (an entry
+// with the ERROR target carrying the chain's name; the table's final ERROR
+// entry is not one) until fn returns false.
+func walkChainHeads(l layout, blob []byte, fn func(name []byte) bool) error {
+	ne := binary.NativeEndian
+	for off := 0; off < len(blob); {
+		if off+l.entrySize > len(blob) {
+			return fmt.Errorf("truncated entry at offset %d", off)
+		}
+		tOff := int(ne.Uint16(blob[off+l.offsetsAt:]))
+		next := int(ne.Uint16(blob[off+l.offsetsAt+2:]))
+		if next < l.entrySize || off+next > len(blob) || tOff < l.entrySize || tOff+targetHeader > next {
+			return fmt.Errorf("malformed entry at offset %d (target %d, next %d)", off, tOff, next)
+		}
+		tgt := blob[off+tOff : off+next]
+		if string(cStringBytes(tgt[targetNameAt:targetNameAt+targetNameLen])) == errorTarget {
+			name := cStringBytes(tgt[targetHeader:])
+			last := off+next == len(blob)
+			if !(last && string(name) == errorTarget) && !fn(name) {
+				return nil
+			}
+		}
+		off += next
+	}
+	return nil
+}
+
+func cStringBytes(b []byte) []byte {
+	for i, c := range b {
+		if c == 0 {
+			return b[:i]
+		}
+	}
+	return b
+}
+
+// Stamp summarises a listed table from IPT_SO_GET_INFO alone (entry count,
+// size, hook and underflow offsets): one small copy, whatever the table's
+// size. Every change that adds or removes entries changes it; a change that
+// keeps the entry count and byte size (a rename to a name of the same
+// length, one rule swapped for another of the same size) does not, so it
+// can tell "maybe changed" but never proves "unchanged". An unlisted table
+// stamps as "absent".
+func (r *Reader) Stamp(table string) (string, error) {
+	if !r.listed[table] {
+		return "absent", nil
+	}
+	in, err := r.Info(table)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("entries=%d size=%d hooks=%x hook=%v under=%v", in.Entries, in.Size, in.ValidHooks, in.HookEntry, in.Underflow), nil
+}

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
@@ -14,7 +16,64 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	helperproc.Main(m, map[string]func() int{"dump": helperDump})
+	helperproc.Main(m, map[string]func() int{"dump": helperDump, "heads": helperHeads})
+}
+
+// helperHeads prints, per table of nat, filter and raw, the user chains
+// ChainsIn finds among the full parse's chain names (and one that does not
+// exist), space-separated, and each table's Stamp, as a JSON object; it
+// fails when ChainsIn and the parse disagree.
+func helperHeads() int {
+	f := syntax.IPv4
+	if os.Getenv("T_FAMILY") == "6" {
+		f = syntax.IPv6
+	}
+	r, err := Open(f)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer r.Close()
+	out := map[string]string{}
+	for _, table := range []string{"nat", "filter", "raw"} {
+		var want []string
+		if r.Listed(table) {
+			t, err := r.Table(table)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				return 1
+			}
+			for _, c := range t.Chains {
+				if !c.Builtin {
+					want = append(want, c.Name)
+				}
+			}
+		}
+		found, err := r.ChainsIn(table, append(slices.Clone(want), "NO-SUCH-CHAIN", "ERROR", "INPUT"))
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		var got []string
+		for n := range found {
+			got = append(got, n)
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			fmt.Fprintf(os.Stderr, "%s: ChainsIn found %v, the parse %v\n", table, got, want)
+			return 1
+		}
+		out[table] = strings.Join(got, " ")
+		if out["stamp-"+table], err = r.Stamp(table); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		return 1
+	}
+	return 0
 }
 
 // helperDump prints every listed table of the family in T_FAMILY as JSON.
@@ -109,5 +168,36 @@ func TestNeverCreatesTables(t *testing.T) {
 func TestParseRejectsTruncated(t *testing.T) {
 	if _, err := Parse(syntax.IPv4, Info{Name: "filter"}, make([]byte, 50)); err == nil {
 		t.Error("truncated blob parsed")
+	}
+}
+
+// TestChainsInMatchesTable checks the head-only walk against the full parse,
+// and Stamp's reaction to a change, in both families.
+func TestChainsInMatchesTable(t *testing.T) {
+	for _, fam := range []struct {
+		flag, restore, cmd string
+	}{{"4", "iptables-legacy-restore", "iptables-legacy"}, {"6", "ip6tables-legacy-restore", "ip6tables-legacy"}} {
+		t.Run("ipv"+fam.flag, func(t *testing.T) {
+			netnstest.Require(t, fam.restore, fam.cmd)
+			ns := netnstest.New(t)
+			ns.MustRunStdin(payload, fam.restore)
+			var before, after map[string]any
+			helperproc.RunJSON(t, ns, "heads", &before, "T_FAMILY="+fam.flag)
+			ns.MustRun(fam.cmd, "-t", "nat", "-F", "KUBE-MARK-DROP")
+			ns.MustRun(fam.cmd, "-t", "nat", "-X", "KUBE-MARK-DROP")
+			helperproc.RunJSON(t, ns, "heads", &after, "T_FAMILY="+fam.flag)
+			if before["nat"] != "KUBE-MARK-DROP KUBE-POSTROUTING" || before["filter"] != "EMPTY KUBE-FIREWALL KUBE-FORWARD" {
+				t.Errorf("chains before: %v", before)
+			}
+			if before["raw"] != "" || before["stamp-raw"] != "absent" {
+				t.Errorf("unlisted raw table: %v", before)
+			}
+			if after["nat"] != "KUBE-POSTROUTING" {
+				t.Errorf("chains after deleting KUBE-MARK-DROP: %v", after)
+			}
+			if before["stamp-nat"] == after["stamp-nat"] || before["stamp-filter"] != after["stamp-filter"] {
+				t.Errorf("stamps: nat %v -> %v, filter %v -> %v", before["stamp-nat"], after["stamp-nat"], before["stamp-filter"], after["stamp-filter"])
+			}
+		})
 	}
 }

@@ -119,3 +119,83 @@ func Args(args []string) string {
 	}
 	return strings.Join(q, " ")
 }
+
+// Phases times the stages of one call (settings, detection, guard,
+// backend, ...) for the "phases" field of its call record, so the log says
+// where a slow call spent its time. Marking costs a clock read; a nil
+// *Phases ignores marks, so callers need not check.
+type Phases struct {
+	start, last time.Time
+	names       []string
+	durs        []time.Duration
+}
+
+// NewPhases starts timing at start (the moment main began, say).
+func NewPhases(start time.Time) *Phases {
+	return &Phases{start: start, last: start, names: make([]string, 0, 16), durs: make([]time.Duration, 0, 16)}
+}
+
+// Mark ends the phase called name: the time since the previous mark (or the
+// start) is charged to it. A name marked twice adds up.
+func (p *Phases) Mark(name string) {
+	if p == nil {
+		return
+	}
+	now := time.Now()
+	d := now.Sub(p.last)
+	p.last = now
+	for i, n := range p.names {
+		if n == name {
+			p.durs[i] += d
+			return
+		}
+	}
+	p.names = append(p.names, name)
+	p.durs = append(p.durs, d)
+}
+
+// Total is the time from the start to the last mark.
+func (p *Phases) Total() time.Duration {
+	if p == nil {
+		return 0
+	}
+	return p.last.Sub(p.start)
+}
+
+// String renders the phases in the order first marked, as
+// "name=1.234ms name=0.056ms" (microsecond precision), the form the call
+// record's phases field and bench/callcost read.
+func (p *Phases) String() string {
+	if p == nil {
+		return ""
+	}
+	var b strings.Builder
+	for i, n := range p.names {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(n)
+		b.WriteByte('=')
+		b.WriteString(strconv.FormatFloat(float64(p.durs[i].Microseconds())/1000, 'f', 3, 64))
+		b.WriteString("ms")
+	}
+	return b.String()
+}
+
+// ParsePhases reads a phases field back (as String writes it) into
+// durations by name; malformed parts are skipped.
+func ParsePhases(s string) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for _, part := range strings.Fields(s) {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			continue
+		}
+		out[k] += d
+	}
+	return out
+}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFileLog(t *testing.T) {
@@ -43,5 +44,28 @@ func TestArgsQuoting(t *testing.T) {
 	want := `-m comment --comment 'kubernetes service portals' 'it'\''s'`
 	if got != want {
 		t.Errorf("Args = %s, want %s", got, want)
+	}
+}
+
+func TestPhasesRoundTrip(t *testing.T) {
+	p := NewPhases(time.Now().Add(-3 * time.Millisecond))
+	p.Mark("config")
+	p.Mark("decide")
+	p.Mark("config")
+	s := p.String()
+	if !strings.HasPrefix(s, "config=") || !strings.Contains(s, " decide=") || strings.Count(s, "config=") != 1 {
+		t.Fatalf("phases %q: want config then decide, each once", s)
+	}
+	got := ParsePhases(s)
+	if len(got) != 2 || got["config"] < 3*time.Millisecond {
+		t.Errorf("ParsePhases(%q) = %v", s, got)
+	}
+	if p.Total() < got["config"]+got["decide"]-time.Microsecond*2 {
+		t.Errorf("total %v below the sum of %v", p.Total(), got)
+	}
+	var off *Phases
+	off.Mark("x") // a nil Phases ignores marks
+	if off.String() != "" || off.Total() != 0 {
+		t.Error("nil Phases not empty")
 	}
 }

@@ -77,6 +77,10 @@ type Config struct {
 	// GuardEra picks the kubelet era whose chain contents the guard
 	// writes: "1.13" (kubelet 1.13-1.18.4) or "1.19" (1.18.5 and later).
 	GuardEra string
+	// NFTDialect is the iptables-nft encoding native writes use: "auto"
+	// (the host's, from its rules, package database or binary), or
+	// "1.8.7", "1.8.9", "1.8.11" (see shim/dialect).
+	NFTDialect string
 	// File is the config file that was read ("" when none existed).
 	File string
 	// Warnings are problems met while reading settings; they never stop a
@@ -100,6 +104,7 @@ func Default() Config {
 		DropBit:       15,
 		MasqueradeBit: 14,
 		GuardEra:      "1.13",
+		NFTDialect:    "auto",
 	}
 }
 
@@ -151,6 +156,7 @@ var keys = []struct{ name, env string }{
 	{"masquerade-bit", "IPTABLES_SHIM_MASQUERADE_BIT"},
 	{"guard-companion-chains", "IPTABLES_SHIM_GUARD_COMPANION_CHAINS"},
 	{"guard-era", "IPTABLES_SHIM_GUARD_ERA"},
+	{"nft-dialect", "IPTABLES_SHIM_NFT_DIALECT"},
 }
 
 // Keys lists the setting names the config file accepts, with their
@@ -264,6 +270,13 @@ func (c *Config) set(name, v, source string) error {
 		} else {
 			c.MasqueradeBit = n
 		}
+	case "nft-dialect":
+		switch v {
+		case "auto", "1.8.7", "1.8.9", "1.8.11":
+		default:
+			return fmt.Errorf("%s: nft-dialect %q is not auto, 1.8.7, 1.8.9 or 1.8.11", source, v)
+		}
+		c.NFTDialect = v
 	default:
 		return fmt.Errorf("%s: unknown setting %q", source, name)
 	}

@@ -37,6 +37,8 @@ type Options struct {
 	// Self is the shim's own executable, never taken for a backend (""
 	// means /proc/self/exe).
 	Self string
+	// NFTDialect is the config "nft-dialect" setting ("auto" when empty).
+	NFTDialect string
 }
 
 // locate is where the shim looks for this image's binaries.
@@ -95,6 +97,8 @@ func Run(ctx context.Context, o Options) Report {
 		r.searched = execbackend.DefaultDirs
 	}
 	r.Kernel = readKernel(inv)
+	r.Dialect = hostDialect(o, r.Binaries.Image)
+	r.nft, r.native = o.NFT, o.Native
 	analyze(&r, inv, calls.failed)
 	return r
 }
@@ -164,6 +168,7 @@ func analyze(r *Report, inv Inventory, logFindings []LogFinding) {
 			"this image's iptables-nft %s is older than the host's %s: it can misread rules the host wrote (kubernetes #112477)", img, host))
 	}
 
+	dialectFindings(r, r.nft, r.native)
 	switch {
 	case len(r.Problems) > 0:
 		r.Verdict, r.Action = Problem, problemAction(r)

@@ -100,6 +100,9 @@ func Render(w io.Writer, r Report, colour bool) {
 	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "host uses:\t%s\n", r.Binaries.HostUses)
 	fmt.Fprintf(tw, "host hints:\t%s\n", r.Decision.Evidence.Hints.Summary())
+	for _, l := range dialectLines(r.Dialect) {
+		fmt.Fprintln(tw, l)
+	}
 	fmt.Fprintf(tw, "kernel:\t%s\n", dash(k.Release))
 	fmt.Fprintf(tw, "nf_tables:\t%s\n", facilityText(k.NFTables))
 	fmt.Fprintf(tw, "x_tables:\tipv4 %s, ipv6 %s\n", facilityText(k.XTablesIPv4), facilityText(k.XTablesIPv6))

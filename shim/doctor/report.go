@@ -19,8 +19,8 @@
 //	             1 or 3 respectively (2: bad arguments)
 //	action       what to do, in plain words
 //	problems     [{kind, summary}]: kind is "dangling-reference", "split-brain",
-//	             "failed-restore", "no-netfilter", "no-backend" or
-//	             "guard-disabled"
+//	             "failed-restore", "no-netfilter", "no-backend",
+//	             "guard-disabled" or "dialect-skew"
 //	unchecked    [{check, reason}]: checks that could not run ("nf_tables
 //	             ipv4", "legacy ipv6", "call log", "created chains", "guard
 //	             record"); reason starts with "run as root" when privileges
@@ -48,6 +48,9 @@
 //	             information, never a problem
 //	kernel       {release, nf_tables, x_tables_ipv4, x_tables_ipv6, xtables_lock}
 //	failed_restores [{line, chain}] from the shim's call log
+//	dialect      {host: {dialect, source, why, clues: [{hint, what}]},
+//	             image_version, image_dialect, skew, unsafe}: the host's
+//	             iptables-nft dialect (shim/dialect) and this image's
 package doctor
 
 import (
@@ -112,6 +115,9 @@ type Report struct {
 	FailedRestores []LogFinding    `json:"failed_restores"`
 	Routes         []Route         `json:"routes"`
 	Created        []CreatedChain  `json:"created_chains"`
+	// Dialect is the host's iptables-nft dialect and the image's skew
+	// (dialect.go); absent when not looked at.
+	Dialect *DialectReport `json:"dialect,omitempty"`
 	// Unchecked are the checks that could not run, and why.
 	Unchecked []Unchecked `json:"unchecked"`
 	// GuardOff is this network namespace's record of calls the guard let
@@ -121,6 +127,9 @@ type Report struct {
 	// searched are the directories the routes were looked up in, for the
 	// action text.
 	searched []string
+	// nft and native are the routing policy, for the dialect finding.
+	nft    string
+	native bool
 }
 
 // Unchecked is a check that could not run.

@@ -42,6 +42,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
@@ -71,6 +72,26 @@ type Options struct {
 	// save dumps its rules chain by chain; 0 means 4000 (see
 	// dumpPerChain). Tests vary it to cover both ways.
 	PerChainDumpAbove int
+	// Dialect is the iptables-nft encoding rules are written in (the
+	// host's, see shim/dialect); empty means 1.8.9's. Reading accepts
+	// every dialect whatever this says.
+	Dialect dialect.Dialect
+	// DetectDialect, with Dialect empty, fingerprints the host's rules on
+	// the first call (HostDialect) and writes in the dialect found, else
+	// in what Fallback finds (the host's package database or binary; only
+	// asked when the rules do not tell), else in 1.8.9's.
+	DetectDialect bool
+	Fallback      func() dialect.Finding
+	// Trace, when set, is called at the end of each step of a single
+	// command ("state": reading tables and chains; "run": reading rules
+	// and planning; "commit"), for the call log's per-phase timings.
+	Trace func(step string)
+}
+
+func (o Options) trace(step string) {
+	if o.Trace != nil {
+		o.Trace(step)
+	}
 }
 
 // Timings splits a restore's wall time into its phases.
@@ -90,6 +111,8 @@ type Timings struct {
 // Backend is the native nf_tables backend.
 type Backend struct {
 	opts Options
+	// found is the host's dialect once DetectDialect looked (fingerprint.go).
+	found *dialect.Finding
 	// beforeCommit, when set, runs before every batch is sent (tests
 	// make other writers win races with it).
 	beforeCommit func()
@@ -118,8 +141,10 @@ func (b *Backend) Describe() string { return "native nf_tables (netlink)" }
 func (b *Backend) Run(ctx context.Context, c *backend.Call) error {
 	switch c.Tool {
 	case backend.Restore:
+		b.resolveDialect(c.Family)
 		return report(c, b.restore(ctx, c))
 	case backend.Save:
+		b.resolveDialect(c.Family)
 		return report(c, b.save(c))
 	}
 	return b.command(ctx, c)
@@ -156,7 +181,7 @@ func (b *Backend) save(c *backend.Call) error {
 	defer conn.Close()
 	req := &saveRequest{
 		fam: c.Family, table: a.Table, counters: a.Counters, prog: c.Name(),
-		version: b.opts.SaveVersion, now: b.opts.Now(), protos: loadProtocols(b.opts.ProtocolsFile),
+		version: b.opts.SaveVersion, now: b.opts.Now(), protos: b.protocols(),
 		ipsets: b.ipsets(c.Family), perChainAbove: b.opts.PerChainDumpAbove,
 	}
 	err = save(conn, req, w)
@@ -195,7 +220,7 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 	if b.opts.ParseChunkLines > 0 {
 		src.size = b.opts.ParseChunkLines
 	}
-	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table}, a.Test, raceDeadline(a.Wait))
+	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect}, a.Test, raceDeadline(a.Wait))
 }
 
 // raceDeadline is when a call stops retrying lost generation races: never
@@ -234,7 +259,7 @@ func (b *Backend) apply(ctx context.Context, family syntax.Family, src payloadSo
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
 	defer conn.Close()
-	protos := loadProtocols(b.opts.ProtocolsFile)
+	protos := b.protocols()
 	done := 0
 	for try := 0; ; try++ {
 		var retry bool

@@ -119,7 +119,12 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 	defer conn.Close()
 	fam := nfproto(c.Family)
-	protos := loadProtocols(b.opts.ProtocolsFile)
+	if cmd.Op != syntax.OpCheck && cmd.Op != syntax.OpDelete {
+		// -C and -D find a rule in any dialect; the others write or
+		// print in the host's.
+		b.resolveDialect(c.Family)
+	}
+	protos := b.protocols()
 	deadline := raceDeadline(cmd.Wait)
 	for try := 0; ; try++ {
 		if err := ctx.Err(); err != nil {
@@ -134,6 +139,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		if err != nil && !errors.Is(err, nfnl.ErrDumpInterrupted) {
 			return stateFailure(err)
 		}
+		b.opts.trace("state")
 		var r *cmdRun
 		planned := false
 		if err == nil {
@@ -176,12 +182,14 @@ func (b *Backend) attemptCommand(conn *nfnl.Conn, c *backend.Call, cmd *syntax.C
 		st.hideIncompatible()
 	}
 	r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
-	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters}, protos, b.ipsets(c.Family))
+	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters, Dialect: b.opts.Dialect}, protos, b.ipsets(c.Family))
 	r.p.single = true
 	defer r.p.txn.batch.Release()
 	err := r.runWith(c.GuardChains, cmds)
+	b.opts.trace("run")
 	planned := err == nil
 	if err == nil && r.p.txn.Len() > 0 {
+		defer b.opts.trace("commit")
 		err = probeRevisions(conn, fam, r.p.needs)
 		if err == nil && b.beforeCommit != nil {
 			b.beforeCommit()

@@ -8,6 +8,7 @@ import (
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/native/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
@@ -15,8 +16,8 @@ import (
 
 // findRule returns the handle of the first rule of cmd's chain that
 // equals cmd's rule, or iptables' "Bad rule" error. Rules are compared as
-// iptables-nft compares them: expression by expression, xt blobs byte for
-// byte, counters ignored.
+// iptables-nft compares them: as iptables rules, whichever dialect wrote
+// them (semantic.go), xt blobs byte for byte, counters ignored.
 func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Command, st *kernelState, protos *protocols) (uint64, error) {
 	short := func(msg string) error {
 		d := &syntax.Diagnostic{Form: syntax.FormShort, Template: msg + "."}
@@ -27,7 +28,7 @@ func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Comma
 		return 0, short(notFoundRule)
 	}
 	env := &ruleEnv{
-		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam),
+		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam), dialect: b.opts.Dialect,
 		isChain: func(name string) bool { ch := t.chains[name]; return ch != nil && !ch.base },
 	}
 	r, err := encodeRule(env, cmd.Rule)
@@ -38,17 +39,29 @@ func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Comma
 		}
 		return 0, err
 	}
-	// Normalise the candidate the way a dumped rule is read.
-	var a nfnl.Attrs
-	for _, e := range r.exprs {
-		if err := appendExpr(&a, nfproto(fam), e); err != nil {
-			return 0, ipterr.Wrap(ipterr.Other, err, err.Error())
+	want, err := normalizeExprs(fam, r.exprs)
+	if err != nil {
+		return 0, err
+	}
+	// The candidate in every dialect: a rule any version's own tool wrote
+	// equals one of them expression by expression. Other rules are found
+	// by what they mean (semantic.go), decoded only when the cheap tests
+	// (same verdict, same base fields) let them through.
+	forms := [][]expr.Any{want}
+	for _, d := range dialect.All {
+		if d == env.dialect.Or() {
+			continue
+		}
+		denv := *env
+		denv.dialect = d
+		if dr, err := encodeRule(&denv, cmd.Rule); err == nil {
+			if w, err := normalizeExprs(fam, dr.exprs); err == nil {
+				forms = append(forms, w)
+			}
 		}
 	}
-	want, err := decodeExprs(nfproto(fam), a.B)
-	if err != nil {
-		return 0, ipterr.Wrap(ipterr.Other, err, err.Error())
-	}
+	renv := &renderEnv{fam: fam, table: cmd.Table, protos: protos, ipsets: env.ipsets}
+	wantSem, wantOK := decodeSem(renv, cmd.Chain, want)
 	var req nfnl.Attrs
 	req.String(unix.NFTA_RULE_TABLE, cmd.Table)
 	req.String(unix.NFTA_RULE_CHAIN, cmd.Chain)
@@ -59,8 +72,19 @@ func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Comma
 			return nil
 		}
 		got, err := parseRule(nfproto(fam), m.Attrs)
-		if err == nil && sameExprs(got.exprs, want) {
-			handle, found = got.handle, true
+		if err != nil {
+			return nil
+		}
+		for _, w := range forms {
+			if sameExprs(got.exprs, w) {
+				handle, found = got.handle, true
+				return nil
+			}
+		}
+		if wantOK && sameTarget(got.exprs, want) && sameBase(renv, got.exprs, &wantSem) {
+			if gotSem, ok := decodeSem(renv, cmd.Chain, got.exprs); ok && gotSem.equal(&wantSem) {
+				handle, found = got.handle, true
+			}
 		}
 		return nil
 	})
@@ -78,6 +102,22 @@ func (b *Backend) findRule(conn *nfnl.Conn, fam syntax.Family, cmd *syntax.Comma
 		return 0, short(notFoundRule)
 	}
 	return handle, nil
+}
+
+// normalizeExprs encodes expressions and decodes them again, as a dumped
+// rule is read, so they compare with sameExprs.
+func normalizeExprs(fam syntax.Family, es []expr.Any) ([]expr.Any, error) {
+	var a nfnl.Attrs
+	for _, e := range es {
+		if err := appendExpr(&a, nfproto(fam), e); err != nil {
+			return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
+		}
+	}
+	out, err := decodeExprs(nfproto(fam), a.B)
+	if err != nil {
+		return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
+	}
+	return out, nil
 }
 
 // sameExprs compares two decoded rules, ignoring counter values.

@@ -60,6 +60,9 @@ func TestMain(m *testing.M) {
 }
 
 func runHelper(prog string) int {
+	if strings.HasPrefix(prog, "batch-") {
+		return runBatch(strings.TrimPrefix(prog, "batch-"))
+	}
 	if prog == "chains" {
 		return printChains()
 	}
@@ -78,7 +81,7 @@ func runHelper(prog string) int {
 	}
 	// Small pieces, so every differential test also checks that parsing
 	// in pieces changes nothing.
-	o := Options{ParseChunkLines: 5}
+	o := helperDialect(Options{ParseChunkLines: 5})
 	if os.Getenv(perChainEnv) != "" {
 		o.PerChainDumpAbove = 1
 	}

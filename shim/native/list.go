@@ -175,13 +175,14 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	out = fmt.Appendf(out, "%-9s ", target)
 	bf := &v.base
 	out = append(out, invChar(bf.proto.Invert, ' '))
-	// "%-4s ": a name longer than the column still gets its space.
-	out = fmt.Appendf(out, "%-4s ", lp.protoName(bf))
-	out = append(out, invChar(bf.frag.Invert, '-'))
-	if bf.frag.Set {
-		out = append(out, 'f', ' ')
-	} else {
-		out = append(out, '-', ' ')
+	out = lp.protos.appendProtoColumn(out, lp.protoName(bf))
+	switch {
+	case lp.protos.blankOptColumn(lp.fam):
+		out = append(out, ' ', ' ', ' ')
+	case bf.frag.Set:
+		out = append(out, invChar(bf.frag.Invert, '-'), 'f', ' ')
+	default:
+		out = append(out, invChar(bf.frag.Invert, '-'), '-', ' ')
 	}
 	if f.verbose {
 		out = fmt.Appendf(out, " %-6s %-6s ", lp.iface(bf.in), lp.iface(bf.out))
@@ -231,16 +232,20 @@ func invChar(inv bool, otherwise byte) byte {
 // protoName is the prot column: iptables-nft 1.8.9 prints the number with
 // -n (0 for any protocol), else the name ("all" for any).
 func (lp *linePrinter) protoName(bf *baseFields) string {
+	numeric := lp.f.numeric && lp.protos.listsNumbers()
 	if !bf.proto.Set {
-		if lp.f.numeric {
+		if numeric {
 			return "0"
 		}
 		return "all"
 	}
-	if lp.f.numeric {
+	if numeric {
 		return strconv.Itoa(int(bf.protoNum))
 	}
-	return lp.protos.name(bf.protoNum)
+	if lp.f.numeric {
+		return lp.protos.numericListName(bf.protoNum)
+	}
+	return lp.protos.listName(bf.protoNum)
 }
 
 func (lp *linePrinter) iface(fl syntax.Field) string {

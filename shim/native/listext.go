@@ -234,6 +234,9 @@ func listExt(save string, o listOpts) (string, error) {
 		}
 	case "iprange":
 		b.WriteString(xt.IPRangeListing(save))
+	case "nfacct":
+		// libxt_nfacct prints the name exactly as its save does.
+		return " " + strings.TrimPrefix(save, "-m nfacct --"), nil
 	default:
 		return "", unsupportedf("listing extension %s", name)
 	}

@@ -2,6 +2,8 @@ package native
 
 import (
 	"bufio"
+
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"os"
 	"strconv"
 	"strings"
@@ -23,17 +25,41 @@ var chainProtos = []struct {
 // table. It is read once per call, so save output follows the host's file
 // just as iptables-nft-save's does.
 type protocols struct {
+	path   string
+	loaded bool
 	byName map[string]uint8
 	byNum  map[uint8]string
+	// builtinNames prints only the names of iptables' own table, numbers
+	// otherwise, as iptables-nft 1.8.11 does (dialectread.go).
+	builtinNames bool
+	// printer is the version whose printing -L follows (dialectread.go).
+	printer dialect.Dialect
 }
 
+// loadProtocols returns the protocols of the file at path, read on first
+// use: most single commands (-N, -C of a jump, -S of a chain without -p)
+// never name a protocol, and parsing the file is a fair share of such a
+// command's own work.
 func loadProtocols(path string) *protocols {
-	p := &protocols{byName: map[string]uint8{}, byNum: map[uint8]string{}}
-	f, err := os.Open(path)
+	return &protocols{path: path}
+}
+
+// load reads the file the first time it is needed (one call is one
+// goroutine: no lock).
+func (p *protocols) load() {
+	if !p.loaded {
+		p.loaded = true
+		p.read()
+	}
+}
+
+func (p *protocols) read() {
+	p.byName, p.byNum = map[string]uint8{}, map[uint8]string{}
+	f, err := os.Open(p.path)
 	if err != nil {
 		// No /etc/protocols (minimal images): iptables falls back to its
 		// table, and so do we.
-		return p
+		return
 	}
 	defer f.Close()
 	s := bufio.NewScanner(f)
@@ -56,7 +82,6 @@ func loadProtocols(path string) *protocols {
 			p.byNum[uint8(n)] = fs[0]
 		}
 	}
-	return p
 }
 
 // number parses -p's value: a number, a name from iptables' table or
@@ -71,12 +96,17 @@ func (p *protocols) number(v string) (uint8, bool) {
 			return cp.num, true
 		}
 	}
+	p.load()
 	n, ok := p.byName[v]
 	return n, ok
 }
 
 // name renders a protocol number as iptables-nft-save prints it.
 func (p *protocols) name(n uint8) string {
+	if p.builtinNames {
+		return builtinProtoName(n)
+	}
+	p.load()
 	if s, ok := p.byNum[n]; ok {
 		return s
 	}

@@ -42,6 +42,9 @@ type ruleView struct {
 	target  xt.Ext
 	// packets and bytes are the rule's counter (zero without one).
 	packets, bytes uint64
+	// spaceIfNoTarget is set when the rule is printed as iptables-nft
+	// 1.8.7 does, which ends a rule without a target with a space.
+	spaceIfNoTarget bool
 }
 
 // viewRule decodes a dumped rule. Anything it cannot decode completely is
@@ -103,6 +106,7 @@ func (v *ruleView) decode(env *renderEnv, r *dumpedRule) error {
 	if len(es) > 0 {
 		return ruleError(env, r, fmt.Errorf("%T after the target is not understood", es[0]))
 	}
+	v.spaceIfNoTarget = printsLike187(env)
 	return nil
 }
 
@@ -174,6 +178,8 @@ func (v *ruleView) appendSave(out []byte, chain string, style counterStyle) []by
 		}
 	case v.target != nil:
 		out = v.appendExt(out, v.target)
+	case v.spaceIfNoTarget:
+		out = append(out, ' ')
 	}
 	return out
 }
@@ -298,6 +304,10 @@ func decodeBase(env *renderEnv, es []expr.Any) (baseFields, int, error) {
 					continue
 				}
 				return bf, i, nil
+			}
+			if n, ok := payloadProto(env, es, i, &bf); ok {
+				i += n
+				continue
 			}
 			var f *syntax.Field
 			switch e.Offset {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"sort"
 
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
@@ -17,6 +18,8 @@ type RestoreOptions struct {
 	Counters bool
 	// Table is -T: only this table's sections are applied.
 	Table string
+	// Dialect is the encoding rules are written in (Options.Dialect).
+	Dialect dialect.Dialect
 }
 
 // viewTable is a table as it will be after the messages planned so far.
@@ -392,7 +395,7 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	}
 	env := &ruleEnv{
 		fam: p.fam, table: vt.spec.name, chain: c.Chain, protos: p.protos, ipsets: p.ipsets,
-		counters: p.opts.Counters,
+		counters: p.opts.Counters, dialect: p.opts.Dialect,
 		isChain: func(name string) bool {
 			base, ok := vt.chains[name]
 			return ok && !base

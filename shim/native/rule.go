@@ -4,6 +4,7 @@ import (
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -47,6 +48,8 @@ type ruleEnv struct {
 	isChain func(name string) bool
 	// counters says whether the rule's [p:b] is applied (restore -c).
 	counters bool
+	// dialect is the iptables-nft encoding to write (dialect.go).
+	dialect dialect.Dialect
 }
 
 func (env *ruleEnv) xtContext(r *syntax.Rule) xt.Context {
@@ -55,11 +58,14 @@ func (env *ruleEnv) xtContext(r *syntax.Rule) xt.Context {
 
 // encodeRule builds a rule's expressions in iptables-nft 1.8.9's order:
 // iifname, oifname, l4proto, saddr, daddr, fragment, the matches in
-// command-line order, the counter, then the verdict or target.
+// command-line order, the counter, then the verdict or target; or in the
+// order and forms of env's dialect (dialectwrite.go).
 func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 	var out encodedRule
 	add := func(es ...expr.Any) { out.exprs = append(out.exprs, es...) }
-	for _, f := range []struct {
+	// The base matches, each kept apart so the dialect can order them.
+	var base baseExprs
+	for i, f := range []struct {
 		field syntax.Field
 		key   expr.MetaKey
 	}{{r.InIface, expr.MetaKeyIIFNAME}, {r.OutIface, expr.MetaKeyOIFNAME}} {
@@ -70,7 +76,7 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 		if err != nil {
 			return out, err
 		}
-		add(es...)
+		base.iface[i] = es
 	}
 	if r.Protocol.Set {
 		n, ok := env.protos.number(r.Protocol.Value)
@@ -79,12 +85,11 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 		}
 		out.proto, out.invProto = uint32(n), r.Protocol.Invert
 		if n != 0 {
-			add(&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-				&expr.Cmp{Op: cmpOp(r.Protocol.Invert), Register: 1, Data: []byte{n}})
+			base.proto = protoExprs(env, n, r.Protocol.Invert)
 		}
 	}
 	srcOff, dstOff := addrOffsets(env.fam)
-	for _, f := range []struct {
+	for i, f := range []struct {
 		field syntax.Field
 		off   uint32
 	}{{r.Source, srcOff}, {r.Dest, dstOff}} {
@@ -95,14 +100,15 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 		if err != nil {
 			return out, err
 		}
-		add(addrExprs(f.off, am, f.field.Invert)...)
+		base.addr[i] = addrExprs(f.off, am, f.field.Invert)
 	}
 	if r.Fragment.Set {
 		if env.fam == syntax.IPv6 {
 			return out, paramf("unknown option \"-f\"")
 		}
-		add(fragExprs(r.Fragment.Invert)...)
+		base.frag = fragExprs(r.Fragment.Invert)
 	}
+	add(base.ordered(env.dialect)...)
 	ctx := env.xtContext(r)
 	for _, m := range r.Matches {
 		ext, err := xt.ParseMatch(ctx, m)
@@ -117,6 +123,11 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 		es, err := ext.Exprs(ctx)
 		if err != nil {
 			return out, err
+		}
+		if m, rev, ok := dialectCompat(env.dialect, ext); ok {
+			add(m)
+			out.needs = append(out.needs, extRev{name: m.Name, rev: rev})
+			continue
 		}
 		add(es...)
 		out.noteRevision(ext)

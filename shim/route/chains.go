@@ -64,15 +64,9 @@ func legacyChains(fam syntax.Family, table string, names []string) (map[string]b
 		return nil, err
 	}
 	defer r.Close()
-	if !r.Listed(table) {
-		// Asking for an unlisted table would make the kernel create it.
-		return map[string]bool{}, nil
-	}
-	t, err := r.Table(table)
-	if err != nil {
-		return nil, err
-	}
-	return pick(names, func(n string) bool { _, ok := t.Chain(n); return ok }), nil
+	// One copy of the table, walked for chain heads only (an unlisted table
+	// is never asked for: that would make the kernel create it).
+	return r.ChainsIn(table, names)
 }
 
 func pick(names []string, has func(string) bool) map[string]bool {

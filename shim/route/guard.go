@@ -125,7 +125,15 @@ func (r *Router) guardCommand(mode backend.Mode, be backend.Backend, c *backend.
 	if err != nil || cmd.Rule == nil || !guard.IsChainTarget(cmd.Rule.Target, c.Family) {
 		return guarded{}, nil
 	}
-	plan, err := guard.PlanCommand(cmd, r.guardSettings(), r.chainsFor(mode, c.Family))
+	settings := r.guardSettings()
+	if _, known := settings.Catalog.Lookup(cmd.Table, cmd.Rule.Target.Name); !known && !settings.CreateUnknown {
+		// A chain the guard may not create (kube-proxy's own KUBE-SERVICES,
+		// say) needs no lookup: whether it exists or not, the command goes
+		// to the backend as it is. On legacy the lookup is a copy of the
+		// whole table.
+		return guarded{}, nil
+	}
+	plan, err := guard.PlanCommand(cmd, settings, r.chainsFor(mode, c.Family))
 	r.noteGuardLookup(mode, c, err)
 	if err != nil || plan.Empty() {
 		return guarded{plan: plan}, nil

@@ -67,17 +67,30 @@ type Router struct {
 	// the call that created it succeeded (detection keeps them out of its
 	// rule counts; doctor lists them).
 	Created func(mode backend.Mode, fam syntax.Family, c guard.Creation)
+	// Phases, when set, is marked at the end of each routing step
+	// (decide, pick, guard, backend); the call record carries it.
+	Phases *calllog.Phases
+	// Skew, when set, says why the image's real iptables-nft should not
+	// carry out a call on this host ("" when it may): it writes or reads
+	// another iptables-nft dialect than the host's (shim/dialect). unsafe
+	// is set when one side misreads the other's rules. nft=auto then
+	// uses the native backend, in the host's dialect; a call the native
+	// backend cannot carry out goes to the image's binary only when the
+	// skew is safe, and is refused otherwise.
+	Skew func(ex ExecBackend, c *backend.Call) (why string, unsafe bool)
 }
 
 // Run carries out the call and returns what the backend returned.
 func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 	start := time.Now()
 	dec, err := r.decide(ctx)
+	r.Phases.Mark("decide")
 	if err != nil {
 		r.Log.Log("call", calllog.F("name", c.Name()), calllog.F("args", calllog.Args(c.Args)), calllog.F("error", err))
 		return err
 	}
 	be, path, err := r.pick(dec.Mode, c)
+	r.Phases.Mark("pick")
 	if err != nil {
 		r.logCall(c, dec, path, start, err)
 		return err
@@ -89,6 +102,7 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 			r.logCall(c, dec, path, start, err)
 			return err
 		}
+		r.Phases.Mark("guard")
 	}
 	if ex, ok := be.(ExecBackend); ok && !r.Log.Enabled() && g.plan.Empty() && c.Stdin == stdin {
 		// Nothing to do after the backend: become it, so signals, stdin and
@@ -107,6 +121,7 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 	} else {
 		err = be.Run(ctx, c)
 	}
+	r.Phases.Mark("backend")
 	if g.finish != nil {
 		if ferr := g.finish(); err == nil {
 			err = ferr
@@ -138,6 +153,7 @@ func (r *Router) logCall(c *backend.Call, dec Decision, path string, start time.
 	if !r.Log.Enabled() {
 		return
 	}
+	r.Phases.Mark("finish")
 	fields := []calllog.Field{
 		calllog.F("name", c.Name()),
 		calllog.F("args", calllog.Args(c.Args)),
@@ -147,6 +163,11 @@ func (r *Router) logCall(c *backend.Call, dec Decision, path string, start time.
 		calllog.F("backend", path),
 		calllog.F("exit", int(ipterr.ClassOf(err))),
 		calllog.F("duration", time.Since(start).Round(time.Microsecond)),
+	}
+	if r.Phases != nil {
+		// inproc is from main's start to here: the wall time outside it is
+		// process start-up (exec, Go runtime, package init) and exit.
+		fields = append(fields, calllog.F("phases", r.Phases.String()), calllog.F("inproc", r.Phases.Total().Round(time.Microsecond)))
 	}
 	if err != nil {
 		var e *ipterr.Error
@@ -184,6 +205,20 @@ func (r *Router) pick(mode backend.Mode, c *backend.Call) (backend.Backend, stri
 			return nil, "none", exErr
 		}
 		return ex, ex.Describe(), nil
+	}
+	if exErr == nil && r.Native != nil && r.Skew != nil && r.Config.NFT == config.NFTAuto {
+		if why, unsafe := r.Skew(ex, c); why != "" {
+			err := r.Native.Supports(c)
+			switch {
+			case err == nil:
+				return r.Native, r.Native.Describe() + " (" + why + ")", nil
+			case unsafe:
+				// The native backend refuses it before touching
+				// the kernel; the image's binary would corrupt it.
+				return r.Native, r.Native.Describe() + " (refusing: " + why + ")", nil
+			}
+			return ex, ex.Describe() + " (" + why + "; native cannot: " + err.Error() + ")", nil
+		}
 	}
 	useNative := r.Native != nil && (r.Config.NFT == config.NFTNative || (r.Config.NFT == config.NFTAuto && exErr != nil))
 	if r.Config.NFT == config.NFTExec || !useNative {

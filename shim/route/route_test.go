@@ -6,10 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/calllog"
 	"github.com/iptables-shim/iptables-shim/shim/config"
 	"github.com/iptables-shim/iptables-shim/shim/guard"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
@@ -305,6 +310,72 @@ func TestMayJump(t *testing.T) {
 	} {
 		if got := mayJump(tc.args); got != tc.want {
 			t.Errorf("mayJump(%q) = %v, want %v", tc.args, got, tc.want)
+		}
+	}
+}
+
+// TestCallRecordCarriesPhases checks a logged call's record says where its
+// time went: the routing steps in order, and the in-process total.
+func TestCallRecordCarriesPhases(t *testing.T) {
+	r, _ := setup{mode: config.ModeNFT, nft: config.NFTNative, native: &fakeBackend{name: "native"}}.router()
+	logPath := filepath.Join(t.TempDir(), "calls.log")
+	r.Log = calllog.Open(logPath)
+	r.Phases = calllog.NewPhases(time.Now())
+	c := &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"-t", "nat", "-N", "X"}, Stdout: io.Discard, Stderr: io.Discard}
+	if err := r.Run(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	r.Log.Close()
+	data, err := os.ReadFile(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := string(data)
+	m := regexp.MustCompile(`phases="([^"]*)"`).FindStringSubmatch(line)
+	if m == nil || !strings.Contains(line, " inproc=") {
+		t.Fatalf("call record without phases and inproc: %s", line)
+	}
+	var names []string
+	for _, p := range strings.Fields(m[1]) {
+		names = append(names, strings.SplitN(p, "=", 2)[0])
+	}
+	if got := strings.Join(names, " "); got != "decide pick guard backend finish" {
+		t.Errorf("phases %q, want decide pick guard backend finish", got)
+	}
+}
+
+// countingChains counts the guard's lookups.
+type countingChains struct{ n *int }
+
+func (c countingChains) Existing(table string, names []string) (map[string]bool, error) {
+	*c.n++
+	return map[string]bool{}, nil
+}
+
+// TestGuardLooksUpOnlyChainsItMayCreate: with unknown-chains=refuse (the
+// default) a jump to a chain the catalog does not know is never looked up
+// (a legacy lookup copies the whole table), while a catalog chain is.
+func TestGuardLooksUpOnlyChainsItMayCreate(t *testing.T) {
+	for _, tc := range []struct {
+		target  string
+		refuse  bool
+		lookups int
+	}{{"KUBE-SERVICES", true, 0}, {"KUBE-MARK-DROP", true, 1}, {"KUBE-SERVICES", false, 1}} {
+		r, _ := setup{mode: config.ModeNFT, haveNFT: true}.router()
+		if tc.refuse {
+			r.Config.UnknownChains = config.UnknownRefuse
+		} else {
+			r.Config.UnknownChains = config.UnknownCreate
+		}
+		n := 0
+		r.Chains = func(backend.Mode, syntax.Family) guard.Chains { return countingChains{&n} }
+		c := &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"-t", "nat", "-I", "OUTPUT", "-j", tc.target},
+			Stdout: io.Discard, Stderr: io.Discard}
+		if err := r.Run(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		if n != tc.lookups {
+			t.Errorf("-j %s (refuse %v): %d lookups, want %d", tc.target, tc.refuse, n, tc.lookups)
 		}
 	}
 }

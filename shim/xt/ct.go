@@ -11,15 +11,15 @@ import (
 
 // xt_ct_target_info_v1 flags.
 const (
-	ctNotrack      = 0x01
-	ctNotrackAlias = 0x02
-	ctZoneDirOrig  = 0x04
-	ctZoneDirRepl  = 0x08
-	ctZoneMark     = 0x10
-	ctTargetUserSize     = 64 // up to the kernel's private pointer
-	ctAlignedSize  = 72
-	ctHelperLen    = 16
-	ctTimeoutLen   = 32
+	ctNotrack        = 0x01
+	ctNotrackAlias   = 0x02
+	ctZoneDirOrig    = 0x04
+	ctZoneDirRepl    = 0x08
+	ctZoneMark       = 0x10
+	ctTargetUserSize = 64 // up to the kernel's private pointer
+	ctAlignedSize    = 72
+	ctHelperLen      = 16
+	ctTimeoutLen     = 32
 )
 
 // ctEvents and ctExpEvents are libxt_CT's event names, in its order,
@@ -124,7 +124,7 @@ func parseCT(ctx Context, t syntax.Target) (Ext, error) {
 
 // Name is the kernel's target name, which -L prints in its target column
 // for NOTRACK too.
-func (e *ctTarget) Name() string { return "CT" }
+func (e *ctTarget) Name() string                          { return "CT" }
 func (e *ctTarget) Revision() (string, uint8, bool, bool) { return "CT", 2, true, true }
 
 func (e *ctTarget) Exprs(Context) ([]expr.Any, error) {

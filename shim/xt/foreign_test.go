@@ -125,7 +125,7 @@ func TestDecodeRefuses(t *testing.T) {
 	if _, _, err := DecodeTarget(tcp, []expr.Any{&expr.Target{Name: "TPROXY", Info: rawInfo(make([]byte, 24))}}); !IsUnsupported(err) {
 		t.Errorf("unknown target: %v, want unsupported", err)
 	}
-	for _, m := range []syntax.Match{{Name: "nfacct", Known: true}, {Name: "ipvs", Known: true}, {Name: "comment"}} {
+	for _, m := range []syntax.Match{{Name: "ipvs", Known: true}, {Name: "comment"}} {
 		if _, err := ParseMatch(tcp, m); !IsUnsupported(err) {
 			t.Errorf("match %+v: %v, want unsupported", m, err)
 		}

@@ -252,6 +252,7 @@ func TestGoldenReal(t *testing.T) {
 	for _, s := range testIPSets {
 		ns.MustRun("ipset", "create", s.name, s.typ, "family", s.family)
 	}
+	addNFAcct(t, ns.Name, testNFAcct...)
 	if *update {
 		if err := os.MkdirAll(filepath.Join("testdata", "golden"), 0o755); err != nil {
 			t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // icmpName is one ICMP type name libipt_icmp / libip6t_icmp6 1.8.9 know:
 // a type and the code range it stands for.
 type icmpName struct {
-	name             string
+	name            string
 	typ, cmin, cmax uint8
 }
 

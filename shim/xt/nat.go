@@ -423,4 +423,3 @@ func decodeNATBlob(name string) blobDecoder {
 		return e, nil
 	}
 }
-

@@ -71,7 +71,6 @@ func parseNFLOG(ctx Context, t syntax.Target) (Ext, error) {
 	return e, nil
 }
 
-
 func (e *nflogTarget) Name() string                          { return "NFLOG" }
 func (e *nflogTarget) Revision() (string, uint8, bool, bool) { return "NFLOG", 0, true, false }
 

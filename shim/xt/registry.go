@@ -45,6 +45,7 @@ var matchParsers = map[string]matchParser{
 	"frag":      parseFrag,
 	"mh":        parseMH,
 	"eui64":     parseEUI64,
+	"nfacct":    parseNFAcct,
 
 	"hbh":        parseOpts,
 	"dst":        parseOpts,
@@ -77,6 +78,7 @@ var targetParsers = map[string]targetParser{
 	"DSCP":       parseDSCPTarget,
 	"TOS":        parseTOSTarget,
 	"ECN":        parseECNTarget,
+	"SET":        parseSetTarget,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -118,6 +120,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"frag":      decodeFragBlob,
 	"mh":        decodeMHBlob,
 	"eui64":     decodeEUI64Blob,
+	"nfacct":    decodeNFAcct,
 
 	"hbh":        decodeOptsBlob("hbh"),
 	"dst":        decodeOptsBlob("dst"),
@@ -147,4 +150,5 @@ var targetDecoders = map[string]blobDecoder{
 	"DSCP":       decodeDSCPTargetBlob,
 	"TOS":        decodeTOSTargetBlob,
 	"ECN":        decodeECNTargetBlob,
+	"SET":        decodeSetTargetBlob,
 }

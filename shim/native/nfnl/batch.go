@@ -101,6 +101,16 @@ func (b *Batch) Grow(n int) {
 	}
 	page := unix.Getpagesize()
 	size := (len(b.buf) + n + page - 1) &^ (page - 1)
+	if b.mapped != nil {
+		// Growing a mapping moves its pages, not their bytes: a copy into
+		// a new mapping would hold the old and the new pages at once (at
+		// 160k rules an 83 MiB batch growing past its estimate peaked at
+		// twice that).
+		if m, err := unix.Mremap(b.mapped, size, unix.MREMAP_MAYMOVE); err == nil {
+			b.buf, b.mapped = m[:len(b.buf)], m
+			return
+		}
+	}
 	m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
 	if err != nil {
 		// Out of address space is out of memory either way; the heap
