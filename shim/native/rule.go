@@ -152,6 +152,9 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 	if err != nil {
 		return out, err
 	}
+	if err := dialectRefusesTarget(env.dialect, r.Target, ext); err != nil {
+		return out, err
+	}
 	es, err := ext.Exprs(ctx)
 	if err != nil {
 		return out, err

@@ -71,3 +71,15 @@ func describe(e expr.Any) string {
 		return fmt.Sprintf("expression %T", e)
 	}
 }
+
+// OlderDialect is the refusal of an extension (or option form) that the
+// host's older iptables-nft neither writes nor reads back as written (the
+// shim writes the host's dialect): the router hands the call to a real
+// binary, or refuses it (exit 2).
+func OlderDialect(name, version string) error {
+	return &ipterr.Error{
+		Class: ipterr.Parameter,
+		Msg:   fmt.Sprintf("%s: not written natively for a host with iptables-nft %s, which does not read it back as written", name, version),
+		Err:   errUnsupported,
+	}
+}

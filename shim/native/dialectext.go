@@ -1,0 +1,42 @@
+package native
+
+import (
+	"strings"
+
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/xt"
+)
+
+// dialectRefusesTarget refuses the target forms iptables-nft 1.8.7 (the
+// V187 dialect) has no encoding or syntax for, so that a host running it
+// never meets a rule it cannot read, nor one its own parser refuses:
+// 1.8.7 does not read NFLOG's native log expression back, and its DNAT
+// takes no service names for ports (checked with the real 1.8.7 by
+// TestSkewVectors).
+func dialectRefusesTarget(d dialect.Dialect, t *syntax.Target, ext xt.Ext) error {
+	if d != dialect.V187 {
+		return nil
+	}
+	switch ext.Name() {
+	case "NFLOG":
+		return xt.OlderDialect(ext.Name(), string(d))
+	case "DNAT":
+		for _, o := range t.Options {
+			if o.Name != "to-destination" || len(o.Args) != 1 {
+				continue
+			}
+			a := o.Args[0]
+			port := ""
+			if i := strings.LastIndex(a, "]:"); i >= 0 {
+				port = a[i+2:]
+			} else if !strings.HasPrefix(a, "[") && strings.Count(a, ":") == 1 {
+				port = a[strings.Index(a, ":")+1:]
+			}
+			if strings.ContainsAny(port, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") {
+				return xt.OlderDialect("DNAT --to-destination "+a, string(d))
+			}
+		}
+	}
+	return nil
+}
