@@ -27,11 +27,12 @@ FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS compiled
 ARG TARGETOS=linux
 ARG TARGETARCH
 WORKDIR /src
-# go build fetches only the modules the shim links (not the packaging and
-# test tools go.mod also lists).
+# The shim's module lists only what the shim links (the packaging tools
+# have their own module); the version is the VERSION file's, as in
+# `make shims`.
 COPY . .
-RUN CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-      go build -trimpath -ldflags="-s -w" -o /rootfs/usr/sbin/iptables-shim ./cmd/iptables-shim && \
+RUN read -r version < VERSION && CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
+      go build -trimpath -ldflags="-s -w -X main.version=$version" -o /rootfs/usr/sbin/iptables-shim ./cmd/iptables-shim && \
     for n in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do \
       ln -s iptables-shim "/rootfs/usr/sbin/$n"; \
     done

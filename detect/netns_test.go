@@ -114,10 +114,18 @@ func TestNewNamespaceInheritsNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// On a busy machine (other tests make and delete namespaces at the
+	// same time) an inode can change hands around the sweep: only records
+	// whose inode nobody held before the sweep and nobody holds after it
+	// must be gone.
+	liveBefore, completeBefore := liveNetNSInodes()
 	removed := Sweep(cache, current)
-	// On a busy machine another namespace may hold a dead one's inode by
-	// now; only records whose inode nobody holds must be gone.
-	live, complete := liveNetNSInodes()
+	liveAfter, completeAfter := liveNetNSInodes()
+	complete := completeBefore && completeAfter
+	live := liveAfter
+	for ino := range liveBefore {
+		live[ino] = true
+	}
 	for _, dir := range recordDirs(cache) {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 		for _, f := range files {

@@ -14,9 +14,9 @@ import (
 )
 
 // DefaultCountLimit is where rule counting stops, so the count costs the
-// same at 16k and 160k rules (an nf_tables rule dump costs about 4 µs a
-// rule): past it, a backend clearly holds a ruleset, and two backends both
-// past it tie. Both backends are capped alike so the comparison is fair.
+// same whatever the ruleset's size (a rule dump's cost grows with every
+// rule; bench/detect measures it): past it, a backend clearly holds a
+// ruleset, and two backends both past it tie. Both backends are capped alike so the comparison is fair.
 const DefaultCountLimit = 100
 
 // Query says what a probe should gather.

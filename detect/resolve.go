@@ -192,8 +192,8 @@ var proofTrust = 15 * time.Second
 
 // cached returns the namespace's cached decision if it still holds. A
 // strong decision whose basis backend can stamp its tables (legacy: the
-// kernel copies a whole table to look a chain up, 37 ms for kube-proxy's
-// nat table of 1,000 services) holds without that copy while the basis
+// kernel copies a whole table to look a chain up, a cost that grows with
+// the table; bench/callcost measures it) holds without that copy while the basis
 // table's stamp equals the one recorded at the last full check and that
 // check is less than proofTrust old; otherwise it is re-checked in full
 // (Revalidate) and, when it holds, the new stamp recorded. The stamp is

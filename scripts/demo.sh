@@ -1,8 +1,11 @@
 #!/bin/sh
 # The incident, reproduced and fixed, in a throwaway network namespace:
 # a CentOS 8.2 node (kubelet 1.13 wrote its chains with the host's
-# iptables, nf_tables) and the kube-proxy 1.13 image (iptables 1.6, legacy
-# only, under /sbin). First the image's own iptables-restore (the failure),
+# iptables, nf_tables) and the kube-proxy 1.13 image's layout (iptables
+# 1.6's: legacy only, one xtables-multi under /sbin). The binary standing in
+# for the image's iptables 1.6 is this machine's xtables-legacy-multi, so it
+# prints its own version (1.8.9); what matters, the legacy backend, is the
+# same. First the image's own iptables-restore (the failure),
 # then the same call through the shim (success), then doctor.
 #
 # Usage: scripts/demo.sh [path/to/iptables-shim]. Needs root; the host's
@@ -35,7 +38,8 @@ inns iptables-nft -w 5 -I INPUT -t filter -j KUBE-FIREWALL
 show "iptables-nft-save -t nat   # on the host"
 inns iptables-nft-save -t nat | grep -v '^#'
 
-say "The kube-proxy 1.13 image: iptables 1.6, legacy only, under /sbin"
+say "The kube-proxy 1.13 image, in iptables 1.6's layout: legacy only, under /sbin"
+echo "(the legacy binary is this machine's iptables-legacy, so it calls itself $(/usr/sbin/xtables-legacy-multi iptables -V 2>/dev/null || echo 1.8.9); it stands in for 1.6)"
 mkdir -p "$work/image/sbin" "$work/image/usr/sbin" "$work/run"
 cp /usr/sbin/xtables-legacy-multi "$work/image/sbin/xtables-multi"
 for n in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do

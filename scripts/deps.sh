@@ -28,6 +28,16 @@ if [ -n "$missing" ]; then
 	# shellcheck disable=SC2086
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
+if ! $runtime && [ "$(id -u)" = 0 ]; then
+	# Real iptables-nft 1.8.7 and 1.8.11 from Debian's archive, the oracles
+	# of the version-skew tests; unpacked into a cache, never installed.
+	bash "$(dirname "$0")/fetch-iptables.sh"
+fi
 if ! $runtime && { command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ]; }; then
-	PATH=$PATH:/usr/local/go/bin go mod download
+	# Every module's dependencies (MODULES from the Makefile; the shim's
+	# own module alone when run by hand).
+	cd "$(dirname "$0")/.."
+	for m in ${MODULES:-.}; do
+		(cd "$m" && PATH=$PATH:/usr/local/go/bin go mod download)
+	done
 fi

@@ -12,7 +12,7 @@ import (
 // launchEnv makes the binary act as the launcher of one measured run.
 //
 // A child started by the bench itself would report the bench's own peak
-// RSS (a hundred MiB and more with a big payload in memory) whenever that
+// RSS (large with a big payload in memory) whenever that
 // is the larger: Go starts children with vfork, so until the exec the
 // child runs on the parent's memory, and the kernel carries that memory's
 // high-water mark into the child's ru_maxrss. The launcher is a fresh,

@@ -1,9 +1,8 @@
 // Command overhead measures what the shim adds in exec mode: the wall time
 // of a trivial call (iptables -t nat -S CHAIN) and of a kube-proxy-sized
 // iptables-restore, each through the shim and through the real binary
-// directly, in both backends, and prints ours, real and the ratio. Targets
-// (reported, never asserted): at most 1 ms added per call (median), restore
-// pass-through within 5%.
+// directly, in both backends, and prints ours, real and the ratio (reported,
+// never asserted; the README says what to expect).
 //
 // Every measurement runs in a fresh network namespace: the program re-runs
 // itself there (under ip netns exec) as a helper that times its children,

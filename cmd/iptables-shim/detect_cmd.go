@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -34,26 +33,32 @@ func detectOptions(cfg config.Config) detect.Options {
 	return o
 }
 
+// detectUsage is printed for detect -h.
+const detectUsage = `Usage: iptables-shim [flags] detect [--json] [--fresh] [flags]
+
+Says which backend (legacy x_tables or nf_tables) this host uses, the
+detection layer that decided, and the evidence per backend and family.
+
+  --json    print the decision as a JSON document
+  --fresh   decide again instead of reading the cached decision
+
+The setting flags of iptables-shim -h are accepted here too (for example
+--host-root=/host). Reading the kernel's tables needs root (CAP_NET_ADMIN).
+`
+
 // runDetect prints the backend decision, the layer that made it, the
 // evidence per backend and family, and any warning. --json prints the
 // detect.Decision JSON document (see package detect); --fresh ignores the
 // cached decision.
-func runDetect(args []string, stdout, stderr io.Writer) int {
-	asJSON, fresh := false, false
-	for _, a := range args {
-		switch a {
-		case "--json":
-			asJSON = true
-		case "--fresh":
-			fresh = true
-		default:
-			fmt.Fprintf(stderr, "iptables-shim detect: unknown argument %q (usage: detect [--json] [--fresh])\n", a)
-			return int(ipterr.Parameter)
-		}
+func runDetect(cfg config.Config, args []string, stdout, stderr io.Writer) int {
+	fs := subcommandFlags("detect", &cfg)
+	asJSON := fs.Bool("json", false, "")
+	fresh := fs.Bool("fresh", false, "")
+	if code, done := parseSubcommand(fs, args, detectUsage, stdout, stderr); done {
+		return code
 	}
-	cfg := config.Load(os.LookupEnv)
 	o := detectOptions(cfg)
-	o.Fresh = fresh
+	o.Fresh = *fresh
 	d, err := detect.Resolve(context.Background(), o)
 	if err != nil {
 		fmt.Fprintf(stderr, "iptables-shim detect: %v\n", err)
@@ -68,7 +73,7 @@ func runDetect(args []string, stdout, stderr io.Writer) int {
 		d.Warnings = append(d.Warnings, "config: "+w)
 	}
 	hd := hostDialect(cfg)
-	if asJSON {
+	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		// The decision's document, plus the host's iptables-nft dialect.

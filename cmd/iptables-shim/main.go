@@ -2,14 +2,20 @@
 // iptables-restore and their ip6tables twins (chosen by the name it is called
 // by), and sends each call to the backend the host really uses. Called as
 // iptables-shim it takes subcommands; see usage.
+//
+// This package is wiring: it picks the mode from argv[0], parses the
+// iptables-shim form's flags (one per setting of shim/config), and hands
+// over to the packages that do the work.
 package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,8 +25,9 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+// version is set at build time with -ldflags "-X main.version=..." from the
+// VERSION file (make build, make shims, the Dockerfile).
+var version = "0.0.0-dev"
 
 // program is one of the six iptables names the shim answers to.
 type program struct {
@@ -37,13 +44,19 @@ var programs = map[string]program{
 	"ip6tables-restore": {backend.Restore, syntax.IPv6},
 }
 
+// subcommand is one command of the iptables-shim form; cfg holds the
+// settings with the form's flags applied.
+type subcommand func(cfg config.Config, args []string, stdout, stderr io.Writer) int
+
 // subcommands of the iptables-shim form.
-var subcommands = map[string]func(args []string, stdout, stderr io.Writer) int{
+var subcommands = map[string]subcommand{
 	"version": runVersion,
 	"help":    runHelp,
 	"detect":  runDetect,
 	"doctor":  runDoctor,
-	"install": runInstall,
+	"install": func(_ config.Config, args []string, stdout, stderr io.Writer) int {
+		return runInstall(args, stdout, stderr)
+	},
 }
 
 // mainStart is when main began: the call log's phases (see calllog.Phases)
@@ -81,40 +94,27 @@ func isBackendName(name string) bool {
 		strings.HasPrefix(name, "iptables") || strings.HasPrefix(name, "ip6tables")
 }
 
-// runShim handles the iptables-shim form: global flags, then a subcommand or
-// one of the six program names.
+// runShim handles the iptables-shim form: setting flags, then a subcommand
+// or one of the six program names (whose arguments are iptables' own).
 func runShim(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	cfg := config.Load(os.LookupEnv)
-	for len(args) > 0 && strings.HasPrefix(args[0], "--") && args[0] != "--" {
-		flag := strings.TrimPrefix(args[0], "--")
-		switch flag {
-		case "help":
-			return runHelp(nil, stdout, stderr)
-		case "version":
-			return runVersion(nil, stdout, stderr)
+	fs := flag.NewFlagSet("iptables-shim", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	cfg.RegisterFlags(fs)
+	showVersion := fs.Bool("version", false, "print the shim's version")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			usage(stdout)
+			return 0
 		}
-		key, val, ok := strings.Cut(flag, "=")
-		if !ok {
-			if len(args) < 2 {
-				fmt.Fprintf(stderr, "iptables-shim: --%s needs a value\n", key)
-				return int(ipterr.Parameter)
-			}
-			val, args = args[1], args[1:]
-		}
-		if !isGlobalFlag(key) {
-			fmt.Fprintf(stderr, "iptables-shim: unknown flag --%s\n\n", key)
-			usage(stderr)
-			return int(ipterr.Parameter)
-		}
-		if err := cfg.Set(key, val, "flag --"+key); err != nil {
-			fmt.Fprintf(stderr, "iptables-shim: %v\n", err)
-			return int(ipterr.Parameter)
-		}
-		args = args[1:]
+		fmt.Fprintf(stderr, "iptables-shim: %s\n", flagError(err, settingNames()))
+		fmt.Fprintln(stderr, "Try `iptables-shim -h' for the flags.")
+		return int(ipterr.Parameter)
 	}
-	if len(args) > 0 && args[0] == "--" {
-		args = args[1:]
+	if *showVersion {
+		return runVersion(cfg, nil, stdout, stderr)
 	}
+	args = fs.Args()
 	if len(args) == 0 {
 		usage(stderr)
 		return int(ipterr.Parameter)
@@ -123,72 +123,53 @@ func runShim(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return runProgram(p, args[0], args[1:], cfg, stdin, stdout, stderr)
 	}
 	if run, ok := subcommands[args[0]]; ok {
-		// Subcommands read settings themselves; flags given here reach
-		// them through the environment.
-		exportFlags(cfg)
-		return run(args[1:], stdout, stderr)
+		return run(cfg, args[1:], stdout, stderr)
 	}
-	fmt.Fprintf(stderr, "iptables-shim: unknown command %q\n\n", args[0])
-	usage(stderr)
+	fmt.Fprintf(stderr, "iptables-shim: unknown command %q%s\n", args[0], didYouMean(args[0], commandNames(), false))
+	fmt.Fprintln(stderr, "Try `iptables-shim -h' for the commands.")
 	return int(ipterr.Parameter)
 }
 
-// globalFlags are the settings the iptables-shim form takes as --name=value.
-var globalFlags = []string{"mode", "nft", "log", "host-root", "cache-dir", "backend-dirs", "detect-wait", "default-mode"}
-
-func isGlobalFlag(k string) bool {
-	for _, f := range globalFlags {
-		if f == k {
-			return true
-		}
+// flagError rewrites the flag package's complaint in the shim's --flag
+// spelling, with a suggestion for a misspelt flag.
+func flagError(err error, known []string) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		name = strings.TrimLeft(name, "-")
+		return fmt.Sprintf("unknown flag --%s%s", name, didYouMean(name, known, true))
 	}
-	return false
+	return strings.Replace(msg, " flag -", " flag --", 1)
 }
 
-// exportFlags passes settings given as flags to subcommands, which load the
-// configuration themselves.
-func exportFlags(cfg config.Config) {
-	if strings.HasPrefix(cfg.ModeSource, "flag") {
-		os.Setenv("IPTABLES_SHIM_MODE", cfg.Mode)
+// settingNames are the flags every subcommand of the form accepts.
+func settingNames() []string {
+	out := []string{"version", "help"}
+	for _, s := range config.Settings {
+		out = append(out, s.Name)
 	}
-	os.Setenv("IPTABLES_SHIM_NFT", cfg.NFT)
-	if cfg.Log != "" {
-		os.Setenv("IPTABLES_SHIM_LOG", cfg.Log)
+	return out
+}
+
+// commandNames are the subcommands and the program names, for suggestions.
+func commandNames() []string {
+	out := programNames()
+	for name := range subcommands {
+		out = append(out, name)
 	}
-	os.Setenv("IPTABLES_SHIM_HOST_ROOT", cfg.HostRoot)
-	os.Setenv("IPTABLES_SHIM_CACHE_DIR", cfg.CacheDir)
-	os.Setenv("IPTABLES_SHIM_BACKEND_DIRS", strings.Join(cfg.BackendDirs, ":"))
-	os.Setenv("IPTABLES_SHIM_DETECT_WAIT", cfg.DetectWait.String())
-	os.Setenv("IPTABLES_SHIM_DEFAULT_MODE", cfg.DefaultMode)
+	slices.Sort(out)
+	return out
 }
 
 func programNames() []string {
 	return []string{"iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"}
 }
 
-// printError writes a backend's error as iptables would, unless the backend
-// (a real binary) already printed it, and returns the exit status.
-func printError(err error, stderr io.Writer) int {
-	if err == nil {
-		return 0
-	}
-	var e *ipterr.Error
-	if errors.As(err, &e) && e.Printed {
-		return int(e.Class)
-	}
-	msg := strings.TrimRight(err.Error(), "\n")
-	if msg != "" {
-		fmt.Fprintln(stderr, msg)
-	}
-	return int(ipterr.ClassOf(err))
-}
-
-func runVersion(args []string, stdout, stderr io.Writer) int {
+func runVersion(_ config.Config, args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "iptables-shim %s\n", version)
 	return 0
 }
 
-func runHelp(args []string, stdout, stderr io.Writer) int {
+func runHelp(_ config.Config, args []string, stdout, stderr io.Writer) int {
 	usage(stdout)
 	return 0
 }
@@ -201,21 +182,19 @@ iptables-restore and the ip6tables twins, sending every call to the backend
 Called by one of the names %s
 it behaves as that program. Called as iptables-shim:
 
-  iptables-shim [flags] NAME ARGS...   run as NAME (one of the names above)
-  iptables-shim detect [--json]        which backend this host uses, and why
-  iptables-shim doctor [--json]        check the node for the split-backend problem
-  iptables-shim install [...]          point the iptables names at the shim
-  iptables-shim version                print the shim's version
-  iptables-shim help                   this text
+  iptables-shim [flags] NAME ARGS...     run as NAME (one of the names above)
+  iptables-shim [flags] detect [--json] [--fresh]
+                                         which backend this host uses, and why
+  iptables-shim [flags] doctor [--json]  check the node for the split-backend
+                                         problem (needs root)
+  iptables-shim install [...]            point the iptables names at the shim
+                                         (install -h for its flags)
+  iptables-shim version                  print the shim's version
+  iptables-shim help, -h                 this text
 
-Flags (also settings in %s and IPTABLES_SHIM_* variables):
-  --mode=auto|legacy|nft     force a backend (default auto: detect)
-  --nft=auto|exec|native     how nf_tables calls run (default auto)
-  --log=PATH|syslog          log every call (default off)
-  --host-root=DIR            where the host's / is mounted (default /)
-  --cache-dir=DIR            decision cache (default /run/iptables-shim)
-  --backend-dirs=D1:D2       where real binaries are looked for
-  --detect-wait=DURATION     wait for evidence on an empty host (default 3s)
-  --default-mode=legacy|nft  the choice when nothing is found (default nft)
+Flags: every setting, overriding %s (or the file in
+IPTABLES_SHIM_CONFIG) and the environment; a switch alone means true
+(--guard), --guard=false turns it off:
 `, version, strings.Join(programNames(), ", "), config.DefaultFile)
+	config.WriteFlagHelp(w)
 }

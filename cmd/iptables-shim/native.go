@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -37,33 +36,15 @@ func (n nativeAdapter) Supports(c *backend.Call) error {
 		if err != nil {
 			return nil
 		}
-		return versioned(native.SupportsRestore(p, f.NoFlush))
+		return syntax.Versioned(native.SupportsRestore(p, f.NoFlush))
 	case backend.Iptables:
 		cmd, err := syntax.ParseCommand(c.Args, c.Family)
 		if err != nil || cmd.Op == syntax.OpVersion {
 			return nil
 		}
-		return versioned(native.SupportsCommand(c.Family, cmd))
+		return syntax.Versioned(native.SupportsCommand(c.Family, cmd))
 	}
 	return nil
-}
-
-// versioned gives a refusal that carries no print form iptables' versioned
-// one ("iptables v1.8.9 (nf_tables): MSG", then in a restore "Error occurred
-// at line: N" and the Try line), which is how iptables-nft reports a match
-// or target it cannot load. When no real binary takes the call over, this
-// is what the caller reads.
-func versioned(err error) error {
-	if err == nil || syntax.DiagnosticOf(err) != nil {
-		return err
-	}
-	out := &ipterr.Error{Class: ipterr.Parameter, Msg: err.Error()}
-	var ie *ipterr.Error
-	if errors.As(err, &ie) {
-		out.Class, out.Line = ie.Class, ie.Line
-	}
-	out.Err = fmt.Errorf("%w: %w", &syntax.Diagnostic{Form: syntax.FormVersioned, Template: out.Msg}, err)
-	return out
 }
 
 // progName is the name iptables prints for itself: "iptables" for single
@@ -85,9 +66,9 @@ func (n nativeAdapter) Run(ctx context.Context, c *backend.Call) error {
 		return nil
 	}
 	if native.IsUnsupported(err) {
-		err = versioned(err)
+		err = syntax.Versioned(err)
 	}
-	if text := syntax.FormatError(progName(c), "nf_tables", err); text != "" {
+	if text := syntax.FormatErrorArgv0(progName(c), c.Argv0, "nf_tables", err); text != "" {
 		fmt.Fprint(c.Stderr, text)
 	}
 	return &ipterr.Error{Class: ipterr.ClassOf(err), Printed: true, Err: err, Msg: err.Error()}

@@ -25,7 +25,7 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 	phases := calllog.NewPhases(startOrNow())
 	phases.Mark("config")
 	if err := execbackend.CheckRecursion(os.LookupEnv); err != nil {
-		return printError(err, stderr)
+		return ipterr.Report(stderr, err)
 	}
 	log := calllog.Open(cfg.Log)
 	defer log.Close()
@@ -48,13 +48,10 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 	// A backend killed by a signal: die by the same signal, as the caller
 	// would have seen without the shim.
 	execbackend.DieLikeBackend(err)
-	if syntax.DiagnosticOf(err) != nil {
-		// A refusal of the shim's own (the native backend's), shaped as
-		// iptables-nft prints it.
-		fmt.Fprint(stderr, syntax.FormatError(progName(call), "nf_tables", err))
-		return int(ipterr.ClassOf(err))
-	}
-	return printError(err, stderr)
+	// A refusal of the shim's own (the native backend's) is shaped as
+	// iptables-nft prints it, with argv[0] as the caller gave it; a real
+	// binary's error was printed by it.
+	return syntax.Report(stderr, progName(call), argv0, "nf_tables", err)
 }
 
 // execChoice is a located real binary, ready to run or to exec.

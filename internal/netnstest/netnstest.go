@@ -330,21 +330,38 @@ func goTool() string {
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
+// shimModule is the module path of the shim's own go.mod; the packaging
+// and harness modules nested under it have their own go.mod files.
+const shimModule = "github.com/iptables-shim/iptables-shim"
+
+// moduleRoot is the directory of the shim's go.mod above the test's
+// directory, skipping the go.mod files of nested modules.
 func moduleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
 		return "", err
 	}
 	for {
-		if fileExists(filepath.Join(dir, "go.mod")) {
+		if data, err := os.ReadFile(filepath.Join(dir, "go.mod")); err == nil && declaresModule(string(data), shimModule) {
 			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return "", fmt.Errorf("go.mod not found above the test's directory")
+			return "", fmt.Errorf("the go.mod of %s not found above the test's directory", shimModule)
 		}
 		dir = parent
 	}
+}
+
+// declaresModule reports whether a go.mod's text declares module path.
+func declaresModule(gomod, path string) bool {
+	for _, line := range strings.Split(gomod, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 2 && f[0] == "module" && strings.Trim(f[1], `"`) == path {
+			return true
+		}
+	}
+	return false
 }
 
 // LineDiff shows the first lines (at most eight) where two texts differ,

@@ -24,8 +24,14 @@ func standIn(t *testing.T, arch string) string {
 	return p
 }
 
+// repoLicense is the repository's LICENSE, which the packages carry.
+const repoLicense = "../../LICENSE"
+
 func buildTo(t *testing.T, spec Spec, format string) string {
 	t.Helper()
+	if spec.License == "" {
+		spec.License = repoLicense
+	}
 	name, err := FileName(spec, format)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +52,7 @@ func TestPackagesAreReproducible(t *testing.T) {
 		shim := standIn(t, arch)
 		for _, format := range Formats() {
 			var a, b bytes.Buffer
-			spec := Spec{Version: "0.1.0", Arch: arch, Shim: shim}
+			spec := Spec{Version: "0.1.0", Arch: arch, Shim: shim, License: repoLicense}
 			if err := Build(spec, format, &a); err != nil {
 				t.Fatal(err)
 			}
@@ -60,6 +66,13 @@ func TestPackagesAreReproducible(t *testing.T) {
 	}
 }
 
+func TestBuildNeedsTheLicense(t *testing.T) {
+	err := Build(Spec{Version: "0.1.0", Arch: "amd64", Shim: standIn(t, "amd64")}, "deb", &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "license file") {
+		t.Errorf("Build without License: %v", err)
+	}
+}
+
 func TestFileNames(t *testing.T) {
 	for _, c := range []struct{ arch, format, want string }{
 		{"amd64", "rpm", "iptables-shim-0.1.0-1.x86_64.rpm"},
@@ -69,7 +82,19 @@ func TestFileNames(t *testing.T) {
 	} {
 		got, err := FileName(Spec{Version: "0.1.0", Arch: c.arch}, c.format)
 		if err != nil || got != c.want {
-			t.Errorf("%s %s: %q %v, want %q", c.format, c.arch, got, err, c.want)
+			t.Errorf("%s %s: %q %v, want %q", c.arch, c.format, got, err, c.want)
+		}
+	}
+	// A pre-release sorts before its release in dpkg and rpm ("~"), and
+	// build metadata stays.
+	for _, c := range []struct{ version, format, want string }{
+		{"1.2.3-rc.1", "deb", "iptables-shim_1.2.3~rc.1-1_amd64.deb"},
+		{"1.2.3-rc.1", "rpm", "iptables-shim-1.2.3~rc.1-1.x86_64.rpm"},
+		{"1.2.3+4.gabcdef0", "deb", "iptables-shim_1.2.3+4.gabcdef0-1_amd64.deb"},
+	} {
+		got, err := FileName(Spec{Version: c.version, Arch: "amd64"}, c.format)
+		if err != nil || got != c.want {
+			t.Errorf("%s %s: %q %v, want %q", c.version, c.format, got, err, c.want)
 		}
 	}
 	if _, err := FileName(Spec{Version: "1"}, "apk"); err == nil {
@@ -119,6 +144,9 @@ func TestRPMMetadata(t *testing.T) {
 				t.Errorf("%s: %s -> %q (present %v), want -> %q", c.arch, name, g, ok, link)
 			}
 		}
+		if lic := rpmQuery(t, "-qpL", pkg); strings.TrimSpace(lic) != "/usr/share/licenses/iptables-shim/LICENSE" {
+			t.Errorf("rpm -qpL (license files): %q", lic)
+		}
 		list := rpmQuery(t, "-qpl", pkg)
 		if !strings.Contains(list, "/usr/libexec/iptables-shim/bin/iptables-restore") {
 			t.Errorf("rpm -qpl:\n%s", list)
@@ -157,6 +185,9 @@ func TestDebMetadata(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("deb lacks %s", want)
 		}
+	}
+	if !strings.Contains(string(out), "./usr/share/doc/iptables-shim/copyright") || strings.Contains(string(out), "/usr/share/licenses/") {
+		t.Errorf("deb: want the copyright file and no rpm license file:\n%s", out)
 	}
 	out, err = exec.Command("/usr/bin/dpkg-deb", "--ctrl-tarfile", pkg).Output()
 	if err != nil || !bytes.Contains(out, []byte("takeover disable")) {

@@ -22,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/goreleaser/nfpm/v2"
@@ -54,6 +55,10 @@ type Spec struct {
 	Arch string
 	// Shim is the path of the static shim binary built for Arch.
 	Shim string
+	// License is the path of the project's LICENSE (Apache-2.0). The rpm
+	// carries it as its license file; the deb gets a machine-readable
+	// copyright file that names it.
+	License string
 	// MTime stamps every file; zero means 2024-01-01 UTC.
 	MTime time.Time
 }
@@ -76,6 +81,9 @@ func Build(spec Spec, format string, w io.Writer) error {
 	if fi, err := os.Stat(spec.Shim); err != nil || !fi.Mode().IsRegular() {
 		return fmt.Errorf("shim binary %q: not a file (%v)", spec.Shim, err)
 	}
+	if fi, err := os.Stat(spec.License); err != nil || !fi.Mode().IsRegular() {
+		return fmt.Errorf("license file %q: not a file (%v)", spec.License, err)
+	}
 	// nfpm reads scripts and files from paths: unpack the embedded assets.
 	dir, err := os.MkdirTemp("", "iptables-shim-nodepkg-")
 	if err != nil {
@@ -84,6 +92,9 @@ func Build(spec Spec, format string, w io.Writer) error {
 	defer os.RemoveAll(dir)
 	if err := os.CopyFS(dir, assets); err != nil {
 		return fmt.Errorf("unpacking package assets: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "copyright"), []byte(debianCopyright), 0o644); err != nil {
+		return err
 	}
 	in := info(spec, dir)
 	if err := nfpm.PrepareForPackager(in, format); err != nil {
@@ -94,6 +105,40 @@ func Build(spec Spec, format string, w io.Writer) error {
 	}
 	return nil
 }
+
+// splitVersion splits a semantic version into what nfpm writes as
+// VERSION~PRERELEASE+METADATA, so that 1.2.3-rc.1 sorts before 1.2.3 in
+// both dpkg and rpm ("-" would be taken for the revision separator).
+func splitVersion(v string) (version, prerelease, metadata string) {
+	v, metadata, _ = strings.Cut(v, "+")
+	version, prerelease, _ = strings.Cut(v, "-")
+	return version, prerelease, metadata
+}
+
+// debianCopyright is the deb's copyright file, in Debian's machine-readable
+// format; Debian systems carry the license text in common-licenses.
+const debianCopyright = `Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/
+Upstream-Name: iptables-shim
+Source: https://github.com/iptables-shim/iptables-shim
+
+Files: *
+Copyright: The iptables-shim authors
+License: Apache-2.0
+
+License: Apache-2.0
+ Licensed under the Apache License, Version 2.0 (the "License"); you may not
+ use this file except in compliance with the License. You may obtain a copy of
+ the License at http://www.apache.org/licenses/LICENSE-2.0
+ .
+ Unless required by applicable law or agreed to in writing, software
+ distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+ WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+ License for the specific language governing permissions and limitations under
+ the License.
+ .
+ On Debian systems, the full text of the Apache License, Version 2.0 can be
+ found in /usr/share/common-licenses/Apache-2.0.
+`
 
 func packager(format string) (nfpm.Packager, error) {
 	switch format {
@@ -132,23 +177,35 @@ func info(spec Spec, assetDir string) *nfpm.Info {
 		file(asset("systemd/iptables-shim-repair.path"), "/usr/lib/systemd/system/iptables-shim-repair.path", 0o644),
 		file(asset("systemd/iptables-shim-repair.service"), "/usr/lib/systemd/system/iptables-shim-repair.service", 0o644),
 	}
+	if spec.License != "" {
+		// Debian policy wants /usr/share/doc/PKG/copyright; RPM marks
+		// the license text as such (%license).
+		deb := file(asset("copyright"), "/usr/share/doc/iptables-shim/copyright", 0o644)
+		deb.Packager = "deb"
+		rpm := file(spec.License, "/usr/share/licenses/iptables-shim/LICENSE", 0o644)
+		rpm.Packager, rpm.Type = "rpm", files.TypeRPMLicense
+		contents = append(contents, deb, rpm)
+	}
 	for _, n := range []string{"iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"} {
 		contents = append(contents, link("iptables-shim", BinDir+"/"+n))
 	}
+	version, prerelease, metadata := splitVersion(spec.Version)
 	return &nfpm.Info{
-		Name:        "iptables-shim",
-		Arch:        spec.Arch,
-		Platform:    "linux",
-		Version:     spec.Version,
-		Release:     release,
-		Section:     "net",
-		Priority:    "optional",
-		Maintainer:  "iptables-shim developers <iptables-shim@users.noreply.github.com>",
-		Description: "iptables front end that routes each call to the host's real backend (legacy or nf_tables)",
-		Vendor:      "iptables-shim",
-		Homepage:    "https://github.com/iptables-shim/iptables-shim",
-		License:     "Apache-2.0",
-		MTime:       mtime,
+		Name:            "iptables-shim",
+		Arch:            spec.Arch,
+		Platform:        "linux",
+		Version:         version,
+		Prerelease:      prerelease,
+		VersionMetadata: metadata,
+		Release:         release,
+		Section:         "net",
+		Priority:        "optional",
+		Maintainer:      "iptables-shim developers <iptables-shim@users.noreply.github.com>",
+		Description:     "iptables front end that routes each call to the host's real backend (legacy or nf_tables)",
+		Vendor:          "iptables-shim",
+		Homepage:        "https://github.com/iptables-shim/iptables-shim",
+		License:         "Apache-2.0",
+		MTime:           mtime,
 		Overridables: nfpm.Overridables{
 			Umask:    0o022,
 			Contents: contents,

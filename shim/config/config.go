@@ -126,9 +126,9 @@ func Load(getenv Getenv) Config {
 	} else if !os.IsNotExist(err) {
 		c.Warnings = append(c.Warnings, fmt.Sprintf("config file %s: %v", path, err))
 	}
-	for _, k := range keys {
-		if v, ok := getenv(k.env); ok && v != "" {
-			if err := c.set(k.name, v, "env "+k.env); err != nil {
+	for _, k := range Settings {
+		if v, ok := getenv(k.Env); ok && v != "" {
+			if err := c.set(k.Name, v, "env "+k.Env); err != nil {
 				c.Warnings = append(c.Warnings, err.Error())
 			}
 		}
@@ -140,31 +140,12 @@ func Load(getenv Getenv) Config {
 // flags do); source says where it came from.
 func (c *Config) Set(name, value, source string) error { return c.set(name, value, source) }
 
-// keys maps config-file names to environment variables.
-var keys = []struct{ name, env string }{
-	{"mode", "IPTABLES_SHIM_MODE"},
-	{"nft", "IPTABLES_SHIM_NFT"},
-	{"log", "IPTABLES_SHIM_LOG"},
-	{"backend-dirs", "IPTABLES_SHIM_BACKEND_DIRS"},
-	{"host-root", "IPTABLES_SHIM_HOST_ROOT"},
-	{"cache-dir", "IPTABLES_SHIM_CACHE_DIR"},
-	{"detect-wait", "IPTABLES_SHIM_DETECT_WAIT"},
-	{"default-mode", "IPTABLES_SHIM_DEFAULT_MODE"},
-	{"guard", "IPTABLES_SHIM_GUARD"},
-	{"unknown-chains", "IPTABLES_SHIM_UNKNOWN_CHAINS"},
-	{"drop-bit", "IPTABLES_SHIM_DROP_BIT"},
-	{"masquerade-bit", "IPTABLES_SHIM_MASQUERADE_BIT"},
-	{"guard-companion-chains", "IPTABLES_SHIM_GUARD_COMPANION_CHAINS"},
-	{"guard-era", "IPTABLES_SHIM_GUARD_ERA"},
-	{"nft-dialect", "IPTABLES_SHIM_NFT_DIALECT"},
-}
-
 // Keys lists the setting names the config file accepts, with their
 // environment variables, for help and documentation.
 func Keys() [][2]string {
-	out := make([][2]string, len(keys))
-	for i, k := range keys {
-		out[i] = [2]string{k.name, k.env}
+	out := make([][2]string, len(Settings))
+	for i, k := range Settings {
+		out[i] = [2]string{k.Name, k.Env}
 	}
 	return out
 }
@@ -191,15 +172,27 @@ func (c *Config) applyFile(path, data string) {
 }
 
 func (c *Config) set(name, v, source string) error {
+	if err := c.setValue(name, v); err != nil {
+		return fmt.Errorf("%s: %w", source, err)
+	}
+	if name == "mode" {
+		c.ModeSource = source
+	}
+	return nil
+}
+
+// setValue checks and applies one setting; its errors say what is wrong
+// with the value, not where it came from.
+func (c *Config) setValue(name, v string) error {
 	switch name {
 	case "mode":
 		if v != ModeAuto && v != ModeLegacy && v != ModeNFT {
-			return fmt.Errorf("%s: mode %q is not auto, legacy or nft", source, v)
+			return fmt.Errorf("mode %q is not auto, legacy or nft", v)
 		}
-		c.Mode, c.ModeSource = v, source
+		c.Mode = v
 	case "nft":
 		if v != NFTAuto && v != NFTExec && v != NFTNative {
-			return fmt.Errorf("%s: nft %q is not auto, exec or native", source, v)
+			return fmt.Errorf("nft %q is not auto, exec or native", v)
 		}
 		c.NFT = v
 	case "log":
@@ -211,39 +204,39 @@ func (c *Config) set(name, v, source string) error {
 				continue
 			}
 			if !filepath.IsAbs(d) {
-				return fmt.Errorf("%s: backend-dirs entry %q is not an absolute path", source, d)
+				return fmt.Errorf("backend-dirs entry %q is not an absolute path", d)
 			}
 			dirs = append(dirs, filepath.Clean(d))
 		}
 		if len(dirs) == 0 {
-			return fmt.Errorf("%s: backend-dirs is empty", source)
+			return fmt.Errorf("backend-dirs is empty")
 		}
 		c.BackendDirs = dirs
 	case "host-root":
 		if !filepath.IsAbs(v) {
-			return fmt.Errorf("%s: host-root %q is not an absolute path", source, v)
+			return fmt.Errorf("host-root %q is not an absolute path", v)
 		}
 		c.HostRoot = filepath.Clean(v)
 	case "cache-dir":
 		if !filepath.IsAbs(v) {
-			return fmt.Errorf("%s: cache-dir %q is not an absolute path", source, v)
+			return fmt.Errorf("cache-dir %q is not an absolute path", v)
 		}
 		c.CacheDir = filepath.Clean(v)
 	case "detect-wait":
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
-			return fmt.Errorf("%s: detect-wait %q is not a duration such as 3s", source, v)
+			return fmt.Errorf("detect-wait %q is not a duration such as 3s", v)
 		}
 		c.DetectWait = d
 	case "default-mode":
 		if v != ModeLegacy && v != ModeNFT {
-			return fmt.Errorf("%s: default-mode %q is not legacy or nft", source, v)
+			return fmt.Errorf("default-mode %q is not legacy or nft", v)
 		}
 		c.DefaultMode = v
 	case "guard", "guard-companion-chains":
 		b, err := strconv.ParseBool(v)
 		if err != nil {
-			return fmt.Errorf("%s: %s %q is not true or false", source, name, v)
+			return fmt.Errorf("%s %q is not true or false", name, v)
 		}
 		if name == "guard" {
 			c.Guard = b
@@ -252,18 +245,18 @@ func (c *Config) set(name, v, source string) error {
 		}
 	case "guard-era":
 		if v != "1.13" && v != "1.19" {
-			return fmt.Errorf("%s: guard-era %q is not 1.13 or 1.19", source, v)
+			return fmt.Errorf("guard-era %q is not 1.13 or 1.19", v)
 		}
 		c.GuardEra = v
 	case "unknown-chains":
 		if v != UnknownCreate && v != UnknownRefuse {
-			return fmt.Errorf("%s: unknown-chains %q is not create or refuse", source, v)
+			return fmt.Errorf("unknown-chains %q is not create or refuse", v)
 		}
 		c.UnknownChains = v
 	case "drop-bit", "masquerade-bit":
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 31 {
-			return fmt.Errorf("%s: %s %q is not a bit number 0-31", source, name, v)
+			return fmt.Errorf("%s %q is not a bit number 0-31", name, v)
 		}
 		if name == "drop-bit" {
 			c.DropBit = n
@@ -274,11 +267,11 @@ func (c *Config) set(name, v, source string) error {
 		switch v {
 		case "auto", "1.8.7", "1.8.9", "1.8.11":
 		default:
-			return fmt.Errorf("%s: nft-dialect %q is not auto, 1.8.7, 1.8.9 or 1.8.11", source, v)
+			return fmt.Errorf("nft-dialect %q is not auto, 1.8.7, 1.8.9 or 1.8.11", v)
 		}
 		c.NFTDialect = v
 	default:
-		return fmt.Errorf("%s: unknown setting %q", source, name)
+		return fmt.Errorf("unknown setting %q", name)
 	}
 	return nil
 }

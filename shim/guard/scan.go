@@ -51,7 +51,12 @@ func mayJump(data []byte, flags syntax.RestoreFlags, fam syntax.Family, counts f
 		}
 		switch line[0] {
 		case '*':
-			table = string(bytes.TrimSpace(line[1:]))
+			// The table is the line's first word, as the restore
+			// parsers take it ("*nat 0" is table nat).
+			table = ""
+			if f := bytes.Fields(line[1:]); len(f) > 0 {
+				table = string(f[0])
+			}
 			continue
 		case ':':
 			name, _, _ := bytes.Cut(line[1:], []byte(" "))

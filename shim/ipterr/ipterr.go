@@ -1,5 +1,5 @@
 // Package ipterr is the one error type of the shim. Every backend returns it;
-// only cmd turns it into an exit code and iptables-shaped text.
+// Report turns it into the exit status and the text iptables would print.
 //
 // The classes are iptables' own exit statuses (xtables.h: OTHER_PROBLEM,
 // PARAMETER_PROBLEM, VERSION_PROBLEM, RESOURCE_PROBLEM), because callers such

@@ -162,8 +162,11 @@ func (b *Backend) save(c *backend.Call) error {
 	if err != nil {
 		return err
 	}
-	if a.Version || a.Help {
-		return unsupportedf("%s --version/--help", c.Name())
+	if a.Version {
+		return write(c.Stdout, fmt.Sprintf("%s v%s (nf_tables)\n", c.Name(), syntax.Version))
+	}
+	if a.Binary && c.Stderr != nil {
+		fmt.Fprintln(c.Stderr, "-b/--binary option is not implemented")
 	}
 	w := c.Stdout
 	if a.File != "" {
@@ -198,8 +201,16 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 	if err != nil {
 		return err
 	}
-	if a.Version || a.Help || a.Binary {
-		return unsupportedf("%s --version/--help/--binary", c.Name())
+	switch {
+	case a.Version:
+		return write(c.Stdout, fmt.Sprintf("%s v%s (nf_tables)\n", c.Name(), syntax.Version))
+	case a.Help:
+		// iptables-nft-restore prints its usage on standard error and
+		// exits 0.
+		return write(c.Stderr, restoreUsage(c.Name()))
+	case a.Binary && c.Stderr != nil:
+		// A notice, and the restore goes on.
+		fmt.Fprintln(c.Stderr, "-b/--binary option is not implemented")
 	}
 	in := c.Stdin
 	if a.File != "" {
@@ -220,7 +231,7 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 	if b.opts.ParseChunkLines > 0 {
 		src.size = b.opts.ParseChunkLines
 	}
-	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect}, a.Test, raceDeadline(a.Wait))
+	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout}, a.Test, raceDeadline(a.Wait))
 }
 
 // raceDeadline is when a call stops retrying lost generation races: never
@@ -353,12 +364,38 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 		return done, false, err
 	}
 	if dryRun {
+		// restore --test -v echoes the comment lines as it reads them;
+		// nothing is prepared, so nothing else is printed.
+		if o.Out != nil {
+			var all []byte
+			for _, sec := range p.sections {
+				all = append(all, sec.comments...)
+			}
+			if _, err := o.Out.Write(append(all, p.comments...)); err != nil {
+				return done, false, ipterr.Wrap(ipterr.Other, err, err.Error())
+			}
+		}
 		return done, false, planErr
 	}
 	t2 := time.Now()
 	gen := st.genID
 	for _, sec := range p.sections {
+		// What restore -v prints for the section goes out once the
+		// kernel has answered, unless the section is planned again
+		// after a lost race (it would print twice).
+		notes := func() error {
+			if o.Out == nil || len(sec.comments)+len(sec.notes) == 0 {
+				return nil
+			}
+			if _, err := o.Out.Write(append(sec.comments, sec.notes...)); err != nil {
+				return ipterr.Wrap(ipterr.Other, err, err.Error())
+			}
+			return nil
+		}
 		if sec.txn.Len() == 0 {
+			if err := notes(); err != nil {
+				return done, false, err
+			}
 			done++
 			continue
 		}
@@ -374,12 +411,28 @@ func (b *Backend) attempt(ctx context.Context, conn *nfnl.Conn, family syntax.Fa
 		if errors.Is(err, nfnl.ErrGenerationChanged) {
 			return done, true, nil
 		}
+		if nerr := notes(); nerr != nil && err == nil {
+			err = nerr
+		}
 		if err != nil {
 			return done, false, err
 		}
 		// The commit moved the generation on by exactly one.
 		gen++
 		done++
+	}
+	if o.Out != nil && planErr != nil && ipterr.ClassOf(planErr) == ipterr.Other {
+		// iptables-nft-restore meets a command failing against its cache
+		// (exit 1) while it prepares the section's batch: what -v prints
+		// for the lines before it is out by then. A parameter problem
+		// (exit 2) stops it while it reads the section, before that.
+		p.comments = append(p.comments, p.notes...)
+	}
+	if o.Out != nil && len(p.comments) > 0 {
+		// Comment lines after the last COMMIT.
+		if _, err := o.Out.Write(p.comments); err != nil {
+			return done, false, ipterr.Wrap(ipterr.Other, err, err.Error())
+		}
 	}
 	if tm := b.opts.Timings; tm != nil {
 		tm.State, tm.Plan, tm.Commit = t1.Sub(t0), t2.Sub(t1)-(tm.Parse-parsed), time.Since(t2)

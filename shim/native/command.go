@@ -94,7 +94,11 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 	switch cmd.Op {
 	case syntax.OpHelp:
-		return write(c.Stdout, usage(c.Name()))
+		text, err := usage(c.Name(), c.Family, cmd.Help)
+		if err != nil {
+			return err
+		}
+		return write(c.Stdout, text)
 	case syntax.OpVersion:
 		return write(c.Stdout, fmt.Sprintf("%s v%s (nf_tables)\n", c.Name(), syntax.Version))
 	}
@@ -178,14 +182,14 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 // attemptCommand plans a single command against st and commits it;
 // planned says planning succeeded (so -v's notes are due).
 func (b *Backend) attemptCommand(conn *nfnl.Conn, c *backend.Call, cmd *syntax.Command, cmds []*syntax.Command, st *kernelState, fam uint8, protos *protocols) (*cmdRun, bool, error) {
-	if writes(cmd.Op) {
-		st.hideIncompatible()
-	}
+	st.hideIncompatible()
 	r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
 	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters, Dialect: b.opts.Dialect}, protos, b.ipsets(c.Family))
 	r.p.single = true
+	r.p.verbose = cmd.Verbose
 	defer r.p.txn.batch.Release()
 	err := r.runWith(c.GuardChains, cmds)
+	r.note = append(r.note, r.p.notes...)
 	b.opts.trace("run")
 	planned := err == nil
 	if err == nil && r.p.txn.Len() > 0 {
@@ -243,16 +247,6 @@ type cmdRun struct {
 // deleted returns the handle of the rule -D deleted by specification.
 func (r *cmdRun) deleted() (uint64, bool) { return r.delHandle, r.delHandle != 0 }
 
-// writes reports whether op changes the ruleset: those commands see the
-// kernel's chains as iptables-nft's cache does (see hideIncompatible).
-func writes(op syntax.Op) bool {
-	switch op {
-	case syntax.OpCheck, syntax.OpList, syntax.OpListRules:
-		return false
-	}
-	return true
-}
-
 // stateFailure words a failure to read the kernel state. Reading the
 // ruleset generation is every call's first request, so a permission
 // error there is iptables-nft's "Could not fetch rule set generation id".
@@ -278,14 +272,19 @@ func (r *cmdRun) run() error {
 	cmd := r.cmd
 	switch cmd.Op {
 	case syntax.OpCheck:
-		_, err := r.b.findRule(r.conn, r.call.Family, cmd, r.st, r.protos)
-		return err
+		if _, err := r.b.findRule(r.conn, r.call.Family, cmd, r.st, r.protos); err != nil {
+			return err
+		}
+		return r.noteSpec()
 	case syntax.OpDelete:
 		if cmd.Rule == nil {
 			return r.deleteNum()
 		}
 		handle, err := r.b.findRule(r.conn, r.call.Family, cmd, r.st, r.protos)
 		if err != nil {
+			return err
+		}
+		if err := r.noteSpec(); err != nil {
 			return err
 		}
 		r.delHandle = handle
@@ -588,9 +587,11 @@ func (r *cmdRun) flushAll() error {
 	t := r.st.tables[r.cmd.Table]
 	if r.cmd.Verbose {
 		vt := r.p.table(r.cmd.Table)
+		for _, bc := range creationOrder(vt.spec) {
+			r.p.ensureBuiltin(vt, bc, 0)
+		}
 		for i := range vt.spec.chains {
 			bc := &vt.spec.chains[i]
-			r.p.ensureBuiltin(vt, bc, 0)
 			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", bc.name)
 		}
 	}

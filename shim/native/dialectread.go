@@ -67,21 +67,21 @@ func (p *protocols) numericListName(n uint8) string {
 	return builtinProtoName(n)
 }
 
-// listName is the protocol's name in -L without -n: every version looks
-// it up in /etc/protocols first there.
+// listName is the protocol's name in -L without -n: every version consults
+// /etc/protocols there (1.8.11 too), in the order name gives.
 func (p *protocols) listName(n uint8) string {
-	q := *p
-	q.builtinNames = false
-	return q.name(n)
+	return p.nameFrom(n, false)
 }
 
-// appendProtoColumn appends -L's prot column: 1.8.11 always leaves a space
-// after the name ("ipv6-icmp --"), the versions before pad to five
+// appendProtoColumn appends -L's prot column: 1.8.9 and 1.8.11 always
+// leave a space after the name ("ipv6-icmp --"), 1.8.7 pads to five
 // characters only ("ipv6-icmp--").
 func (p *protocols) appendProtoColumn(out []byte, name string) []byte {
 	out = append(out, name...)
 	w := 5
-	if p.printer == dialect.V1811 {
+	if p.printer != dialect.V187 {
+		// 1.8.9 prints "%-4s " too (print_rule_details), measured:
+		// "ipv6-icmp --".
 		w = 4
 		out = append(out, ' ')
 	}

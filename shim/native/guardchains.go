@@ -10,7 +10,13 @@ import (
 // the missing-chain guard gives it (nil for none), then the command, or the
 // commands its host names and address lists expand to.
 func (r *cmdRun) runWith(guardChains *syntax.Payload, cmds []*syntax.Command) error {
-	if err := r.planGuardChains(guardChains); err != nil {
+	// -v prints what iptables prints about the command, never about the
+	// guard's chains.
+	verbose := r.p.verbose
+	r.p.verbose = false
+	err := r.planGuardChains(guardChains)
+	r.p.verbose = verbose
+	if err != nil {
 		return err
 	}
 	if err := r.targetFirst(); err != nil {

@@ -17,6 +17,10 @@ import (
 // them.
 type listFormat struct {
 	numeric, verbose, exact, lineNumbers bool
+	// rule is FMT_PRINT_RULE, the one-line form -v prints for the rules
+	// a write command adds, deletes or checks: numeric, no counters,
+	// no table columns.
+	rule bool
 }
 
 // list renders -L [CHAIN [N]] in iptables-nft 1.8.9's table layout. With
@@ -31,6 +35,9 @@ func (r *cmdRun) list() ([]byte, error) {
 	lp := &linePrinter{f: f, fam: r.call.Family, protos: r.protos, names: newNames(defaultNameFiles)}
 	env := r.renderEnv()
 	var out []byte
+	if t.tainted && cmd.Chain == "" {
+		out = append(out, taintNote(t.name)...)
+	}
 	chains := listedChains(t, cmd.Chain)
 	all, undecoded, err := r.listingRules(chains)
 	if err != nil {
@@ -152,7 +159,7 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	if f.lineNumbers {
 		out = fmt.Appendf(out, "%-4d ", n)
 	}
-	if f.verbose {
+	if f.verbose && !f.rule {
 		out = lp.num(out, v.packets, false)
 		out = lp.num(out, v.bytes, false)
 	}
@@ -172,28 +179,49 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	case v.target != nil:
 		target = v.target.Name()
 	}
-	out = fmt.Appendf(out, "%-9s ", target)
 	bf := &v.base
-	out = append(out, invChar(bf.proto.Invert, ' '))
-	out = lp.protos.appendProtoColumn(out, lp.protoName(bf))
+	if f.rule {
+		out = append(out, target...)
+		out = append(out, ' ')
+		out = append(out, invChar(bf.proto.Invert, ' '))
+		out = append(out, lp.protoName(bf)...)
+		out = append(out, " opt "...)
+	} else {
+		out = fmt.Appendf(out, "%-9s ", target)
+		out = append(out, invChar(bf.proto.Invert, ' '))
+		out = lp.protos.appendProtoColumn(out, lp.protoName(bf))
+	}
 	switch {
-	case lp.protos.blankOptColumn(lp.fam):
+	case !f.rule && lp.protos.blankOptColumn(lp.fam):
 		out = append(out, ' ', ' ', ' ')
 	case bf.frag.Set:
 		out = append(out, invChar(bf.frag.Invert, '-'), 'f', ' ')
 	default:
 		out = append(out, invChar(bf.frag.Invert, '-'), '-', ' ')
 	}
-	if f.verbose {
+	switch {
+	case f.rule:
+		out = fmt.Appendf(out, "in %s out %s ", lp.iface(bf.in), lp.iface(bf.out))
+	case f.verbose:
 		out = fmt.Appendf(out, " %-6s %-6s ", lp.iface(bf.in), lp.iface(bf.out))
 	}
-	for _, fl := range []syntax.Field{bf.src, bf.dst} {
+	for i, fl := range []syntax.Field{bf.src, bf.dst} {
 		out = append(out, invChar(fl.Invert, ' '))
 		s, err := lp.address(fl)
 		if err != nil {
 			return nil, err
 		}
-		out = fmt.Appendf(out, "%-19s ", s)
+		switch {
+		case !f.rule:
+			out = fmt.Appendf(out, "%-19s ", s)
+		case i == 0:
+			out = append(out, s...)
+			out = append(out, ' ')
+		default:
+			out = append(out, "-> "...)
+			out = append(out, s...)
+			out = append(out, "  "...)
+		}
 	}
 	if isGoto {
 		out = append(out, "[goto] "...)
@@ -232,6 +260,14 @@ func invChar(inv bool, otherwise byte) byte {
 // protoName is the prot column: iptables-nft 1.8.9 prints the number with
 // -n (0 for any protocol), else the name ("all" for any).
 func (lp *linePrinter) protoName(bf *baseFields) string {
+	if lp.f.rule {
+		// FMT_PRINT_RULE is numeric and tabless: iptables' own names,
+		// else the number.
+		if s, ok := builtinName(bf.protoNum); ok {
+			return s
+		}
+		return strconv.Itoa(int(bf.protoNum))
+	}
 	numeric := lp.f.numeric && lp.protos.listsNumbers()
 	if !bf.proto.Set {
 		if numeric {

@@ -80,6 +80,9 @@ func (r *cmdRun) listRules() ([]byte, error) {
 	}
 	chains := listedChains(t, cmd.Chain)
 	var out []byte
+	if t.tainted && cmd.Chain == "" {
+		out = append(out, taintNote(t.name)...)
+	}
 	if cmd.RuleNum == 0 {
 		for _, lc := range chains {
 			if !lc.base {

@@ -2,15 +2,16 @@ package native
 
 import (
 	"bufio"
-
-	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 )
 
-// chainProtos is iptables' built-in protocol table (xtables_chain_protos),
-// used when /etc/protocols does not know a name or number.
+// chainProtos is iptables 1.8.7's built-in protocol table
+// (xtables_chain_protos), in its order, which the 1.8.7 dialect prints
+// from (dialectread.go).
 var chainProtos = []struct {
 	name string
 	num  uint8
@@ -20,10 +21,24 @@ var chainProtos = []struct {
 	{"all", 0},
 }
 
+// chainProtos189 is iptables 1.8.9's xtables_chain_protos, in its order:
+// the first entry of a number is the name it prints for it. 1.8.9
+// consults it before /etc/protocols in both directions.
+var chainProtos189 = []struct {
+	name string
+	num  uint8
+}{
+	{"tcp", 6}, {"sctp", 132}, {"udp", 17}, {"udplite", 136}, {"icmp", 1},
+	{"ipv6-icmp", 58}, {"icmpv6", 58}, {"esp", 50}, {"ah", 51},
+	{"mobility-header", 135}, {"ipv6-mh", 135}, {"mh", 135},
+	{"all", 0},
+}
+
 // protocols resolves protocol names and numbers the way iptables does:
-// /etc/protocols first (getprotobyname/getprotobynumber), then its own
-// table. It is read once per call, so save output follows the host's file
-// just as iptables-nft-save's does.
+// 1.8.9 asks its own table first, then /etc/protocols (getprotobyname,
+// getprotobynumber); 1.8.7 asked the file first. The file is read only
+// when it is asked, once per call, as iptables 1.8.9 avoids the lookup for
+// the common protocols.
 type protocols struct {
 	path   string
 	loaded bool
@@ -84,14 +99,15 @@ func (p *protocols) read() {
 	}
 }
 
-// number parses -p's value: a number, a name from iptables' table or
-// /etc/protocols. iptables lower-cases names first.
+// number parses -p's value as xtables_parse_protocol does: a number, a
+// name of iptables' table, else a name /etc/protocols knows (its aliases
+// too). iptables lower-cases the value first.
 func (p *protocols) number(v string) (uint8, bool) {
-	if n, err := strconv.ParseUint(v, 10, 8); err == nil {
-		return uint8(n), true
+	if n, ok := parseProtoNumber(v); ok {
+		return n, true
 	}
 	v = strings.ToLower(v)
-	for _, cp := range chainProtos {
+	for _, cp := range chainProtos189 {
 		if cp.name == v {
 			return cp.num, true
 		}
@@ -101,10 +117,42 @@ func (p *protocols) number(v string) (uint8, bool) {
 	return n, ok
 }
 
-// name renders a protocol number as iptables-nft-save prints it.
+// parseProtoNumber is xtables_strtoui with base 0 and a maximum of 255:
+// decimal, 0x hex or 0 octal.
+func parseProtoNumber(v string) (uint8, bool) {
+	n, err := strconv.ParseUint(v, 0, 8)
+	if err != nil || strings.HasPrefix(v, "0b") || strings.HasPrefix(v, "0o") || strings.Contains(v, "_") {
+		return 0, false
+	}
+	return uint8(n), true
+}
+
+// builtinName is 1.8.9's proto_to_name with lookups off: its table only.
+func builtinName(n uint8) (string, bool) {
+	for _, cp := range chainProtos189 {
+		if cp.num == n {
+			return cp.name, true
+		}
+	}
+	return "", false
+}
+
+// name renders a protocol number as iptables prints it (proto_to_name):
+// 1.8.9's table, then /etc/protocols, else the number; 1.8.7 looked in
+// the file first; 1.8.11 prints its own table's names only.
 func (p *protocols) name(n uint8) string {
-	if p.builtinNames {
+	return p.nameFrom(n, p.builtinNames)
+}
+
+// nameFrom is name, with 1.8.11's own table only when builtinOnly.
+func (p *protocols) nameFrom(n uint8, builtinOnly bool) string {
+	if builtinOnly {
 		return builtinProtoName(n)
+	}
+	if p.printer != dialect.V187 {
+		if s, ok := builtinName(n); ok {
+			return s
+		}
 	}
 	p.load()
 	if s, ok := p.byNum[n]; ok {

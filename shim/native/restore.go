@@ -2,6 +2,7 @@ package native
 
 import (
 	"errors"
+	"io"
 	"sort"
 
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
@@ -18,6 +19,10 @@ type RestoreOptions struct {
 	Counters bool
 	// Table is -T: only this table's sections are applied.
 	Table string
+	// Verbose is -v: what iptables-nft-restore -v prints goes to Out
+	// (see verbose.go).
+	Verbose bool
+	Out     io.Writer
 	// Dialect is the encoding rules are written in (Options.Dialect).
 	Dialect dialect.Dialect
 }
@@ -68,6 +73,12 @@ type planner struct {
 	// only when it commits), so those failures (exit 1) are not
 	// reported.
 	dryRun bool
+	// verbose makes the planner note what -v prints into notes; comments
+	// holds the comment lines restore -v echoes for the current section.
+	verbose         bool
+	notes, comments []byte
+	// state is the kernel state planning started from.
+	state *kernelState
 }
 
 // section is one table section of a restore, planned as the transaction
@@ -75,6 +86,9 @@ type planner struct {
 type section struct {
 	txn        *Txn
 	commitLine int
+	// comments and notes are what restore -v prints for the section:
+	// its comment lines, then (when it is committed) its notes.
+	comments, notes []byte
 }
 
 // release frees the batches of every transaction planned.
@@ -87,7 +101,8 @@ func (p *planner) release() {
 
 func newPlanner(fam syntax.Family, st *kernelState, o RestoreOptions, protos *protocols, ipsets xt.IPSetResolver) *planner {
 	p := &planner{fam: fam, opts: o, protos: protos, ipsets: ipsets, tables: map[string]*viewTable{},
-		txn: newTxn(nfproto(fam), st.genID), needs: map[extRev]int{}}
+		txn: newTxn(nfproto(fam), st.genID), needs: map[extRev]int{}, state: st,
+		verbose: o.Verbose && !o.NoFlush}
 	for name, t := range st.tables {
 		spec := lookupTable(name)
 		if spec == nil {
@@ -135,6 +150,9 @@ func (p *planner) plan(pl *syntax.Payload) error {
 		l := &pl.Lines[i]
 		if l.Kind == syntax.LineTable {
 			p.skip = p.opts.Table != "" && l.Table != p.opts.Table
+		}
+		if l.Kind == syntax.LineComment && p.opts.Verbose && !p.single && p.sectionNo >= p.skipSections {
+			p.comments = append(append(p.comments, l.Raw...), '\n')
 		}
 		if p.skip {
 			continue
@@ -198,14 +216,22 @@ func (p *planner) planLine(l *syntax.Line) error {
 // endSection closes the transaction of the table section that ends at a
 // COMMIT line and starts the next one.
 func (p *planner) endSection(line int) {
-	p.sections = append(p.sections, &section{txn: p.txn, commitLine: line})
+	p.sections = append(p.sections, &section{txn: p.txn, commitLine: line, comments: p.comments, notes: p.notes})
+	p.comments, p.notes = nil, nil
 	p.sectionNo++
 	p.txn = newTxn(p.txn.fam, p.txn.genID)
 }
 
 func (p *planner) planTable(l *syntax.Line) {
 	vt := p.table(l.Table)
-	if p.opts.NoFlush || !vt.exists {
+	if p.opts.NoFlush {
+		return
+	}
+	if p.opts.Verbose && !p.single {
+		p.verboseTableFlush(vt, l.Num)
+		return
+	}
+	if !vt.exists {
 		return
 	}
 	p.txn.delTable(vt.spec.name, l.Num)
@@ -221,8 +247,15 @@ func (p *planner) planChainDecl(l *syntax.Line) error {
 	}
 	if bc := vt.spec.builtin(d.Name); bc != nil {
 		pol, err := policyValue(d.Policy)
+		if d.Policy == "-" {
+			// iptables-nft-restore sends the chain without a policy:
+			// one the kernel has keeps its own (nft_chain_set).
+			pol, err = policyNone, nil
+		}
 		if err != nil {
-			return paramf("Can't set policy `%s' on `%s' line %d: Bad policy name", d.Policy, d.Name, l.Num)
+			// iptables-nft-restore meets it when it prepares the
+			// batch: nft_chain_set's EINVAL, worded by nft_strerror.
+			return p.failed(l.Num, "Bad policy name")
 		}
 		cnt := &syntax.Counters{}
 		if p.opts.Counters && d.Counters != nil {
@@ -300,6 +333,10 @@ func (p *planner) planCommand(l *syntax.Line) error {
 			// One message empties the table; rules this transaction
 			// added to it are not sent at all, as iptables-nft-restore
 			// drops them from its batch.
+			if p.verbose && !p.single {
+				p.flushAllChains(vt, l.Num)
+				return nil
+			}
 			if !vt.exists {
 				return nil
 			}
@@ -317,6 +354,9 @@ func (p *planner) planCommand(l *syntax.Line) error {
 		}
 		p.txn.dropPending(vt.spec.name, c.Chain)
 		p.txn.flushChain(vt.spec.name, c.Chain, l.Num, actRuleFlush)
+		if !p.single {
+			p.noteChain("Flushing", c.Chain)
+		}
 	case syntax.OpPolicy:
 		bc := vt.spec.builtin(c.Chain)
 		if bc == nil {
@@ -361,6 +401,9 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 		// shows in which refusals a failed batch reports.
 		sort.Strings(user)
 		for _, ch := range user {
+			if !p.single {
+				p.noteChain("Deleting", ch)
+			}
 			p.txn.delChain(vt.spec.name, ch, l.Num)
 			delete(vt.chains, ch)
 		}
@@ -372,6 +415,9 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 	}
 	if base || vt.spec.builtin(c.Chain) != nil {
 		return unsupportedf("deleting built-in chain %s", c.Chain)
+	}
+	if !p.single {
+		p.noteChain("Deleting", c.Chain)
 	}
 	p.txn.delChain(vt.spec.name, c.Chain, l.Num)
 	delete(vt.chains, c.Chain)
@@ -417,7 +463,7 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	if err := p.txn.addRuleAt(vt.spec.name, c.Chain, &r, place, l.Num); err != nil {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
-	return nil
+	return p.noteRule(vt.spec.name, c.Chain, &r)
 }
 
 func firstWord(s string) string {

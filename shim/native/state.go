@@ -35,6 +35,9 @@ type chainInfo struct {
 type tableInfo struct {
 	name   string
 	chains map[string]*chainInfo
+	// tainted is set when hideIncompatible dropped a base chain of the
+	// table: listings then say so in a comment line, as iptables-nft does.
+	tainted bool
 }
 
 // kernelState is the tables and chains of one family at one generation.
@@ -153,10 +156,12 @@ func cString(b []byte) []byte {
 	return b
 }
 
-// hideIncompatible drops the base chains iptables-nft does not count as
-// its own: a base chain under a name that is not one of its table's
-// built-in chains (as `iptables -E INPUT X` or nft leave behind). Its
-// writing commands neither see nor touch them; listings warn about them.
+// hideIncompatible drops the base chains iptables-nft's cache leaves out
+// (nft_cache_add_base_chain) and marks their table tainted: a base chain
+// whose hook is not one of its table's built-in chains, or whose name,
+// priority or type differs from the built-in chain of that hook (a chain
+// `nft` created with another priority, one `iptables -E INPUT X` renamed).
+// No command sees or touches them; -S, -L and save print a comment line.
 func (st *kernelState) hideIncompatible() {
 	for name, t := range st.tables {
 		spec := lookupTable(name)
@@ -164,9 +169,28 @@ func (st *kernelState) hideIncompatible() {
 			continue
 		}
 		for cn, ch := range t.chains {
-			if ch.base && spec.builtin(cn) == nil {
+			if ch.base && !spec.ownsBaseChain(ch) {
 				delete(t.chains, cn)
+				t.tainted = true
 			}
 		}
 	}
+}
+
+// ownsBaseChain reports whether a base chain is the built-in chain
+// iptables-nft expects on its hook.
+func (spec *tableSpec) ownsBaseChain(ch *chainInfo) bool {
+	for i := range spec.chains {
+		bc := &spec.chains[i]
+		if bc.hook == ch.hook {
+			return bc.name == ch.name && bc.prio == ch.prio && bc.typ == ch.typ
+		}
+	}
+	return false
+}
+
+// taintNote is the comment line iptables-nft prints before listing a
+// table with base chains it does not own.
+func taintNote(table string) string {
+	return "# Table `" + table + "' contains incompatible base-chains, use 'nft' tool to list them.\n"
 }

@@ -97,13 +97,16 @@ func TestProtocols(t *testing.T) {
 	if n, ok := p.number("gre"); !ok || n != 47 {
 		t.Errorf("gre = %d, %v", n, ok)
 	}
-	// /etc/protocols names 58 "ipv6-icmp", and iptables-nft-save prints
-	// that; without the file iptables' own table says "icmpv6".
+	// iptables' own table comes first and names 58 "ipv6-icmp", 135
+	// "mobility-header", with or without the file.
 	if got := p.name(58); got != "ipv6-icmp" {
 		t.Errorf("name(58) = %s", got)
 	}
-	if got := loadProtocols("testdata/does-not-exist").name(58); got != "icmpv6" {
-		t.Errorf("fallback name(58) = %s", got)
+	if got := loadProtocols("testdata/does-not-exist").name(135); got != "mobility-header" {
+		t.Errorf("fallback name(135) = %s", got)
+	}
+	if got := p.name(47); got != "gre" {
+		t.Errorf("name(47) = %s", got)
 	}
 	if got := p.name(253); got != "253" {
 		t.Errorf("name(253) = %s", got)

@@ -89,4 +89,7 @@ const maxChainName = 28
 const (
 	policyDrop   = 0
 	policyAccept = 1
+	// policyNone sends a base chain without NFTA_CHAIN_POLICY (a restore's
+	// ":INPUT - [0:0]").
+	policyNone = ^uint32(0)
 )

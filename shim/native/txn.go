@@ -137,7 +137,9 @@ func (t *Txn) setBaseChain(table string, bc *builtinChain, policy uint32, counte
 	a.U32(unix.NFTA_HOOK_HOOKNUM, bc.hook)
 	a.U32(unix.NFTA_HOOK_PRIORITY, uint32(bc.prio))
 	a.End(h)
-	a.U32(unix.NFTA_CHAIN_POLICY, policy)
+	if policy != policyNone {
+		a.U32(unix.NFTA_CHAIN_POLICY, policy)
+	}
 	a.String(unix.NFTA_CHAIN_TYPE, bc.typ)
 	if counters != nil {
 		c := a.Nest(unix.NFTA_CHAIN_COUNTERS)

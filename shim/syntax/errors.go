@@ -42,6 +42,11 @@ const (
 // iptables-restore."), and the caller knows the name only when printing.
 const progToken = "\x00PROG\x00"
 
+// argv0Token stands for argv[0] exactly as the program was invoked: glibc's
+// getopt names the program that way in its complaints ("/usr/sbin/
+// iptables-save: invalid option -- 'h'").
+const argv0Token = "\x00ARGV0\x00"
+
 // Diagnostic is the cause attached (as ipterr.Error.Err) to every error this
 // package returns. It records the print form and the message template, so
 // FormatError can render the exact text for any program name.
@@ -54,7 +59,7 @@ type Diagnostic struct {
 func (d *Diagnostic) Error() string { return d.text(defaultProg(IPv4, false)) }
 
 func (d *Diagnostic) text(prog string) string {
-	return strings.ReplaceAll(d.Template, progToken, prog)
+	return strings.ReplaceAll(strings.ReplaceAll(d.Template, progToken, prog), argv0Token, prog)
 }
 
 // defaultProg is the name the program has when the caller does not say:
@@ -119,6 +124,32 @@ func DiagnosticOf(err error) *Diagnostic {
 // shape iptables uses for kernel-side failures). An ipterr.Error whose text
 // was already printed renders as "".
 func FormatError(prog, label string, err error) string {
+	return FormatErrorArgv0(prog, prog, label, err)
+}
+
+// FormatErrorArgv0 is FormatError for a program invoked as argv0, which
+// getopt's complaints name.
+func FormatErrorArgv0(prog, argv0, label string, err error) string {
+	if d := DiagnosticOf(err); d != nil && argv0 != "" && strings.Contains(d.Template, argv0Token) {
+		c := *d
+		c.Template = strings.ReplaceAll(c.Template, argv0Token, argv0)
+		err = &argv0Error{err: err, d: &c}
+	}
+	return formatError(prog, label, err)
+}
+
+// argv0Error carries a diagnostic with argv[0] filled in.
+type argv0Error struct {
+	err error
+	d   *Diagnostic
+}
+
+func (e *argv0Error) Error() string { return e.err.Error() }
+func (e *argv0Error) Unwrap() []error {
+	return []error{e.d, e.err}
+}
+
+func formatError(prog, label string, err error) string {
 	if err == nil {
 		return ""
 	}

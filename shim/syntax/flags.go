@@ -38,6 +38,9 @@ type SaveFlags struct {
 	Help     bool   // -h, --help
 	Dump     bool   // -d, --dump (accepted, no effect)
 	File     string // -f, --file: write to this file
+	// Binary is -b/--binary: iptables-save 1.8.9 warns that it is not
+	// implemented and saves as usual.
+	Binary bool
 }
 
 // flagSpec is one option of a getopt-parsed tool.
@@ -57,12 +60,12 @@ var restoreFlagSpecs = []flagSpec{
 var saveFlagSpecs = []flagSpec{
 	{"counters", 'c', argNone}, {"dump", 'd', argNone}, {"table", 't', argOne},
 	{"modprobe", 'M', argOne}, {"file", 'f', argOne}, {"version", 'V', argNone},
-	{"help", 'h', argNone},
+	{"binary", 'b', argNone},
 }
 
 // getoptUsage is a glibc getopt complaint followed by the tool's hint line.
 func getoptUsage(hint, format string, args ...any) *ipterr.Error {
-	return diagErr(ipterr.Other, FormPlain, progToken+": "+fmt.Sprintf(format, args...)+"\n"+hint)
+	return diagErr(ipterr.Other, FormPlain, argv0Token+": "+fmt.Sprintf(format, args...)+"\n"+hint)
 }
 
 const (
@@ -247,6 +250,8 @@ func ParseSaveArgs(args []string) (SaveFlags, error) {
 				f.Version = true
 			case 'h':
 				f.Help = true
+			case 'b':
+				f.Binary = true
 			}
 		})
 	if err != nil {

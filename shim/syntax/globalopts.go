@@ -185,6 +185,7 @@ func (p *parser) global(c byte, arg *string, tok string) (bool, error) {
 		cmd.Policy = p.next()
 	case 'h':
 		cmd.Op = OpHelp
+		cmd.Help = p.helpRequest()
 	case 'V':
 		cmd.Op = OpVersion
 	case 'p':
@@ -194,6 +195,9 @@ func (p *parser) global(c byte, arg *string, tok string) (bool, error) {
 		}
 		if err := checkProtocol(*arg); err != nil {
 			return false, err
+		}
+		if n, _ := ProtocolNumber(*arg); n == 0 && inv {
+			return false, paramErr("rule would never match protocol")
 		}
 		p.rule.Protocol = Field{Set: true, Invert: inv, Value: *arg}
 	case 's', 'd':
@@ -435,4 +439,19 @@ func scanUint64(s string) (uint64, bool) {
 		n = -n
 	}
 	return n, true
+}
+
+// helpRequest records the extensions loaded before -h.
+func (p *parser) helpRequest() *HelpRequest {
+	h := &HelpRequest{Protocol: p.rule.Protocol.Value}
+	for _, m := range p.matches {
+		h.Matches = append(h.Matches, m.Name)
+	}
+	if t := p.rule.Target; t != nil && !t.Goto {
+		h.Target = t.Name
+		if isStandardVerdict(t.Name) {
+			h.Target = "standard"
+		}
+	}
+	return h
 }

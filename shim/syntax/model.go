@@ -62,6 +62,9 @@ type Command struct {
 	Ignored bool
 	// Modprobe is the -M/--modprobe argument (accepted and unused by nft).
 	Modprobe string
+	// Help is what -h/--help met before it: the extensions whose help
+	// iptables appends to its own (OpHelp only).
+	Help *HelpRequest
 	// Zero is set for -L/-S combined with -Z (list, then zero counters).
 	Zero bool
 	// SetCounters is set when -c/--set-counters was given (the values are
@@ -200,4 +203,17 @@ type Payload struct {
 	// NoFinalNewline records that the input's last line had no newline,
 	// so that Render reproduces the input byte for byte.
 	NoFinalNewline bool
+}
+
+// HelpRequest is the state of the command line when -h was met: iptables
+// prints the help of the target loaded so far, then of each match loaded
+// so far, or of the -p protocol's match when no match is loaded.
+type HelpRequest struct {
+	// Matches are the -m (and implicitly loaded) matches, in order.
+	Matches []string
+	// Target is the -j target ("standard" for a verdict), empty without
+	// one.
+	Target string
+	// Protocol is -p's value, empty without one.
+	Protocol string
 }

@@ -9,6 +9,11 @@ import (
 
 // protoNumber parses a numeric protocol.
 func protoNumber(s string) (int, bool) {
+	if len(s) > 1 && s[0] == '0' {
+		// xtables_strtoui with base 0: 0x hex, leading-0 octal.
+		n, ok := strtoul(s, 8)
+		return int(n), ok
+	}
 	n, ok := decimal(s, 255)
 	return int(n), ok
 }
@@ -198,14 +203,14 @@ func ParsePort(s string) (int, bool) {
 	return serviceByName(s)
 }
 
-func checkPortRange(v string) error {
+func checkPortRange(v, ext string) error {
 	lo, hi, isRange := strings.Cut(v, ":")
 	for _, p := range []string{lo, hi} {
 		if p == "" && isRange {
 			continue
 		}
-		if _, ok := ParsePort(p); !ok {
-			return paramErr("invalid port/service `%s' specified", p)
+		if err := checkPort(p, ext); err != nil {
+			return err
 		}
 		if !isRange {
 			break
@@ -214,25 +219,46 @@ func checkPortRange(v string) error {
 	return nil
 }
 
+// checkPort checks one port as extension ext parses it. libxt_tcp and
+// libxt_sctp take a number in C's base 0 or a service name of their
+// protocol; libxt_udp (the option parser's XTTYPE_PORTRC) a decimal number
+// or a service name of any protocol, with its own complaint. A multiport
+// name is checked against any protocol here and against the rule's when
+// the rule is encoded.
+func checkPort(p, ext string) error {
+	switch ext {
+	case "udp":
+		if _, ok := decimal(p, 65535); ok {
+			return nil
+		}
+		if _, ok := lookupServiceProtos(p)["*"]; ok {
+			return nil
+		}
+		return paramErr("Port \"%s\" does not resolve to anything.\n", p)
+	}
+	if _, ok := strtoul(p, 16); ok {
+		return nil
+	}
+	protos := lookupServiceProtos(p)
+	if ext == "tcp" || ext == "sctp" {
+		if _, ok := protos[ext]; ok {
+			return nil
+		}
+	} else if _, ok := protos["*"]; ok {
+		return nil
+	}
+	return paramErr("invalid port/service `%s' specified", p)
+}
+
 // validate checks an option value of extension e with validator kind.
 func validate(kind string, e *extension, opt string, v string, fam Family) error {
 	switch kind {
 	case "portrange":
-		err := checkPortRange(v)
-		if err != nil && e.name == "udp" {
-			// libxt_udp parses ports with xtopt (XTTYPE_PORTRC), whose
-			// message differs from libxt_tcp's.
-			p, hi, _ := strings.Cut(v, ":")
-			if _, ok := ParsePort(p); ok || p == "" {
-				p = hi
-			}
-			return paramErr("Port \"%s\" does not resolve to anything.\n", p)
-		}
-		return err
+		return checkPortRange(v, e.name)
 	case "portlist":
 		n := 0
 		for p := range strings.SplitSeq(v, ",") {
-			if err := checkPortRange(p); err != nil {
+			if err := checkPortRange(p, e.name); err != nil {
 				return err
 			}
 			n++
@@ -257,10 +283,6 @@ func validate(kind string, e *extension, opt string, v string, fam Family) error
 	case "uint32nz": // libxt's XTTYPE_UINT32 with a minimum of 1
 		if n, ok := strtoul(v, 32); !ok || n == 0 {
 			return paramErr("%s: bad value for option \"--%s\", or out of range (1-4294967295).\n", e.name, opt)
-		}
-	case "uint16":
-		if _, ok := strtoul(v, 16); !ok {
-			return paramErr("%s: bad value for option \"--%s\", or out of range (0-65535).\n", e.name, opt)
 		}
 	case "uint8":
 		if _, ok := strtoul(v, 8); !ok {

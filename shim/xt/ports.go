@@ -27,10 +27,11 @@ func (r portRange) String() string {
 }
 
 // parsePort parses a port number or service name as libxtables'
-// xtables_parse_port does (service names come from /etc/services for the
-// given protocol).
+// xtables_parse_port does (libxt_tcp, libxt_sctp, libxt_multiport): a
+// number in C's base 0 (0x hex, leading-0 octal), else a service name
+// /etc/services lists for that protocol.
 func parsePort(s, proto string) (uint16, error) {
-	if n, err := strconv.ParseUint(s, 10, 16); err == nil {
+	if n, ok := cNumber(s, 0xffff); ok {
 		return uint16(n), nil
 	}
 	if p, ok := lookupService(s, proto); ok {
@@ -39,22 +40,62 @@ func parsePort(s, proto string) (uint16, error) {
 	return 0, paramErr("invalid port/service `%s' specified", s)
 }
 
+// anyProtoPort parses a port as the option parser's XTTYPE_PORTRC does
+// (libxt_udp, libxt_dccp, libxt_conntrack): getaddrinfo without hints, so
+// a decimal number, else a service name of any protocol (TCP's entry
+// first, then UDP's, then any other).
+func anyProtoPort(s string) (uint16, error) {
+	if n, err := strconv.ParseUint(s, 10, 16); err == nil && s[0] != '+' {
+		return uint16(n), nil
+	}
+	for _, proto := range []string{"tcp", "udp", "*"} {
+		if p, ok := lookupService(s, proto); ok {
+			return p, nil
+		}
+	}
+	return 0, paramErr("Port \"%s\" does not resolve to anything.\n", s)
+}
+
+// cNumber is xtables_strtoui with base 0: the whole string, 0x hex or
+// leading-0 octal, at most max.
+func cNumber(s string, max uint64) (uint64, bool) {
+	if s == "" || s[0] == '+' || s[0] == '-' || strings.ContainsAny(s, "_oObB") {
+		return 0, false
+	}
+	var n uint64
+	var err error
+	switch {
+	case len(s) > 2 && (s[:2] == "0x" || s[:2] == "0X"):
+		n, err = strconv.ParseUint(s[2:], 16, 64)
+	case len(s) > 1 && s[0] == '0':
+		n, err = strconv.ParseUint(s[1:], 8, 64)
+	default:
+		n, err = strconv.ParseUint(s, 10, 64)
+	}
+	return n, err == nil && n <= max
+}
+
 // parsePortRange parses "a", "a:b", ":b" and "a:" as libxt_tcp/udp do.
 func parsePortRange(s, proto string) (portRange, error) {
+	port := func(v string) (uint16, error) { return parsePort(v, proto) }
+	switch proto {
+	case "udp", "dccp", "":
+		port = func(v string) (uint16, error) { return anyProtoPort(v) }
+	}
 	lo, hi, isRange := strings.Cut(s, ":")
 	if !isRange {
-		p, err := parsePort(s, proto)
+		p, err := port(s)
 		return portRange{p, p}, err
 	}
 	r := fullPorts
 	var err error
 	if lo != "" {
-		if r.Min, err = parsePort(lo, proto); err != nil {
+		if r.Min, err = port(lo); err != nil {
 			return r, err
 		}
 	}
 	if hi != "" {
-		if r.Max, err = parsePort(hi, proto); err != nil {
+		if r.Max, err = port(hi); err != nil {
 			return r, err
 		}
 	}
@@ -94,7 +135,7 @@ func lookupService(name, proto string) (uint16, bool) {
 			continue
 		}
 		port, p, ok := strings.Cut(fields[1], "/")
-		if !ok || p != proto {
+		if !ok || (p != proto && proto != "*") {
 			continue
 		}
 		for i, n := range fields {

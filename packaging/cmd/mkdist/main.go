@@ -2,11 +2,16 @@
 // dist/bin/linux_<arch>/iptables-shim into what `make packages` and
 // `make image` ship:
 //
-//	mkdist packages -version 0.1.0 [-out dist] amd64 arm64
-//	    rpm and deb for each architecture, in dist/
+//	mkdist packages -version 0.1.0 [-out dist] [-license ../LICENSE] amd64 arm64
+//	    rpm and deb for each architecture, in dist/ (run from packaging/,
+//	    as `make packages` does)
 //	mkdist rootfs [-out dist] amd64 arm64
 //	    dist/rootfs/linux_<arch>/usr/sbin/: the shim and the six names as
 //	    relative links, which the Dockerfile's prebuilt stage copies
+//	mkdist fakebase [-out dist/fake-base] [-era v1.25] amd64 arm64
+//	    an OCI layout (tag "latest") of a stand-in kube-proxy image with the
+//	    iptables layout of an era and no real programs, for building the
+//	    image offline: KUBE_PROXY_IMAGE=oci:DIR KUBE_VERSION=latest
 //
 // SOURCE_DATE_EPOCH, when set, stamps the package files; otherwise a fixed
 // date does, so builds are reproducible either way.
@@ -20,8 +25,15 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+
+	"github.com/iptables-shim/iptables-shim/packaging/internal/fakeimage"
 	"github.com/iptables-shim/iptables-shim/packaging/nodepkg"
 	"github.com/iptables-shim/iptables-shim/shim/install"
 )
@@ -32,13 +44,15 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: mkdist packages|rootfs [-out DIR] [-version V] ARCH...")
+		fmt.Fprintln(stderr, "usage: mkdist packages|rootfs|fakebase [-out DIR] [-version V] [-era E] ARCH...")
 		return 2
 	}
 	fl := flag.NewFlagSet(args[0], flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	out := fl.String("out", "dist", "output directory")
-	version := fl.String("version", "", "package version (packages)")
+	version := fl.String("version", "", "package version (packages): the shim's, from the VERSION file")
+	era := fl.String("era", "v1.25", "kube-proxy image layout (fakebase): "+strings.Join(fakeimage.Eras(), ", "))
+	license := fl.String("license", "../LICENSE", "the LICENSE file the packages carry (packages)")
 	if err := fl.Parse(args[1:]); err != nil {
 		return 2
 	}
@@ -54,9 +68,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "mkdist packages: -version is required")
 			return 2
 		}
-		err = packages(*out, *version, arches, stdout)
+		err = packages(*out, *version, *license, arches, stdout)
 	case "rootfs":
 		err = rootfs(*out, arches, stdout)
+	case "fakebase":
+		err = fakeBase(*out, *era, arches, stdout)
 	default:
 		fmt.Fprintf(stderr, "mkdist: unknown command %q\n", args[0])
 		return 2
@@ -85,13 +101,13 @@ func mtime() (time.Time, error) {
 	return time.Unix(n, 0).UTC(), nil
 }
 
-func packages(out, version string, arches []string, stdout io.Writer) error {
+func packages(out, version, license string, arches []string, stdout io.Writer) error {
 	mt, err := mtime()
 	if err != nil {
 		return err
 	}
 	for _, arch := range arches {
-		spec := nodepkg.Spec{Version: version, Arch: arch, Shim: shimFor(out, arch), MTime: mt}
+		spec := nodepkg.Spec{Version: version, Arch: arch, Shim: shimFor(out, arch), License: license, MTime: mt}
 		for _, format := range nodepkg.Formats() {
 			name, err := nodepkg.FileName(spec, format)
 			if err != nil {
@@ -157,4 +173,35 @@ func writeAtomically(p string, write func(io.Writer) error) (err error) {
 		return err
 	}
 	return os.Rename(tmp.Name(), p)
+}
+
+// fakeBase writes an OCI layout holding a multi-platform stand-in for the
+// kube-proxy image (tag "latest"), so `make image` can run with no
+// registry: the Dockerfile's prebuilt stage only copies files over it.
+func fakeBase(out, era string, arches []string, stdout io.Writer) error {
+	entries, err := fakeimage.Era(era)
+	if err != nil {
+		return err
+	}
+	var idx v1.ImageIndex = empty.Index
+	for _, arch := range arches {
+		img, err := fakeimage.Image(entries, arch)
+		if err != nil {
+			return err
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img,
+			Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+	}
+	if err := os.RemoveAll(out); err != nil {
+		return err
+	}
+	p, err := layout.Write(out, empty.Index)
+	if err != nil {
+		return err
+	}
+	if err := p.AppendIndex(idx, layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": "latest"})); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, out)
+	return nil
 }

@@ -25,6 +25,11 @@ import (
 )
 
 const usage = `Usage: iptables-shim-image patch --shim ARCH=FILE [--shim ARCH=FILE]... [--tag NAME] SRC DST
+       iptables-shim-image --help
+
+Appends a layer with the shim and the six iptables names (relative links in
+/usr/sbin) to every platform of SRC and writes the result to DST; the
+entrypoint and the rest of the config are kept.
 
 SRC, DST: registry/repo:tag, oci:DIR, or FILE.tar (docker save, one image).
 ARCH is amd64, arm64, arm/v7, ...: one shim binary per platform of SRC.
@@ -37,7 +42,17 @@ func main() {
 
 // run is the whole command; exit status 0 done, 1 failed, 2 bad arguments.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "-help", "--help", "help":
+			fmt.Fprint(stdout, usage)
+			return 0
+		}
+	}
 	if len(args) == 0 || args[0] != "patch" {
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "iptables-shim-image: unknown command %q (the one command is patch)\n", args[0])
+		}
 		fmt.Fprint(stderr, usage)
 		return 2
 	}

@@ -62,3 +62,16 @@ func TestPatchCommand(t *testing.T) {
 		t.Errorf("no --shim: exit %d, want 2", code)
 	}
 }
+
+func TestHelpExitsZero(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"help"}, {"patch", "--help"}, {"patch", "-h"}} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 0 || !strings.HasPrefix(out.String(), "Usage: iptables-shim-image") || errOut.Len() != 0 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out.String(), errOut.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"pacth"}, &out, &errOut); code != 2 || !strings.Contains(errOut.String(), `unknown command "pacth"`) {
+		t.Errorf("pacth: exit %d, stderr %q", code, errOut.String())
+	}
+}

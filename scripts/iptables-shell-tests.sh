@@ -1,0 +1,57 @@
+#!/bin/bash
+# Runs iptables' own shell tests (iptables/tests/shell/testcases of an
+# iptables 1.8.9 source tree) against the shim in native nf_tables mode,
+# with no real iptables binary reachable, each test in a private network
+# namespace (unshare -n), and counts passes and failures.
+#
+# usage: scripts/iptables-shell-tests.sh SHIM-BINARY TESTCASES-DIR [TEST...]
+#   SHIM-BINARY    a built iptables-shim
+#   TESTCASES-DIR  iptables/tests/shell/testcases of the iptables tree
+#   TEST           test paths relative to TESTCASES-DIR (default: all but
+#                  the arptables and ebtables ones)
+# Set XT_MULTI=/usr/sbin/xtables-nft-multi to run the real iptables-nft
+# instead. Needs root (network namespaces).
+set -u
+shim=$(readlink -f "$1")
+cases=$(readlink -f "$2")
+shift 2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/bin" "$work/empty" "$work/cache"
+# 0008-unprivileged runs the programs as another user.
+chmod 755 "$work" "$work/bin" "$work/empty" && chmod 1777 "$work/cache"
+for n in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do
+	ln -s "$shim" "$work/bin/$n"
+done
+# The tests call "$XT_MULTI PROG ARGS"; they check that XT_MULTI's name
+# ends in xtables-nft-multi for the nft-only cases.
+cat > "$work/xtables-nft-multi" <<WRAP
+#!/bin/bash
+p=\$1; shift
+p=\${p/-nft/}
+export IPTABLES_SHIM_MODE=nft IPTABLES_SHIM_NFT=native IPTABLES_SHIM_GUARD=false \\
+	IPTABLES_SHIM_CONFIG=/nonexistent IPTABLES_SHIM_CACHE_DIR=$work/cache IPTABLES_SHIM_LOG= \\
+	IPTABLES_SHIM_BACKEND_DIRS=$work/empty
+exec -a "\$p" "$work/bin/\$p" "\$@"
+WRAP
+chmod +x "$work/xtables-nft-multi"
+multi=${XT_MULTI:-$work/xtables-nft-multi}
+cd "$cases" || exit 1
+tests="$*"
+[ -z "$tests" ] && tests=$(ls -d */*_[0-9] | grep -v -e arptables -e ebtables)
+pass=0 fail=0 failed=""
+for t in $tests; do
+	want=${t##*_}
+	out=$(cd "$(dirname "$t")" && XT_MULTI=$multi timeout 300 unshare -n bash "./$(basename "$t")" 2>&1)
+	got=$?
+	if [ "$got" = "$want" ]; then
+		pass=$((pass + 1))
+	else
+		fail=$((fail + 1))
+		failed="$failed $t"
+		echo "=== FAIL $t (exit $got, want $want)"
+		echo "$out" | tail -20
+	fi
+done
+echo "passed $pass, failed $fail:$failed"
+[ "$fail" = 0 ]
