@@ -200,6 +200,79 @@ var matchTable = []extension{
 		{name: "dscp", arity: argOne, invert: true},
 		{name: "dscp-class", arity: argOne, invert: true},
 	}},
+	{name: "esp", opts: []optSpec{
+		{name: "espspi", arity: argOne, invert: true},
+	}},
+	// libipt_ah knows --ahspi only; libip6t_ah adds --ahlen and --ahres.
+	{name: "ah", opts: []optSpec{
+		{name: "ahspi", arity: argOne, invert: true},
+		{name: "ahlen", arity: argOne, invert: true},
+		{name: "ahres", arity: argNone},
+	}},
+	{name: "tos", opts: []optSpec{
+		{name: "tos", arity: argOne, invert: true},
+	}},
+	{name: "cpu", opts: []optSpec{
+		{name: "cpu", arity: argOne, invert: true},
+	}},
+	{name: "quota", opts: []optSpec{
+		{name: "quota", arity: argOne, invert: true},
+	}},
+	{name: "ipcomp", opts: []optSpec{
+		{name: "ipcompspi", arity: argOne, invert: true},
+	}},
+	{name: "ecn", opts: []optSpec{
+		{name: "ecn-tcp-cwr", arity: argNone, invert: true},
+		{name: "ecn-tcp-ece", arity: argNone, invert: true},
+		{name: "ecn-ip-ect", arity: argOne, invert: true},
+	}},
+	{name: "realm", family: IPv4, opts: []optSpec{
+		{name: "realm", arity: argOne, invert: true},
+	}},
+	{name: "frag", family: IPv6, opts: []optSpec{
+		{name: "fragid", arity: argOne, invert: true},
+		{name: "fraglen", arity: argOne, invert: true},
+		{name: "fragres", arity: argNone},
+		{name: "fragfirst", arity: argNone},
+		{name: "fragmore", arity: argNone},
+		{name: "fraglast", arity: argNone},
+	}},
+	{name: "mh", family: IPv6, opts: []optSpec{
+		{name: "mh-type", arity: argOne, invert: true},
+	}},
+	{name: "eui64", family: IPv6},
+	{name: "hbh", family: IPv6, opts: []optSpec{
+		{name: "hbh-len", arity: argOne, invert: true},
+		{name: "hbh-opts", arity: argOne},
+	}},
+	{name: "dst", family: IPv6, opts: []optSpec{
+		{name: "dst-len", arity: argOne, invert: true},
+		{name: "dst-opts", arity: argOne},
+	}},
+	{name: "rt", family: IPv6, opts: []optSpec{
+		{name: "rt-type", arity: argOne, invert: true},
+		{name: "rt-segsleft", arity: argOne, invert: true},
+		{name: "rt-len", arity: argOne, invert: true},
+		{name: "rt-0-res", arity: argNone},
+		{name: "rt-0-addrs", arity: argOne},
+		{name: "rt-0-not-strict", arity: argNone},
+	}},
+	{name: "ipv6header", family: IPv6, opts: []optSpec{
+		{name: "header", arity: argOne, invert: true},
+		{name: "soft", arity: argNone},
+	}},
+	{name: "connbytes", opts: []optSpec{
+		{name: "connbytes", arity: argOne, invert: true},
+		{name: "connbytes-dir", arity: argOne},
+		{name: "connbytes-mode", arity: argOne},
+	}},
+	{name: "connlimit", opts: []optSpec{
+		{name: "connlimit-upto", arity: argOne, invert: true},
+		{name: "connlimit-above", arity: argOne, invert: true},
+		{name: "connlimit-mask", arity: argOne},
+		{name: "connlimit-saddr", arity: argNone},
+		{name: "connlimit-daddr", arity: argNone},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -316,6 +389,18 @@ var targetTable = []extension{
 		{name: "hl-dec", arity: argOne, check: "uint8"},
 		{name: "hl-inc", arity: argOne, check: "uint8"},
 	}},
+	{name: "TOS", target: true, opts: []optSpec{
+		{name: "set-tos", arity: argOne},
+		{name: "and-tos", arity: argOne},
+		{name: "or-tos", arity: argOne},
+		{name: "xor-tos", arity: argOne},
+	}},
+	{name: "ECN", target: true, family: IPv4, opts: []optSpec{
+		{name: "ecn-tcp-remove", arity: argNone},
+		{name: "ecn-tcp-cwr", arity: argOne},
+		{name: "ecn-tcp-ece", arity: argOne},
+		{name: "ecn-ip-ect", arity: argOne},
+	}},
 }
 
 // matchIndex is the index in matchTable of the match named name, or -1.
@@ -385,6 +470,40 @@ func matchIndex(name string) int {
 		return 30
 	case "dscp":
 		return 31
+	case "esp":
+		return 32
+	case "ah":
+		return 33
+	case "tos":
+		return 34
+	case "cpu":
+		return 35
+	case "quota":
+		return 36
+	case "ipcomp":
+		return 37
+	case "ecn":
+		return 38
+	case "realm":
+		return 39
+	case "frag":
+		return 40
+	case "mh":
+		return 41
+	case "eui64":
+		return 42
+	case "hbh":
+		return 43
+	case "dst":
+		return 44
+	case "rt":
+		return 45
+	case "ipv6header":
+		return 46
+	case "connbytes":
+		return 47
+	case "connlimit":
+		return 48
 	}
 	return -1
 }
@@ -432,6 +551,10 @@ func targetIndex(name string) int {
 		return 18
 	case "HL":
 		return 19
+	case "TOS":
+		return 20
+	case "ECN":
+		return 21
 	}
 	return -1
 }

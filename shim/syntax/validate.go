@@ -284,10 +284,6 @@ func validate(kind string, e *extension, opt string, v string, fam Family) error
 		if n, ok := strtoul(v, 32); !ok || n == 0 {
 			return paramErr("%s: bad value for option \"--%s\", or out of range (1-4294967295).\n", e.name, opt)
 		}
-	case "uint16":
-		if _, ok := strtoul(v, 16); !ok {
-			return paramErr("%s: bad value for option \"--%s\", or out of range (0-65535).\n", e.name, opt)
-		}
 	case "uint8":
 		if _, ok := strtoul(v, 8); !ok {
 			return paramErr("%s: bad value for option \"--%s\", or out of range (0-255).\n", e.name, opt)

@@ -34,7 +34,25 @@ var matchParsers = map[string]matchParser{
 	"ttl":       parseTTLMatch,
 	"hl":        parseTTLMatch,
 	"dscp":      parseDSCPMatch,
+	"esp":       parseSPIMatch,
+	"ah":        parseSPIMatch,
+	"tos":       parseTOSMatch,
+	"cpu":       parseCPU,
+	"quota":     parseQuota,
+	"ipcomp":    parseSPIMatch,
+	"ecn":       parseECNMatch,
+	"realm":     parseRealm,
+	"frag":      parseFrag,
+	"mh":        parseMH,
+	"eui64":     parseEUI64,
 	"nfacct":    parseNFAcct,
+
+	"hbh":        parseOpts,
+	"dst":        parseOpts,
+	"rt":         parseRT,
+	"ipv6header": parseIPv6Header,
+	"connbytes":  parseConnbytes,
+	"connlimit":  parseConnlimit,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -58,6 +76,8 @@ var targetParsers = map[string]targetParser{
 	"TTL":        parseTTLTarget,
 	"HL":         parseTTLTarget,
 	"DSCP":       parseDSCPTarget,
+	"TOS":        parseTOSTarget,
+	"ECN":        parseECNTarget,
 	"SET":        parseSetTarget,
 }
 
@@ -89,7 +109,25 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"ttl":       decodeTTLMatchBlob("ttl"),
 	"hl":        decodeTTLMatchBlob("hl"),
 	"dscp":      decodeDSCPMatchBlob,
+	"esp":       decodeSPIBlob("esp"),
+	"ah":        decodeSPIBlob("ah"),
+	"tos":       decodeTOSMatchBlob,
+	"cpu":       decodeCPUBlob,
+	"quota":     decodeQuotaBlob,
+	"ipcomp":    decodeSPIBlob("ipcomp"),
+	"ecn":       decodeECNMatchBlob,
+	"realm":     decodeRealmBlob,
+	"frag":      decodeFragBlob,
+	"mh":        decodeMHBlob,
+	"eui64":     decodeEUI64Blob,
 	"nfacct":    decodeNFAcct,
+
+	"hbh":        decodeOptsBlob("hbh"),
+	"dst":        decodeOptsBlob("dst"),
+	"rt":         decodeRTBlob,
+	"ipv6header": decodeIPv6HeaderBlob,
+	"connbytes":  decodeConnbytesBlob,
+	"connlimit":  decodeConnlimitBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
@@ -110,5 +148,7 @@ var targetDecoders = map[string]blobDecoder{
 	"TTL":        decodeTTLTargetBlob("TTL"),
 	"HL":         decodeTTLTargetBlob("HL"),
 	"DSCP":       decodeDSCPTargetBlob,
+	"TOS":        decodeTOSTargetBlob,
+	"ECN":        decodeECNTargetBlob,
 	"SET":        decodeSetTargetBlob,
 }
