@@ -160,6 +160,12 @@ func (v *ruleView) appendSave(out []byte, chain string, style counterStyle) []by
 	out = v.base.appendTo(out)
 	for _, m := range v.matches {
 		out = v.appendExt(out, m)
+		if v.spaceIfNoTarget && m.Name() == "dst" {
+			// iptables 1.8.7's libip6t_dst printed its option list
+			// with a space before it even when empty and a space after
+			// its last entry; later versions dropped both.
+			out = append(out, ' ')
+		}
 	}
 	if style == optionCounters {
 		out = append(out, " -c "...)
