@@ -670,6 +670,10 @@ func asDumped(exprs []byte) []byte {
 				name = e.String()
 			}
 		}
+		if name == "log" {
+			out.Bytes(unix.NFTA_LIST_ELEM, logAsDumped(el.Data))
+			continue
+		}
 		if name != "bitwise" {
 			out.Bytes(unix.NFTA_LIST_ELEM, el.Data)
 			continue
@@ -694,6 +698,41 @@ func asDumped(exprs []byte) []byte {
 			out.End(d)
 		}
 		out.End(elem)
+	}
+	return clearNested(out.B)
+}
+
+// logDumpRank is the order nft_log's dump writes its attributes in:
+// the prefix, then the group, snaplen and queue threshold (nflog) or the
+// level and flags (syslog), whatever order they were sent in.
+var logDumpRank = map[uint16]int{
+	unix.NFTA_LOG_PREFIX: 0, unix.NFTA_LOG_GROUP: 1, unix.NFTA_LOG_SNAPLEN: 2,
+	unix.NFTA_LOG_QTHRESHOLD: 3, unix.NFTA_LOG_LEVEL: 4, unix.NFTA_LOG_FLAGS: 5,
+}
+
+// logAsDumped re-encodes one log expression (its list element's content)
+// with its data attributes in the kernel's dump order.
+func logAsDumped(elem []byte) []byte {
+	var out nfnl.Attrs
+	for e := nfnl.Scan(elem); e.Next(); {
+		if e.Type&^unix.NLA_F_NESTED != unix.NFTA_EXPR_DATA {
+			out.Bytes(e.Type, e.Data)
+			continue
+		}
+		type attr struct {
+			typ  uint16
+			data []byte
+		}
+		var attrs []attr
+		for f := nfnl.Scan(e.Data); f.Next(); {
+			attrs = append(attrs, attr{f.Type, f.Data})
+		}
+		slices.SortStableFunc(attrs, func(a, b attr) int { return logDumpRank[a.typ] - logDumpRank[b.typ] })
+		d := out.Nest(unix.NFTA_EXPR_DATA)
+		for _, a := range attrs {
+			out.Bytes(a.typ, a.data)
+		}
+		out.End(d)
 	}
 	return clearNested(out.B)
 }
