@@ -16,25 +16,15 @@ type connmarkMatch struct {
 }
 
 func parseConnmarkMatch(ctx Context, m syntax.Match) (Ext, error) {
-	e := &connmarkMatch{}
-	seen := false
-	for _, o := range m.Options {
-		if o.Name != "mark" {
-			return nil, unsupportedOption(m.Name, o.Name)
-		}
-		v, err := oneArg(m.Name, o)
-		if err != nil {
-			return nil, err
-		}
-		if e.mark, e.mask, err = parseMarkMask(m.Name, o.Name, v); err != nil {
-			return nil, err
-		}
-		e.invert, seen = o.Invert, true
+	mm, seen, err := parseMarkOption(m)
+	if err != nil {
+		return nil, err
 	}
 	if !seen {
 		return nil, mustSpecify("connmark", "mark")
 	}
-	return e, nil
+	e := connmarkMatch(mm)
+	return &e, nil
 }
 
 func (e *connmarkMatch) Name() string                          { return "connmark" }

@@ -33,26 +33,35 @@ func parseMarkMask(ext, opt, s string) (uint32, uint32, error) {
 	return mark, mask, nil
 }
 
-func parseMarkMatch(ctx Context, m syntax.Match) (Ext, error) {
-	e := &markMatch{}
-	seen := false
+// parseMarkOption reads the one option of the mark and connmark matches,
+// [!] --mark value[/mask] (the last one given wins, as in iptables); seen
+// is false when there was none.
+func parseMarkOption(m syntax.Match) (e markMatch, seen bool, err error) {
 	for _, o := range m.Options {
 		if o.Name != "mark" {
-			return nil, unsupportedOption(m.Name, o.Name)
+			return e, false, unsupportedOption(m.Name, o.Name)
 		}
 		v, err := oneArg(m.Name, o)
 		if err != nil {
-			return nil, err
+			return e, false, err
 		}
 		if e.mark, e.mask, err = parseMarkMask(m.Name, o.Name, v); err != nil {
-			return nil, err
+			return e, false, err
 		}
 		e.invert, seen = o.Invert, true
+	}
+	return e, seen, nil
+}
+
+func parseMarkMatch(ctx Context, m syntax.Match) (Ext, error) {
+	e, seen, err := parseMarkOption(m)
+	if err != nil {
+		return nil, err
 	}
 	if !seen {
 		return nil, paramErr("mark: option \"--mark\" must be specified\n")
 	}
-	return e, nil
+	return &e, nil
 }
 
 func (e *markMatch) Name() string                          { return "mark" }
