@@ -3,6 +3,11 @@ package syntax
 import "strings"
 
 func (p *parser) loadMatch(name string, implicit bool) {
+	// libxtables loads the icmp6 module by any of its names (IPv4 still
+	// fails, naming the match as given).
+	if p.fam == IPv6 && (name == "icmpv6" || name == "ipv6-icmp") {
+		name = "icmp6"
+	}
 	e := lookupExtension(name, false, p.fam)
 	p.matches = append(p.matches, Match{Name: name, Implicit: implicit, Known: e != nil})
 	p.insts = append(p.insts, instance{ext: e, name: name, match: len(p.matches) - 1})
