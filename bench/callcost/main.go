@@ -32,8 +32,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -48,6 +46,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iptables-shim/iptables-shim/internal/benchrig"
 	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
 	"github.com/iptables-shim/iptables-shim/shim/calllog"
 )
@@ -160,17 +159,17 @@ func run(services, modes string, runs int, instr bool, execNFT string) error {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	shimDir, err := buildLinked(tmp, "shim", "./cmd/iptables-shim")
+	shimDir, err := benchrig.BuildLinked(tmp, "shim", "./cmd/iptables-shim")
 	if err != nil {
 		return err
 	}
-	floorDir, err := buildLinked(tmp, "floor", "./bench/overhead/execfloor")
+	floorDir, err := benchrig.BuildLinked(tmp, "floor", "./bench/overhead/execfloor")
 	if err != nil {
 		return err
 	}
 	fmt.Printf("load average at start: %s\n", loadavg())
 	for _, mode := range split(modes) {
-		realDir, err := linkReal(tmp, mode)
+		realDir, err := benchrig.LinkReal(tmp, mode)
 		if err != nil {
 			return err
 		}
@@ -348,7 +347,7 @@ func split(s string) []string {
 
 // inNamespace runs j in a fresh network namespace and returns its result.
 func inNamespace(tmp string, j job) (result, error) {
-	ns, err := newNS()
+	ns, err := benchrig.NewNS()
 	if err != nil {
 		return nil, err
 	}
@@ -378,79 +377,6 @@ func inNamespace(tmp string, j job) (result, error) {
 		return nil, fmt.Errorf("helper output: %w", err)
 	}
 	return res, nil
-}
-
-func newNS() (string, error) {
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	name := fmt.Sprintf("shimbench-%d-%s", os.Getpid(), hex.EncodeToString(b[:]))
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("ip netns add: %w: %s", err, out)
-	}
-	return name, nil
-}
-
-// buildLinked builds pkg statically into tmp/name and links the six
-// iptables names to it there.
-func buildLinked(tmp, name, pkg string) (string, error) {
-	dir := filepath.Join(tmp, name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", err
-	}
-	cmd := exec.Command(filepath.Join(goroot(), "bin", "go"), "build", "-o", filepath.Join(dir, "iptables-shim"), pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building %s (run from the module root): %w: %s", pkg, err, out)
-	}
-	for _, n := range []string{"iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"} {
-		if err := os.Symlink("iptables-shim", filepath.Join(dir, n)); err != nil {
-			return "", err
-		}
-	}
-	return dir, nil
-}
-
-func goroot() string {
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return "/usr/local/go"
-	}
-	return strings.TrimSpace(string(out))
-}
-
-// linkReal links the plain names to the real multi-call binary of mode, as
-// an unshimmed host has them.
-func linkReal(tmp, mode string) (string, error) {
-	dir := filepath.Join(tmp, "real-"+mode)
-	if _, err := os.Stat(dir); err == nil {
-		return dir, nil
-	}
-	multi := ""
-	for _, d := range []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"} {
-		if p := filepath.Join(d, "xtables-"+mode+"-multi"); isFile(p) {
-			multi = p
-			break
-		}
-	}
-	if multi == "" {
-		return "", fmt.Errorf("xtables-%s-multi not found", mode)
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", err
-	}
-	for _, n := range []string{"iptables", "iptables-save", "iptables-restore", "multi"} {
-		if err := os.Symlink(multi, filepath.Join(dir, n)); err != nil {
-			return "", err
-		}
-	}
-	return dir, nil
-}
-
-func isFile(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
 }
 
 // helper runs inside the namespace: loads the ruleset with the real tool,

@@ -16,8 +16,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -29,6 +27,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iptables-shim/iptables-shim/internal/benchrig"
 	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
@@ -99,11 +98,11 @@ func run(calls, restores int, services, families, shapes, guards string) error {
 	}
 	defer os.RemoveAll(tmp)
 	rn.tmp = tmp
-	shimDir, err := buildLinked(tmp, "shim", "./cmd/iptables-shim")
+	shimDir, err := benchrig.BuildLinked(tmp, "shim", "./cmd/iptables-shim")
 	if err != nil {
 		return err
 	}
-	floorDir, err := buildLinked(tmp, "floor", "./bench/overhead/execfloor")
+	floorDir, err := benchrig.BuildLinked(tmp, "floor", "./bench/overhead/execfloor")
 	if err != nil {
 		return err
 	}
@@ -115,7 +114,7 @@ func run(calls, restores int, services, families, shapes, guards string) error {
 			f, prefix = syntax.IPv6, "ip6tables"
 		}
 		for _, mode := range modes {
-			realDir, err := linkReal(tmp, mode)
+			realDir, err := benchrig.LinkReal(tmp, mode)
 			if err != nil {
 				return err
 			}
@@ -215,7 +214,7 @@ func (r runner) measure(name string, j job) error {
 
 // measureOne runs j in a fresh namespace and prints one table row.
 func (r runner) measureOne(name, label string, j job) error {
-	ns, err := newNS()
+	ns, err := benchrig.NewNS()
 	if err != nil {
 		return err
 	}
@@ -256,88 +255,6 @@ func median(v []int64) int64 {
 }
 
 func ms(ns int64) string { return fmt.Sprintf("%.3fms", float64(ns)/1e6) }
-
-func newNS() (string, error) {
-	var b [4]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		return "", err
-	}
-	name := fmt.Sprintf("shimbench-%d-%s", os.Getpid(), hex.EncodeToString(b[:]))
-	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
-		return "", fmt.Errorf("ip netns add: %w: %s", err, out)
-	}
-	return name, nil
-}
-
-// buildLinked builds pkg statically into tmp/name and links the six
-// iptables names to it there, returning the directory.
-func buildLinked(tmp, name, pkg string) (string, error) {
-	dir := filepath.Join(tmp, name)
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", err
-	}
-	gobin := filepath.Join(goroot(), "bin", "go")
-	cmd := exec.Command(gobin, "build", "-o", filepath.Join(dir, "iptables-shim"), pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building %s (run from the module root): %w: %s", pkg, err, out)
-	}
-	for _, n := range programNames() {
-		if err := os.Symlink("iptables-shim", filepath.Join(dir, n)); err != nil {
-			return "", err
-		}
-	}
-	return dir, nil
-}
-
-func goroot() string {
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return "/usr/local/go"
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func programNames() []string {
-	var out []string
-	for _, p := range []string{"iptables", "ip6tables"} {
-		out = append(out, p, p+"-save", p+"-restore")
-	}
-	return out
-}
-
-// linkReal makes the direct side: the six plain names linked to the real
-// multi-call binary, as an unshimmed host has them.
-func linkReal(tmp, mode string) (string, error) {
-	dir := filepath.Join(tmp, "real-"+mode)
-	if _, err := os.Stat(dir); err == nil {
-		return dir, nil
-	}
-	multi := ""
-	for _, d := range []string{"/usr/sbin", "/sbin", "/usr/bin", "/bin"} {
-		if p := filepath.Join(d, "xtables-"+mode+"-multi"); isFile(p) {
-			multi = p
-			break
-		}
-	}
-	if multi == "" {
-		return "", fmt.Errorf("xtables-%s-multi not found", mode)
-	}
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", err
-	}
-	for _, n := range append(programNames(), "multi") {
-		if err := os.Symlink(multi, filepath.Join(dir, n)); err != nil {
-			return "", err
-		}
-	}
-	return dir, nil
-}
-
-func isFile(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.Mode().IsRegular()
-}
 
 // helper runs inside the namespace: setup, then the runs, alternating the
 // shim and the real tool, resetting state after each.
