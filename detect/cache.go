@@ -64,6 +64,9 @@ type leanDecision struct {
 	DecidedAt time.Time    `json:"decided_at"`
 }
 
+// liteSkip: a lean entry has no evidence.
+func (e *leanEntry) liteSkip() []string { return []string{"evidence"} }
+
 // readLite reads a lean entry with the fast reader (see liteReader).
 func (e *leanEntry) readLite(f *jsonFields) {
 	e.recordHeader = f.header()

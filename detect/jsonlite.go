@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"bytes"
 	"errors"
 	"strconv"
 	"strings"
@@ -37,9 +38,11 @@ type jsonMember struct {
 }
 
 // parseJSON reads one JSON document (surrounding white space allowed).
-func parseJSON(data []byte) (jsonValue, error) {
-	p := jsonParser{data: data}
-	v, err := p.value(0)
+// Members called one of skip, at any depth, are checked but not kept
+// (a cached decision's evidence, which the hot path never reads).
+func parseJSON(data []byte, skip ...string) (jsonValue, error) {
+	p := jsonParser{data: data, skip: skip}
+	v, err := p.value(0, true)
 	if err != nil {
 		return jsonValue{}, err
 	}
@@ -53,6 +56,16 @@ func parseJSON(data []byte) (jsonValue, error) {
 type jsonParser struct {
 	data []byte
 	i    int
+	skip []string
+}
+
+func (p *jsonParser) skipped(key string) bool {
+	for _, s := range p.skip {
+		if key == s {
+			return true
+		}
+	}
+	return false
 }
 
 // maxJSONDepth bounds nesting (the records nest three deep).
@@ -69,7 +82,9 @@ func (p *jsonParser) space() {
 	}
 }
 
-func (p *jsonParser) value(depth int) (jsonValue, error) {
+// value reads one value; without build it is only checked (nothing is
+// kept or allocated).
+func (p *jsonParser) value(depth int, build bool) (jsonValue, error) {
 	if depth > maxJSONDepth {
 		return jsonValue{}, errJSONLite
 	}
@@ -88,7 +103,7 @@ func (p *jsonParser) value(depth int) (jsonValue, error) {
 		}
 		for {
 			p.space()
-			key, err := p.str()
+			key, err := p.str(build)
 			if err != nil {
 				return jsonValue{}, err
 			}
@@ -97,11 +112,14 @@ func (p *jsonParser) value(depth int) (jsonValue, error) {
 				return jsonValue{}, errJSONLite
 			}
 			p.i++
-			val, err := p.value(depth + 1)
+			keep := build && !p.skipped(key)
+			val, err := p.value(depth+1, keep)
 			if err != nil {
 				return jsonValue{}, err
 			}
-			v.obj = append(v.obj, jsonMember{key, val})
+			if keep {
+				v.obj = append(v.obj, jsonMember{key, val})
+			}
 			p.space()
 			if p.i >= len(p.data) {
 				return jsonValue{}, errJSONLite
@@ -124,11 +142,13 @@ func (p *jsonParser) value(depth int) (jsonValue, error) {
 			return v, nil
 		}
 		for {
-			val, err := p.value(depth + 1)
+			val, err := p.value(depth+1, build)
 			if err != nil {
 				return jsonValue{}, err
 			}
-			v.arr = append(v.arr, val)
+			if build {
+				v.arr = append(v.arr, val)
+			}
 			p.space()
 			if p.i >= len(p.data) {
 				return jsonValue{}, errJSONLite
@@ -143,7 +163,7 @@ func (p *jsonParser) value(depth int) (jsonValue, error) {
 			return jsonValue{}, errJSONLite
 		}
 	case c == '"':
-		s, err := p.str()
+		s, err := p.str(build)
 		return jsonValue{kind: 's', s: s}, err
 	case c == 't' || c == 'f' || c == 'n':
 		for _, lit := range []string{"true", "false", "null"} {
@@ -160,6 +180,9 @@ func (p *jsonParser) value(depth int) (jsonValue, error) {
 		start := p.i
 		if !p.number() {
 			return jsonValue{}, errJSONLite
+		}
+		if !build {
+			return jsonValue{kind: 'n'}, nil
 		}
 		return jsonValue{kind: 'n', s: string(p.data[start:p.i])}, nil
 	}
@@ -205,71 +228,83 @@ func (p *jsonParser) number() bool {
 
 // str reads a string: plain characters, the one-letter escapes and \u of
 // a character outside the surrogate range; anything else (a surrogate
-// pair, invalid UTF-8, a control character) gives up.
-func (p *jsonParser) str() (string, error) {
+// pair, invalid UTF-8, a control character) gives up. Without build it
+// only checks.
+func (p *jsonParser) str(build bool) (string, error) {
 	if p.i >= len(p.data) || p.data[p.i] != '"' {
 		return "", errJSONLite
 	}
 	p.i++
-	start := p.i
 	var b []byte // only when there are escapes
-	for p.i < len(p.data) {
-		c := p.data[p.i]
-		switch {
-		case c == '"':
-			s := p.data[start:p.i]
-			p.i++
-			if b != nil {
-				return string(append(b, s...)), nil
-			}
-			if !utf8.Valid(s) {
-				return "", errJSONLite
-			}
-			return string(s), nil
-		case c < 0x20:
+	for {
+		// The run of plain characters up to the next quote or escape.
+		end := bytes.IndexByte(p.data[p.i:], '"')
+		if end < 0 {
 			return "", errJSONLite
-		case c == '\\':
-			if !utf8.Valid(p.data[start:p.i]) {
+		}
+		run := p.data[p.i : p.i+end]
+		if esc := bytes.IndexByte(run, '\\'); esc >= 0 {
+			run = run[:esc]
+		}
+		ascii := true
+		for _, c := range run {
+			if c < 0x20 {
 				return "", errJSONLite
 			}
-			b = append(b, p.data[start:p.i]...)
-			if p.i+1 >= len(p.data) {
-				return "", errJSONLite
+			if c >= 0x80 {
+				ascii = false
 			}
-			e := p.data[p.i+1]
-			p.i += 2
-			switch e {
-			case '"', '\\', '/':
-				b = append(b, e)
-			case 'b':
-				b = append(b, '\b')
-			case 'f':
-				b = append(b, '\f')
-			case 'n':
-				b = append(b, '\n')
-			case 'r':
-				b = append(b, '\r')
-			case 't':
-				b = append(b, '\t')
-			case 'u':
-				if p.i+4 > len(p.data) {
-					return "", errJSONLite
-				}
-				r, err := strconv.ParseUint(string(p.data[p.i:p.i+4]), 16, 32)
-				if err != nil || (r >= 0xd800 && r < 0xe000) {
-					return "", errJSONLite
-				}
-				b = utf8.AppendRune(b, rune(r))
-				p.i += 4
-			default:
-				return "", errJSONLite
-			}
-			start = p.i
-		default:
+		}
+		if !ascii && !utf8.Valid(run) {
+			return "", errJSONLite
+		}
+		p.i += len(run)
+		if p.data[p.i] == '"' {
 			p.i++
+			switch {
+			case !build:
+				return "", nil
+			case b != nil:
+				return string(append(b, run...)), nil
+			}
+			return string(run), nil
+		}
+		// An escape.
+		if build {
+			b = append(b, run...)
+		}
+		if p.i+1 >= len(p.data) {
+			return "", errJSONLite
+		}
+		e := p.data[p.i+1]
+		p.i += 2
+		switch e {
+		case '"', '\\', '/':
+			b = append(b, e)
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			if p.i+4 > len(p.data) {
+				return "", errJSONLite
+			}
+			r, err := strconv.ParseUint(string(p.data[p.i:p.i+4]), 16, 32)
+			if err != nil || (r >= 0xd800 && r < 0xe000) {
+				return "", errJSONLite
+			}
+			b = utf8.AppendRune(b, rune(r))
+			p.i += 4
+		default:
+			return "", errJSONLite
 		}
 	}
-	return "", errJSONLite
 }
 
 // member is the value of an object's member name as encoding/json assigns

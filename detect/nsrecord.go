@@ -217,7 +217,7 @@ func readRecordOnce[T any, PT interface {
 	if lr, ok := any(v).(liteReader); ok {
 		// The fast reader (jsonlite.go) first; encoding/json when it
 		// gives up.
-		if doc, err := parseJSON(data); err == nil && doc.kind == 'o' {
+		if doc, err := parseJSON(data, lr.liteSkip()...); err == nil && doc.kind == 'o' {
 			f := jsonFields{v: doc}
 			lr.readLite(&f)
 			if f.err == nil {
@@ -244,6 +244,9 @@ func readRecordOnce[T any, PT interface {
 // when they are not exactly what encoding/json would have read.
 type liteReader interface {
 	readLite(f *jsonFields)
+	// liteSkip names members (at any depth) readLite never looks at,
+	// which the parser then only checks.
+	liteSkip() []string
 }
 
 // readSmallFile reads a record file with plain system calls: os.Open would
@@ -341,6 +344,8 @@ type bodyRecord[T any] struct {
 type liteBody interface {
 	readLiteBody(v jsonValue) error
 }
+
+func (r *bodyRecord[T]) liteSkip() []string { return nil }
 
 func (r *bodyRecord[T]) readLite(f *jsonFields) {
 	lb, ok := any(&r.Body).(liteBody)

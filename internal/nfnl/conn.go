@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -97,7 +98,7 @@ func Open() (*Conn, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	c := &Conn{fd: fd, buf: make([]byte, recvBufSize)}
+	c := &Conn{fd: fd, buf: recvBuf()}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		c.Close()
 		return nil, os.NewSyscallError("bind", err)
@@ -128,14 +129,34 @@ func (c *Conn) SetRecvTimeout(d time.Duration) error {
 	return nil
 }
 
-// Close releases the socket.
+// Close releases the socket. Its receive buffer goes to the next Open:
+// nothing received may be used after Close (Request copies its replies,
+// Dump's callbacks must not keep theirs).
 func (c *Conn) Close() error {
 	if c.fd < 0 {
 		return nil
 	}
 	err := unix.Close(c.fd)
 	c.fd = -1
+	if c.buf != nil {
+		buf := c.buf
+		c.buf, c.msgs = nil, nil
+		recvBufs.Put(&buf)
+	}
 	return err
+}
+
+// recvBufs keeps the receive buffers of closed connections for the next
+// Open: one call of the shim opens a connection for detection, one for the
+// dialect check and one for the native backend, and a fresh 1 MiB
+// allocation costs the allocator more than the request it serves.
+var recvBufs sync.Pool
+
+func recvBuf() []byte {
+	if b, ok := recvBufs.Get().(*[]byte); ok && len(*b) == recvBufSize {
+		return *b
+	}
+	return make([]byte, recvBufSize)
 }
 
 func (c *Conn) nextSeq() uint32 {

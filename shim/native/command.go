@@ -117,17 +117,18 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	if cmd.Op != syntax.OpCheck && cmd.Op != syntax.OpDelete {
+		// -C and -D find a rule in any dialect; the others write or
+		// print in the host's. Found before the command's connection
+		// opens, so that connection reuses the check's receive buffer.
+		b.resolveDialect(c.Family)
+	}
 	conn, err := b.open(ctx)
 	if err != nil {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
 	defer conn.Close()
 	fam := nfproto(c.Family)
-	if cmd.Op != syntax.OpCheck && cmd.Op != syntax.OpDelete {
-		// -C and -D find a rule in any dialect; the others write or
-		// print in the host's.
-		b.resolveDialect(c.Family)
-	}
 	protos := b.protocols()
 	deadline := raceDeadline(cmd.Wait)
 	for try := 0; ; try++ {
