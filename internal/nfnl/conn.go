@@ -19,7 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -139,24 +139,34 @@ func (c *Conn) Close() error {
 	err := unix.Close(c.fd)
 	c.fd = -1
 	if c.buf != nil {
-		buf := c.buf
+		releaseRecvBuf(c.buf)
 		c.buf, c.msgs = nil, nil
-		recvBufs.Put(&buf)
 	}
 	return err
 }
 
-// recvBufs keeps the receive buffers of closed connections for the next
-// Open: one call of the shim opens a connection for detection, one for the
-// dialect check and one for the native backend, and a fresh 1 MiB
-// allocation costs the allocator more than the request it serves.
-var recvBufs sync.Pool
+// staticRecvBuf is the receive buffer of one open connection at a time:
+// a call of the shim opens its connections one after the other (detection,
+// the dialect check, the native backend), and a fresh 1 MiB heap
+// allocation costs the allocator more than the request it serves, where
+// untouched pages of the zeroed data segment cost nothing. Connections
+// opened while it is taken get heap buffers.
+var (
+	staticRecvBuf   [recvBufSize]byte
+	staticRecvTaken atomic.Bool
+)
 
 func recvBuf() []byte {
-	if b, ok := recvBufs.Get().(*[]byte); ok && len(*b) == recvBufSize {
-		return *b
+	if staticRecvTaken.CompareAndSwap(false, true) {
+		return staticRecvBuf[:]
 	}
 	return make([]byte, recvBufSize)
+}
+
+func releaseRecvBuf(b []byte) {
+	if unsafe.SliceData(b) == &staticRecvBuf[0] {
+		staticRecvTaken.Store(false)
+	}
 }
 
 func (c *Conn) nextSeq() uint32 {
