@@ -38,7 +38,7 @@ func (n nativeAdapter) Supports(c *backend.Call) error {
 		}
 		return syntax.Versioned(native.SupportsRestore(p, f.NoFlush))
 	case backend.Iptables:
-		cmd, err := syntax.ParseCommand(c.Args, c.Family)
+		cmd, err := c.Command()
 		if err != nil || cmd.Op == syntax.OpVersion {
 			return nil
 		}
@@ -78,7 +78,7 @@ func (n nativeAdapter) Run(ctx context.Context, c *backend.Call) error {
 func isVersionCall(c *backend.Call) bool {
 	switch c.Tool {
 	case backend.Iptables:
-		cmd, err := syntax.ParseCommand(c.Args, c.Family)
+		cmd, err := c.Command()
 		return err == nil && cmd.Op == syntax.OpVersion
 	case backend.Restore:
 		f, err := syntax.ParseRestoreArgs(c.Args)

@@ -254,7 +254,7 @@ func (r *Router) pick(mode backend.Mode, c *backend.Call) (backend.Backend, stri
 func parses(c *backend.Call) error {
 	switch c.Tool {
 	case backend.Iptables:
-		_, err := syntax.ParseCommand(c.Args, c.Family)
+		_, err := c.Command()
 		return err
 	case backend.Save:
 		_, err := syntax.ParseSaveArgs(c.Args)
