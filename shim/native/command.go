@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"runtime"
 	"sort"
 	"time"
 
@@ -115,8 +114,11 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	if cmd.Wait.IntervalGiven && !cmd.Wait.Given {
 		return paramf("--wait-interval only makes sense with --wait\n")
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	// No runtime.LockOSThread here: every thread an unlocked goroutine
+	// can run on is in the process's network namespace (a thread moved
+	// into another one stays locked to its goroutine), and the first
+	// LockOSThread of a process starts the runtime's template thread, a
+	// thread creation every single command would pay.
 	if cmd.Op != syntax.OpCheck && cmd.Op != syntax.OpDelete {
 		// -C and -D find a rule in any dialect; the others write or
 		// print in the host's. Found before the command's connection
