@@ -119,10 +119,13 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	// into another one stays locked to its goroutine), and the first
 	// LockOSThread of a process starts the runtime's template thread, a
 	// thread creation every single command would pay.
-	if cmd.Op != syntax.OpCheck && cmd.Op != syntax.OpDelete {
-		// -C and -D find a rule in any dialect; the others write or
-		// print in the host's. Found before the command's connection
-		// opens, so that connection reuses the check's receive buffer.
+	switch cmd.Op {
+	case syntax.OpAppend, syntax.OpInsert, syntax.OpReplace, syntax.OpList, syntax.OpListRules:
+		// These write or print rules in the host's dialect; -C and -D
+		// find a rule in any dialect, and the chain commands (-N, -X,
+		// -F, -Z, -E, -P) encode no rule. Found before the command's
+		// connection opens, so that connection reuses the check's
+		// receive buffer.
 		b.resolveDialect(c.Family)
 	}
 	conn, err := b.open(ctx)
