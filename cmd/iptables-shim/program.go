@@ -40,7 +40,9 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 		FindExec: findExec(cfg),
 		Decide:   decider(cfg, phases),
 		Native:   nativeBackend(cfg, phases, dialects),
+		Chains:   kernelChains,
 		Created:  recordCreated(cfg),
+		GuardOff: recordGuardOff(cfg),
 		Phases:   phases,
 	}
 	r.Skew = skewCheck(r.Native, dialects)
