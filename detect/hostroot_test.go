@@ -78,13 +78,14 @@ func TestScenarioHostHintFromMountedRoot(t *testing.T) {
 }
 
 func TestScenarioHostRootThatIsNoMountIsNotTrusted(t *testing.T) {
-	s := newScenario(t)
-	root := imageRoot(t)
-	d := s.resolve("T_ROOT="+root, "T_WAIT=300ms")
-	expect(t, d, netfilter.NFT, ReasonDefault)
-	if h := d.Evidence.Hints; h.Trusted || h.Alternatives != "" || h.Trust == "" {
-		t.Errorf("hints %+v, want untrusted with a reason and nothing read", h)
-	}
+	scenarios(t, restoreTools, func(t *testing.T, s *scenario) {
+		root := imageRoot(t)
+		d := s.resolve("T_ROOT="+root, "T_WAIT=300ms")
+		expect(t, d, netfilter.NFT, ReasonDefault)
+		if h := d.Evidence.Hints; h.Trusted || h.Alternatives != "" || h.Trust == "" {
+			t.Errorf("hints %+v, want untrusted with a reason and nothing read", h)
+		}
+	})
 }
 
 // The image is not the host: "/" is an image-like root (a private mount

@@ -143,7 +143,8 @@ func (k *Kernel) Restore(f netfilter.Family, payload string) error {
 }
 
 // Run applies one command's chain operations (-N, -X, -F, -A, -I, -P) to
-// a table (-t, filter by default); -j and -g name a rule's target.
+// a table (-t, filter by default); -j and -g name a rule's target. A read
+// (-S, -L) makes the table exist, as it does in the kernel.
 func (k *Kernel) Run(f netfilter.Family, args ...string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -153,8 +154,8 @@ func (k *Kernel) Run(f netfilter.Family, args ...string) error {
 		args = slices.Delete(slices.Clone(args), i, i+2)
 	}
 	t, err := k.table(f, name)
-	if err != nil || len(args) == 0 {
-		return err
+	if err != nil || len(args) == 0 || args[0] == "-S" || args[0] == "-L" {
+		return err // a read only makes the table exist
 	}
 	return t.command(args)
 }
