@@ -31,7 +31,7 @@ func fakeRouter(t *testing.T, k *fake.Kernel) *route.Router {
 		FindExec: func(backend.Mode, *backend.Call) (route.ExecBackend, error) {
 			return nil, ipterr.New(ipterr.Other, "no binary")
 		},
-		Native: nativeAdapter{be: native.New(native.Options{Open: k.Opener()})},
+		Native: native.Program{Backend: native.New(native.Options{Open: k.Opener()})},
 		Chains: func(mode backend.Mode, fam syntax.Family) guard.Chains {
 			return detect.Chains{Mode: mode, Family: fam, NFT: detect.NFTProber{Open: k.Opener()}}
 		},
