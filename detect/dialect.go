@@ -3,7 +3,8 @@ package detect
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -113,12 +114,7 @@ func (s *DialectStore) ImageVersion(path string) string {
 func (r DialectRecord) MarshalJSON() ([]byte, error) {
 	var b strings.Builder
 	q := strconv.Quote
-	fams := make([]string, 0, len(r.Families))
-	for f := range r.Families {
-		fams = append(fams, f)
-	}
-	sort.Strings(fams)
-	for _, fam := range fams {
+	for _, fam := range slices.Sorted(maps.Keys(r.Families)) {
 		c := r.Families[fam]
 		f := c.Finding
 		fmt.Fprintf(&b, "F\t%s\t%s\t%s\t%s\t%t\t%d\t%s\t%d\n", q(fam), q(string(f.Dialect)), q(f.Source), q(f.Why),
@@ -131,12 +127,7 @@ func (r DialectRecord) MarshalJSON() ([]byte, error) {
 			fmt.Fprintf(&b, "C\t%s\t%d\t%t\t%s\t%s\t%d\t%s\n", q(fam), int(cl.Hint), cl.Rule != nil, q(rr.Table), q(rr.Chain), rr.Handle, q(cl.What))
 		}
 	}
-	paths := make([]string, 0, len(r.Images))
-	for p := range r.Images {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(r.Images)) {
 		v := r.Images[p]
 		fmt.Fprintf(&b, "I\t%s\t%s\t%s\n", q(v.Path), q(v.Stamp), q(v.Version))
 	}

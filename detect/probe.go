@@ -76,7 +76,7 @@ func (NFTProber) Mode() netfilter.Mode { return netfilter.NFT }
 
 // Probe gathers nf_tables evidence for a family.
 func (p NFTProber) Probe(ctx context.Context, f netfilter.Family, q Query) FamilyEvidence {
-	fe := FamilyEvidence{Family: FamilyName(f), Tables: []string{}, Markers: []ChainRef{}, KubeletChains: []ChainRef{}}
+	fe := noEvidence(f)
 	c, err := p.dial(ctx)
 	if err != nil {
 		return failed(fe, err, nftquery.ErrUnavailable)
@@ -152,7 +152,7 @@ func (LegacyProber) Mode() netfilter.Mode { return netfilter.Legacy }
 
 // Probe gathers legacy evidence for a family.
 func (p LegacyProber) Probe(ctx context.Context, f netfilter.Family, q Query) FamilyEvidence {
-	fe := FamilyEvidence{Family: FamilyName(f), Tables: []string{}, Markers: []ChainRef{}, KubeletChains: []ChainRef{}}
+	fe := noEvidence(f)
 	r, err := p.open(f)
 	if err != nil {
 		return failed(fe, err, xtables.ErrUnavailable)
@@ -303,6 +303,12 @@ func (q Query) limit() int {
 		return q.CountLimit
 	}
 	return DefaultCountLimit
+}
+
+// noEvidence is a family's evidence before a probe found anything (empty
+// lists, not null, in the JSON document).
+func noEvidence(f netfilter.Family) FamilyEvidence {
+	return FamilyEvidence{Family: FamilyName(f), Tables: []string{}, Markers: []ChainRef{}, KubeletChains: []ChainRef{}}
 }
 
 func failed(fe FamilyEvidence, err, unavailable error) FamilyEvidence {

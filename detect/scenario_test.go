@@ -140,7 +140,12 @@ func (s *scenario) resolve(env ...string) Decision {
 		}
 		return d
 	}
-	r := helperproc.Run(s.t, s.ns, "resolve", env...)
+	return s.decision(helperproc.Run(s.t, s.ns, "resolve", env...))
+}
+
+// decision is what the resolve helper printed.
+func (s *scenario) decision(r netnstest.Result) Decision {
+	s.t.Helper()
 	if r.Code != 0 {
 		s.t.Fatalf("resolve helper: %s", r)
 	}

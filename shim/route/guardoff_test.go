@@ -64,3 +64,24 @@ func TestGuardLookupFailureIsLoggedAndRecorded(t *testing.T) {
 		})
 	}
 }
+
+// TestGuardWithoutChainLookup: a router wired without Router.Chains cannot
+// look, so a call the guard would have looked after runs unguarded, and
+// GuardOff hears of it as of any failed lookup.
+func TestGuardWithoutChainLookup(t *testing.T) {
+	r, execs := setup{mode: "nft", haveNFT: true}.router()
+	r.Chains = nil
+	var offs []error
+	r.GuardOff = func(_ backend.Mode, _ *backend.Call, err error) { offs = append(offs, err) }
+	in := "*nat\n:KUBE-FIREWALL - [0:0]\n-A KUBE-FIREWALL -j KUBE-MARK-DROP\nCOMMIT\n"
+	c := &backend.Call{Tool: backend.Restore, Family: syntax.IPv4, Args: []string{"--noflush"}, Stdin: strings.NewReader(in), Stdout: io.Discard, Stderr: io.Discard}
+	if err := r.Run(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if len(offs) != 1 {
+		t.Errorf("GuardOff heard %v, want one missing lookup", offs)
+	}
+	if ran := execs[backend.NFT].ran; len(ran) != 1 || strings.Contains(ran[0], "KUBE-MARK-DROP - [0:0]") {
+		t.Errorf("the backend ran %q, want the restore as given", ran)
+	}
+}
