@@ -276,5 +276,9 @@ func ImageSkew(imageVersion string, host func() Finding) (why string, unsafe boo
 		return "", false
 	}
 	why = "image's iptables-nft " + imageVersion + " speaks " + string(image) + ", host speaks " + string(h.Dialect) + " (" + h.Source + ")"
-	return why, Misreads(image, h.Dialect) != "" || Misreads(h.Dialect, image) != ""
+	return why, Unsafe(image, h.Dialect)
 }
+
+// Unsafe reports whether iptables-nft of dialect a and of dialect b cannot
+// share a ruleset: one of them misreads what the other writes.
+func Unsafe(a, b Dialect) bool { return Misreads(a, b) != "" || Misreads(b, a) != "" }

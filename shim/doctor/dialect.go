@@ -48,7 +48,7 @@ func hostDialect(o Options, image []Binary) *DialectReport {
 			dr.ImageVersion, dr.ImageDialect = v, d
 			if dr.Host.Source != "default" {
 				dr.Skew = dialect.Skew(v, d, dr.Host.Dialect)
-				dr.Unsafe = dialect.Misreads(d, dr.Host.Dialect) != "" || dialect.Misreads(dr.Host.Dialect, d) != ""
+				dr.Unsafe = dialect.Unsafe(d, dr.Host.Dialect)
 			}
 		}
 	}
