@@ -79,12 +79,12 @@ func (p NFTProber) Probe(ctx context.Context, f netfilter.Family, q Query) Famil
 	fe := noEvidence(f)
 	c, err := p.dial(ctx)
 	if err != nil {
-		return failed(fe, err, nftquery.ErrUnavailable)
+		return failed(fe, err)
 	}
 	defer c.Close()
 	tables, err := c.Tables(f)
 	if err != nil {
-		return failed(fe, err, nftquery.ErrUnavailable)
+		return failed(fe, err)
 	}
 	if tables != nil {
 		fe.Tables = tables
@@ -155,7 +155,7 @@ func (p LegacyProber) Probe(ctx context.Context, f netfilter.Family, q Query) Fa
 	fe := noEvidence(f)
 	r, err := p.open(f)
 	if err != nil {
-		return failed(fe, err, xtables.ErrUnavailable)
+		return failed(fe, err)
 	}
 	defer r.Close()
 	fe.Tables = r.Tables()
@@ -311,12 +311,12 @@ func noEvidence(f netfilter.Family) FamilyEvidence {
 	return FamilyEvidence{Family: FamilyName(f), Tables: []string{}, Markers: []ChainRef{}, KubeletChains: []ChainRef{}}
 }
 
-func failed(fe FamilyEvidence, err, unavailable error) FamilyEvidence {
+func failed(fe FamilyEvidence, err error) FamilyEvidence {
 	fe.Error = err.Error()
 	// A permission error is no fact about the kernel: the subsystem may
 	// well be there, this process may just not look.
 	fe.Denied = errors.Is(err, os.ErrPermission)
-	fe.Unavailable = errors.Is(err, unavailable) && !fe.Denied
+	fe.Unavailable = IsUnavailable(err)
 	return fe
 }
 

@@ -31,7 +31,7 @@ type DialectReport struct {
 // the native backend does before writing, falling back to the host's
 // package database or binary.
 func hostDialect(o Options, image []Binary) *DialectReport {
-	no := native.Options{}
+	no := native.Options{Open: o.nftOpener()}
 	if o.NFTDialect != "" && o.NFTDialect != dialect.Auto {
 		no.Dialect = dialect.Dialect(o.NFTDialect)
 	} else {

@@ -1,29 +1,51 @@
 package doctor
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/iptables-shim/iptables-shim/detect"
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
+	xtfake "github.com/iptables-shim/iptables-shim/detect/xtables/fake"
 	"github.com/iptables-shim/iptables-shim/internal/kubefixture"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+	nftfake "github.com/iptables-shim/iptables-shim/internal/nfnl/fake"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/native"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
-// proxySetup is what the 1.13 IPVS proxier does before its restore.
-func proxySetup(ns *netnstest.NS, tool string) {
+// proxySetupCalls are what the 1.13 IPVS proxier runs before its restore
+// (the -N calls may fail: the chain may exist).
+func proxySetupCalls() [][]string {
+	var calls [][]string
 	for _, c := range []string{"KUBE-SERVICES", "KUBE-POSTROUTING", "KUBE-FIREWALL", "KUBE-NODE-PORT", "KUBE-LOAD-BALANCER", "KUBE-MARK-MASQ"} {
-		ns.Run(tool, "-w", "5", "-N", c, "-t", "nat")
+		calls = append(calls, []string{"-w", "5", "-N", c, "-t", "nat"})
 	}
-	ns.Run(tool, "-w", "5", "-N", "KUBE-FORWARD", "-t", "filter")
-	ns.MustRun(tool, "-w", "5", "-I", "OUTPUT", "-t", "nat", "-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES")
-	ns.MustRun(tool, "-w", "5", "-I", "POSTROUTING", "-t", "nat", "-m", "comment", "--comment", "kubernetes postrouting rules", "-j", "KUBE-POSTROUTING")
-	ns.MustRun(tool, "-w", "5", "-I", "FORWARD", "-t", "filter", "-m", "comment", "--comment", "kubernetes forwarding rules", "-j", "KUBE-FORWARD")
+	return append(calls,
+		[]string{"-w", "5", "-N", "KUBE-FORWARD", "-t", "filter"},
+		[]string{"-w", "5", "-I", "OUTPUT", "-t", "nat", "-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"},
+		[]string{"-w", "5", "-I", "POSTROUTING", "-t", "nat", "-m", "comment", "--comment", "kubernetes postrouting rules", "-j", "KUBE-POSTROUTING"},
+		[]string{"-w", "5", "-I", "FORWARD", "-t", "filter", "-m", "comment", "--comment", "kubernetes forwarding rules", "-j", "KUBE-FORWARD"})
+}
+
+// proxySetup runs proxySetupCalls with tool in ns.
+func proxySetup(ns *netnstest.NS, tool string) {
+	for _, args := range proxySetupCalls() {
+		if args[2] == "-N" {
+			ns.Run(tool, args...)
+		} else {
+			ns.MustRun(tool, args...)
+		}
+	}
 }
 
 func runDoctorIn(t *testing.T, ns *netnstest.NS, env ...string) (Report, int) {
@@ -81,14 +103,45 @@ func TestDoctorReproducedIncident(t *testing.T) {
 }
 
 func TestDoctorHealthyHost(t *testing.T) {
-	netnstest.Require(t, "iptables-nft", "iptables-nft-restore")
-	ns := netnstest.New(t)
-	ns.MustRunStdin(kubefixture.Kubelet113, "iptables-nft-restore", "--noflush")
-	proxySetup(ns, "iptables-nft")
-	ns.MustRunStdin(kubefixture.ProxyIPVS113, "iptables-nft-restore", "--noflush", "--counters")
-	rep, code := runDoctorIn(t, ns)
+	t.Run("kernel", func(t *testing.T) {
+		netnstest.Require(t, "iptables-nft", "iptables-nft-restore")
+		ns := netnstest.New(t)
+		ns.MustRunStdin(kubefixture.Kubelet113, "iptables-nft-restore", "--noflush")
+		proxySetup(ns, "iptables-nft")
+		ns.MustRunStdin(kubefixture.ProxyIPVS113, "iptables-nft-restore", "--noflush", "--counters")
+		rep, code := runDoctorIn(t, ns)
+		checkHealthy(t, rep, code)
+	})
+	t.Run("fake", func(t *testing.T) {
+		// The same calls through the native backend on an in-memory
+		// nf_tables, and the doctor reading it there.
+		t.Setenv("XTABLES_LOCKFILE", filepath.Join(t.TempDir(), "xtables.lock"))
+		k := nftfake.New()
+		nft := native.New(native.Options{Open: k.Opener()})
+		run := func(stdin string, tool backend.Tool, args ...string) {
+			t.Helper()
+			var errb bytes.Buffer
+			c := &backend.Call{Tool: tool, Family: syntax.IPv4, Args: args, Stdin: strings.NewReader(stdin), Stdout: io.Discard, Stderr: &errb}
+			if err := nft.Run(context.Background(), c); err != nil && tool == backend.Restore {
+				t.Fatalf("%v: %v %s", args, err, errb.String())
+			}
+		}
+		run(kubefixture.Kubelet113, backend.Restore, "--noflush")
+		for _, args := range proxySetupCalls() {
+			run("", backend.Iptables, args...)
+		}
+		run(kubefixture.ProxyIPVS113, backend.Restore, "--noflush", "--counters")
+		o := Options{Detect: detect.Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1,
+			Probers: []detect.Prober{detect.NFTProber{Open: k.Opener()}, detect.LegacyProber{Kernel: xtfake.New()}}}}
+		rep := Run(context.Background(), o)
+		checkHealthy(t, rep, ExitCode(rep))
+	})
+}
+
+func checkHealthy(t *testing.T, rep Report, code int) {
+	t.Helper()
 	if code != 0 || rep.Verdict != Healthy {
-		t.Fatalf("exit %d, verdict %s, problems %+v", code, rep.Verdict, rep.Problems)
+		t.Fatalf("exit %d, verdict %s, problems %+v, unchecked %+v", code, rep.Verdict, rep.Problems, rep.Unchecked)
 	}
 	nft := rep.Backends[0].Families[0]
 	if rep.Backends[0].Mode != backend.NFT || len(nft.KubeChains) == 0 || nft.Rules == 0 {
