@@ -2,7 +2,6 @@ package detect
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -25,15 +24,7 @@ func TestMain(m *testing.M) {
 // helperRulesetStamps prints the kernel probers' ruleset stamps as JSON
 // (mode -> stamp).
 func helperRulesetStamps() int {
-	out, err := rulesetStamps(KernelProbers())
-	if err == nil {
-		err = json.NewEncoder(os.Stdout).Encode(out)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
+	return helperproc.Print(rulesetStamps(KernelProbers()))
 }
 
 // rulesetStamps is each prober's ruleset stamp, by mode.
@@ -57,16 +48,7 @@ func helperResolve() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	d, err := Resolve(context.Background(), o)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := json.NewEncoder(os.Stdout).Encode(d); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
+	return helperproc.Print(Resolve(context.Background(), o))
 }
 
 // resolveOptions are the scenarios' Resolve options from their variables:

@@ -1,7 +1,6 @@
 package xtables_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -33,18 +32,11 @@ func familyOf() netfilter.Family {
 // helperHeads prints heads of the kernel's tables as a JSON object.
 func helperHeads() int {
 	r, err := xtables.Open(familyOf())
-	if err == nil {
-		defer r.Close()
-		var out map[string]string
-		if out, err = heads(r); err == nil {
-			err = json.NewEncoder(os.Stdout).Encode(out)
-		}
-	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return helperproc.Print(nil, err)
 	}
-	return 0
+	defer r.Close()
+	return helperproc.Print(heads(r))
 }
 
 // heads lists, per table of nat, filter and raw, the user chains ChainsIn
@@ -90,18 +82,11 @@ func heads(r *xtables.Reader) (map[string]string, error) {
 // helperDump prints every listed table of the kernel's family as JSON.
 func helperDump() int {
 	r, err := xtables.Open(familyOf())
-	if err == nil {
-		defer r.Close()
-		var out []ruleset.Table
-		if out, err = dump(r); err == nil {
-			err = json.NewEncoder(os.Stdout).Encode(out)
-		}
-	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return helperproc.Print(nil, err)
 	}
-	return 0
+	defer r.Close()
+	return helperproc.Print(dump(r))
 }
 
 // dump reads every listed table.
