@@ -61,21 +61,51 @@ func runDoctorIn(t *testing.T, ns *netnstest.NS, env ...string) (Report, int) {
 	return rep, r.Code
 }
 
+// TestDoctorReproducedIncident: kubelet's chains in nf_tables, kube-proxy's
+// in legacy, its restore failed on the missing KUBE-MARK-DROP: a problem,
+// with the dangling reference, the split and the failed restore named. The
+// fake half leaves the same state in the fakes (the failed restore changed
+// nothing; its message, as iptables-legacy-restore 1.8.9 prints it, is in
+// the call log) and runs the doctor on them.
 func TestDoctorReproducedIncident(t *testing.T) {
-	netnstest.Require(t, "iptables-nft-restore", "iptables-legacy", "iptables-legacy-restore")
-	ns := netnstest.New(t)
-	ns.MustRunStdin(kubefixture.Kubelet113, "iptables-nft-restore", "--noflush")
-	proxySetup(ns, "iptables-legacy")
-	res := ns.RunStdin(kubefixture.ProxyIPVS113, "iptables-legacy-restore", "--noflush", "--counters")
-	if res.Code != 2 || !strings.Contains(res.Stderr, "KUBE-MARK-DROP") {
-		t.Fatalf("the incident did not reproduce: %s", res)
-	}
+	t.Run("kernel", func(t *testing.T) {
+		netnstest.Require(t, "iptables-nft-restore", "iptables-legacy", "iptables-legacy-restore")
+		ns := netnstest.New(t)
+		ns.MustRunStdin(kubefixture.Kubelet113, "iptables-nft-restore", "--noflush")
+		proxySetup(ns, "iptables-legacy")
+		res := ns.RunStdin(kubefixture.ProxyIPVS113, "iptables-legacy-restore", "--noflush", "--counters")
+		if res.Code != 2 || !strings.Contains(res.Stderr, "KUBE-MARK-DROP") {
+			t.Fatalf("the incident did not reproduce: %s", res)
+		}
+		rep, code := runDoctorIn(t, ns, "T_LOG="+failedRestoreLog(t, res.Stderr))
+		checkIncident(t, rep, code)
+	})
+	t.Run("fake", func(t *testing.T) {
+		f := newFakeHost(t)
+		f.nftRun(kubefixture.Kubelet113, backend.Restore, "--noflush")
+		for _, args := range proxySetupCalls() {
+			if err := f.legacy.Run(syntax.IPv4, args...); err != nil && args[2] != "-N" {
+				t.Fatal(err)
+			}
+		}
+		log := failedRestoreLog(t, "iptables-restore v1.8.9 (legacy): Couldn't load target `KUBE-MARK-DROP':No such file or directory\n\nError occurred at line: 9")
+		rep := f.doctor(log)
+		checkIncident(t, rep, ExitCode(rep))
+	})
+}
+
+// failedRestoreLog is a call log holding one failed restore's stderr.
+func failedRestoreLog(t *testing.T, stderr string) string {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "calls.log")
-	if err := os.WriteFile(logPath, []byte("event=call prog=iptables-restore exit=2 stderr=\""+strings.TrimSpace(res.Stderr)+"\"\n"), 0o644); err != nil {
+	if err := os.WriteFile(logPath, []byte("event=call prog=iptables-restore exit=2 stderr=\""+strings.TrimSpace(stderr)+"\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return logPath
+}
 
-	rep, code := runDoctorIn(t, ns, "T_LOG="+logPath)
+func checkIncident(t *testing.T, rep Report, code int) {
+	t.Helper()
 	if code != 1 || rep.Verdict != Problem {
 		t.Fatalf("exit %d, verdict %s; want 1, problem", code, rep.Verdict)
 	}
@@ -102,6 +132,41 @@ func TestDoctorReproducedIncident(t *testing.T) {
 	}
 }
 
+// fakeHost is an in-memory nf_tables and x_tables for the doctor's fake
+// halves: calls go to the native backend on the one and to the fake's own
+// commands on the other, and the doctor reads both through detection's
+// probers.
+type fakeHost struct {
+	t      *testing.T
+	nft    *nftfake.Kernel
+	legacy *xtfake.Kernel
+}
+
+func newFakeHost(t *testing.T) *fakeHost {
+	t.Setenv("XTABLES_LOCKFILE", filepath.Join(t.TempDir(), "xtables.lock"))
+	return &fakeHost{t: t, nft: nftfake.New(), legacy: xtfake.New()}
+}
+
+// nftRun runs one iptables-nft call on the fake nf_tables; a failing
+// restore fails the test (a single command may fail, as proxySetup's -N).
+func (f *fakeHost) nftRun(stdin string, tool backend.Tool, args ...string) {
+	f.t.Helper()
+	var errb bytes.Buffer
+	c := &backend.Call{Tool: tool, Family: syntax.IPv4, Args: args, Stdin: strings.NewReader(stdin), Stdout: io.Discard, Stderr: &errb}
+	if err := native.New(native.Options{Open: f.nft.Opener()}).Run(context.Background(), c); err != nil && tool == backend.Restore {
+		f.t.Fatalf("%v: %v %s", args, err, errb.String())
+	}
+}
+
+// doctor runs the doctor on the fakes, with the call log at log ("" none).
+func (f *fakeHost) doctor(log string) Report {
+	return Run(context.Background(), Options{
+		Detect: detect.Options{CacheDir: f.t.TempDir(), NoHostHints: true, Wait: -1,
+			Probers: []detect.Prober{detect.NFTProber{Open: f.nft.Opener()}, detect.LegacyProber{Kernel: f.legacy}}},
+		CallLog: log,
+	})
+}
+
 func TestDoctorHealthyHost(t *testing.T) {
 	t.Run("kernel", func(t *testing.T) {
 		netnstest.Require(t, "iptables-nft", "iptables-nft-restore")
@@ -115,25 +180,13 @@ func TestDoctorHealthyHost(t *testing.T) {
 	t.Run("fake", func(t *testing.T) {
 		// The same calls through the native backend on an in-memory
 		// nf_tables, and the doctor reading it there.
-		t.Setenv("XTABLES_LOCKFILE", filepath.Join(t.TempDir(), "xtables.lock"))
-		k := nftfake.New()
-		nft := native.New(native.Options{Open: k.Opener()})
-		run := func(stdin string, tool backend.Tool, args ...string) {
-			t.Helper()
-			var errb bytes.Buffer
-			c := &backend.Call{Tool: tool, Family: syntax.IPv4, Args: args, Stdin: strings.NewReader(stdin), Stdout: io.Discard, Stderr: &errb}
-			if err := nft.Run(context.Background(), c); err != nil && tool == backend.Restore {
-				t.Fatalf("%v: %v %s", args, err, errb.String())
-			}
-		}
-		run(kubefixture.Kubelet113, backend.Restore, "--noflush")
+		f := newFakeHost(t)
+		f.nftRun(kubefixture.Kubelet113, backend.Restore, "--noflush")
 		for _, args := range proxySetupCalls() {
-			run("", backend.Iptables, args...)
+			f.nftRun("", backend.Iptables, args...)
 		}
-		run(kubefixture.ProxyIPVS113, backend.Restore, "--noflush", "--counters")
-		o := Options{Detect: detect.Options{CacheDir: t.TempDir(), NoHostHints: true, Wait: -1,
-			Probers: []detect.Prober{detect.NFTProber{Open: k.Opener()}, detect.LegacyProber{Kernel: xtfake.New()}}}}
-		rep := Run(context.Background(), o)
+		f.nftRun(kubefixture.ProxyIPVS113, backend.Restore, "--noflush", "--counters")
+		rep := f.doctor("")
 		checkHealthy(t, rep, ExitCode(rep))
 	})
 }

@@ -143,15 +143,24 @@ func (k *Kernel) Restore(f netfilter.Family, payload string) error {
 }
 
 // Run applies one command's chain operations (-N, -X, -F, -A, -I, -P) to
-// a table (-t, filter by default); -j and -g name a rule's target. A read
-// (-S, -L) makes the table exist, as it does in the kernel.
+// a table (-t, filter by default); -j and -g name a rule's target, -w is
+// ignored. A read (-S, -L) makes the table exist, as it does in the kernel.
 func (k *Kernel) Run(f netfilter.Family, args ...string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	name := "filter"
+	args = slices.Clone(args)
 	if i := slices.Index(args, "-t"); i >= 0 && i+1 < len(args) {
 		name = args[i+1]
-		args = slices.Delete(slices.Clone(args), i, i+2)
+		args = slices.Delete(args, i, i+2)
+	}
+	if i := slices.Index(args, "-w"); i >= 0 {
+		// The lock wait, and its seconds when given.
+		n := 1
+		if i+1 < len(args) && strings.Trim(args[i+1], "0123456789.") == "" {
+			n = 2
+		}
+		args = slices.Delete(args, i, i+n)
 	}
 	t, err := k.table(f, name)
 	if err != nil || len(args) == 0 || args[0] == "-S" || args[0] == "-L" {
