@@ -36,16 +36,6 @@ func payloadProto(env *renderEnv, es []expr.Any, i int, bf *baseFields) (int, bo
 	return 2, true
 }
 
-// protocols loads the protocol names for a call. iptables-nft 1.8.11 names
-// protocols from its own table only ("-p 47" where 1.8.9 prints "-p gre"
-// from /etc/protocols), so a backend speaking its dialect prints the same.
-func (b *Backend) protocols() *protocols {
-	p := loadProtocols(b.opts.ProtocolsFile)
-	p.builtinNames = b.opts.Dialect == dialect.V1811
-	p.printer = b.opts.Dialect
-	return p
-}
-
 // listsNumbers reports whether -L -n prints the protocol as a number:
 // 1.8.9 does ("0", "6"); 1.8.7 and 1.8.11 print the name ("all", "tcp").
 func (p *protocols) listsNumbers() bool {

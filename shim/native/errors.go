@@ -141,3 +141,15 @@ func lineOf(err error) int {
 	}
 	return 0
 }
+
+// strerror is the C library's text for errno, as iptables prints it.
+func strerror(e unix.Errno) string {
+	s := e.Error()
+	if s == "" {
+		return fmt.Sprintf("Unknown error %d", int(e))
+	}
+	if s[0] >= 'a' && s[0] <= 'z' {
+		return string(s[0]-'a'+'A') + s[1:]
+	}
+	return s
+}

@@ -1,61 +1,58 @@
 package native
 
 import (
-	"errors"
 	"fmt"
-	"sort"
 
-	"github.com/google/nftables/expr"
-	"golang.org/x/sys/unix"
-
-	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
-// listChain is one chain a listing shows: a built-in chain appears even
-// when the kernel lacks it (iptables-nft lists its built-in chains as if
-// they existed, with policy ACCEPT and zero counters).
-type listChain struct {
-	name string
-	// info is the kernel's chain, nil for an absent built-in chain.
-	info *chainInfo
-	base bool
-}
-
-// sortedChains returns a table's chains in iptables' listing order: the
-// built-in chains in the table's order, then user chains by name.
-func sortedChains(t *tableInfo) []*chainInfo {
-	var out []*chainInfo
-	for _, lc := range listedChains(t, "") {
-		if lc.info != nil {
-			out = append(out, lc.info)
+// list renders -L [CHAIN [N]] in iptables-nft 1.8.9's table layout. With
+// a rule number only that rule's line is printed, without headers.
+func (r *cmdRun) list() ([]byte, error) {
+	cmd := r.cmd
+	t := r.table()
+	if cmd.Chain != "" && lookupTable(cmd.Table).builtin(cmd.Chain) == nil && t.chains[cmd.Chain] == nil {
+		return nil, r.incompatibleChain()
+	}
+	f := listFormat{numeric: cmd.Numeric, verbose: cmd.Verbose, exact: cmd.Exact, lineNumbers: cmd.LineNumbers}
+	lp := &linePrinter{f: f, fam: r.call.Family, protos: r.protos, names: newNames(defaultNameFiles)}
+	env := r.renderEnv()
+	var out []byte
+	if t.tainted && cmd.Chain == "" {
+		out = append(out, taintNote(t.name)...)
+	}
+	chains := listedChains(t, cmd.Chain)
+	all, undecoded, err := r.listingRules(chains)
+	if err != nil {
+		return nil, err
+	}
+	for i, lc := range chains {
+		rules := all[i]
+		if cmd.RuleNum == 0 {
+			if i > 0 {
+				out = append(out, '\n')
+			}
+			out = lp.header(out, lc, len(rules))
+		}
+		for n := range rules {
+			if cmd.RuleNum > 0 && n != cmd.RuleNum-1 {
+				continue
+			}
+			if isUnparsed(&rules[n]) {
+				continue
+			}
+			v, err := viewRule(env, &rules[n])
+			if err != nil {
+				undecoded = append(undecoded, err)
+				continue
+			}
+			if out, err = lp.rule(out, n+1, &v); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return out
-}
-
-// listedChains returns the chains -S and -L show, in their order, limited
-// to one chain when only is set.
-func listedChains(t *tableInfo, only string) []listChain {
-	spec := lookupTable(t.name)
-	var out []listChain
-	for _, bc := range spec.chains {
-		if only == "" || only == bc.name {
-			out = append(out, listChain{name: bc.name, info: t.chains[bc.name], base: true})
-		}
-	}
-	var user []string
-	for name, ch := range t.chains {
-		if spec.builtin(name) == nil && (only == "" || only == name) && ch != nil {
-			user = append(user, name)
-		}
-	}
-	sort.Strings(user)
-	for _, name := range user {
-		out = append(out, listChain{name: name, info: t.chains[name], base: t.chains[name].base})
-	}
-	return out
+	return r.finishListing(out, undecoded)
 }
 
 // incompatibleChain is iptables-nft 1.8.9's odd answer for listing a chain
@@ -174,29 +171,6 @@ func (r *cmdRun) listingRules(chains []listChain) ([][]dumpedRule, []error, erro
 	return rules, parseErrs, nil
 }
 
-// dumpChainRulesLenient is dumpChainRules keeping every rule, each with
-// the error parsing it gave (nil when it parsed).
-func dumpChainRulesLenient(c nfnl.Transport, fam uint8, table, chain string) ([]dumpedRule, []error, error) {
-	var req nfnl.Attrs
-	req.String(unix.NFTA_RULE_TABLE, table)
-	req.String(unix.NFTA_RULE_CHAIN, chain)
-	var rules []dumpedRule
-	var errs []error
-	err := c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), fam, req.B, func(m nfnl.Message) error {
-		r, err := parseRule(fam, append([]byte(nil), m.Attrs...))
-		rules = append(rules, r)
-		errs = append(errs, err)
-		return nil
-	})
-	if err != nil {
-		if errors.Is(err, nfnl.ErrDumpInterrupted) || errors.Is(err, unix.ENOENT) {
-			return nil, nil, nfnl.ErrDumpInterrupted
-		}
-		return nil, nil, ipterr.Wrap(ipterr.Resource, err, fmt.Sprintf("listing rules of chain %s: %v", chain, err))
-	}
-	return rules, errs, nil
-}
-
 // finishListing returns a listing's output, or, when some rules could
 // not be decoded, writes the output (every other rule) and returns the
 // error naming them.
@@ -212,8 +186,3 @@ func (r *cmdRun) finishListing(out []byte, undecoded []error) ([]byte, error) {
 	err := &undecodedRulesError{errs: undecoded}
 	return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
 }
-
-// unparsed marks a listed rule that did not parse (see listingRules).
-var unparsed = []expr.Any{nil}
-
-func isUnparsed(r *dumpedRule) bool { return len(r.exprs) == 1 && r.exprs[0] == nil }

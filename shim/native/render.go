@@ -423,3 +423,11 @@ func (e *undecodedRulesError) Error() string {
 }
 
 func (e *undecodedRulesError) Unwrap() []error { return e.errs }
+
+// Offsets of the addresses in the network header, per family.
+func addrOffsets(f syntax.Family) (src, dst uint32) {
+	if f == syntax.IPv6 {
+		return 8, 24
+	}
+	return 12, 16
+}

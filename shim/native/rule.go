@@ -28,14 +28,6 @@ type extRev struct {
 	target bool
 }
 
-// Offsets of the addresses in the network header, per family.
-func addrOffsets(f syntax.Family) (src, dst uint32) {
-	if f == syntax.IPv6 {
-		return 8, 24
-	}
-	return 12, 16
-}
-
 // ruleEnv is what encoding a rule needs to know beyond the rule.
 type ruleEnv struct {
 	fam    syntax.Family

@@ -304,15 +304,3 @@ func (t *Txn) commit(c nfnl.Transport, single bool) error {
 	nf.Msg = b.String()
 	return nf
 }
-
-// strerror is the C library's text for errno, as iptables prints it.
-func strerror(e unix.Errno) string {
-	s := e.Error()
-	if s == "" {
-		return fmt.Sprintf("Unknown error %d", int(e))
-	}
-	if s[0] >= 'a' && s[0] <= 'z' {
-		return string(s[0]-'a'+'A') + s[1:]
-	}
-	return s
-}
