@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -12,17 +13,17 @@ import (
 func (r *cmdRun) list() ([]byte, error) {
 	cmd := r.cmd
 	t := r.table()
-	if cmd.Chain != "" && lookupTable(cmd.Table).builtin(cmd.Chain) == nil && t.chains[cmd.Chain] == nil {
+	if cmd.Chain != "" && nftread.LookupTable(cmd.Table).Builtin(cmd.Chain) == nil && t.Chains[cmd.Chain] == nil {
 		return nil, r.incompatibleChain()
 	}
-	f := listFormat{numeric: cmd.Numeric, verbose: cmd.Verbose, exact: cmd.Exact, lineNumbers: cmd.LineNumbers}
-	lp := &linePrinter{f: f, fam: r.call.Family, protos: r.protos, names: newNames(defaultNameFiles)}
+	f := nftread.ListFormat{Numeric: cmd.Numeric, Verbose: cmd.Verbose, Exact: cmd.Exact, LineNumbers: cmd.LineNumbers}
+	lp := &nftread.LinePrinter{Format: f, Fam: r.call.Family, Protos: r.protos, Names: nftread.NewNames(nftread.DefaultNameFiles)}
 	env := r.renderEnv()
 	var out []byte
-	if t.tainted && cmd.Chain == "" {
-		out = append(out, taintNote(t.name)...)
+	if t.Tainted && cmd.Chain == "" {
+		out = append(out, nftread.TaintNote(t.Name)...)
 	}
-	chains := listedChains(t, cmd.Chain)
+	chains := nftread.ListedChains(t, cmd.Chain)
 	all, undecoded, err := r.listingRules(chains)
 	if err != nil {
 		return nil, err
@@ -33,21 +34,21 @@ func (r *cmdRun) list() ([]byte, error) {
 			if i > 0 {
 				out = append(out, '\n')
 			}
-			out = lp.header(out, lc, len(rules))
+			out = lp.Header(out, lc, len(rules))
 		}
 		for n := range rules {
 			if cmd.RuleNum > 0 && n != cmd.RuleNum-1 {
 				continue
 			}
-			if isUnparsed(&rules[n]) {
+			if nftread.IsUnparsed(&rules[n]) {
 				continue
 			}
-			v, err := viewRule(env, &rules[n])
+			v, err := nftread.ViewRule(env, &rules[n])
 			if err != nil {
 				undecoded = append(undecoded, err)
 				continue
 			}
-			if out, err = lp.rule(out, n+1, &v); err != nil {
+			if out, err = lp.Rule(out, n+1, &v); err != nil {
 				return nil, err
 			}
 		}
@@ -72,41 +73,41 @@ func (r *cmdRun) incompatibleChain() error {
 func (r *cmdRun) listRules() ([]byte, error) {
 	cmd := r.cmd
 	t := r.table()
-	if cmd.Chain != "" && lookupTable(cmd.Table).builtin(cmd.Chain) == nil && t.chains[cmd.Chain] == nil {
+	if cmd.Chain != "" && nftread.LookupTable(cmd.Table).Builtin(cmd.Chain) == nil && t.Chains[cmd.Chain] == nil {
 		return nil, r.incompatibleChain()
 	}
-	chains := listedChains(t, cmd.Chain)
+	chains := nftread.ListedChains(t, cmd.Chain)
 	var out []byte
-	if t.tainted && cmd.Chain == "" {
-		out = append(out, taintNote(t.name)...)
+	if t.Tainted && cmd.Chain == "" {
+		out = append(out, nftread.TaintNote(t.Name)...)
 	}
 	if cmd.RuleNum == 0 {
 		for _, lc := range chains {
-			if !lc.base {
+			if !lc.Base {
 				continue
 			}
 			pol, p, b := "ACCEPT", uint64(0), uint64(0)
-			if lc.info != nil {
-				if lc.info.policy == policyDrop {
+			if lc.Info != nil {
+				if lc.Info.Policy == nftread.PolicyDrop {
 					pol = "DROP"
 				}
-				p, b = lc.info.packets, lc.info.bytes
+				p, b = lc.Info.Packets, lc.Info.Bytes
 			}
-			out = fmt.Appendf(out, "-P %s %s", lc.name, pol)
+			out = fmt.Appendf(out, "-P %s %s", lc.Name, pol)
 			if cmd.Verbose {
 				out = fmt.Appendf(out, " -c %d %d", p, b)
 			}
 			out = append(out, '\n')
 		}
 		for _, lc := range chains {
-			if !lc.base {
-				out = fmt.Appendf(out, "-N %s\n", lc.name)
+			if !lc.Base {
+				out = fmt.Appendf(out, "-N %s\n", lc.Name)
 			}
 		}
 	}
-	style := noCounters
+	style := nftread.NoCounters
 	if cmd.Verbose {
-		style = optionCounters
+		style = nftread.OptionCounters
 	}
 	env := r.renderEnv()
 	all, undecoded, err := r.listingRules(chains)
@@ -116,23 +117,23 @@ func (r *cmdRun) listRules() ([]byte, error) {
 	for ci, lc := range chains {
 		rules := all[ci]
 		for i := range rules {
-			if cmd.RuleNum > 0 && i != cmd.RuleNum-1 || isUnparsed(&rules[i]) {
+			if cmd.RuleNum > 0 && i != cmd.RuleNum-1 || nftread.IsUnparsed(&rules[i]) {
 				continue
 			}
-			v, err := viewRule(env, &rules[i])
+			v, err := nftread.ViewRule(env, &rules[i])
 			if err != nil {
 				undecoded = append(undecoded, err)
 				continue
 			}
-			out = v.appendSave(out, lc.name, style)
+			out = v.AppendSave(out, lc.Name, style)
 			out = append(out, '\n')
 		}
 	}
 	return r.finishListing(out, undecoded)
 }
 
-func (r *cmdRun) renderEnv() *renderEnv {
-	return &renderEnv{fam: r.call.Family, table: r.cmd.Table, protos: r.protos, ipsets: r.b.ipsets(r.call.Family)}
+func (r *cmdRun) renderEnv() *nftread.RenderEnv {
+	return &nftread.RenderEnv{Fam: r.call.Family, Table: r.cmd.Table, Protos: r.protos, IPSets: r.b.ipsets(r.call.Family)}
 }
 
 // listingRules dumps the rules of the chains a listing shows. Unlike the
@@ -142,28 +143,28 @@ func (r *cmdRun) renderEnv() *renderEnv {
 //
 // A rule that did not parse is left in its place (rule numbers stay the
 // kernel's) with its exprs set to unparsed, and its error is returned.
-func (r *cmdRun) listingRules(chains []listChain) ([][]dumpedRule, []error, error) {
-	rules := make([][]dumpedRule, len(chains))
+func (r *cmdRun) listingRules(chains []nftread.ListChain) ([][]nftread.DumpedRule, []error, error) {
+	rules := make([][]nftread.DumpedRule, len(chains))
 	parseErrs := make([]error, 0)
 	for i, lc := range chains {
-		if lc.info == nil {
+		if lc.Info == nil {
 			continue
 		}
-		rs, errs, err := dumpChainRulesLenient(r.conn, r.fam, r.cmd.Table, lc.name)
+		rs, errs, err := nftread.DumpChainRulesLenient(r.conn, r.fam, r.cmd.Table, lc.Name)
 		if err != nil {
 			return nil, nil, err
 		}
 		for j := range rs {
-			if foreignRule(&rs[j], errs[j]) {
-				msg := incompatibleMessage(r.cmd.Table, r.cmd.Chain)
+			if nftread.ForeignRule(&rs[j], errs[j]) {
+				msg := nftread.IncompatibleMessage(r.cmd.Table, r.cmd.Chain)
 				if r.call.Stderr != nil {
 					fmt.Fprintf(r.call.Stderr, "%s v%s (nf_tables): %s\n", r.call.Name(), syntax.Version, msg)
 				}
 				return nil, nil, &ipterr.Error{Class: ipterr.Other, Msg: msg, Printed: true}
 			}
 			if errs[j] != nil {
-				parseErrs = append(parseErrs, fmt.Errorf("table %s chain %s rule handle %d: %w", r.cmd.Table, lc.name, rs[j].handle, errs[j]))
-				rs[j].exprs = unparsed
+				parseErrs = append(parseErrs, fmt.Errorf("table %s chain %s rule handle %d: %w", r.cmd.Table, lc.Name, rs[j].Handle, errs[j]))
+				rs[j].Exprs = nftread.Unparsed
 			}
 		}
 		rules[i] = rs
@@ -183,6 +184,6 @@ func (r *cmdRun) finishListing(out []byte, undecoded []error) ([]byte, error) {
 			return nil, err
 		}
 	}
-	err := &undecodedRulesError{errs: undecoded}
+	err := &nftread.UndecodedRulesError{Errs: undecoded}
 	return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -146,7 +147,7 @@ func refusalsTouchNothing(t *testing.T, seedWith func(string), run func(stdin, p
 			t.Fatal(err)
 		}
 		var ie *ipterr.Error
-		if err := SupportsRestore(p, true); !errors.As(err, &ie) || ie.Line != line || !IsUnsupported(err) {
+		if err := SupportsRestore(p, true); !errors.As(err, &ie) || ie.Line != line || !nftread.IsUnsupported(err) {
 			t.Errorf("%s: SupportsRestore = %v, want a refusal at line %d", rf.class, err, line)
 		}
 	}

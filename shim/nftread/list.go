@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"errors"
@@ -17,28 +17,33 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
-// listFormat is how -L prints: iptables' FMT_* flags as the options set
+// ListFormat is how -L prints: iptables' FMT_* flags as the options set
 // them.
-type listFormat struct {
-	numeric, verbose, exact, lineNumbers bool
-	// rule is FMT_PRINT_RULE, the one-line form -v prints for the rules
+type ListFormat struct {
+	// Numeric, Verbose, Exact and LineNumbers are -n, -v, -x and
+	// --line-numbers.
+	Numeric, Verbose, Exact, LineNumbers bool
+	// Rule is FMT_PRINT_RULE, the one-line form -v prints for the rules
 	// a write command adds, deletes or checks: numeric, no counters,
 	// no table columns.
-	rule bool
+	Rule bool
 }
 
-// linePrinter prints the chain headers and rule lines of one listing.
-type linePrinter struct {
-	f      listFormat
-	fam    syntax.Family
-	protos *protocols
-	names  *names
+// LinePrinter prints the chain headers and rule lines of one listing.
+type LinePrinter struct {
+	// Format is how to print, Fam the family of the rules.
+	Format ListFormat
+	Fam    syntax.Family
+	// Protos names protocols; Names names addresses and ports (without
+	// -n), see NewNames.
+	Protos *Protocols
+	Names  *names
 }
 
 // num is xtables_print_num: a counter in a fixed-width column, scaled to
 // K/M/G/T unless -x; notable drops the padding (header counters).
-func (lp *linePrinter) num(out []byte, n uint64, notable bool) []byte {
-	if lp.f.exact {
+func (lp *LinePrinter) num(out []byte, n uint64, notable bool) []byte {
+	if lp.Format.Exact {
 		if notable {
 			return fmt.Appendf(out, "%d ", n)
 		}
@@ -66,20 +71,20 @@ func (lp *linePrinter) num(out []byte, n uint64, notable bool) []byte {
 	return fmt.Appendf(out, "%4dT ", n)
 }
 
-// header prints "Chain NAME (policy P ...)" or "(N references)" and the
+// Header prints "Chain NAME (policy P ...)" or "(N references)" and the
 // column titles.
-func (lp *linePrinter) header(out []byte, lc listChain, rules int) []byte {
-	out = fmt.Appendf(out, "Chain %s", lc.name)
-	if lc.base {
+func (lp *LinePrinter) Header(out []byte, lc ListChain, rules int) []byte {
+	out = fmt.Appendf(out, "Chain %s", lc.Name)
+	if lc.Base {
 		pol, p, b := "ACCEPT", uint64(0), uint64(0)
-		if lc.info != nil {
-			if lc.info.policy == policyDrop {
+		if lc.Info != nil {
+			if lc.Info.Policy == PolicyDrop {
 				pol = "DROP"
 			}
-			p, b = lc.info.packets, lc.info.bytes
+			p, b = lc.Info.Packets, lc.Info.Bytes
 		}
 		out = fmt.Appendf(out, " (policy %s", pol)
-		if lp.f.verbose {
+		if lp.Format.Verbose {
 			out = append(out, ' ')
 			out = lp.num(out, p, true)
 			out = append(out, "packets, "...)
@@ -89,33 +94,33 @@ func (lp *linePrinter) header(out []byte, lc listChain, rules int) []byte {
 		out = append(out, ")\n"...)
 	} else {
 		// The kernel counts the chain's own rules among its uses.
-		refs := int64(lc.info.use) - int64(rules)
+		refs := int64(lc.Info.Use) - int64(rules)
 		out = fmt.Appendf(out, " (%d references)\n", refs)
 	}
-	if lp.f.lineNumbers {
+	if lp.Format.LineNumbers {
 		out = fmt.Appendf(out, "%-4s ", "num")
 	}
-	if lp.f.verbose {
-		if lp.f.exact {
+	if lp.Format.Verbose {
+		if lp.Format.Exact {
 			out = fmt.Appendf(out, "%8s %10s ", "pkts", "bytes")
 		} else {
 			out = fmt.Appendf(out, "%5s %5s ", "pkts", "bytes")
 		}
 	}
 	out = fmt.Appendf(out, "%-9s  prot opt", "target")
-	if lp.f.verbose {
+	if lp.Format.Verbose {
 		out = fmt.Appendf(out, " %-6s %-6s ", "in", "out")
 	}
 	return fmt.Appendf(out, " %-19s  %-19s \n", "source", "destination")
 }
 
-// rule prints one rule line.
-func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
-	f := lp.f
-	if f.lineNumbers {
+// Rule prints one rule line.
+func (lp *LinePrinter) Rule(out []byte, n int, v *ruleView) ([]byte, error) {
+	f := lp.Format
+	if f.LineNumbers {
 		out = fmt.Appendf(out, "%-4d ", n)
 	}
-	if f.verbose && !f.rule {
+	if f.Verbose && !f.Rule {
 		out = lp.num(out, v.packets, false)
 		out = lp.num(out, v.bytes, false)
 	}
@@ -136,19 +141,19 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 		target = v.target.Name()
 	}
 	bf := &v.base
-	if f.rule {
+	if f.Rule {
 		out = append(out, target...)
 		out = append(out, ' ')
-		out = append(out, invChar(bf.proto.Invert, ' '))
+		out = append(out, invChar(bf.Proto.Invert, ' '))
 		out = append(out, lp.protoName(bf)...)
 		out = append(out, " opt "...)
 	} else {
 		out = fmt.Appendf(out, "%-9s ", target)
-		out = append(out, invChar(bf.proto.Invert, ' '))
-		out = lp.protos.appendProtoColumn(out, lp.protoName(bf))
+		out = append(out, invChar(bf.Proto.Invert, ' '))
+		out = lp.Protos.appendProtoColumn(out, lp.protoName(bf))
 	}
 	switch {
-	case !f.rule && lp.protos.blankOptColumn(lp.fam):
+	case !f.Rule && lp.Protos.blankOptColumn(lp.Fam):
 		out = append(out, ' ', ' ', ' ')
 	case bf.frag.Set:
 		out = append(out, invChar(bf.frag.Invert, '-'), 'f', ' ')
@@ -156,9 +161,9 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 		out = append(out, invChar(bf.frag.Invert, '-'), '-', ' ')
 	}
 	switch {
-	case f.rule:
+	case f.Rule:
 		out = fmt.Appendf(out, "in %s out %s ", lp.iface(bf.in), lp.iface(bf.out))
-	case f.verbose:
+	case f.Verbose:
 		out = fmt.Appendf(out, " %-6s %-6s ", lp.iface(bf.in), lp.iface(bf.out))
 	}
 	for i, fl := range []syntax.Field{bf.src, bf.dst} {
@@ -168,7 +173,7 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 			return nil, err
 		}
 		switch {
-		case !f.rule:
+		case !f.Rule:
 			out = fmt.Appendf(out, "%-19s ", s)
 		case i == 0:
 			out = append(out, s...)
@@ -182,10 +187,10 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	if isGoto {
 		out = append(out, "[goto] "...)
 	}
-	lo := listOpts{numeric: f.numeric, proto: bf.proto.Value, names: lp.names}
+	lo := listOpts{numeric: f.Numeric, proto: bf.Proto.Value, names: lp.Names}
 	for _, m := range v.matches {
 		if l, ok := m.(xt.Lister); ok {
-			out = append(out, l.List(f.numeric)...)
+			out = append(out, l.List(f.Numeric)...)
 			continue
 		}
 		s, err := listExt(m.Save(v.ctx), lo)
@@ -195,7 +200,7 @@ func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 		out = append(out, s...)
 	}
 	if l, ok := v.target.(xt.Lister); ok {
-		out = append(out, l.List(f.numeric)...)
+		out = append(out, l.List(f.Numeric)...)
 	} else if v.target != nil {
 		s, err := listExt(v.target.Save(v.ctx), lo)
 		if err != nil {
@@ -215,8 +220,8 @@ func invChar(inv bool, otherwise byte) byte {
 
 // protoName is the prot column: iptables-nft 1.8.9 prints the number with
 // -n (0 for any protocol), else the name ("all" for any).
-func (lp *linePrinter) protoName(bf *baseFields) string {
-	if lp.f.rule {
+func (lp *LinePrinter) protoName(bf *baseFields) string {
+	if lp.Format.Rule {
 		// FMT_PRINT_RULE is numeric and tabless: iptables' own names,
 		// else the number.
 		if s, ok := builtinName(bf.protoNum); ok {
@@ -224,8 +229,8 @@ func (lp *linePrinter) protoName(bf *baseFields) string {
 		}
 		return strconv.Itoa(int(bf.protoNum))
 	}
-	numeric := lp.f.numeric && lp.protos.listsNumbers()
-	if !bf.proto.Set {
+	numeric := lp.Format.Numeric && lp.Protos.listsNumbers()
+	if !bf.Proto.Set {
 		if numeric {
 			return "0"
 		}
@@ -234,17 +239,17 @@ func (lp *linePrinter) protoName(bf *baseFields) string {
 	if numeric {
 		return strconv.Itoa(int(bf.protoNum))
 	}
-	if lp.f.numeric {
-		return lp.protos.numericListName(bf.protoNum)
+	if lp.Format.Numeric {
+		return lp.Protos.numericListName(bf.protoNum)
 	}
-	return lp.protos.listName(bf.protoNum)
+	return lp.Protos.listName(bf.protoNum)
 }
 
-func (lp *linePrinter) iface(fl syntax.Field) string {
+func (lp *LinePrinter) iface(fl syntax.Field) string {
 	name := fl.Value
 	if !fl.Set || name == "" {
 		name = "any"
-		if lp.f.numeric {
+		if lp.Format.Numeric {
 			name = "*"
 		}
 	}
@@ -257,13 +262,13 @@ func (lp *linePrinter) iface(fl syntax.Field) string {
 // address prints -s/-d as iptables -L does: "anywhere" for no address
 // unless -n, else the address (named unless -n) and the mask ("/N", a
 // dotted mask when not contiguous, nothing for a host).
-func (lp *linePrinter) address(fl syntax.Field) (string, error) {
+func (lp *LinePrinter) address(fl syntax.Field) (string, error) {
 	bits := 32
-	if lp.fam == syntax.IPv6 {
+	if lp.Fam == syntax.IPv6 {
 		bits = 128
 	}
 	if !fl.Set {
-		if !lp.f.numeric {
+		if !lp.Format.Numeric {
 			return "anywhere", nil
 		}
 		if bits == 32 {
@@ -278,12 +283,12 @@ func (lp *linePrinter) address(fl syntax.Field) (string, error) {
 	}
 	prefix, err := strconv.Atoi(m)
 	contiguous := err == nil
-	if contiguous && prefix == 0 && !lp.f.numeric {
+	if contiguous && prefix == 0 && !lp.Format.Numeric {
 		return "anywhere", nil
 	}
 	s := ip.String()
-	if !lp.f.numeric {
-		s = lp.names.addr(ip)
+	if !lp.Format.Numeric {
+		s = lp.Names.addr(ip)
 	}
 	switch {
 	case !contiguous:
@@ -294,61 +299,62 @@ func (lp *linePrinter) address(fl syntax.Field) (string, error) {
 	return s, nil
 }
 
-// listChain is one chain a listing shows: a built-in chain appears even
+// ListChain is one chain a listing shows: a built-in chain appears even
 // when the kernel lacks it (iptables-nft lists its built-in chains as if
 // they existed, with policy ACCEPT and zero counters).
-type listChain struct {
-	name string
-	// info is the kernel's chain, nil for an absent built-in chain.
-	info *chainInfo
-	base bool
+type ListChain struct {
+	// Name is the chain's name; Base is set for a base chain.
+	Name string
+	// Info is the kernel's chain, nil for an absent built-in chain.
+	Info *ChainInfo
+	Base bool
 }
 
 // sortedChains returns a table's chains in iptables' listing order: the
 // built-in chains in the table's order, then user chains by name.
-func sortedChains(t *tableInfo) []*chainInfo {
-	var out []*chainInfo
-	for _, lc := range listedChains(t, "") {
-		if lc.info != nil {
-			out = append(out, lc.info)
+func sortedChains(t *TableInfo) []*ChainInfo {
+	var out []*ChainInfo
+	for _, lc := range ListedChains(t, "") {
+		if lc.Info != nil {
+			out = append(out, lc.Info)
 		}
 	}
 	return out
 }
 
-// listedChains returns the chains -S and -L show, in their order, limited
+// ListedChains returns the chains -S and -L show, in their order, limited
 // to one chain when only is set.
-func listedChains(t *tableInfo, only string) []listChain {
-	spec := lookupTable(t.name)
-	var out []listChain
-	for _, bc := range spec.chains {
-		if only == "" || only == bc.name {
-			out = append(out, listChain{name: bc.name, info: t.chains[bc.name], base: true})
+func ListedChains(t *TableInfo, only string) []ListChain {
+	spec := LookupTable(t.Name)
+	var out []ListChain
+	for _, bc := range spec.Chains {
+		if only == "" || only == bc.Name {
+			out = append(out, ListChain{Name: bc.Name, Info: t.Chains[bc.Name], Base: true})
 		}
 	}
 	var user []string
-	for name, ch := range t.chains {
-		if spec.builtin(name) == nil && (only == "" || only == name) && ch != nil {
+	for name, ch := range t.Chains {
+		if spec.Builtin(name) == nil && (only == "" || only == name) && ch != nil {
 			user = append(user, name)
 		}
 	}
 	sort.Strings(user)
 	for _, name := range user {
-		out = append(out, listChain{name: name, info: t.chains[name], base: t.chains[name].base})
+		out = append(out, ListChain{Name: name, Info: t.Chains[name], Base: t.Chains[name].Base})
 	}
 	return out
 }
 
-// dumpChainRulesLenient is dumpChainRules keeping every rule, each with
+// DumpChainRulesLenient is dumpChainRules keeping every rule, each with
 // the error parsing it gave (nil when it parsed).
-func dumpChainRulesLenient(c nfnl.Transport, fam uint8, table, chain string) ([]dumpedRule, []error, error) {
+func DumpChainRulesLenient(c nfnl.Transport, fam uint8, table, chain string) ([]DumpedRule, []error, error) {
 	var req nfnl.Attrs
 	req.String(unix.NFTA_RULE_TABLE, table)
 	req.String(unix.NFTA_RULE_CHAIN, chain)
-	var rules []dumpedRule
+	var rules []DumpedRule
 	var errs []error
 	err := c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), fam, req.B, func(m nfnl.Message) error {
-		r, err := parseRule(fam, append([]byte(nil), m.Attrs...))
+		r, err := ParseRule(fam, append([]byte(nil), m.Attrs...))
 		rules = append(rules, r)
 		errs = append(errs, err)
 		return nil
@@ -362,7 +368,9 @@ func dumpChainRulesLenient(c nfnl.Transport, fam uint8, table, chain string) ([]
 	return rules, errs, nil
 }
 
-// unparsed marks a listed rule that did not parse (see listingRules).
-var unparsed = []expr.Any{nil}
+// Unparsed marks a listed rule that did not parse (see listingRules).
+var Unparsed = []expr.Any{nil}
 
-func isUnparsed(r *dumpedRule) bool { return len(r.exprs) == 1 && r.exprs[0] == nil }
+// IsUnparsed reports whether r is a listed rule that did not parse (its
+// Exprs are Unparsed).
+func IsUnparsed(r *DumpedRule) bool { return len(r.Exprs) == 1 && r.Exprs[0] == nil }
