@@ -486,7 +486,7 @@ func probeRevisions(c nfnl.Transport, fam uint8, needs map[extRev]int) error {
 			if n.target {
 				kind = "target"
 			}
-			return nftread.AtLine(nftread.Unsupportedf("%s %s revision %d (the kernel lacks it)", kind, n.name, n.rev), line)
+			return nftread.AtLine(refuseRevision.err(kind, n.name, n.rev), line)
 		}
 	}
 	return nil

@@ -29,19 +29,9 @@ import (
 // always refer to the chain as it is at commit time.
 
 // commandSupported reports whether a single command is handled natively:
-// every command of iptables 1.8.9 in the five iptables tables.
-func commandSupported(c *syntax.Command) error {
-	switch c.Op {
-	case syntax.OpNone:
-		return nftread.Unsupportedf("a call without a command")
-	case syntax.OpVersion, syntax.OpHelp:
-		return nil
-	}
-	if nftread.LookupTable(c.Table) == nil {
-		return nftread.Unsupportedf("table %s", c.Table)
-	}
-	return nil
-}
+// every command of iptables 1.8.9 in the five iptables tables
+// (refuseCommand in refusals.go decides).
+func commandSupported(c *syntax.Command) error { return refuseCommand(c, false) }
 
 // iptables-nft's answers (nft_strerror) to the errors single commands meet
 // against its cache; printed "iptables: MSG." with exit 1.

@@ -201,7 +201,7 @@ func refusePositional(c *syntax.Command) error {
 	if c.Chain == "" {
 		what = "table " + c.Table
 	}
-	return nftread.Unsupportedf("%s on %s after earlier lines of the restore changed it", opFlag(c), what)
+	return refuseChanged.err(opFlag(c), what)
 }
 
 // checkStatic is Supports' check of a positional line, without the
@@ -356,7 +356,9 @@ func (p *planner) planNumbered(l *syntax.Line) error {
 	i := c.RuleNum - 1
 	pending := func(h uint64) error {
 		if h == 0 {
-			return nftread.Unsupportedf("%s naming a rule added earlier in the same restore", opFlag(c))
+			// Supports, without the kernel, cannot tell which
+			// rule a number lands on: both say the chain changed.
+			return refusePositional(c)
 		}
 		return nil
 	}

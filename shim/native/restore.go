@@ -313,10 +313,10 @@ func (p *planner) planCommand(l *syntax.Line) error {
 	if c.Ignored {
 		return nil
 	}
-	vt := p.table(c.Table)
-	if vt.spec == nil {
-		return nftread.Unsupportedf("table %s", c.Table)
+	if err := refuseCommand(c, !p.single); err != nil {
+		return err
 	}
+	vt := p.table(c.Table)
 	switch c.Op {
 	case syntax.OpAppend, syntax.OpInsert, syntax.OpReplace:
 		return p.planRule(l, vt)
@@ -384,7 +384,7 @@ func (p *planner) planCommand(l *syntax.Line) error {
 		p.txn.setBaseChain(vt.spec.Name, bc, pol, cnt, l.Num, act)
 		vt.chains[p.txn.intern(c.Chain)] = true
 	default:
-		return nftread.Unsupportedf("command %q", firstWord(l.Raw))
+		return refuseRestoreCommand.err(opName(c.Op))
 	}
 	return nil
 }
@@ -415,7 +415,7 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 		return p.failed(l.Num, noChain)
 	}
 	if base || vt.spec.Builtin(c.Chain) != nil {
-		return nftread.Unsupportedf("deleting built-in chain %s", c.Chain)
+		return refuseBuiltinDelete.err(c.Chain)
 	}
 	if !p.single {
 		p.noteChain("Deleting", c.Chain)
@@ -428,7 +428,7 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	c := l.Cmd
 	if c.Op == syntax.OpInsert && c.RuleNum > 1 && p.at == nil {
-		return nftread.Unsupportedf("-I with a rule number")
+		return refuseNumberedInsert.err()
 	}
 	if c.Rule == nil {
 		return nftread.Paramf("no rule given")
@@ -465,13 +465,4 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
 	return p.noteRule(vt.spec.Name, c.Chain, &r)
-}
-
-func firstWord(s string) string {
-	for i, r := range s {
-		if r == ' ' || r == '\t' {
-			return s[:i]
-		}
-	}
-	return s
 }

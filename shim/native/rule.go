@@ -178,7 +178,7 @@ func verdictFor(env *ruleEnv, t *syntax.Target) (expr.Any, error) {
 	case "RETURN":
 		return &expr.Verdict{Kind: expr.VerdictReturn}, nil
 	case "QUEUE":
-		return nil, nftread.Unsupportedf("target %s", t.Name)
+		return nil, refuseTarget.err(t.Name)
 	}
 	if t.Known && !t.Goto {
 		return nil, nil
@@ -197,7 +197,7 @@ func verdictFor(env *ruleEnv, t *syntax.Target) (expr.Any, error) {
 		// A target extension iptables 1.8.9 has and this shim does not
 		// encode: a real iptables-nft may load it. A name 1.8.9 does
 		// not ship (a typo such as ACCPET) is a chain to it.
-		return nil, nftread.Unsupportedf("target %s", t.Name)
+		return nil, refuseTarget.err(t.Name)
 	}
 	return nil, &missingChainError{nftread.Paramf("Chain '%s' does not exist", t.Name)}
 }

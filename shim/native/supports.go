@@ -56,16 +56,8 @@ func SupportsRestore(p *syntax.Payload, noflush bool) error {
 }
 
 func supportsCommand(fam syntax.Family, c *syntax.Command, declared map[string]bool, protos *nftread.Protocols) error {
-	if nftread.LookupTable(c.Table) == nil {
-		return nftread.Unsupportedf("table %s", c.Table)
-	}
-	switch c.Op {
-	case syntax.OpFlush, syntax.OpNewChain, syntax.OpDeleteChain, syntax.OpPolicy, syntax.OpZero, syntax.OpRename:
-		return nil
-	case syntax.OpAppend, syntax.OpInsert, syntax.OpReplace, syntax.OpDelete, syntax.OpCheck:
-	default:
-		// -S and -L print inside a restore; not carried out here.
-		return nftread.Unsupportedf("command %s", opName(c.Op))
+	if err := refuseCommand(c, true); err != nil {
+		return err
 	}
 	return ruleSupported(fam, c, declared, protos)
 }
@@ -109,24 +101,4 @@ type anyIPSet struct{}
 func (anyIPSet) Index(string) (uint16, error) { return 0, nil }
 func (anyIPSet) Name(uint16) (string, error) {
 	return "", errors.New("no set names without the kernel")
-}
-
-func opName(op syntax.Op) string {
-	switch op {
-	case syntax.OpReplace:
-		return "-R"
-	case syntax.OpDelete:
-		return "-D"
-	case syntax.OpCheck:
-		return "-C"
-	case syntax.OpZero:
-		return "-Z"
-	case syntax.OpRename:
-		return "-E"
-	case syntax.OpListRules:
-		return "-S"
-	case syntax.OpList:
-		return "-L"
-	}
-	return "?"
 }
