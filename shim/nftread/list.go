@@ -345,8 +345,9 @@ func ListedChains(t *TableInfo, only string) []ListChain {
 	return out
 }
 
-// DumpChainRulesLenient is dumpChainRules keeping every rule, each with
-// the error parsing it gave (nil when it parsed).
+// DumpChainRulesLenient dumps a chain's rules as shim/native's
+// dumpChainRules does, but keeps every rule, each with the error parsing it
+// gave (nil when it parsed).
 func DumpChainRulesLenient(c nfnl.Transport, fam uint8, table, chain string) ([]DumpedRule, []error, error) {
 	var req nfnl.Attrs
 	req.String(unix.NFTA_RULE_TABLE, table)
@@ -368,7 +369,7 @@ func DumpChainRulesLenient(c nfnl.Transport, fam uint8, table, chain string) ([]
 	return rules, errs, nil
 }
 
-// Unparsed marks a listed rule that did not parse (see listingRules).
+// Unparsed marks a listed rule that did not parse (see shim/native's listingRules).
 var Unparsed = []expr.Any{nil}
 
 // IsUnparsed reports whether r is a listed rule that did not parse (its

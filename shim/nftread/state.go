@@ -39,7 +39,7 @@ type TableInfo struct {
 	// Name is the table's name; Chains are its chains by name.
 	Name   string
 	Chains map[string]*ChainInfo
-	// Tainted is set when hideIncompatible dropped a base chain of the
+	// Tainted is set when HideIncompatible dropped a base chain of the
 	// table: listings then say so in a comment line, as iptables-nft does.
 	Tainted bool
 }
