@@ -169,7 +169,6 @@ const (
 	connlimitDaddr  = 0x02
 )
 
-
 // connlimitMatch is -m connlimit revision 1 (struct xt_connlimit_info):
 // the number of connections per source (or destination) prefix. The mask
 // field is 16 bytes in both families; libxt_connlimit starts it all ones.
