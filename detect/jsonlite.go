@@ -2,6 +2,7 @@ package detect
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"strings"
@@ -246,17 +247,15 @@ func (p *jsonParser) str(build bool) (string, error) {
 		if esc := bytes.IndexByte(run, '\\'); esc >= 0 {
 			run = run[:esc]
 		}
-		ascii := true
-		for _, c := range run {
-			if c < 0x20 {
+		if !printableASCII(run) {
+			for _, c := range run {
+				if c < 0x20 {
+					return "", errJSONLite
+				}
+			}
+			if !utf8.Valid(run) {
 				return "", errJSONLite
 			}
-			if c >= 0x80 {
-				ascii = false
-			}
-		}
-		if !ascii && !utf8.Valid(run) {
-			return "", errJSONLite
 		}
 		p.i += len(run)
 		if p.data[p.i] == '"' {
@@ -305,6 +304,27 @@ func (p *jsonParser) str(build bool) (string, error) {
 			return "", errJSONLite
 		}
 	}
+}
+
+// printableASCII reports whether every byte of b is in 0x20-0x7f, eight
+// bytes at a time (the records are almost all plain ASCII).
+func printableASCII(b []byte) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for len(b) >= 8 {
+		w := binary.LittleEndian.Uint64(b)
+		// A byte with its high bit set, or one below 0x20 (the
+		// subtraction borrows into its high bit).
+		if w&highs != 0 || (w-0x20*ones)&^w&highs != 0 {
+			return false
+		}
+		b = b[8:]
+	}
+	for _, c := range b {
+		if c < 0x20 || c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 // member is the value of an object's member name as encoding/json assigns

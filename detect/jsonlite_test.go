@@ -204,3 +204,33 @@ func FuzzLiteReader(f *testing.F) {
 		checkLite(t, data)
 	})
 }
+
+// TestPrintableASCII: the word-at-a-time check agrees with the byte loop.
+func TestPrintableASCII(t *testing.T) {
+	slow := func(b []byte) bool {
+		for _, c := range b {
+			if c < 0x20 || c >= 0x80 {
+				return false
+			}
+		}
+		return true
+	}
+	var b []byte
+	for n := 0; n < 20; n++ {
+		for _, c := range []byte{0, 0x1f, 0x20, 0x21, 0x7e, 0x7f, 0x80, 0xff, 'a'} {
+			for pos := 0; pos <= n; pos++ {
+				b = b[:0]
+				for i := 0; i <= n; i++ {
+					if i == pos {
+						b = append(b, c)
+					} else {
+						b = append(b, 'x')
+					}
+				}
+				if got, want := printableASCII(b), slow(b); got != want {
+					t.Errorf("printableASCII(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}
