@@ -219,7 +219,11 @@ func listExt(save string, o listOpts) (string, error) {
 		// libxt_TEE names the gateway without -n.
 		gw := firstArg(items, "gateway")
 		if ip, err := netip.ParseAddr(gw); err == nil && !o.numeric {
-			gw = o.names.addr(ip)
+			// A name when there is one; else the save text's address,
+			// printed as inet_ntop prints it.
+			if n := o.names.addr(ip); n != ip.String() {
+				gw = n
+			}
 		}
 		b.WriteString(" TEE gw:" + gw)
 		if oif := firstArg(items, "oif"); oif != "" {

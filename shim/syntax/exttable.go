@@ -445,7 +445,7 @@ var targetTable = []extension{
 	{name: "TPROXY", target: true, opts: []optSpec{
 		{name: "on-port", arity: argOne},
 		{name: "on-ip", arity: argOne},
-		{name: "tproxy-mark", arity: argOne, check: "markmask"},
+		{name: "tproxy-mark", arity: argOne},
 	}},
 	{name: "SYNPROXY", target: true, opts: []optSpec{
 		{name: "sack-perm", arity: argNone},

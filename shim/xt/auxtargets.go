@@ -20,7 +20,11 @@ type auditTarget struct{ typ uint8 }
 
 func parseAudit(ctx Context, t syntax.Target) (Ext, error) {
 	var e *auditTarget
+	once := onceOnly{}
 	for _, o := range t.Options {
+		if err := once.use(t.Name, o.Name); err != nil {
+			return nil, err
+		}
 		if o.Name != "type" {
 			return nil, unsupportedOption(t.Name, o.Name)
 		}
@@ -78,19 +82,29 @@ const (
 	idletimerUserSize  = 34
 	idletimerSize      = 48
 	idletimerAlarm     = 1
+	// Revision 0: the label, then the kernel's pointer at 32.
+	idletimerV0UserSize = 32
+	idletimerV0Size     = 40
 )
 
-// idletimer is -j IDLETIMER --timeout N --label L [--alarm].
+// idletimer is -j IDLETIMER --timeout N --label L [--alarm]. iptables
+// before 1.8.5 wrote revision 0 (struct idletimer_tg_info: no timer
+// type); one read back is written back as it was.
 type idletimer struct {
 	timeout   uint32
 	label     string
 	timerType uint8
+	rev0      bool
 }
 
 func parseIdletimer(ctx Context, t syntax.Target) (Ext, error) {
 	e := &idletimer{}
 	var haveTimeout, haveLabel bool
+	once := onceOnly{}
 	for _, o := range t.Options {
+		if err := once.use(t.Name, o.Name); err != nil {
+			return nil, err
+		}
 		switch o.Name {
 		case "timeout":
 			v, err := oneArg(t.Name, o)
@@ -123,9 +137,21 @@ func parseIdletimer(ctx Context, t syntax.Target) (Ext, error) {
 	return e, nil
 }
 
-func (e *idletimer) Name() string                          { return "IDLETIMER" }
-func (e *idletimer) Revision() (string, uint8, bool, bool) { return "IDLETIMER", 1, true, true }
+func (e *idletimer) Name() string { return "IDLETIMER" }
+func (e *idletimer) Revision() (string, uint8, bool, bool) {
+	if e.rev0 {
+		return "IDLETIMER", 0, true, true
+	}
+	return "IDLETIMER", 1, true, true
+}
+
 func (e *idletimer) Exprs(Context) ([]expr.Any, error) {
+	if e.rev0 {
+		b := newBlob(idletimerV0Size)
+		b.u32(0, e.timeout)
+		b.str(4, idletimerLabelSize, e.label)
+		return xtTarget("IDLETIMER", 0, b), nil
+	}
 	b := newBlob(idletimerSize)
 	b.u32(0, e.timeout)
 	b.str(4, idletimerLabelSize, e.label)
@@ -151,6 +177,17 @@ func (e *idletimer) List(bool) string {
 }
 
 func decodeIdletimerBlob(ctx Context, rev uint32, data []byte) (Ext, error) {
+	if rev == 0 {
+		if err := checkSize("IDLETIMER", rev, data, idletimerV0Size); err != nil {
+			return nil, err
+		}
+		b := blob(data)
+		label, ok := b.getStr(4, idletimerLabelSize)
+		if !ok || !b.zero(4+len(label), idletimerLabelSize-len(label)) || !b.zero(idletimerV0UserSize, len(b)-idletimerV0UserSize) {
+			return nil, decodeErr("xt target IDLETIMER: label has no iptables form")
+		}
+		return &idletimer{timeout: b.get32(0), label: label, rev0: true}, nil
+	}
 	if rev != 1 {
 		return nil, decodeErr("xt target IDLETIMER rev %d is not supported", rev)
 	}
@@ -183,7 +220,11 @@ type synproxy struct {
 
 func parseSynproxy(ctx Context, t syntax.Target) (Ext, error) {
 	e := &synproxy{}
+	once := onceOnly{}
 	for _, o := range t.Options {
+		if err := once.use(t.Name, o.Name); err != nil {
+			return nil, err
+		}
 		switch o.Name {
 		case "sack-perm":
 			e.options |= synproxySackPerm

@@ -19,7 +19,11 @@ type netmapTarget struct {
 
 func parseNetmap(ctx Context, t syntax.Target) (Ext, error) {
 	var e *netmapTarget
+	once := onceOnly{}
 	for _, o := range t.Options {
+		if err := once.use(t.Name, o.Name); err != nil {
+			return nil, err
+		}
 		if o.Name != "to" {
 			return nil, unsupportedOption(t.Name, o.Name)
 		}
@@ -133,7 +137,11 @@ type nptTarget struct {
 func parseNPT(ctx Context, t syntax.Target) (Ext, error) {
 	e := &nptTarget{name: t.Name, src: netip.IPv6Unspecified(), dst: netip.IPv6Unspecified()}
 	var haveSrc, haveDst bool
+	once := onceOnly{}
 	for _, o := range t.Options {
+		if err := once.use(t.Name, o.Name); err != nil {
+			return nil, err
+		}
 		v, err := oneArg(t.Name, o)
 		if err != nil {
 			return nil, err

@@ -27,7 +27,11 @@ func (e *tcpoptstrip) has(n int) bool { return e.bmap[n>>5]&(1<<(n&31)) != 0 }
 
 func parseTCPOptStrip(ctx Context, t syntax.Target) (Ext, error) {
 	e := &tcpoptstrip{}
+	once := onceOnly{}
 	for _, o := range t.Options {
+		if err := once.use(t.Name, o.Name); err != nil {
+			return nil, err
+		}
 		if o.Name != "strip-options" {
 			return nil, unsupportedOption(t.Name, o.Name)
 		}

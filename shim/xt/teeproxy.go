@@ -25,7 +25,11 @@ type teeTarget struct {
 
 func parseTee(ctx Context, t syntax.Target) (Ext, error) {
 	e := &teeTarget{}
+	once := onceOnly{}
 	for _, o := range t.Options {
+		if err := once.use(t.Name, o.Name); err != nil {
+			return nil, err
+		}
 		v, err := oneArg(t.Name, o)
 		if err != nil {
 			return nil, err
@@ -80,8 +84,13 @@ func decodeTeeBlob(ctx Context, rev uint32, data []byte) (Ext, error) {
 	return &teeTarget{gw: gw, oif: oif}, nil
 }
 
-// tproxySize is struct xt_tproxy_target_info_v1 (rev 1, both families).
-const tproxySize = 26
+// tproxySize is struct xt_tproxy_target_info_v1 (rev 1, both families);
+// tproxyV0Size struct xt_tproxy_target_info (rev 0, IPv4), which kernels
+// before 2.6.37 took and some writers still use.
+const (
+	tproxySize   = 26
+	tproxyV0Size = 14
+)
 
 // tproxyTarget is -j TPROXY --on-port P [--on-ip ADDR] [--tproxy-mark
 // V[/M]].
@@ -90,12 +99,18 @@ type tproxyTarget struct {
 	mask, mark uint32
 	addr       netip.Addr
 	port       uint16
+	// rev0 is set when read from a revision 0 blob, written back so.
+	rev0 bool
 }
 
 func parseTproxy(ctx Context, t syntax.Target) (Ext, error) {
 	e := &tproxyTarget{family: ctx.Family, addr: unspecified(ctx.Family)}
 	havePort := false
+	once := onceOnly{}
 	for _, o := range t.Options {
+		if err := once.use(t.Name, o.Name); err != nil {
+			return nil, err
+		}
 		v, err := oneArg(t.Name, o)
 		if err != nil {
 			return nil, err
@@ -112,7 +127,7 @@ func parseTproxy(ctx Context, t syntax.Target) (Ext, error) {
 				return nil, err
 			}
 		case "tproxy-mark":
-			if e.mark, e.mask, err = parseMarkMask(t.Name, o.Name, v); err != nil {
+			if e.mark, e.mask, err = parseXTMarkMask(t.Name, o.Name, v); err != nil {
 				return nil, err
 			}
 		default:
@@ -132,9 +147,23 @@ func unspecified(f syntax.Family) netip.Addr {
 	return netip.IPv4Unspecified()
 }
 
-func (e *tproxyTarget) Name() string                          { return "TPROXY" }
-func (e *tproxyTarget) Revision() (string, uint8, bool, bool) { return "TPROXY", 1, true, true }
+func (e *tproxyTarget) Name() string { return "TPROXY" }
+func (e *tproxyTarget) Revision() (string, uint8, bool, bool) {
+	if e.rev0 {
+		return "TPROXY", 0, true, true
+	}
+	return "TPROXY", 1, true, true
+}
+
 func (e *tproxyTarget) Exprs(Context) ([]expr.Any, error) {
+	if e.rev0 {
+		b := newBlob(tproxyV0Size)
+		b.u32(0, e.mask)
+		b.u32(4, e.mark)
+		copy(b[8:12], e.addr.AsSlice())
+		b.be16(12, e.port)
+		return xtTarget("TPROXY", 0, b), nil
+	}
 	b := newBlob(tproxySize)
 	b.u32(0, e.mask)
 	b.u32(4, e.mark)
@@ -153,6 +182,17 @@ func (e *tproxyTarget) List(bool) string {
 }
 
 func decodeTproxyBlob(ctx Context, rev uint32, data []byte) (Ext, error) {
+	if rev == 0 && ctx.Family == syntax.IPv4 {
+		if err := checkSize("TPROXY", rev, data, tproxyV0Size); err != nil {
+			return nil, err
+		}
+		b := blob(data)
+		if !b.zero(tproxyV0Size, len(b)-tproxyV0Size) {
+			return nil, decodeErr("xt target TPROXY: unknown data")
+		}
+		addr, _ := netip.AddrFromSlice(b[8:12])
+		return &tproxyTarget{family: ctx.Family, mask: b.get32(0), mark: b.get32(4), addr: addr, port: b.getBE16(12), rev0: true}, nil
+	}
 	if rev != 1 {
 		return nil, decodeErr("xt target TPROXY rev %d is not supported", rev)
 	}

@@ -223,3 +223,53 @@ func ntop(a netip.Addr) string {
 	}
 	return a.String()
 }
+
+// xtStrtoulPrefix is xtables_strtoul with an end pointer: the number at
+// the start of s (base 0, leading white space, no minus sign) up to max,
+// and what follows it.
+func xtStrtoulPrefix(s string, max uint64) (uint64, string, bool) {
+	if strings.HasPrefix(strings.TrimLeft(s, " \t\n\v\f\r"), "-") {
+		return 0, "", false
+	}
+	v, rest, digits, overflow := strtoul(s)
+	if !digits || overflow || v > max {
+		return 0, "", false
+	}
+	return v, rest, true
+}
+
+// parseXTMarkMask is XTTYPE_MARKMASK32 (xtables_parse_val_mask without
+// names): VALUE[/MASK], the mask all ones when not given.
+func parseXTMarkMask(ext, opt, s string) (uint32, uint32, error) {
+	bad := paramErr("%s: bad integer value for option \"--%s\", or out of range.\n", ext, opt)
+	garbage := paramErr("%s: trailing garbage after value for option \"--%s\".\n", ext, opt)
+	v, rest, ok := xtStrtoulPrefix(s, 0xffffffff)
+	switch {
+	case !ok:
+		return 0, 0, bad
+	case rest == "":
+		return uint32(v), 0xffffffff, nil
+	case rest[0] != '/':
+		return 0, 0, garbage
+	}
+	m, rest, ok := xtStrtoulPrefix(rest[1:], 0xffffffff)
+	switch {
+	case !ok:
+		return 0, 0, bad
+	case rest != "":
+		return 0, 0, garbage
+	}
+	return uint32(v), uint32(m), nil
+}
+
+// onceOnly is libxtables' refusal of an option given twice (the command
+// line parser also checks it; this is for callers that bypass it).
+type onceOnly map[string]bool
+
+func (o onceOnly) use(ext, opt string) error {
+	if o[opt] {
+		return paramErr("%s: option \"--%s\" can only be used once.\n", ext, opt)
+	}
+	o[opt] = true
+	return nil
+}
