@@ -273,6 +273,13 @@ var matchTable = []extension{
 		{name: "connlimit-saddr", arity: argNone},
 		{name: "connlimit-daddr", arity: argNone},
 	}},
+	// libxt_dccp names its ports by their long names in its messages.
+	{name: "dccp", opts: []optSpec{
+		{name: "source-port", alias: "sport", arity: argOne, invert: true},
+		{name: "destination-port", alias: "dport", arity: argOne, invert: true},
+		{name: "dccp-types", arity: argOne, invert: true},
+		{name: "dccp-option", arity: argOne, invert: true},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -504,6 +511,8 @@ func matchIndex(name string) int {
 		return 47
 	case "connlimit":
 		return 48
+	case "dccp":
+		return 49
 	}
 	return -1
 }
