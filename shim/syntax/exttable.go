@@ -280,6 +280,22 @@ var matchTable = []extension{
 		{name: "dccp-types", arity: argOne, invert: true},
 		{name: "dccp-option", arity: argOne, invert: true},
 	}},
+	{name: "srh", family: IPv6, opts: []optSpec{
+		{name: "srh-next-hdr", arity: argOne, invert: true},
+		{name: "srh-hdr-len-eq", arity: argOne, invert: true},
+		{name: "srh-hdr-len-gt", arity: argOne, invert: true},
+		{name: "srh-hdr-len-lt", arity: argOne, invert: true},
+		{name: "srh-segs-left-eq", arity: argOne, invert: true},
+		{name: "srh-segs-left-gt", arity: argOne, invert: true},
+		{name: "srh-segs-left-lt", arity: argOne, invert: true},
+		{name: "srh-last-entry-eq", arity: argOne, invert: true},
+		{name: "srh-last-entry-gt", arity: argOne, invert: true},
+		{name: "srh-last-entry-lt", arity: argOne, invert: true},
+		{name: "srh-tag", arity: argOne, invert: true},
+		{name: "srh-psid", arity: argOne, invert: true},
+		{name: "srh-nsid", arity: argOne, invert: true},
+		{name: "srh-lsid", arity: argOne, invert: true},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -513,6 +529,8 @@ func matchIndex(name string) int {
 		return 48
 	case "dccp":
 		return 49
+	case "srh":
+		return 50
 	}
 	return -1
 }

@@ -54,6 +54,7 @@ var matchParsers = map[string]matchParser{
 	"connbytes":  parseConnbytes,
 	"connlimit":  parseConnlimit,
 	"dccp":       parseDCCP,
+	"srh":        parseSRH,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -130,6 +131,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"connbytes":  decodeConnbytesBlob,
 	"connlimit":  decodeConnlimitBlob,
 	"dccp":       decodeDCCPBlob,
+	"srh":        decodeSRHBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
