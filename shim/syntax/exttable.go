@@ -296,6 +296,12 @@ var matchTable = []extension{
 		{name: "srh-nsid", arity: argOne, invert: true},
 		{name: "srh-lsid", arity: argOne, invert: true},
 	}},
+	{name: "cluster", opts: []optSpec{
+		{name: "cluster-total-nodes", arity: argOne},
+		{name: "cluster-local-node", arity: argOne, invert: true},
+		{name: "cluster-local-nodemask", arity: argOne, invert: true},
+		{name: "cluster-hash-seed", arity: argOne},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -531,6 +537,8 @@ func matchIndex(name string) int {
 		return 49
 	case "srh":
 		return 50
+	case "cluster":
+		return 51
 	}
 	return -1
 }

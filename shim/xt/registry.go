@@ -55,6 +55,7 @@ var matchParsers = map[string]matchParser{
 	"connlimit":  parseConnlimit,
 	"dccp":       parseDCCP,
 	"srh":        parseSRH,
+	"cluster":    parseCluster,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -132,6 +133,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"connlimit":  decodeConnlimitBlob,
 	"dccp":       decodeDCCPBlob,
 	"srh":        decodeSRHBlob,
+	"cluster":    decodeClusterBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
