@@ -266,6 +266,7 @@ func TestFakeGoldensCurrent(t *testing.T) {
 var xtKernelRefuses = map[string]bool{
 	"4 filter INPUT -j REJECT --reject-with tcp-reset": true,
 	"4 filter INPUT -m recent --set --seconds 5":       true,
+	"4 filter INPUT -p tcp -m dccp --sport 4":          true,
 }
 
 // xtCase is one shim/xt case as a restore payload of its own.

@@ -44,12 +44,17 @@ func parseDCCP(ctx Context, m syntax.Match) (Ext, error) {
 		}
 		var bit uint16
 		switch o.Name {
-		case "source-port", "destination-port":
-			r, err := parsePortRC(m.Name, o.Name, v)
+		case "source-port", "sport", "destination-port", "dport":
+			src := o.Name == "source-port" || o.Name == "sport"
+			long := "destination-port"
+			if src {
+				long = "source-port"
+			}
+			r, err := parsePortRC(m.Name, long, v)
 			if err != nil {
 				return nil, err
 			}
-			if o.Name == "source-port" {
+			if src {
 				e.spts, bit = r, dccpSrcPorts
 			} else {
 				e.dpts, bit = r, dccpDstPorts
