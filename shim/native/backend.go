@@ -215,6 +215,7 @@ func (b *Backend) save(ctx context.Context, c *backend.Call) error {
 		fam: c.Family, table: a.Table, counters: a.Counters, prog: c.Name(),
 		version: b.opts.SaveVersion, now: b.opts.Now(), protos: b.protocols(),
 		ipsets: b.ipsets(c.Family), perChainAbove: b.opts.PerChainDumpAbove,
+		stderr: c.Stderr,
 	}
 	err = save(conn, req, w)
 	var ut *unknownTableError

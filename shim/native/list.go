@@ -2,6 +2,7 @@ package native
 
 import (
 	"fmt"
+	"io"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ func (r *cmdRun) list() ([]byte, error) {
 		return nil, r.incompatibleChain()
 	}
 	f := listFormat{numeric: cmd.Numeric, verbose: cmd.Verbose, exact: cmd.Exact, lineNumbers: cmd.LineNumbers}
-	lp := &linePrinter{f: f, fam: r.call.Family, protos: r.protos, names: newNames(defaultNameFiles)}
+	lp := &linePrinter{f: f, fam: r.call.Family, protos: r.protos, names: newNames(defaultNameFiles), warn: r.call.Stderr}
 	env := r.renderEnv()
 	var out []byte
 	if t.tainted && cmd.Chain == "" {
@@ -77,6 +78,8 @@ type linePrinter struct {
 	fam    syntax.Family
 	protos *protocols
 	names  *names
+	// warn gets the warnings extensions print with their rules.
+	warn io.Writer
 }
 
 // num is xtables_print_num: a counter in a fixed-width column, scaled to
@@ -156,6 +159,7 @@ func (lp *linePrinter) header(out []byte, lc listChain, rules int) []byte {
 // rule prints one rule line.
 func (lp *linePrinter) rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	f := lp.f
+	writeWarnings(lp.warn, v.appendWarnings(nil))
 	if f.lineNumbers {
 		out = fmt.Appendf(out, "%-4d ", n)
 	}

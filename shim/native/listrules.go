@@ -129,6 +129,7 @@ func (r *cmdRun) listRules() ([]byte, error) {
 			}
 			out = v.appendSave(out, lc.name, style)
 			out = append(out, '\n')
+			writeWarnings(r.call.Stderr, v.appendWarnings(nil))
 		}
 	}
 	return r.finishListing(out, undecoded)

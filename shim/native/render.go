@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/google/nftables/expr"
@@ -188,6 +189,28 @@ func (v *ruleView) appendSave(out []byte, chain string, style counterStyle) []by
 		out = append(out, ' ')
 	}
 	return out
+}
+
+// appendWarnings appends the stderr lines iptables-nft prints when it
+// prints this rule (an extension's xt.Warner), in the rule's order.
+func (v *ruleView) appendWarnings(dst []string) []string {
+	for _, m := range v.matches {
+		dst = append(dst, xt.Warnings(m)...)
+	}
+	if v.target != nil {
+		dst = append(dst, xt.Warnings(v.target)...)
+	}
+	return dst
+}
+
+// writeWarnings writes warning lines to w (standard error), if any.
+func writeWarnings(w io.Writer, lines []string) {
+	if w == nil {
+		return
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
 }
 
 // appendExt appends " " and the extension's save text, unless that is

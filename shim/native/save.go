@@ -25,6 +25,8 @@ type saveRequest struct {
 	now      time.Time
 	protos   *protocols
 	ipsets   xt.IPSetResolver
+	// stderr gets the warnings extensions print with their rules.
+	stderr io.Writer
 	// perChainAbove: tables with more chains are dumped chain by chain;
 	// 0 means perChainDumpAbove.
 	perChainAbove int
@@ -49,6 +51,7 @@ func save(c nfnl.Transport, req *saveRequest, w io.Writer) error {
 			return err
 		}
 	}
+	writeWarnings(req.stderr, out.warnings)
 	if err := out.writeTo(w); err != nil {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
@@ -281,6 +284,7 @@ func dumpRulesWith(c nfnl.Transport, fam uint8, rr *ruleRenderer, req []byte, ou
 			return nil
 		}
 		out.buf = append(b, '\n')
+		out.warnings = rr.view.appendWarnings(out.warnings)
 		return nil
 	})
 	if err != nil {

@@ -49,6 +49,11 @@ func ruleNote(fam syntax.Family, table, chain string, protos *protocols, p *plan
 	if err != nil {
 		return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
+	if w := v.appendWarnings(nil); len(w) > 0 {
+		// iptables-nft prints the extension's warning on stderr as it
+		// prints the rule; -v's notes are stdout only.
+		return nil, unsupportedf("-v with a rule whose extension warns (%s)", w[0])
+	}
 	lp := &linePrinter{f: listFormat{numeric: true, rule: true}, fam: fam, protos: protos, names: newNames(defaultNameFiles)}
 	return lp.rule(nil, 0, &v)
 }

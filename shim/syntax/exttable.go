@@ -302,6 +302,10 @@ var matchTable = []extension{
 		{name: "cluster-local-nodemask", arity: argOne, invert: true},
 		{name: "cluster-hash-seed", arity: argOne},
 	}},
+	{name: "connlabel", opts: []optSpec{
+		{name: "label", arity: argOne, invert: true},
+		{name: "set", arity: argNone},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -539,6 +543,8 @@ func matchIndex(name string) int {
 		return 50
 	case "cluster":
 		return 51
+	case "connlabel":
+		return 52
 	}
 	return -1
 }

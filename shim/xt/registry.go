@@ -56,6 +56,7 @@ var matchParsers = map[string]matchParser{
 	"dccp":       parseDCCP,
 	"srh":        parseSRH,
 	"cluster":    parseCluster,
+	"connlabel":  parseConnlabel,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -134,6 +135,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"dccp":       decodeDCCPBlob,
 	"srh":        decodeSRHBlob,
 	"cluster":    decodeClusterBlob,
+	"connlabel":  decodeConnlabelBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.

@@ -104,6 +104,27 @@ type Lister interface {
 	List(numeric bool) string
 }
 
+// Warner is implemented by the extensions whose print functions write a
+// warning on stderr each time a rule with them is printed (save, -S, -L,
+// -v): Warnings returns those lines, without newlines, in order.
+type Warner interface {
+	Warnings() []string
+}
+
+// Warnings returns the stderr lines printing e gives (see Warner).
+func Warnings(e Ext) []string {
+	if w, ok := e.(Warner); ok {
+		return w.Warnings()
+	}
+	return nil
+}
+
+// CompareAll reports whether iptables-nft compares the whole info blob of
+// the named match when it looks a rule up (-C, -D): libxt_connlabel
+// declares none of its blob significant, so any connlabel match equals any
+// other.
+func CompareAll(match string) bool { return match != "connlabel" }
+
 // saveAppender is implemented by the extensions a save of a large ruleset
 // meets on nearly every rule: appendSave appends what Save returns without
 // building a string for each.
