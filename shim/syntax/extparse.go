@@ -85,11 +85,12 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 	canon := spec.Name()
 	inv := p.invert
 	p.invert = false
-	if inv && !spec.Invertible() {
-		return paramErr("%s: option \"--%s\" cannot be inverted.\n", in.ext.Name(), canon)
-	}
+	// libxtables checks a repeated option before an inverted one.
 	if in.used&(1<<oi) != 0 {
 		return onlyOnce(in.ext.Name(), canon)
+	}
+	if inv && !spec.Invertible() {
+		return paramErr("%s: option \"--%s\" cannot be inverted.\n", in.ext.Name(), canon)
 	}
 	in.used |= 1 << oi
 	o := Option{Name: canon, Invert: inv}

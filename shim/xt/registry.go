@@ -57,6 +57,7 @@ var matchParsers = map[string]matchParser{
 	"srh":        parseSRH,
 	"cluster":    parseCluster,
 	"connlabel":  parseConnlabel,
+	"ipvs":       parseIPVS,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -136,6 +137,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"srh":        decodeSRHBlob,
 	"cluster":    decodeClusterBlob,
 	"connlabel":  decodeConnlabelBlob,
+	"ipvs":       decodeIPVSBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.

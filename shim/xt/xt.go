@@ -119,6 +119,18 @@ func Warnings(e Ext) []string {
 	return nil
 }
 
+// WarnsWhenMissing reports whether iptables-nft 1.8.9, on a kernel without
+// the named match, warns ("Warning: Extension NAME revision 0 not
+// supported, missing kernel module?") and uses it anyway, so that the
+// kernel refuses the rule: true for the matches whose only revision is 0
+// and whose module a stock kernel may lack (ipvs, without ip_vs).
+func WarnsWhenMissing(match string) bool { return match == "ipvs" }
+
+// MissingWarning is that warning line, without its newline.
+func MissingWarning(match string) string {
+	return "Warning: Extension " + match + " revision 0 not supported, missing kernel module?"
+}
+
 // CompareAll reports whether iptables-nft compares the whole info blob of
 // the named match when it looks a rule up (-C, -D): libxt_connlabel
 // declares none of its blob significant, so any connlabel match equals any
