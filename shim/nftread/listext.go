@@ -108,6 +108,8 @@ func listExt(save string, o listOpts) (string, error) {
 		listPorts(&b, name, items, o)
 	case "dccp":
 		listDCCP(&b, items, o)
+	case "ipvs":
+		listIPVS(&b, items, o)
 	case "comment":
 		fmt.Fprintf(&b, " /* %s */", firstArg(items, "comment"))
 	case "mark":
@@ -267,6 +269,28 @@ func firstArg(items []saveItem, name string) string {
 		}
 	}
 	return ""
+}
+
+// listIPVS is libxt_ipvs's print: its save form without the dashes, the
+// virtual address by name unless -n ("anywhere" for the zero address).
+func listIPVS(b *strings.Builder, items []saveItem, o listOpts) {
+	for _, it := range items {
+		if it.inv {
+			b.WriteString(" !")
+		}
+		b.WriteString(" " + it.name)
+		for _, a := range it.args {
+			if it.name == "vaddr" && !o.numeric {
+				host, _, _ := strings.Cut(a, "/")
+				if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+					a = "anywhere"
+				} else {
+					a = listCtAddr(a, o)
+				}
+			}
+			b.WriteString(" " + a)
+		}
+	}
 }
 
 // listDCCP is libxt_dccp's print: "dccp spts:1:2 dpt:X ! REQUEST,INVALID
