@@ -17,6 +17,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
 // Single iptables commands run as a transaction of their own, planned
@@ -125,6 +126,9 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 	defer conn.Close()
 	fam := nftread.NFProto(c.Family)
+	if err := warnMissing(conn, fam, cmd, c.Stderr); err != nil {
+		return err
+	}
 	protos := b.protocols()
 	deadline := raceDeadline(cmd.Wait)
 	for try := 0; ; try++ {
@@ -176,6 +180,28 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 }
 
+// warnMissing prints, before the command's extensions parse their
+// options, the warning iptables-nft prints when it loads a match the
+// kernel lacks and uses anyway (xt.WarnsWhenMissing).
+func warnMissing(conn nfnl.Transport, fam uint8, cmd *syntax.Command, stderr io.Writer) error {
+	if cmd.Rule == nil || stderr == nil {
+		return nil
+	}
+	for _, m := range cmd.Rule.Matches {
+		if !xt.WarnsWhenMissing(m.Name) {
+			continue
+		}
+		ok, err := conn.HasExtension(fam, m.Name, 0, false)
+		if err != nil {
+			return ipterr.Wrap(ipterr.Resource, err, err.Error())
+		}
+		if !ok {
+			fmt.Fprintln(stderr, xt.MissingWarning(m.Name))
+		}
+	}
+	return nil
+}
+
 // attemptCommand plans a single command against st and commits it;
 // planned says planning succeeded (so -v's notes are due).
 func (b *Backend) attemptCommand(conn nfnl.Transport, c *backend.Call, cmd *syntax.Command, cmds []*syntax.Command, st *nftread.KernelState, fam uint8, protos *nftread.Protocols) (*cmdRun, bool, error) {
@@ -191,7 +217,7 @@ func (b *Backend) attemptCommand(conn nfnl.Transport, c *backend.Call, cmd *synt
 	planned := err == nil
 	if err == nil && r.p.txn.Len() > 0 {
 		defer b.opts.trace("commit")
-		err = probeRevisions(conn, fam, r.p.needs)
+		err = probeRevisions(conn, fam, r.p.needs, nil)
 		if err == nil && b.beforeCommit != nil {
 			b.beforeCommit()
 		}
