@@ -247,6 +247,12 @@ func ifaceExprs(key expr.MetaKey, f syntax.Field) ([]expr.Any, error) {
 	load := &expr.Meta{Key: key, Register: 1}
 	if n := len(name); n > 0 && name[n-1] == '+' {
 		if n == 1 {
+			if f.Invert {
+				// "! -i +" matches no interface: iptables-nft
+				// (1.8.9 and 1.8.11) compares the name with one
+				// no interface can have.
+				return []expr.Any{load, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte(nftread.NoInterface)}}, nil
+			}
 			// "+" matches every interface: iptables-nft emits the load only.
 			return []expr.Any{load}, nil
 		}

@@ -277,6 +277,11 @@ func verdictWord(v *expr.Verdict) (string, bool) {
 	return "", false
 }
 
+// NoInterface is the name iptables-nft compares an interface with for
+// "! -i +" and "! -o +" (no interface at all): "INVAL/D" with its NUL, a
+// name no interface can have because of the slash.
+const NoInterface = "INVAL/D\x00"
+
 // DecodeBase reads the leading base-field expressions (any order, each
 // field once) and returns how many it consumed.
 func DecodeBase(env *RenderEnv, es []expr.Any) (baseFields, int, error) {
@@ -318,6 +323,11 @@ func DecodeBase(env *RenderEnv, es []expr.Any) (baseFields, int, error) {
 				// A bare iifname load is iptables-nft's "-i +", which
 				// iptables-nft-save prints as nothing at all.
 				i++
+				continue
+			}
+			if cmp.Op == expr.CmpOpEq && string(cmp.Data) == NoInterface {
+				*f = syntax.Field{Set: true, Invert: true, Value: "+"}
+				i += 2
 				continue
 			}
 			name := string(cmp.Data)
