@@ -46,7 +46,7 @@ type ruleEnv struct {
 }
 
 func (env *ruleEnv) xtContext(r *syntax.Rule) xt.Context {
-	return xt.Context{Family: env.fam, Table: env.table, Chain: env.chain, Protocol: r.Protocol, IPSets: env.ipsets}
+	return xt.Context{Family: env.fam, Table: env.table, Chain: env.chain, Protocol: r.Protocol, IPSets: env.ipsets, Dialect: env.dialect}
 }
 
 // encodeRule builds a rule's expressions in iptables-nft 1.8.9's order:

@@ -73,6 +73,9 @@ func (v *ruleView) decode(env *RenderEnv, r *DumpedRule) error {
 	v.base = bf
 	es = es[n:]
 	v.ctx = xt.Context{Family: env.Fam, Table: env.Table, Chain: r.Chain, Protocol: bf.Proto, IPSets: env.IPSets}
+	if env.Protos != nil {
+		v.ctx.Dialect = env.Protos.Printer
+	}
 	for len(es) > 0 {
 		if c, ok := es[0].(*expr.Counter); ok {
 			v.packets, v.bytes = c.Packets, c.Bytes

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/nftables/expr"
 
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -168,14 +169,17 @@ func (e *tcpUDP) Exprs(ctx Context) ([]expr.Any, error) {
 		v := binary.BigEndian.AppendUint16(be16(e.spts.Min), e.dpts.Min)
 		return append(out, loadTransport(0, 4), cmpReg(eqOp(sInv), v)), nil
 	}
-	out = append(out, portExprs(0, e.spts, sInv)...)
-	return append(out, portExprs(2, e.dpts, dInv)...), nil
+	out = append(out, portExprs(ctx.Dialect, 0, e.spts, sInv)...)
+	return append(out, portExprs(ctx.Dialect, 2, e.dpts, dInv)...), nil
 }
 
 // portExprs is 1.8.9's test of one port field; the full range, inverted or
-// not, is dropped entirely.
-func portExprs(off uint32, r portRange, inv bool) []expr.Any {
+// not, is dropped entirely. 1.8.11 keeps the inverted full range (a test
+// no packet passes) as a range compare.
+func portExprs(d dialect.Dialect, off uint32, r portRange, inv bool) []expr.Any {
 	switch {
+	case r.full() && inv && d == dialect.V1811:
+		return []expr.Any{loadTransport(off, 2), &expr.Range{Op: expr.CmpOpNeq, Register: reg1, FromData: be16(r.Min), ToData: be16(r.Max)}}
 	case r.full():
 		return nil
 	case r.single():
@@ -194,10 +198,15 @@ func portExprs(off uint32, r portRange, inv bool) []expr.Any {
 func (e *tcpUDP) Save(ctx Context) string {
 	var b strings.Builder
 	b.WriteString("-m " + e.proto)
-	if !e.spts.full() {
+	// 1.8.11 prints an inverted full range ("! --sport 0:65535"); 1.8.9
+	// leaves it out.
+	shown := func(r portRange, inv uint8) bool {
+		return !r.full() || ctx.Dialect == dialect.V1811 && e.invflags&inv != 0
+	}
+	if shown(e.spts, invSrcPort) {
 		writeOpt(&b, e.invflags&invSrcPort != 0, "--sport", e.spts.String())
 	}
-	if !e.dpts.full() {
+	if shown(e.dpts, invDstPort) {
 		writeOpt(&b, e.invflags&invDstPort != 0, "--dport", e.dpts.String())
 	}
 	if e.option != 0 || e.invflags&invOption != 0 {

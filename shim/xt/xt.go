@@ -52,6 +52,7 @@ package xt
 import (
 	"github.com/google/nftables/expr"
 
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -68,6 +69,10 @@ type Context struct {
 	// SO_IP_SET in the rule's network namespace). When nil, -m set is
 	// refused.
 	IPSets IPSetResolver
+	// Dialect is the iptables-nft version the rule is written for or,
+	// when decoding, the one whose save output Save follows (the
+	// host's); empty is 1.8.9. Only a few forms differ (tcpudp.go).
+	Dialect dialect.Dialect
 }
 
 // IPSetResolver maps ipset names to the kernel's set indexes, which is what
