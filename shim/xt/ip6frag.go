@@ -106,9 +106,9 @@ func (e *fragMatch) flagWords(words [4]string) string {
 	return s
 }
 
-func (e *fragMatch) Save(Context) string {
+func (e *fragMatch) Save(ctx Context) string {
 	s := "-m frag"
-	if !(e.ids[0] == 0 && e.ids[1] == 0xffffffff) {
+	if !(e.ids[0] == 0 && e.ids[1] == 0xffffffff) || showsFullRange(ctx, e.invflags&fragInvIDs != 0) {
 		s += " " + invertSave(e.invflags&fragInvIDs != 0) + "--fragid " + strconv.FormatUint(uint64(e.ids[0]), 10)
 		if e.ids[0] != e.ids[1] {
 			s += ":" + strconv.FormatUint(uint64(e.ids[1]), 10)
@@ -260,8 +260,8 @@ func (e *mhMatch) Exprs(Context) ([]expr.Any, error) {
 
 func (e *mhMatch) full() bool { return e.types[0] == 0 && e.types[1] == 0xff }
 
-func (e *mhMatch) Save(Context) string {
-	if e.full() {
+func (e *mhMatch) Save(ctx Context) string {
+	if e.full() && !showsFullRange(ctx, e.invert) {
 		return "-m mh"
 	}
 	s := "-m mh " + invertSave(e.invert) + "--mh-type " + strconv.Itoa(int(e.types[0]))

@@ -330,12 +330,12 @@ func (e *rtMatch) Exprs(Context) ([]expr.Any, error) {
 	return xtMatch("rt", 0, b), nil
 }
 
-func (e *rtMatch) Save(Context) string {
+func (e *rtMatch) Save(ctx Context) string {
 	s := "-m rt"
 	if e.flags&rtType != 0 {
 		s += fmt.Sprintf(" %s--rt-type %d", invertSave(e.invflags&rtInvType != 0), e.typ)
 	}
-	if !(e.segs[0] == 0 && e.segs[1] == 0xffffffff) {
+	if !(e.segs[0] == 0 && e.segs[1] == 0xffffffff) || showsFullRange(ctx, e.invflags&rtInvSegs != 0) {
 		s += " " + invertSave(e.invflags&rtInvSegs != 0) + "--rt-segsleft " + strconv.FormatUint(uint64(e.segs[0]), 10)
 		if e.segs[0] != e.segs[1] {
 			s += ":" + strconv.FormatUint(uint64(e.segs[1]), 10)

@@ -114,9 +114,9 @@ func (e *spiMatch) Exprs(Context) ([]expr.Any, error) {
 // out (with its "!" if any, as libxt_esp and libipt_ah do).
 func (e *spiMatch) fullSPIs() bool { return e.spis[0] == 0 && e.spis[1] == 0xffffffff }
 
-func (e *spiMatch) Save(Context) string {
+func (e *spiMatch) Save(ctx Context) string {
 	s := "-m " + e.name
-	if !e.fullSPIs() {
+	if !e.fullSPIs() || showsFullRange(ctx, e.invSPI) {
 		s += " " + invertSave(e.invSPI) + "--" + e.name + "spi " + strconv.FormatUint(uint64(e.spis[0]), 10)
 		if e.spis[0] != e.spis[1] {
 			s += ":" + strconv.FormatUint(uint64(e.spis[1]), 10)

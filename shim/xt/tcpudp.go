@@ -195,13 +195,19 @@ func portExprs(d dialect.Dialect, off uint32, r portRange, inv bool) []expr.Any 
 	}
 }
 
+// showsFullRange reports whether save prints an inverted range option
+// that covers every value ("! --sport 0:65535", "! --ahspi
+// 0:4294967295"), a test no packet passes: 1.8.11 does, 1.8.9 leaves the
+// option out.
+func showsFullRange(ctx Context, inverted bool) bool {
+	return inverted && ctx.Dialect == dialect.V1811
+}
+
 func (e *tcpUDP) Save(ctx Context) string {
 	var b strings.Builder
 	b.WriteString("-m " + e.proto)
-	// 1.8.11 prints an inverted full range ("! --sport 0:65535"); 1.8.9
-	// leaves it out.
 	shown := func(r portRange, inv uint8) bool {
-		return !r.full() || ctx.Dialect == dialect.V1811 && e.invflags&inv != 0
+		return !r.full() || showsFullRange(ctx, e.invflags&inv != 0)
 	}
 	if shown(e.spts, invSrcPort) {
 		writeOpt(&b, e.invflags&invSrcPort != 0, "--sport", e.spts.String())
