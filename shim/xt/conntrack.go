@@ -156,7 +156,7 @@ func parseConntrack(ctx Context, m syntax.Match) (Ext, error) {
 		case o.Name == "ctexpire" && !e.alias:
 			// A range with min > max is taken and saved as given, as
 			// libxt_conntrack does.
-			r, n, err := parseU32Range(m.Name, o.Name, v)
+			r, n, err := parseU32Range(ctx, m.Name, o.Name, v)
 			if err != nil {
 				return nil, err
 			}

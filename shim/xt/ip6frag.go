@@ -41,7 +41,7 @@ func parseFrag(ctx Context, m syntax.Match) (Ext, error) {
 			if err != nil {
 				return nil, err
 			}
-			r, n, err := parseU32Range(m.Name, o.Name, v)
+			r, n, err := parseU32Range(ctx, m.Name, o.Name, v)
 			if err != nil {
 				return nil, err
 			}

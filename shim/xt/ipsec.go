@@ -44,7 +44,7 @@ func parseSPIMatch(ctx Context, m syntax.Match) (Ext, error) {
 			if err != nil {
 				return nil, err
 			}
-			r, n, err := parseU32Range(m.Name, o.Name, v)
+			r, n, err := parseU32Range(ctx, m.Name, o.Name, v)
 			if err != nil {
 				return nil, err
 			}

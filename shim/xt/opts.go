@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/extopts"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
@@ -106,13 +107,15 @@ func mustSpecify(ext, opt string) error {
 // range (xtopt_parse_mint): each number as strtoul with base 0, an empty
 // first component meaning 0 and an empty second one the maximum. It
 // returns the components and how many were given.
-func parseU32Range(ext, opt, arg string) ([2]uint32, int, error) {
-	return parseUintRange(ext, opt, arg, 0xffffffff)
+func parseU32Range(ctx Context, ext, opt, arg string) ([2]uint32, int, error) {
+	return parseUintRange(ctx, ext, opt, arg, 0xffffffff)
 }
 
 // parseUintRange is parseU32Range for numbers up to max (XTTYPE_UINT16RC
-// and the like), an empty second component meaning max.
-func parseUintRange(ext, opt, arg string, max uint32) ([2]uint32, int, error) {
+// and the like), an empty second component meaning max. 1.8.11's
+// libxtables takes the first number as the second's lower bound, so it
+// refuses a reversed range ("4:3") that 1.8.9's takes as given.
+func parseUintRange(ctx Context, ext, opt, arg string, max uint32) ([2]uint32, int, error) {
 	var r [2]uint32
 	n := 0
 	for rest := arg; ; {
@@ -135,6 +138,9 @@ func parseUintRange(ext, opt, arg string, max uint32) ([2]uint32, int, error) {
 			}
 			if tail != "" {
 				return r, n, paramErr("%s: Argument to \"--%s\" has unexpected characters near \"%s\".\n", ext, opt, tail+end)
+			}
+			if n == 1 && v < r[0] && ctx.Dialect == dialect.V1811 {
+				return r, n, paramErr("%s: bad value for option \"--%s\" near \"%s\", or out of range (%d-%d).\n", ext, opt, rest, r[0], max)
 			}
 			r[n] = v
 		}

@@ -35,12 +35,12 @@ type u16Range struct {
 	invert   bool
 }
 
-func parseU16Range(ext, opt string, o syntax.Option) (u16Range, error) {
+func parseU16Range(ctx Context, ext, opt string, o syntax.Option) (u16Range, error) {
 	v, err := oneArg(ext, o)
 	if err != nil {
 		return u16Range{}, err
 	}
-	r, n, err := parseUintRange(ext, opt, v, 0xffff)
+	r, n, err := parseUintRange(ctx, ext, opt, v, 0xffff)
 	if err != nil {
 		return u16Range{}, err
 	}
@@ -74,7 +74,7 @@ func parseRangeMatch(opt string) matchParser {
 			if o.Name != opt {
 				return nil, unsupportedOption(m.Name, o.Name)
 			}
-			r, err := parseU16Range(m.Name, opt, o)
+			r, err := parseU16Range(ctx, m.Name, opt, o)
 			if err != nil {
 				return nil, err
 			}
