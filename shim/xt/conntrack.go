@@ -149,6 +149,9 @@ func parseConntrack(ctx Context, m syntax.Match) (Ext, error) {
 			bit = ctFlagOrigSrc << i
 		case indexOf(ctPortOpts, o.Name) >= 0 && !e.alias:
 			i := indexOf(ctPortOpts, o.Name)
+			if err = negativePortRange(ctx, v); err != nil {
+				return nil, err
+			}
 			if e.ports[i], err = parsePortRange(v, ""); err != nil {
 				return nil, err
 			}

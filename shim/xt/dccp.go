@@ -50,6 +50,9 @@ func parseDCCP(ctx Context, m syntax.Match) (Ext, error) {
 			if src {
 				long = "source-port"
 			}
+			if err := negativePortRange(ctx, v); err != nil {
+				return nil, err
+			}
 			r, err := parsePortRC(m.Name, long, v)
 			if err != nil {
 				return nil, err

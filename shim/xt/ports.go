@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 )
 
 // portRange is an inclusive range of ports; the zero-width range a:a is a
@@ -143,6 +145,28 @@ func parsePortRange(s, proto string) (portRange, error) {
 		return r, paramErr("invalid portrange (min > max)")
 	}
 	return r, nil
+}
+
+// negativePortRange is 1.8.11's refusal of a reversed port range given
+// to udp, dccp or conntrack, whose options it parses with libxtables'
+// port-range type (1.8.9's udp says "invalid portrange (min > max)", its
+// dccp and conntrack take the range as given; tcp keeps its own parser
+// and message in both). It is nil in other dialects and for ranges that
+// are in order or do not parse (their parser says why).
+func negativePortRange(ctx Context, s string) error {
+	if ctx.Dialect != dialect.V1811 {
+		return nil
+	}
+	lo, hi, ok := strings.Cut(s, ":")
+	if !ok || lo == "" || hi == "" {
+		return nil
+	}
+	a, err1 := anyProtoPort(lo)
+	b, err2 := anyProtoPort(hi)
+	if err1 != nil || err2 != nil || a <= b {
+		return nil
+	}
+	return paramErr("Port range %d-%d is negative.\n", a, b)
 }
 
 // lookupAnyService is getservbyname(name, NULL): the first entry of

@@ -57,9 +57,9 @@ func parseTCPUDP(ctx Context, m syntax.Match) (Ext, error) {
 		var err error
 		switch o.Name {
 		case "sport", "source-port":
-			err = e.setPorts(&e.spts, invSrcPort, o)
+			err = e.setPorts(ctx, &e.spts, invSrcPort, o)
 		case "dport", "destination-port":
-			err = e.setPorts(&e.dpts, invDstPort, o)
+			err = e.setPorts(ctx, &e.dpts, invDstPort, o)
 		case "syn":
 			if e.proto != "tcp" {
 				return nil, unsupportedOption(m.Name, o.Name)
@@ -103,9 +103,14 @@ func parseTCPUDP(ctx Context, m syntax.Match) (Ext, error) {
 	return e, nil
 }
 
-func (e *tcpUDP) setPorts(r *portRange, inv uint8, o syntax.Option) error {
+func (e *tcpUDP) setPorts(ctx Context, r *portRange, inv uint8, o syntax.Option) error {
 	if len(o.Args) != 1 {
 		return unsupportedOption(e.proto, o.Name)
+	}
+	if e.proto == "udp" {
+		if err := negativePortRange(ctx, o.Args[0]); err != nil {
+			return err
+		}
 	}
 	pr, err := parsePortRange(o.Args[0], e.proto)
 	if err != nil {
