@@ -24,20 +24,31 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 		return &ipterr.Error{Class: ipterr.Other, Msg: d.Template, Err: d}
 	}
 	t := st.tables[cmd.Table]
-	if t == nil || t.chains[cmd.Chain] == nil {
-		return 0, short(notFoundRule)
-	}
+	// The rule is parsed before the chain is looked up, as iptables
+	// parses the whole command line first: a bad option is reported as
+	// such also where the table or chain does not exist.
 	env := &ruleEnv{
 		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam), dialect: b.opts.Dialect,
-		isChain: func(name string) bool { ch := t.chains[name]; return ch != nil && !ch.base },
+		isChain: func(name string) bool {
+			if t == nil {
+				return false
+			}
+			ch := t.chains[name]
+			return ch != nil && !ch.base
+		},
 	}
 	r, err := encodeRule(env, cmd.Rule)
 	if err != nil {
 		var mc *missingChainError
-		if errors.As(err, &mc) {
+		if errors.As(err, &mc) && t != nil && t.chains[cmd.Chain] != nil {
 			return 0, mc.error
 		}
-		return 0, err
+		if !errors.As(err, &mc) {
+			return 0, err
+		}
+	}
+	if t == nil || t.chains[cmd.Chain] == nil {
+		return 0, short(notFoundRule)
 	}
 	want, err := normalizeExprs(fam, r.exprs)
 	if err != nil {

@@ -148,9 +148,9 @@ var matchTable = []extension{
 		{name: "pkt-type", arity: argOne, invert: true},
 	}},
 	{name: "hashlimit", opts: []optSpec{
-		{name: "hashlimit-upto", arity: argOne, check: "rate"},
-		{name: "hashlimit-above", arity: argOne, check: "rate"},
-		{name: "hashlimit", arity: argOne, check: "rate"},
+		{name: "hashlimit-upto", arity: argOne, invert: true},
+		{name: "hashlimit-above", arity: argOne, invert: true},
+		{name: "hashlimit", arity: argOne, invert: true},
 		{name: "hashlimit-burst", arity: argOne},
 		{name: "hashlimit-mode", arity: argOne},
 		{name: "hashlimit-srcmask", arity: argOne},

@@ -53,6 +53,7 @@ var matchParsers = map[string]matchParser{
 	"ipv6header": parseIPv6Header,
 	"connbytes":  parseConnbytes,
 	"connlimit":  parseConnlimit,
+	"hashlimit":  parseHashlimit,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -128,6 +129,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"ipv6header": decodeIPv6HeaderBlob,
 	"connbytes":  decodeConnbytesBlob,
 	"connlimit":  decodeConnlimitBlob,
+	"hashlimit":  decodeHashlimitBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
