@@ -54,6 +54,7 @@ var matchParsers = map[string]matchParser{
 	"connbytes":  parseConnbytes,
 	"connlimit":  parseConnlimit,
 	"hashlimit":  parseHashlimit,
+	"string":     parseStringMatch,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -130,6 +131,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"connbytes":  decodeConnbytesBlob,
 	"connlimit":  decodeConnlimitBlob,
 	"hashlimit":  decodeHashlimitBlob,
+	"string":     decodeStringBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
