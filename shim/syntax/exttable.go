@@ -273,6 +273,31 @@ var matchTable = []extension{
 		{name: "connlimit-saddr", arity: argNone},
 		{name: "connlimit-daddr", arity: argNone},
 	}},
+	{name: "cgroup", opts: []optSpec{
+		{name: "path", arity: argOne, invert: true},
+		{name: "cgroup", arity: argOne, invert: true},
+	}},
+	{name: "time", opts: []optSpec{
+		{name: "datestart", arity: argOne},
+		{name: "datestop", arity: argOne},
+		{name: "timestart", arity: argOne},
+		{name: "timestop", arity: argOne},
+		{name: "contiguous", arity: argNone},
+		{name: "weekdays", arity: argOne, invert: true},
+		{name: "monthdays", arity: argOne, invert: true},
+		{name: "localtz", arity: argNone},
+		{name: "utc", arity: argNone},
+		{name: "kerneltz", arity: argNone},
+	}},
+	{name: "socket", opts: []optSpec{
+		{name: "transparent", arity: argNone},
+		{name: "nowildcard", arity: argNone},
+		{name: "restore-skmark", arity: argNone},
+	}},
+	{name: "devgroup", opts: []optSpec{
+		{name: "src-group", arity: argOne, invert: true},
+		{name: "dst-group", arity: argOne, invert: true},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -504,6 +529,14 @@ func matchIndex(name string) int {
 		return 47
 	case "connlimit":
 		return 48
+	case "cgroup":
+		return 49
+	case "time":
+		return 50
+	case "socket":
+		return 51
+	case "devgroup":
+		return 52
 	}
 	return -1
 }

@@ -55,6 +55,11 @@ var matchParsers = map[string]matchParser{
 	"connlimit":  parseConnlimit,
 	"hashlimit":  parseHashlimit,
 	"string":     parseStringMatch,
+	"cgroup":     parseCgroup,
+	"time":       parseTime,
+	"socket":     parseFlagMatch(socketSpec),
+	"rpfilter":   parseFlagMatch(rpfilterSpec),
+	"devgroup":   parseDevgroup,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -132,6 +137,11 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"connlimit":  decodeConnlimitBlob,
 	"hashlimit":  decodeHashlimitBlob,
 	"string":     decodeStringBlob,
+	"cgroup":     decodeCgroupBlob,
+	"time":       decodeTimeBlob,
+	"socket":     decodeFlagBlob(socketSpec),
+	"rpfilter":   decodeFlagBlob(rpfilterSpec),
+	"devgroup":   decodeDevgroupBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
