@@ -298,6 +298,9 @@ var matchTable = []extension{
 		{name: "src-group", arity: argOne, invert: true},
 		{name: "dst-group", arity: argOne, invert: true},
 	}},
+	{name: "u32", opts: []optSpec{
+		{name: "u32", arity: argOne, invert: true},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -537,6 +540,8 @@ func matchIndex(name string) int {
 		return 51
 	case "devgroup":
 		return 52
+	case "u32":
+		return 53
 	}
 	return -1
 }

@@ -60,6 +60,7 @@ var matchParsers = map[string]matchParser{
 	"socket":     parseFlagMatch(socketSpec),
 	"rpfilter":   parseFlagMatch(rpfilterSpec),
 	"devgroup":   parseDevgroup,
+	"u32":        parseU32,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -142,6 +143,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"socket":     decodeFlagBlob(socketSpec),
 	"rpfilter":   decodeFlagBlob(rpfilterSpec),
 	"devgroup":   decodeDevgroupBlob,
+	"u32":        decodeU32Blob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
