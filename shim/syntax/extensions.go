@@ -22,6 +22,7 @@ type optSpec struct {
 	arity  arity
 	invert bool   // "!" may precede it
 	check  string // the validator (see validate.go); "" = any value
+	multi  bool   // may be given more than once (xtopt's XTOPT_MULTI)
 }
 
 // named reports whether n is the option's name or its alias.

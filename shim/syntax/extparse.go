@@ -84,7 +84,7 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 	if inv && !spec.invert {
 		return paramErr("%s: option \"--%s\" cannot be inverted.\n", in.ext.name, canon)
 	}
-	if in.used&(1<<oi) != 0 {
+	if in.used&(1<<oi) != 0 && !spec.multi {
 		return paramErr("%s: option \"--%s\" can only be used once.\n", in.ext.name, canon)
 	}
 	in.used |= 1 << oi

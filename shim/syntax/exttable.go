@@ -301,6 +301,18 @@ var matchTable = []extension{
 	{name: "u32", opts: []optSpec{
 		{name: "u32", arity: argOne, invert: true},
 	}},
+	{name: "policy", opts: []optSpec{
+		{name: "dir", arity: argOne},
+		{name: "pol", arity: argOne},
+		{name: "strict", arity: argNone},
+		{name: "reqid", arity: argOne, invert: true, multi: true},
+		{name: "spi", arity: argOne, invert: true, multi: true},
+		{name: "tunnel-src", arity: argOne, invert: true, multi: true},
+		{name: "tunnel-dst", arity: argOne, invert: true, multi: true},
+		{name: "proto", arity: argOne, invert: true, multi: true},
+		{name: "mode", arity: argOne, invert: true, multi: true},
+		{name: "next", arity: argNone, multi: true},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -542,6 +554,8 @@ func matchIndex(name string) int {
 		return 52
 	case "u32":
 		return 53
+	case "policy":
+		return 54
 	}
 	return -1
 }

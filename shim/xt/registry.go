@@ -61,6 +61,7 @@ var matchParsers = map[string]matchParser{
 	"rpfilter":   parseFlagMatch(rpfilterSpec),
 	"devgroup":   parseDevgroup,
 	"u32":        parseU32,
+	"policy":     parsePolicy,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -144,6 +145,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"rpfilter":   decodeFlagBlob(rpfilterSpec),
 	"devgroup":   decodeDevgroupBlob,
 	"u32":        decodeU32Blob,
+	"policy":     decodePolicyBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
