@@ -195,7 +195,9 @@ func (e *stringMatch) Exprs(Context) ([]expr.Any, error) {
 // one is a backslash.
 func (e *stringMatch) patternText() (text string, isHex bool) {
 	p := e.pattern[:e.patlen]
-	isHex = p[len(p)-1] == '\\'
+	// For an empty pattern (which the kernel refuses) C looks at the
+	// byte before it, the algorithm name's terminating NUL.
+	isHex = len(p) > 0 && p[len(p)-1] == '\\'
 	for _, c := range p {
 		if c < 0x20 || c > 0x7e {
 			isHex = true
@@ -286,7 +288,7 @@ func decodeStringBlob(ctx Context, rev uint32, data []byte) (Ext, error) {
 	if _, ok := b.getStr(strOffAlgo, strAlgoLen); !ok {
 		return nil, decodeErr("xt match string: algorithm name is not terminated")
 	}
-	if e.patlen == 0 || e.patlen > strPatternLen || e.flags&^(strFlagInvert|strFlagIcase) != 0 || !b.zero(strOffFlags+1, strUserSize-strOffFlags-1) {
+	if e.patlen > strPatternLen || e.flags&^(strFlagInvert|strFlagIcase) != 0 || !b.zero(strOffFlags+1, strUserSize-strOffFlags-1) {
 		return nil, decodeErr("xt match string: pattern length %d, flags %#x", e.patlen, e.flags)
 	}
 	copy(e.algo[:], b[strOffAlgo:strOffAlgo+strAlgoLen])
