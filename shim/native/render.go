@@ -68,7 +68,7 @@ func (v *ruleView) decode(env *renderEnv, r *dumpedRule) error {
 	}
 	v.base = bf
 	es = es[n:]
-	v.ctx = xt.Context{Family: env.fam, Table: env.table, Chain: r.chain, Protocol: bf.proto, IPSets: env.ipsets}
+	v.ctx = xt.Context{Family: env.fam, Table: env.table, Chain: r.chain, Protocol: bf.proto, IPSets: env.ipsets, Prints187: printsLike187(env)}
 	for len(es) > 0 {
 		if c, ok := es[0].(*expr.Counter); ok {
 			v.packets, v.bytes = c.Packets, c.Bytes

@@ -32,6 +32,9 @@ type stringMatch struct {
 	pattern  [strPatternLen]byte
 	patlen   uint8
 	flags    uint8
+	// to0 is the open end libxt_string 1.8.7 leaves out of its output
+	// (0 there, 65535 in 1.8.9, which corrected it).
+	to0 uint16
 }
 
 // stringOptions is libxt_string's option table order (the order its
@@ -112,7 +115,7 @@ func parseHexString(s string, pat *[strPatternLen]byte) (uint8, error) {
 }
 
 func parseStringMatch(ctx Context, m syntax.Match) (Ext, error) {
-	e := &stringMatch{to: strToUnlimited}
+	e := &stringMatch{to: strToUnlimited, to0: strToUnlimited}
 	given := map[string]bool{}
 	for _, o := range m.Options {
 		given[o.Name] = true
@@ -244,7 +247,7 @@ func (e *stringMatch) Save(Context) string {
 	if e.from != 0 {
 		fmt.Fprintf(&b, " --from %d", e.from)
 	}
-	if e.to != strToUnlimited {
+	if e.to != e.to0 {
 		fmt.Fprintf(&b, " --to %d", e.to)
 	}
 	if e.flags&strFlagIcase != 0 {
@@ -267,7 +270,7 @@ func (e *stringMatch) List(bool) string {
 	if e.from != 0 {
 		fmt.Fprintf(&b, " FROM %d", e.from)
 	}
-	if e.to != strToUnlimited {
+	if e.to != e.to0 {
 		fmt.Fprintf(&b, " TO %d", e.to)
 	}
 	if e.flags&strFlagIcase != 0 {
@@ -284,7 +287,10 @@ func decodeStringBlob(ctx Context, rev uint32, data []byte) (Ext, error) {
 		return nil, err
 	}
 	b := blob(data)
-	e := &stringMatch{from: b.get16(0), to: b.get16(2), patlen: b.get8(strOffPatlen), flags: b.get8(strOffFlags)}
+	e := &stringMatch{from: b.get16(0), to: b.get16(2), patlen: b.get8(strOffPatlen), flags: b.get8(strOffFlags), to0: strToUnlimited}
+	if ctx.Prints187 {
+		e.to0 = 0
+	}
 	if _, ok := b.getStr(strOffAlgo, strAlgoLen); !ok {
 		return nil, decodeErr("xt match string: algorithm name is not terminated")
 	}

@@ -68,6 +68,9 @@ type Context struct {
 	// SO_IP_SET in the rule's network namespace). When nil, -m set is
 	// refused.
 	IPSets IPSetResolver
+	// Prints187 is set when a decoded rule is printed as iptables-nft
+	// 1.8.7 prints it: its string match prints the default --to 65535.
+	Prints187 bool
 }
 
 // IPSetResolver maps ipset names to the kernel's set indexes, which is what
