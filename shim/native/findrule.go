@@ -25,31 +25,28 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 		return &ipterr.Error{Class: ipterr.Other, Msg: d.Template, Err: d}
 	}
 	t := st.Tables[cmd.Table]
-	// The rule is parsed before the chain is looked up, as iptables
-	// parses the whole command line first: a bad option is reported as
-	// such also where the table or chain does not exist.
+	if t == nil || t.Chains[cmd.Chain] == nil {
+		// iptables parses the whole rule before it looks for the chain:
+		// a rule it cannot parse fails as such (any jump is taken for a
+		// chain here, as there is none to look in).
+		env := &ruleEnv{fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam), dialect: b.opts.Dialect,
+			isChain: func(string) bool { return true }}
+		if _, err := encodeRule(env, cmd.Rule); err != nil && ipterr.Is(err, ipterr.Parameter) {
+			return 0, err
+		}
+		return 0, short(notFoundRule)
+	}
 	env := &ruleEnv{
 		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam), dialect: b.opts.Dialect,
-		isChain: func(name string) bool {
-			if t == nil {
-				return false
-			}
-			ch := t.Chains[name]
-			return ch != nil && !ch.Base
-		},
+		isChain: func(name string) bool { ch := t.Chains[name]; return ch != nil && !ch.Base },
 	}
 	r, err := encodeRule(env, cmd.Rule)
 	if err != nil {
 		var mc *missingChainError
-		if errors.As(err, &mc) && t != nil && t.Chains[cmd.Chain] != nil {
+		if errors.As(err, &mc) {
 			return 0, mc.error
 		}
-		if !errors.As(err, &mc) {
-			return 0, err
-		}
-	}
-	if t == nil || t.Chains[cmd.Chain] == nil {
-		return 0, short(notFoundRule)
+		return 0, err
 	}
 	want, err := normalizeExprs(fam, r.exprs)
 	if err != nil {

@@ -52,7 +52,7 @@ func parseCgroup(ctx Context, m syntax.Match) (Ext, error) {
 			e.hasPath = true
 			e.invPath = e.invPath || o.Invert
 		case "cgroup":
-			n, _, ok := xtStrtoul(v, 0, cgMaxUint32, false)
+			n, _, ok := strtoulRange(v, 0, cgMaxUint32, false)
 			if !ok {
 				return nil, badRange(m.Name, o.Name, 0, cgMaxUint32)
 			}

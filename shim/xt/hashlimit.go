@@ -232,7 +232,7 @@ func parseHashlimit(ctx Context, m syntax.Match) (Ext, error) {
 				e.dstmask = n
 			}
 		case hlOptBurst:
-			n, rest, ok := xtStrtoul(v, 1, 0, true)
+			n, rest, ok := strtoulRange(v, 1, 0, true)
 			if !ok || rest == "" && n > hlBurstMax {
 				return nil, hlBurstError()
 			}
@@ -241,7 +241,7 @@ func parseHashlimit(ctx Context, m syntax.Match) (Ext, error) {
 			}
 			e.burst = n
 		case hlOptHtableSize, hlOptHtableMax, hlOptHtableGC, hlOptHtableExp:
-			n, _, ok := xtStrtoul(v, 0, hlUint32Max, false)
+			n, _, ok := strtoulRange(v, 0, hlUint32Max, false)
 			if !ok {
 				return nil, badRange(m.Name, o.Name, 0, hlUint32Max)
 			}

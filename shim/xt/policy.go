@@ -66,7 +66,7 @@ func policyHost(fam syntax.Family, opt, v string) (addr, mask [16]byte, err erro
 		mask[i] = 0xff
 	}
 	if fam == syntax.IPv4 {
-		a, ok := inetAton(host)
+		a, ok := inetAton4(host)
 		if !ok {
 			return addr, mask, unsupportedOption("policy", opt)
 		}
@@ -155,7 +155,7 @@ func parsePolicy(ctx Context, m syntax.Match) (Ext, error) {
 				return nil, paramErr("policy match: invalid policy \"%s\"", v)
 			}
 		case "reqid", "spi":
-			n, _, ok := xtStrtoul(v, 0, 0xffffffff, false)
+			n, _, ok := strtoulRange(v, 0, 0xffffffff, false)
 			if !ok {
 				return nil, badRange(m.Name, o.Name, 0, 0xffffffff)
 			}
@@ -190,7 +190,7 @@ func parsePolicy(ctx Context, m syntax.Match) (Ext, error) {
 			}
 		case "proto":
 			var p uint8
-			if n, _, ok := xtStrtoul(v, 0, 0xff, false); ok {
+			if n, _, ok := strtoulRange(v, 0, 0xff, false); ok {
 				p = uint8(n)
 			} else if v == "all" {
 				p = 0

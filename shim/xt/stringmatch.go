@@ -133,7 +133,7 @@ func parseStringMatch(ctx Context, m syntax.Match) (Ext, error) {
 		v = cutNUL(v)
 		switch o.Name {
 		case "from", "to":
-			n, _, ok := xtStrtoul(v, 0, 0xffff, false)
+			n, _, ok := strtoulRange(v, 0, 0xffff, false)
 			if !ok {
 				return nil, badRange(m.Name, o.Name, 0, 0xffff)
 			}

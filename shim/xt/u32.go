@@ -44,7 +44,7 @@ func parseU32Spec(e *u32Match, arg string) error {
 		return 0
 	}
 	number := func(i *int) (uint32, error) {
-		v, rest, ok := xtStrtoul(arg[*i:], 0, 0xffffffff, true)
+		v, rest, ok := strtoulRange(arg[*i:], 0, 0xffffffff, true)
 		if !ok || len(rest) == len(arg[*i:]) {
 			return 0, paramErr("u32: at char %d: not a number or out of range", *i)
 		}

@@ -11,10 +11,10 @@ import (
 // Number readers shaped like the C library calls libxtables and the
 // extensions use, for the extensions whose options are not xtopt types.
 
-// xtStrtoul is libxtables' xtables_strtoul: strtoumax(s, 0) with a leading
+// strtoulRange is libxtables' xtables_strtoul: strtoumax(s, 0) with a leading
 // minus refused and min <= v <= max (max 0 for no limit). With tail false
 // nothing may follow the number; with tail true the rest is returned.
-func xtStrtoul(s string, min, max uint64, tail bool) (uint64, string, bool) {
+func strtoulRange(s string, min, max uint64, tail bool) (uint64, string, bool) {
 	if strings.HasPrefix(strings.TrimLeft(s, " \t\n\v\f\r"), "-") {
 		return 0, "", false
 	}
@@ -60,10 +60,10 @@ func atoll(s string) int64 {
 	return int64(v)
 }
 
-// inetAton reads an IPv4 address as glibc's getaddrinfo(AI_NUMERICHOST)
+// inetAton4 reads an IPv4 address as glibc's getaddrinfo(AI_NUMERICHOST)
 // does (inet_aton without trailing text): one to four parts, each a C
 // number in any base, the last filling the remaining bytes.
-func inetAton(s string) ([4]byte, bool) {
+func inetAton4(s string) ([4]byte, bool) {
 	var out [4]byte
 	parts := strings.Split(s, ".")
 	if len(parts) > 4 {
@@ -133,11 +133,11 @@ func parsePlen(fam syntax.Family, s string) (n uint8, ok bool, unsupported bool)
 	if fam == syntax.IPv6 {
 		max = 128
 	}
-	if v, _, good := xtStrtoul(s, 0, max, false); good {
+	if v, _, good := strtoulRange(s, 0, max, false); good {
 		return uint8(v), true, false
 	}
 	if fam == syntax.IPv4 {
-		a, good := inetAton(s)
+		a, good := inetAton4(s)
 		if !good {
 			return 0, false, false
 		}
