@@ -279,6 +279,8 @@ var xtKernelRefuses = map[string]bool{
 	"4 mangle INPUT -m cgroup":                                                                          true,
 	"4 mangle INPUT -m cgroup --path \"/nosuch\"":                                                       true,
 	"4 filter INPUT -m rpfilter":                                                                        true,
+	"4 filter INPUT -p tcp -m dccp --sport 4":                                                           true,
+	"4 filter INPUT -m connlabel --label 2048":                                                          true,
 }
 
 // xtCase is one shim/xt case as a restore payload of its own.

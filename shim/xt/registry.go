@@ -62,6 +62,11 @@ var matchParsers = map[string]matchParser{
 	"devgroup":   parseDevgroup,
 	"u32":        parseU32,
 	"policy":     parsePolicy,
+	"dccp":       parseDCCP,
+	"srh":        parseSRH,
+	"cluster":    parseCluster,
+	"connlabel":  parseConnlabel,
+	"ipvs":       parseIPVS,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -157,6 +162,11 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"devgroup":   decodeDevgroupBlob,
 	"u32":        decodeU32Blob,
 	"policy":     decodePolicyBlob,
+	"dccp":       decodeDCCPBlob,
+	"srh":        decodeSRHBlob,
+	"cluster":    decodeClusterBlob,
+	"connlabel":  decodeConnlabelBlob,
+	"ipvs":       decodeIPVSBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
