@@ -378,15 +378,19 @@ func (p *parser) finish() error {
 	}
 	switch cmd.Op {
 	case OpAppend, OpInsert, OpReplace, OpDelete, OpCheck:
-		if p.rule.Source.Set {
-			if err := checkAddresses(p.rule.Source.Value, p.fam); err != nil {
+		for _, f := range []*Field{&p.rule.Source, &p.rule.Dest} {
+			if !f.Set {
+				continue
+			}
+			v, err := checkAddresses(f.Value, p.fam)
+			if err != nil {
 				return err
 			}
+			f.Value = v
 		}
-		if p.rule.Dest.Set {
-			if err := checkAddresses(p.rule.Dest.Value, p.fam); err != nil {
-				return err
-			}
+		if (p.rule.Source.Invert || p.rule.Dest.Invert) &&
+			(strings.Contains(p.rule.Source.Value, ",") || strings.Contains(p.rule.Dest.Value, ",")) {
+			return errInvertMultiple()
 		}
 	}
 	if len(cmd.Chain) > maxChainNameLen {
