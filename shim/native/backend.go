@@ -359,6 +359,7 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 	p := newPlanner(family, st, o, protos, b.ipsets(family))
 	p.skipSections = done
 	p.kernel = &restoreKernel{b: b, conn: conn, st: st}
+	p.models.planned = true
 	p.dryRun = dryRun
 	defer p.release()
 	// Size the first batch buffer once instead of growing it by copying,

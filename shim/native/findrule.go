@@ -27,41 +27,11 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 	if t == nil || t.chains[cmd.Chain] == nil {
 		return 0, short(notFoundRule)
 	}
-	env := &ruleEnv{
-		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam), dialect: b.opts.Dialect,
-		isChain: func(name string) bool { ch := t.chains[name]; return ch != nil && !ch.base },
-	}
-	r, err := encodeRule(env, cmd.Rule)
-	if err != nil {
-		var mc *missingChainError
-		if errors.As(err, &mc) {
-			return 0, mc.error
-		}
-		return 0, err
-	}
-	want, err := normalizeExprs(fam, r.exprs)
+	isChain := func(name string) bool { ch := t.chains[name]; return ch != nil && !ch.base }
+	matcher, err := b.newRuleMatcher(fam, cmd, isChain, protos)
 	if err != nil {
 		return 0, err
 	}
-	// The candidate in every dialect: a rule any version's own tool wrote
-	// equals one of them expression by expression. Other rules are found
-	// by what they mean (semantic.go), decoded only when the cheap tests
-	// (same verdict, same base fields) let them through.
-	forms := [][]expr.Any{want}
-	for _, d := range dialect.All {
-		if d == env.dialect.Or() {
-			continue
-		}
-		denv := *env
-		denv.dialect = d
-		if dr, err := encodeRule(&denv, cmd.Rule); err == nil {
-			if w, err := normalizeExprs(fam, dr.exprs); err == nil {
-				forms = append(forms, w)
-			}
-		}
-	}
-	renv := &renderEnv{fam: fam, table: cmd.Table, protos: protos, ipsets: env.ipsets}
-	wantSem, wantOK := decodeSem(renv, cmd.Chain, want)
 	var req nfnl.Attrs
 	req.String(unix.NFTA_RULE_TABLE, cmd.Table)
 	req.String(unix.NFTA_RULE_CHAIN, cmd.Chain)
@@ -75,16 +45,8 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 		if err != nil {
 			return nil
 		}
-		for _, w := range forms {
-			if sameExprs(got.exprs, w) {
-				handle, found = got.handle, true
-				return nil
-			}
-		}
-		if wantOK && sameTarget(got.exprs, want) && sameBase(renv, got.exprs, &wantSem) {
-			if gotSem, ok := decodeSem(renv, cmd.Chain, got.exprs); ok && gotSem.equal(&wantSem) {
-				handle, found = got.handle, true
-			}
+		if matcher.matches(got.exprs) {
+			handle, found = got.handle, true
 		}
 		return nil
 	})
@@ -102,6 +64,73 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 		return 0, short(notFoundRule)
 	}
 	return handle, nil
+}
+
+// ruleMatcher finds the rules that equal one iptables rule, as
+// iptables-nft compares them (see findRule).
+type ruleMatcher struct {
+	forms   [][]expr.Any
+	want    []expr.Any
+	renv    *renderEnv
+	chain   string
+	wantSem semRule
+	wantOK  bool
+}
+
+// newRuleMatcher encodes cmd's rule for comparison with the rules of its
+// chain; isChain says which names are user chains.
+func (b *Backend) newRuleMatcher(fam syntax.Family, cmd *syntax.Command, isChain func(string) bool, protos *protocols) (*ruleMatcher, error) {
+	env := &ruleEnv{
+		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam), dialect: b.opts.Dialect,
+		isChain: isChain,
+	}
+	r, err := encodeRule(env, cmd.Rule)
+	if err != nil {
+		var mc *missingChainError
+		if errors.As(err, &mc) {
+			return nil, mc.error
+		}
+		return nil, err
+	}
+	want, err := normalizeExprs(fam, r.exprs)
+	if err != nil {
+		return nil, err
+	}
+	// The candidate in every dialect: a rule any version's own tool wrote
+	// equals one of them expression by expression. Other rules are found
+	// by what they mean (semantic.go), decoded only when the cheap tests
+	// (same verdict, same base fields) let them through.
+	m := &ruleMatcher{forms: [][]expr.Any{want}, want: want, chain: cmd.Chain}
+	for _, d := range dialect.All {
+		if d == env.dialect.Or() {
+			continue
+		}
+		denv := *env
+		denv.dialect = d
+		if dr, err := encodeRule(&denv, cmd.Rule); err == nil {
+			if w, err := normalizeExprs(fam, dr.exprs); err == nil {
+				m.forms = append(m.forms, w)
+			}
+		}
+	}
+	m.renv = &renderEnv{fam: fam, table: cmd.Table, protos: protos, ipsets: env.ipsets}
+	m.wantSem, m.wantOK = decodeSem(m.renv, cmd.Chain, want)
+	return m, nil
+}
+
+// matches reports whether a rule's expressions equal the rule's.
+func (m *ruleMatcher) matches(got []expr.Any) bool {
+	for _, w := range m.forms {
+		if sameExprs(got, w) {
+			return true
+		}
+	}
+	if m.wantOK && sameTarget(got, m.want) && sameBase(m.renv, got, &m.wantSem) {
+		if gotSem, ok := decodeSem(m.renv, m.chain, got); ok && gotSem.equal(&m.wantSem) {
+			return true
+		}
+	}
+	return false
 }
 
 // normalizeExprs encodes expressions and decodes them again, as a dumped

@@ -76,7 +76,53 @@ type Txn struct {
 	// from the parser share their line's memory, which would keep every
 	// parsed piece of a large payload alive.
 	names map[string]string
+	// ids are the transaction ids (NFTA_RULE_ID) given to rules of this
+	// transaction, by message index; lastID is the last one given.
+	ids    map[int]uint32
+	lastID uint32
+	// lastRule is the index of the last rule message added.
+	lastRule int
 }
+
+// nftaRulePositionID is NFTA_RULE_POSITION_ID, which x/sys/unix lacks: the
+// transaction id of the rule of the same batch a new rule is placed
+// against.
+const nftaRulePositionID = unix.NFTA_RULE_ID + 1
+
+// ruleID returns the transaction id of the rule that message msg adds,
+// giving it one first. iptables-nft does the same when a later command of
+// the batch refers to a rule the kernel does not have yet (-I N, -D N):
+// the id goes last in that rule's message.
+func (t *Txn) ruleID(msg int) uint32 {
+	if id, ok := t.ids[msg]; ok {
+		return id
+	}
+	if t.ids == nil {
+		t.ids = map[int]uint32{}
+	}
+	t.lastID++
+	id := t.lastID
+	t.ids[msg] = id
+	var a nfnl.Attrs
+	a.U32(unix.NFTA_RULE_ID, id)
+	t.batch.AppendAttrs(msg, a.B)
+	return id
+}
+
+// delRuleByID deletes the rule message msg of this transaction adds, as
+// iptables-nft deletes a rule the kernel does not have yet: by its
+// transaction id.
+func (t *Txn) delRuleByID(table, chain string, msg, line int) {
+	id := t.ruleID(msg)
+	t.attrs.String(unix.NFTA_RULE_TABLE, table)
+	t.attrs.String(unix.NFTA_RULE_CHAIN, chain)
+	t.attrs.U32(unix.NFTA_RULE_ID, id)
+	t.add(unix.NFT_MSG_DELRULE, 0, op{line, actRuleDelete, chain})
+}
+
+// ruleMessage returns the attributes of message msg (a rule of this
+// transaction).
+func (t *Txn) ruleMessage(msg int) []byte { return t.batch.MessageAttrs(msg) }
 
 // intern returns the kept copy of name.
 func (t *Txn) intern(name string) string {
@@ -193,10 +239,12 @@ func (t *Txn) addRule(table, chain string, r *encodedRule, appendIt bool, line i
 // rulePlace says where a new rule goes: with a reference handle, after
 // (appendIt) or before the rule with that handle; without one, at the end
 // (appendIt) or the head of the chain. replace replaces the rule with the
-// handle instead.
+// handle instead. refID, when set, names the reference rule by its
+// transaction id instead (a rule of the same batch).
 type rulePlace struct {
 	appendIt bool
 	ref      uint64
+	refID    uint32
 	replace  bool
 }
 
@@ -228,6 +276,9 @@ func (t *Txn) addRuleAt(table, chain string, r *encodedRule, place rulePlace, li
 	}
 	a.U32(unix.NFTA_RULE_COMPAT_FLAGS, flags)
 	a.End(c)
+	if place.refID != 0 && !place.replace {
+		a.U32(nftaRulePositionID, place.refID)
+	}
 	flagsMsg, act := uint16(unix.NLM_F_CREATE|unix.NLM_F_APPEND), actRuleAppend
 	switch {
 	case place.replace:
@@ -236,6 +287,7 @@ func (t *Txn) addRuleAt(table, chain string, r *encodedRule, place rulePlace, li
 		flagsMsg, act = unix.NLM_F_CREATE, actRuleInsert
 	}
 	i := t.add(unix.NFT_MSG_NEWRULE, flagsMsg, op{line, act, chain})
+	t.lastRule = i
 	k := chainKey{t.intern(table), t.intern(chain)}
 	t.pending[k] = append(t.pending[k], i)
 	return nil
