@@ -45,7 +45,7 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 		if err != nil {
 			return nil
 		}
-		if matcher.matches(got.exprs) {
+		if matcher.matches(got.exprs, got.comment) {
 			handle, found = got.handle, true
 		}
 		return nil
@@ -118,15 +118,16 @@ func (b *Backend) newRuleMatcher(fam syntax.Family, cmd *syntax.Command, isChain
 	return m, nil
 }
 
-// matches reports whether a rule's expressions equal the rule's.
-func (m *ruleMatcher) matches(got []expr.Any) bool {
+// matches reports whether a rule (its expressions and the comment in its
+// user data) equals the rule's.
+func (m *ruleMatcher) matches(got []expr.Any, comment string) bool {
 	for _, w := range m.forms {
-		if sameExprs(got, w) {
+		if comment == "" && sameExprs(got, w) {
 			return true
 		}
 	}
 	if m.wantOK && sameTarget(got, m.want) && sameBase(m.renv, got, &m.wantSem) {
-		if gotSem, ok := decodeSem(m.renv, m.chain, got); ok && gotSem.equal(&m.wantSem) {
+		if gotSem, ok := decodeSemComment(m.renv, m.chain, got, comment); ok && gotSem.equal(&m.wantSem) {
 			return true
 		}
 	}

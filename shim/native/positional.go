@@ -613,6 +613,7 @@ func (p *planner) planSpecChanged(l *syntax.Line, m *chainModel) error {
 		return err
 	}
 	kernel := map[uint64][]expr.Any{}
+	comments := map[uint64]string{}
 	for _, r := range m.slots {
 		if r.msg == 0 {
 			rules, err := dumpChainRules(p.kernel.conn, nfproto(p.fam), c.Table, c.Chain)
@@ -621,13 +622,14 @@ func (p *planner) planSpecChanged(l *syntax.Line, m *chainModel) error {
 			}
 			for _, d := range rules {
 				kernel[d.handle] = d.exprs
+				comments[d.handle] = d.comment
 			}
 			break
 		}
 	}
 	for i, r := range m.slots {
 		es, ok := p.slotExprs(r, kernel)
-		if !ok || !matcher.matches(es) {
+		if !ok || !matcher.matches(es, comments[r.handle]) {
 			continue
 		}
 		if c.Op == syntax.OpDelete {

@@ -2,8 +2,10 @@ package native
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 
 	"github.com/google/nftables/expr"
@@ -75,7 +77,9 @@ func (v *ruleView) decode(env *renderEnv, r *dumpedRule) error {
 			es = es[1:]
 			break
 		}
-		if isVerdict(es[0]) {
+		if _, ok := es[0].(*expr.Log); ok || isVerdict(es[0]) {
+			// A log expression is NFLOG's target, which nft writes
+			// without a counter before it.
 			break
 		}
 		ext, k, err := xt.DecodeMatch(v.ctx, es)
@@ -87,6 +91,16 @@ func (v *ruleView) decode(env *renderEnv, r *dumpedRule) error {
 	}
 	// Printed as iptables-nft prints it: tcp/udp tests merged.
 	v.matches = xt.FoldMatches(matches)
+	if r.comment != "" {
+		// A comment nft wrote in the rule's user data: iptables-nft
+		// 1.8.9 adds it as -m comment after the other matches.
+		c, err := xt.ParseMatch(v.ctx, syntax.Match{Name: "comment", Known: true,
+			Options: []syntax.Option{{Name: "comment", Args: []string{r.comment}}}})
+		if err != nil {
+			return ruleError(env, r, err)
+		}
+		v.matches = append(v.matches, c)
+	}
 	if len(es) > 0 {
 		if vd, ok := es[0].(*expr.Verdict); ok {
 			if _, ok := verdictWord(vd); !ok {
@@ -267,6 +281,24 @@ func decodeBase(env *renderEnv, es []expr.Any) (baseFields, int, error) {
 				f = &bf.out
 			case expr.MetaKeyL4PROTO:
 				f = &bf.proto
+			case expr.MetaKeyIIF, expr.MetaKeyOIF:
+				// nft's "meta iif lo": an interface index, which
+				// iptables-nft 1.8.9 prints by the interface's name.
+				f = &bf.in
+				if e.Key == expr.MetaKeyOIF {
+					f = &bf.out
+				}
+				cmp, ok := cmpAt(es, i+1, e.Register)
+				if f.Set || e.SourceRegister || !ok || len(cmp.Data) != 4 {
+					return bf, i, nil
+				}
+				ifi, err := net.InterfaceByIndex(int(binary.NativeEndian.Uint32(cmp.Data)))
+				if err != nil {
+					return bf, i, nil
+				}
+				*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: ifi.Name}
+				i += 2
+				continue
 			default:
 				return bf, i, nil
 			}
@@ -342,8 +374,13 @@ func decodeBase(env *renderEnv, es []expr.Any) (baseFields, int, error) {
 				return bf, i, nil
 			}
 			copy(am.addr, cmp.Data)
-			*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: am.String()}
 			i = j + 1
+			if allZero(am.mask) && allZero(am.addr) && cmp.Op == expr.CmpOpEq {
+				// "ip saddr 0.0.0.0/0" (nft's zero mask): matches
+				// everything, and iptables-nft 1.8.9 prints nothing.
+				continue
+			}
+			*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: am.String()}
 		default:
 			return bf, i, nil
 		}

@@ -6,6 +6,7 @@ import (
 	"github.com/google/nftables/expr"
 	nfxt "github.com/google/nftables/xt"
 
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
@@ -65,6 +66,13 @@ func xtFormOf(e expr.Any) *xtForm {
 // any part of it is not understood (such a rule equals only itself,
 // expression by expression).
 func decodeSem(env *renderEnv, chain string, es []expr.Any) (semRule, bool) {
+	return decodeSemComment(env, chain, es, "")
+}
+
+// decodeSemComment is decodeSem for a rule whose user data holds comment
+// (nft's "comment ..."), which iptables-nft 1.8.9 counts as a -m comment
+// after the other matches.
+func decodeSemComment(env *renderEnv, chain string, es []expr.Any, comment string) (semRule, bool) {
 	var s semRule
 	bf, n, err := decodeBase(env, es)
 	if err != nil {
@@ -80,7 +88,7 @@ func decodeSem(env *renderEnv, chain string, es []expr.Any) (semRule, bool) {
 			es = es[1:]
 			break
 		}
-		if isVerdict(es[0]) {
+		if _, ok := es[0].(*expr.Log); ok || isVerdict(es[0]) {
 			break
 		}
 		ext, k, err := xt.DecodeMatch(ctx, es)
@@ -101,6 +109,14 @@ func decodeSem(env *renderEnv, chain string, es []expr.Any) (semRule, bool) {
 			m.compat = forms[i]
 		}
 		s.matches = append(s.matches, m)
+	}
+	if comment != "" {
+		c, err := xt.ParseMatch(ctx, syntax.Match{Name: "comment", Known: true,
+			Options: []syntax.Option{{Name: "comment", Args: []string{comment}}}})
+		if err != nil {
+			return s, false
+		}
+		s.matches = append(s.matches, semExt{text: string(xt.AppendSave(nil, c, ctx))})
 	}
 	if len(es) > 0 {
 		if vd, ok := es[0].(*expr.Verdict); ok {
@@ -133,17 +149,24 @@ func sameTarget(a, b []expr.Any) bool {
 		return es[len(es)-1]
 	}
 	switch x := last(a).(type) {
+	case *expr.Log:
+		// NFLOG, which iptables-nft writes natively.
+		_, ok := last(b).(*expr.Log)
+		return ok
 	case *expr.Verdict:
 		y, ok := last(b).(*expr.Verdict)
 		return ok && x.Kind == y.Kind && x.Chain == y.Chain
 	case *expr.Target:
 		y, ok := last(b).(*expr.Target)
 		return ok && x.Name == y.Name
-	case *expr.Counter:
-		_, ok := last(b).(*expr.Counter)
-		return ok
 	}
-	return false
+	// No target: iptables-nft ends such a rule with its counter, nft
+	// with the last match.
+	switch last(b).(type) {
+	case *expr.Verdict, *expr.Target, *expr.Log:
+		return false
+	}
+	return true
 }
 
 // equal compares two decoded rules as iptables-nft compares its rule
