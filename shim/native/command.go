@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"sort"
 	"time"
@@ -162,10 +163,20 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			}
 			continue
 		}
-		if planned && r.note != nil {
+		if (planned || r != nil && r.noteDue) && r.note != nil {
 			// iptables-nft prints -v's notes while it plans, so
 			// they appear even when the kernel then refuses the
-			// batch.
+			// batch; into stdio's buffer, which (unless stdout is
+			// a terminal) reaches stdout only at exit, after the
+			// error went to the unbuffered stderr.
+			if err != nil && c.Stderr != nil && !isTerminal(c.Stdout) {
+				err = report(c, err)
+				var ie *ipterr.Error
+				if !errors.As(err, &ie) || !ie.Printed {
+					syntax.Report(c.Stderr, c.Name(), c.Argv0, "nf_tables", err)
+					err = &ipterr.Error{Class: ipterr.ClassOf(err), Msg: err.Error(), Printed: true}
+				}
+			}
 			if werr := write(c.Stdout, string(r.note)); err == nil {
 				err = werr
 			}
@@ -177,6 +188,17 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		}
 		return err
 	}
+}
+
+// isTerminal reports whether w is a terminal (stdio line-buffers stdout
+// there, and fully buffers it otherwise).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // attemptCommand plans a single command against st and commits it;
@@ -242,6 +264,10 @@ type cmdRun struct {
 	// note is what -v prints about the command's steps (printed once
 	// planning succeeded, whatever the kernel then answers).
 	note []byte
+	// noteDue is set when -v's notes are printed although planning
+	// failed (-A to a chain that does not exist: iptables-nft prints
+	// the rule before it looks the chain up).
+	noteDue bool
 }
 
 // deleted returns the handle of the rule -D deleted by specification.
@@ -290,6 +316,12 @@ func (r *cmdRun) run() error {
 		r.delHandle = handle
 		r.p.txn.delRule(cmd.Table, cmd.Chain, handle, r.line)
 		return nil
+	case syntax.OpAppend:
+		if _, ok := r.p.table(cmd.Table).chains[cmd.Chain]; !ok && cmd.Verbose && lookupTable(cmd.Table).builtin(cmd.Chain) == nil {
+			if err := r.noteSpec(); err == nil {
+				r.noteDue = true
+			}
+		}
 	case syntax.OpInsert:
 		if cmd.RuleNum > 1 {
 			return r.insertNum()

@@ -376,6 +376,11 @@ func (p *parser) finish() error {
 	if err := p.legalOptions(); err != nil {
 		return err
 	}
+	if cmd.Table == "nat" && (cmd.Op == OpPolicy && cmd.Policy == "DROP" || p.rule.Target != nil && p.rule.Target.Name == "DROP") {
+		// iptables refuses it while parsing, whatever the command and
+		// whether the chain exists.
+		return paramErr("\nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n")
+	}
 	switch cmd.Op {
 	case OpAppend, OpInsert, OpReplace, OpDelete, OpCheck:
 		for _, f := range []*Field{&p.rule.Source, &p.rule.Dest} {
