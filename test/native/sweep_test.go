@@ -1,6 +1,10 @@
 package native_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+)
 
 // sweepSeed is the ruleset every sweep line starts from: counters on a
 // base chain and on rules, a user chain, a nat rule.
@@ -53,4 +57,21 @@ func TestCommandSweepDifferential(t *testing.T) {
 			p.state(l)
 		})
 	}
+}
+
+// TestIP6CountersDifferential: ip6tables-nft 1.8.9 drops a rule's own
+// counters (-c on -A/-I/-R, [p:b] in ip6tables-restore -c) but keeps a
+// chain's; the shim kept the rule's (1.8.11 does).
+func TestIP6CountersDifferential(t *testing.T) {
+	p := newPair(t)
+	p.stdin("*filter\n:FORWARD ACCEPT [1:2]\n[5:6] -A FORWARD -j ACCEPT\n-A FORWARD -c 7 8 -j DROP\nCOMMIT\n", "ip6tables-restore", "-c")
+	for _, l := range []string{"-A FORWARD -c 3 3 -j RETURN", "-I FORWARD -j RETURN -c 4 4", "-R FORWARD 2 -c 9 9 -j ACCEPT", "-v -S", "-L -v -x", "-S FORWARD 2 -v"} {
+		p.both("ip6tables", l)
+	}
+	ref, mine := p.ref.run("", "ip6tables-save", "-c"), p.mine.run("", "ip6tables-save", "-c")
+	if netnstest.NormalizeSave(ref.Stdout) != netnstest.NormalizeSave(mine.Stdout) {
+		t.Errorf("ip6tables-save -c:\nreal: %s\nshim: %s", ref.Stdout, mine.Stdout)
+	}
+	p.state("ip6tables counters")
+	p.report()
 }
