@@ -10,6 +10,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
@@ -517,7 +518,9 @@ func (p *planner) planNumbered(l *syntax.Line) error {
 		case i < len(m.slots):
 			place = p.place(m.slots[i], false)
 		case i == len(m.slots):
-			place = p.place(m.slots[i-1], true)
+			// One past the end: iptables-nft appends the rule, with
+			// no reference to the rule before it.
+			place = rulePlace{appendIt: true}
 		default:
 			return p.failed(l.Num, insertTooBig)
 		}
@@ -568,7 +571,9 @@ func (p *planner) deleteSlot(vt *viewTable, chain string, m *chainModel, i, line
 	if r.handle != 0 {
 		p.txn.delRule(vt.spec.name, chain, r.handle, line)
 	} else {
-		p.txn.delRuleByID(vt.spec.name, chain, r.msg-1, line)
+		// 1.8.9 gives the rule a new id to delete it by; 1.8.11 keeps
+		// the one a rule placed against it already uses.
+		p.txn.delRuleByID(vt.spec.name, chain, r.msg-1, line, p.opts.Dialect.Or() != dialect.V1811)
 	}
 	m.slots = slices.Delete(m.slots, i, i+1)
 }

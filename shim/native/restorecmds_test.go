@@ -72,6 +72,10 @@ var restoreCmdsPayloads = []string{
 	"*filter\n-F\n-X\n-I INPUT 2 -j DROP\nCOMMIT\n",
 	"*filter\n-F\n-X\n-A INPUT -j DROP\n-I INPUT 2 -j ACCEPT\n-D INPUT -j DROP\nCOMMIT\n",
 	"*filter\n-P INPUT DROP\nCOMMIT\n",
+	// 1.8.9 gives a rule of the batch it deletes a new id, so the rule
+	// placed against it by its old one fails (ENOENT).
+	"*filter\n-A FOO -s 4.4.4.4/32 -j ACCEPT\n-I FOO 4 -s 5.5.5.5/32 -j ACCEPT\n-D FOO -s 4.4.4.4/32 -j ACCEPT\nCOMMIT\n",
+	"*filter\n-A FOO -s 4.4.4.4/32 -j ACCEPT\n-I FOO 4 -s 5.5.5.5/32 -j ACCEPT\n-D FOO 5\nCOMMIT\n",
 	"*filter\n-A FORWARD -m comment --comment \"rule 4\" -j ACCEPT\n-I FORWARD 1 -m comment --comment \"rule 1\" -j ACCEPT\n" +
 		"-I FORWARD 2 -m comment --comment \"rule 2\" -j ACCEPT\n-I FORWARD 3 -m comment --comment \"rule 3\" -j ACCEPT\nCOMMIT\n",
 }

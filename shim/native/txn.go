@@ -1,6 +1,7 @@
 package native
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -80,6 +81,8 @@ type Txn struct {
 	// transaction, by message index; lastID is the last one given.
 	ids    map[int]uint32
 	lastID uint32
+	// idAt is where in its message's attributes a rule's id value is.
+	idAt map[int]int
 	// lastRule is the index of the last rule message added.
 	lastRule int
 }
@@ -98,22 +101,42 @@ func (t *Txn) ruleID(msg int) uint32 {
 		return id
 	}
 	if t.ids == nil {
-		t.ids = map[int]uint32{}
+		t.ids, t.idAt = map[int]uint32{}, map[int]int{}
 	}
 	t.lastID++
 	id := t.lastID
 	t.ids[msg] = id
 	var a nfnl.Attrs
 	a.U32(unix.NFTA_RULE_ID, id)
+	// The value's place in the message, past its header and the
+	// attribute's own.
+	t.idAt[msg] = len(t.batch.MessageAttrs(msg)) + 4
 	t.batch.AppendAttrs(msg, a.B)
 	return id
+}
+
+// freshRuleID gives the rule message msg adds a new transaction id, as
+// iptables-nft 1.8.9 does to a rule of the batch it deletes: a rule placed
+// against the rule by its old id then names no rule, and the kernel
+// refuses that insert (ENOENT).
+func (t *Txn) freshRuleID(msg int) uint32 {
+	if _, ok := t.ids[msg]; !ok {
+		return t.ruleID(msg)
+	}
+	t.lastID++
+	t.ids[msg] = t.lastID
+	binary.BigEndian.PutUint32(t.batch.MessageAttrs(msg)[t.idAt[msg]:], t.lastID)
+	return t.lastID
 }
 
 // delRuleByID deletes the rule message msg of this transaction adds, as
 // iptables-nft deletes a rule the kernel does not have yet: by its
 // transaction id.
-func (t *Txn) delRuleByID(table, chain string, msg, line int) {
+func (t *Txn) delRuleByID(table, chain string, msg, line int, fresh bool) {
 	id := t.ruleID(msg)
+	if fresh {
+		id = t.freshRuleID(msg)
+	}
 	t.attrs.String(unix.NFTA_RULE_TABLE, table)
 	t.attrs.String(unix.NFTA_RULE_CHAIN, chain)
 	t.attrs.U32(unix.NFTA_RULE_ID, id)
