@@ -12,6 +12,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -41,7 +42,7 @@ import (
 type restoreKernel struct {
 	b    *Backend
 	conn nfnl.Transport
-	st   *kernelState
+	st   *nftread.KernelState
 }
 
 // ruleSlot is one rule of a chain as the earlier lines of a restore leave
@@ -158,7 +159,7 @@ func (p *planner) refuseXedBuiltin(c *syntax.Command) error {
 	if !p.models.xedKept[chainKey{c.Table, c.Chain}] {
 		return nil
 	}
-	return unsupportedf("a rule in built-in chain %s after -X of its table in the same restore", c.Chain)
+	return nftread.Unsupportedf("a rule in built-in chain %s after -X of its table in the same restore", c.Chain)
 }
 
 // builtinsAdded reports whether a line after a -X without a chain added
@@ -166,7 +167,7 @@ func (p *planner) refuseXedBuiltin(c *syntax.Command) error {
 // iptables-nft's cache).
 func (s *ruleModels) builtinsAdded(table string) bool {
 	for k, m := range s.chains {
-		if k.table == table && m.added && lookupTable(table).builtin(k.chain) != nil {
+		if k.table == table && m.added && nftread.LookupTable(table).Builtin(k.chain) != nil {
 			return true
 		}
 	}
@@ -206,7 +207,7 @@ func (s *ruleModels) note(l *syntax.Line, noflush bool) {
 			s.reset(l.Table, true)
 		}
 	case syntax.LineChain:
-		if t := lookupTable(l.Table); t != nil && t.builtin(l.Chain.Name) == nil {
+		if t := nftread.LookupTable(l.Table); t != nil && t.Builtin(l.Chain.Name) == nil {
 			// A declared user chain is emptied (or created).
 			m := s.get(l.Table, l.Chain.Name)
 			m.empty()
@@ -287,8 +288,8 @@ func positional(c *syntax.Command) bool {
 	case syntax.OpDelete, syntax.OpCheck, syntax.OpZero, syntax.OpRename:
 		return true
 	case syntax.OpDeleteChain:
-		t := lookupTable(c.Table)
-		return c.Chain != "" && t != nil && t.builtin(c.Chain) != nil
+		t := nftread.LookupTable(c.Table)
+		return c.Chain != "" && t != nil && t.Builtin(c.Chain) != nil
 	}
 	return false
 }
@@ -298,7 +299,7 @@ func refusePositional(c *syntax.Command) error {
 	if c.Chain == "" {
 		what = "table " + c.Table
 	}
-	return unsupportedf("%s on %s after earlier lines of the restore changed it", opFlag(c), what)
+	return refuseChanged.err(opFlag(c), what)
 }
 
 // checkStatic is Supports' check of a positional line, without the
@@ -386,7 +387,7 @@ func (p *planner) planPositional(l *syntax.Line) error {
 					return err
 				}
 			}
-			if lookupTable(c.Table).builtin(c.Chain) != nil && !p.models.get(c.Table, c.Chain).added &&
+			if nftread.LookupTable(c.Table).Builtin(c.Chain) != nil && !p.models.get(c.Table, c.Chain).added &&
 				c.Op != syntax.OpInsert {
 				// Not in the cache: iptables-nft says so.
 				return p.failed(l.Num, noChain)
@@ -413,7 +414,7 @@ func (p *planner) planPositional(l *syntax.Line) error {
 	}
 	k := p.kernel
 	r := &cmdRun{b: k.b, conn: k.conn, call: &backend.Call{Family: p.fam}, cmd: c, st: k.st,
-		fam: nfproto(p.fam), protos: p.protos, p: p, line: l.Num}
+		fam: nftread.NFProto(p.fam), protos: p.protos, p: p, line: l.Num}
 	if err := r.run(); err != nil {
 		return p.restoreForm(err, l.Num)
 	}
@@ -446,9 +447,9 @@ func (p *planner) loadModel(m *chainModel, table, chain string) error {
 	if m.loaded {
 		return nil
 	}
-	var base []dumpedRule
-	if t := p.kernel.st.tables[table]; !m.flushed && t != nil && t.chains[chain] != nil {
-		rules, err := dumpChainRules(p.kernel.conn, nfproto(p.fam), table, chain)
+	var base []nftread.DumpedRule
+	if t := p.kernel.st.Tables[table]; !m.flushed && t != nil && t.Chains[chain] != nil {
+		rules, err := dumpChainRules(p.kernel.conn, nftread.NFProto(p.fam), table, chain)
 		if err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
@@ -457,7 +458,7 @@ func (p *planner) loadModel(m *chainModel, table, chain string) error {
 	m.slots = make([]ruleSlot, 0, len(m.head)+len(base)+len(m.tail))
 	m.slots = append(m.slots, m.head...)
 	for _, r := range base {
-		m.slots = append(m.slots, ruleSlot{handle: r.handle})
+		m.slots = append(m.slots, ruleSlot{handle: r.Handle})
 	}
 	m.slots = append(m.slots, m.tail...)
 	m.head, m.tail = nil, nil
@@ -472,11 +473,11 @@ func (p *planner) staleRules(m *chainModel, table, chain string) (bool, error) {
 	if !m.stale {
 		return false, nil
 	}
-	t := p.kernel.st.tables[table]
-	if t == nil || t.chains[chain] == nil {
+	t := p.kernel.st.Tables[table]
+	if t == nil || t.Chains[chain] == nil {
 		return false, nil
 	}
-	rules, err := dumpChainRules(p.kernel.conn, nfproto(p.fam), table, chain)
+	rules, err := dumpChainRules(p.kernel.conn, nftread.NFProto(p.fam), table, chain)
 	if err != nil {
 		return false, ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
@@ -497,7 +498,7 @@ func (p *planner) place(r ruleSlot, appendIt bool) rulePlace {
 func (p *planner) planNumbered(l *syntax.Line) error {
 	c := l.Cmd
 	vt := p.table(c.Table)
-	if _, ok := vt.chains[c.Chain]; !ok && (c.Op != syntax.OpInsert || vt.spec.builtin(c.Chain) == nil) {
+	if _, ok := vt.chains[c.Chain]; !ok && (c.Op != syntax.OpInsert || vt.spec.Builtin(c.Chain) == nil) {
 		return p.failed(l.Num, noChain)
 	}
 	m := p.models.get(c.Table, c.Chain)
@@ -542,7 +543,7 @@ func (p *planner) planNumbered(l *syntax.Line) error {
 		old := m.slots[i]
 		if old.handle == 0 {
 			// iptables-nft 1.8.9 crashes on it.
-			return unsupportedf("%s naming a rule added earlier in the same restore", opName(c.Op))
+			return nftread.Unsupportedf("%s naming a rule added earlier in the same restore", opName(c.Op))
 		}
 		p.at = &rulePlace{replace: true, ref: old.handle}
 		err := p.planRule(l, vt)
@@ -569,11 +570,11 @@ func (p *planner) planNumbered(l *syntax.Line) error {
 func (p *planner) deleteSlot(vt *viewTable, chain string, m *chainModel, i, line int) {
 	r := m.slots[i]
 	if r.handle != 0 {
-		p.txn.delRule(vt.spec.name, chain, r.handle, line)
+		p.txn.delRule(vt.spec.Name, chain, r.handle, line)
 	} else {
 		// 1.8.9 gives the rule a new id to delete it by; 1.8.11 keeps
 		// the one a rule placed against it already uses.
-		p.txn.delRuleByID(vt.spec.name, chain, r.msg-1, line, p.opts.Dialect.Or() != dialect.V1811)
+		p.txn.delRuleByID(vt.spec.Name, chain, r.msg-1, line, p.opts.Dialect.Or() != dialect.V1811)
 	}
 	m.slots = slices.Delete(m.slots, i, i+1)
 }
@@ -588,7 +589,7 @@ func (p *planner) slotExprs(r ruleSlot, kernel map[uint64][]expr.Any) ([]expr.An
 	}
 	for a := nfnl.Scan(p.txn.ruleMessage(r.msg - 1)); a.Next(); {
 		if a.Type == unix.NFTA_RULE_EXPRESSIONS {
-			es, err := decodeExprs(nfproto(p.fam), a.Data)
+			es, err := nftread.DecodeExprs(nftread.NFProto(p.fam), a.Data)
 			return es, err == nil
 		}
 	}
@@ -621,13 +622,13 @@ func (p *planner) planSpecChanged(l *syntax.Line, m *chainModel) error {
 	comments := map[uint64]string{}
 	for _, r := range m.slots {
 		if r.msg == 0 {
-			rules, err := dumpChainRules(p.kernel.conn, nfproto(p.fam), c.Table, c.Chain)
+			rules, err := dumpChainRules(p.kernel.conn, nftread.NFProto(p.fam), c.Table, c.Chain)
 			if err != nil {
 				return ipterr.Wrap(ipterr.Resource, err, err.Error())
 			}
 			for _, d := range rules {
-				kernel[d.handle] = d.exprs
-				comments[d.handle] = d.comment
+				kernel[d.Handle] = d.Exprs
+				comments[d.Handle] = d.Comment
 			}
 			break
 		}
@@ -672,50 +673,50 @@ func (p *planner) zeroChanged(l *syntax.Line) error {
 			return p.failed(l.Num, noChain)
 		}
 	}
-	kt := p.kernel.st.tables[c.Table]
+	kt := p.kernel.st.Tables[c.Table]
 	if kt == nil {
 		return nil
 	}
-	for _, lc := range listedChains(kt, c.Chain) {
-		ch := lc.info
+	for _, lc := range nftread.ListedChains(kt, c.Chain) {
+		ch := lc.Info
 		if ch == nil {
 			continue
 		}
-		if _, ok := vt.chains[ch.name]; !ok {
+		if _, ok := vt.chains[ch.Name]; !ok {
 			continue
 		}
-		m := p.models.get(c.Table, ch.name)
+		m := p.models.get(c.Table, ch.Name)
 		if m.opaque || p.models.opaque[c.Table] || m.stale && !m.flushed {
 			return refusePositional(c)
 		}
 		if m.added && p.opts.Counters {
 			return refusePositional(c)
 		}
-		if ch.base {
-			p.txn.zeroBaseChain(kt.name, ch, l.Num)
+		if ch.Base {
+			p.txn.zeroBaseChain(kt.Name, ch, l.Num)
 		}
 		if m.flushed {
 			continue
 		}
-		if err := p.loadModel(m, c.Table, ch.name); err != nil {
+		if err := p.loadModel(m, c.Table, ch.Name); err != nil {
 			return err
 		}
-		rules, err := dumpChainRules(p.kernel.conn, nfproto(p.fam), c.Table, ch.name)
+		rules, err := dumpChainRules(p.kernel.conn, nftread.NFProto(p.fam), c.Table, ch.Name)
 		if err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
-		byHandle := map[uint64]*dumpedRule{}
+		byHandle := map[uint64]*nftread.DumpedRule{}
 		for i := range rules {
-			byHandle[rules[i].handle] = &rules[i]
+			byHandle[rules[i].Handle] = &rules[i]
 		}
 		r := &cmdRun{b: p.kernel.b, conn: p.kernel.conn, call: &backend.Call{Family: p.fam}, cmd: c, st: p.kernel.st,
-			fam: nfproto(p.fam), protos: p.protos, p: p, line: l.Num}
+			fam: nftread.NFProto(p.fam), protos: p.protos, p: p, line: l.Num}
 		for _, s := range m.slots {
 			if s.msg != 0 {
 				continue
 			}
 			if d := byHandle[s.handle]; d != nil {
-				if err := r.resendZeroed(ch.name, d, false); err != nil {
+				if err := r.resendZeroed(ch.Name, d, false); err != nil {
 					return err
 				}
 			}
@@ -731,5 +732,5 @@ func (p *planner) restoreForm(err error, line int) error {
 	if d == nil || d.Form != syntax.FormShort {
 		return err
 	}
-	return lineFailed(line, strings.TrimSuffix(d.Template, "."))
+	return nftread.LineFailed(line, strings.TrimSuffix(d.Template, "."))
 }
