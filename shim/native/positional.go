@@ -159,7 +159,7 @@ func (p *planner) refuseXedBuiltin(c *syntax.Command) error {
 	if !p.models.xedKept[chainKey{c.Table, c.Chain}] {
 		return nil
 	}
-	return nftread.Unsupportedf("a rule in built-in chain %s after -X of its table in the same restore", c.Chain)
+	return refuseXedBuiltin.err(c.Chain)
 }
 
 // builtinsAdded reports whether a line after a -X without a chain added
@@ -203,6 +203,11 @@ func addsRules(c *syntax.Command) bool {
 func (s *ruleModels) note(l *syntax.Line, noflush bool) {
 	switch l.Kind {
 	case syntax.LineTable:
+		if !s.planned {
+			// A new section reads a fresh cache (the planner's own
+			// models know the end of a section: sectionEnded).
+			delete(s.xed, l.Table)
+		}
 		if !noflush {
 			s.reset(l.Table, true)
 		}
@@ -238,6 +243,10 @@ func (s *ruleModels) note(l *syntax.Line, noflush bool) {
 			case !s.planned:
 				s.get(c.Table, "")
 				s.opaque[strings.Clone(c.Table)] = true
+				if s.xed == nil {
+					s.xed = map[string]bool{}
+				}
+				s.xed[strings.Clone(c.Table)] = true
 			}
 			// The planner empties the models of the chains it
 			// deletes (planDeleteChain).
@@ -308,6 +317,19 @@ func refusePositional(c *syntax.Command) error {
 // stricter than the planner, so what it lets through the planner never
 // refuses.
 func (s *ruleModels) checkStatic(c *syntax.Command) error {
+	if s.xed[c.Table] {
+		// Which built-in chains the -X deleted depends on the kernel:
+		// a rule for any of them is refused, as the planner refuses
+		// one for a chain the kernel kept.
+		if addsRules(c) || c.Op == syntax.OpInsert {
+			if t := nftread.LookupTable(c.Table); t != nil && t.Builtin(c.Chain) != nil {
+				return refuseXedBuiltin.err(c.Chain)
+			}
+		}
+		if c.Op == syntax.OpDeleteChain && c.Chain == "" {
+			return refuseXedAgain.err(c.Table)
+		}
+	}
 	if !positional(c) {
 		return nil
 	}
@@ -543,7 +565,7 @@ func (p *planner) planNumbered(l *syntax.Line) error {
 		old := m.slots[i]
 		if old.handle == 0 {
 			// iptables-nft 1.8.9 crashes on it.
-			return nftread.Unsupportedf("%s naming a rule added earlier in the same restore", opName(c.Op))
+			return refusePositional(c)
 		}
 		p.at = &rulePlace{replace: true, ref: old.handle}
 		err := p.planRule(l, vt)

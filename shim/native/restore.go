@@ -446,7 +446,7 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 			// with an ACCEPT policy in the kernel; then its cache
 			// has no chains of the table at all.
 			if p.models.xed[vt.spec.Name] {
-				return nftread.Unsupportedf("-X on table %s after an earlier -X of the same restore", vt.spec.Name)
+				return refuseXedAgain.err(vt.spec.Name)
 			}
 			if p.models.xed == nil {
 				p.models.xed = map[string]bool{}
