@@ -68,10 +68,6 @@ func TestIptablesShellTests(t *testing.T) {
 // shellTestGaps are the shell tests ("VERSION/TEST") iptables-nft 1.8.9
 // passes and the native backend does not yet, with the reason.
 var shellTestGaps = map[string]string{
-	// 1.8.11's version waits for the restore to commit the first table
-	// section while its input is still open; the native backend reads
-	// the whole input before it plans anything.
-	"1.8.11/nft-only/0007-mid-restore-flush_0": "restore commits at end of input, not at each COMMIT read",
 	// -j TPROXY is not among the native targets (shim/xt).
 	"1.8.11/nft-only/0011-zero-needs-compat_0": "TPROXY target not native",
 }
