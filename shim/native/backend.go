@@ -276,7 +276,7 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 
 // streamPause is how long a restore reading a pipe or terminal waits, after
 // a COMMIT line, for more input before it commits what it has read.
-const streamPause = 200 * time.Millisecond
+const streamPause = 500 * time.Millisecond
 
 // streamRestore reads a restore from a pipe or terminal. iptables-restore
 // commits each table section as soon as it reads its COMMIT line, which a
