@@ -520,7 +520,9 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	}
 	env := &ruleEnv{
 		fam: p.fam, table: vt.spec.Name, chain: c.Chain, protos: p.protos, ipsets: p.ipsets,
-		counters: p.opts.Counters, dialect: p.opts.Dialect,
+		// A rule's own -c applies with or without --counters (which
+		// only makes the [p:b] prefix count).
+		counters: p.opts.Counters || c.SetCounters, dialect: p.opts.Dialect,
 		isChain: func(name string) bool {
 			base, ok := vt.chains[name]
 			return ok && !base

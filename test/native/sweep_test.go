@@ -75,3 +75,19 @@ func TestIP6CountersDifferential(t *testing.T) {
 	p.state("ip6tables counters")
 	p.report()
 }
+
+// TestRestoreInlineCountersDifferential: a rule's own -c in a restore
+// line sets its counters with or without --counters (which only makes the
+// [p:b] prefix count); the shim applied it only with --counters.
+func TestRestoreInlineCountersDifferential(t *testing.T) {
+	p := newPair(t)
+	payload := "*filter\n-A FORWARD -m mark --mark 0x1 -c 1 2\n[3:4] -A FORWARD -j ACCEPT\nCOMMIT\n"
+	p.stdin(payload, "iptables-restore")
+	p.both("iptables", "-v -S FORWARD")
+	p.stdin(payload, "iptables-restore", "-c")
+	p.both("iptables", "-v -S FORWARD")
+	p.stdin(payload, "iptables-restore", "--noflush")
+	p.both("iptables", "-v -L FORWARD -x")
+	p.state("restores with -c")
+	p.report()
+}
