@@ -105,7 +105,7 @@ func restoreCommandsOnExistingRulesInNamespaces(t *testing.T) {
 // refusals are restore lines the native backend refuses, one per class,
 // each with the lines before it in its section that make it a refusal.
 var refusals = []struct{ class, before, line string }{
-	{"unsupported target", "", "-A FOO -j AUDIT --type accept"},
+	{"unsupported target", "", "-A FOO -j ULOG --ulog-nlgroup 2"},
 	{"listing inside a restore", "", "-S"},
 	{"-R of a rule added after a declaration", ":FOO - [0:0]\n-A FOO -j ACCEPT\n", "-R FOO 1 -j DROP"},
 	{"-R N of a rule added here", "-A FOO -j ACCEPT\n", "-R FOO 3 -j DROP"},

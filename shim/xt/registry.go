@@ -79,6 +79,17 @@ var targetParsers = map[string]targetParser{
 	"TOS":        parseTOSTarget,
 	"ECN":        parseECNTarget,
 	"SET":        parseSetTarget,
+
+	"TCPOPTSTRIP": parseTCPOptStrip,
+	"NETMAP":      parseNetmap,
+	"DNPT":        parseNPT,
+	"SNPT":        parseNPT,
+	"HMARK":       parseHMark,
+	"AUDIT":       parseAudit,
+	"IDLETIMER":   parseIdletimer,
+	"TEE":         parseTee,
+	"TPROXY":      parseTproxy,
+	"SYNPROXY":    parseSynproxy,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -151,4 +162,15 @@ var targetDecoders = map[string]blobDecoder{
 	"TOS":        decodeTOSTargetBlob,
 	"ECN":        decodeECNTargetBlob,
 	"SET":        decodeSetTargetBlob,
+
+	"TCPOPTSTRIP": decodeTCPOptStripBlob,
+	"NETMAP":      decodeNetmapBlob,
+	"DNPT":        decodeNPTBlob("DNPT"),
+	"SNPT":        decodeNPTBlob("SNPT"),
+	"HMARK":       decodeHMarkBlob,
+	"AUDIT":       decodeAuditBlob,
+	"IDLETIMER":   decodeIdletimerBlob,
+	"TEE":         decodeTeeBlob,
+	"TPROXY":      decodeTproxyBlob,
+	"SYNPROXY":    decodeSynproxyBlob,
 }
