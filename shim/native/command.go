@@ -531,10 +531,32 @@ func (r *cmdRun) resendZeroed(chain string, d *nftread.DumpedRule, always bool) 
 		return nil
 	}
 	er := encodedRule{exprs: d.Exprs, proto: d.Proto, invProto: d.InvProto}
+	if er.proto == 0 && !er.invProto {
+		er.proto, er.invProto = recoverCompat(d.Exprs)
+	}
 	if err := r.p.txn.addRuleAt(r.cmd.Table, chain, &er, rulePlace{replace: true, ref: d.Handle}, r.line); err != nil {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
 	return nil
+}
+
+// recoverCompat finds the protocol a dumped rule tests, for the
+// NFTA_RULE_COMPAT the kernel does not dump back and x_tables extensions
+// such as TPROXY need when the rule is sent again (iptables-nft's
+// recover_rule_compat): the first meta l4proto load and the cmp of it.
+func recoverCompat(es []expr.Any) (uint32, bool) {
+	for i := 0; i+1 < len(es); i++ {
+		m, ok := es[i].(*expr.Meta)
+		if !ok || m.Key != expr.MetaKeyL4PROTO || m.SourceRegister {
+			continue
+		}
+		c, ok := es[i+1].(*expr.Cmp)
+		if !ok || c.Register != m.Register || len(c.Data) == 0 {
+			continue
+		}
+		return uint32(c.Data[0]), c.Op == expr.CmpOpNeq
+	}
+	return 0, false
 }
 
 // rename is -E: the new name must be free (built-in names never are), the

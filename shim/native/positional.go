@@ -69,6 +69,9 @@ type chainModel struct {
 	added bool
 	// opaque: the rules are no longer known (renamed).
 	opaque bool
+	// counted: a rule this restore added has counters of its own (-c,
+	// or [p:b] with --counters), which -Z would have to zero.
+	counted bool
 	// head and tail are the rules added at the head (in chain order) and
 	// the end before slots was loaded.
 	head, tail []ruleSlot
@@ -143,10 +146,14 @@ func (m *chainModel) empty() {
 // addedRules records the rules a line appending or inserting at the head
 // added (msgs, the indexes of their messages): one per address when -s or
 // -d expanded to several.
-func (s *ruleModels) addedRules(c *syntax.Command, msgs []int) {
+func (s *ruleModels) addedRules(c *syntax.Command, msgs []int, counters bool) {
 	m := s.get(c.Table, c.Chain)
 	for _, i := range msgs {
 		m.add(c.Op == syntax.OpInsert, ruleSlot{msg: i + 1})
+	}
+	if counters && len(msgs) > 0 && c.Rule != nil && c.Rule.Counters != nil &&
+		(c.Rule.Counters.Packets != 0 || c.Rule.Counters.Bytes != 0) {
+		m.counted = true
 	}
 }
 
@@ -684,9 +691,9 @@ func (p *planner) zeroNeedsModel(c *syntax.Command) bool {
 // the batch kept is resent with zero counters (with the kernel's policy:
 // the cache does not see a -P of the same batch), and every rule the
 // kernel has and the batch kept is replaced by itself with a zero
-// counter. Rules the batch added have zero counters already, unless
-// --counters gave them some (refused: iptables-nft would resend them
-// without a handle).
+// counter. Rules the batch added have zero counters already, unless they
+// came with counters of their own (refused: iptables-nft resends them
+// without a handle, which the kernel refuses).
 func (p *planner) zeroChanged(l *syntax.Line) error {
 	c := l.Cmd
 	vt := p.table(c.Table)
@@ -711,7 +718,9 @@ func (p *planner) zeroChanged(l *syntax.Line) error {
 		if m.opaque || p.models.opaque[c.Table] || m.stale && !m.flushed {
 			return refusePositional(c)
 		}
-		if m.added && p.opts.Counters {
+		if m.counted {
+			// iptables-nft resends such a rule without a handle,
+			// which the kernel refuses.
 			return refusePositional(c)
 		}
 		if ch.Base {

@@ -187,7 +187,7 @@ func (p *planner) plan(pl *syntax.Payload) error {
 				err = p.planLine(l)
 			}
 			if n0 >= 0 && err == nil {
-				p.models.addedRules(l.Cmd, p.txn.pending[k][n0:])
+				p.models.addedRules(l.Cmd, p.txn.pending[k][n0:], p.opts.Counters || l.Cmd.SetCounters)
 			}
 		}
 		if err != nil && p.dryRun && ipterr.ClassOf(err) == ipterr.Other {

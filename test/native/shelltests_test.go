@@ -68,8 +68,6 @@ func TestIptablesShellTests(t *testing.T) {
 // shellTestGaps are the shell tests ("VERSION/TEST") iptables-nft 1.8.9
 // passes and the native backend does not yet, with the reason.
 var shellTestGaps = map[string]string{
-	// -j TPROXY is not among the native targets (shim/xt).
-	"1.8.11/nft-only/0011-zero-needs-compat_0": "TPROXY target not native",
 }
 
 // shellRun is one run of scripts/iptables-shell-tests.sh.

@@ -91,3 +91,26 @@ func TestRestoreInlineCountersDifferential(t *testing.T) {
 	p.state("restores with -c")
 	p.report()
 }
+
+// TestZeroKeepsCompatDifferential: -Z resends a rule with a counter, and
+// the kernel does not dump a rule's NFTA_RULE_COMPAT back, which TPROXY
+// needs (-p tcp); iptables-nft recovers it from the rule's l4proto test.
+// Before, the shim's resend was refused (RULE_REPLACE, EINVAL).
+func TestZeroKeepsCompatDifferential(t *testing.T) {
+	for _, prog := range []string{"iptables", "ip6tables"} {
+		t.Run(prog, func(t *testing.T) {
+			p := newPair(t)
+			for _, l := range []string{
+				"-t mangle -A PREROUTING -p tcp -m tcp --dport 27374 -c 23 42 -j TPROXY --on-port 50080",
+				"-t mangle -A PREROUTING -p udp -c 1 1 -j TPROXY --on-port 1",
+				"-t mangle -Z PREROUTING 2", "-t mangle -v -S", "-t mangle -Z", "-t mangle -v -S",
+			} {
+				p.both(prog, l)
+			}
+			p.stdin("*mangle\n-A PREROUTING -p tcp -c 7 7 -j TPROXY --on-port 2\n-Z\nCOMMIT\n", prog+"-restore", "--noflush")
+			p.both(prog, "-t mangle -v -S")
+			p.state("-Z of TPROXY rules")
+			p.report()
+		})
+	}
+}
