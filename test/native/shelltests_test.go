@@ -67,8 +67,7 @@ func TestIptablesShellTests(t *testing.T) {
 
 // shellTestGaps are the shell tests ("VERSION/TEST") iptables-nft 1.8.9
 // passes and the native backend does not yet, with the reason.
-var shellTestGaps = map[string]string{
-}
+var shellTestGaps = map[string]string{}
 
 // shellRun is one run of scripts/iptables-shell-tests.sh.
 type shellRun struct {
