@@ -267,6 +267,8 @@ func TestFakeGoldensCurrent(t *testing.T) {
 var xtKernelRefuses = map[string]bool{
 	"4 filter INPUT -j REJECT --reject-with tcp-reset": true,
 	"4 filter INPUT -m recent --set --seconds 5":       true,
+	"4 filter INPUT -p tcp -m dccp --sport 4":          true,
+	"4 filter INPUT -m connlabel --label 2048":         true,
 }
 
 // xtCase is one shim/xt case as a restore payload of its own.

@@ -24,6 +24,9 @@ type RestoreOptions struct {
 	// (see verbose.go).
 	Verbose bool
 	Out     io.Writer
+	// Warn gets the warnings iptables-nft prints while it reads the
+	// payload (an extension the kernel lacks, see probeRevisions).
+	Warn io.Writer
 	// Dialect is the encoding rules are written in (Options.Dialect).
 	Dialect dialect.Dialect
 }

@@ -113,6 +113,9 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 		if err != nil {
 			return out, err
 		}
+		if err := dialectRefusesMatch(env.dialect, m); err != nil {
+			return out, err
+		}
 		es, err := ext.Exprs(ctx)
 		if err != nil {
 			return out, err

@@ -53,6 +53,11 @@ var matchParsers = map[string]matchParser{
 	"ipv6header": parseIPv6Header,
 	"connbytes":  parseConnbytes,
 	"connlimit":  parseConnlimit,
+	"dccp":       parseDCCP,
+	"srh":        parseSRH,
+	"cluster":    parseCluster,
+	"connlabel":  parseConnlabel,
+	"ipvs":       parseIPVS,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -139,6 +144,11 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"ipv6header": decodeIPv6HeaderBlob,
 	"connbytes":  decodeConnbytesBlob,
 	"connlimit":  decodeConnlimitBlob,
+	"dccp":       decodeDCCPBlob,
+	"srh":        decodeSRHBlob,
+	"cluster":    decodeClusterBlob,
+	"connlabel":  decodeConnlabelBlob,
+	"ipvs":       decodeIPVSBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.

@@ -18,12 +18,13 @@ func TestNativeRefusesWhatItCannotEncode(t *testing.T) {
 	ns := netnstest.New(t)
 	env := []string{"IPTABLES_SHIM_MODE=nft", "IPTABLES_SHIM_BACKEND_DIRS=" + t.TempDir(), "IPTABLES_SHIM_CACHE_DIR=" + t.TempDir()}
 	before := ns.NFTDump()
-	payload := "*filter\n:KUBE-IPVS - [0:0]\n-A KUBE-IPVS -m ipvs --vaddr 10.96.0.1 -j ACCEPT\nCOMMIT\n"
+	// osf depends on fingerprints loaded into the kernel: refused.
+	payload := "*filter\n:KUBE-IPVS - [0:0]\n-A KUBE-IPVS -m osf --genre Linux -j ACCEPT\nCOMMIT\n"
 	r := ns.RunWith(netnstest.RunOpts{Env: env, Stdin: strings.NewReader(payload)}, filepath.Join(shimDir, "iptables-restore"), "--noflush")
 	if r.Code != 2 {
 		t.Fatalf("want exit 2, got %s", r)
 	}
-	for _, want := range []string{"iptables-restore v1.8.9 (nf_tables): Couldn't load match `ipvs'", "Error occurred at line: 3\n", "Try `iptables-restore -h'"} {
+	for _, want := range []string{"iptables-restore v1.8.9 (nf_tables): Couldn't load match `osf'", "Error occurred at line: 3\n", "Try `iptables-restore -h'"} {
 		if !strings.Contains(r.Stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
 		}
@@ -31,8 +32,8 @@ func TestNativeRefusesWhatItCannotEncode(t *testing.T) {
 	if after := ns.NFTDump(); after != before {
 		t.Errorf("the refused restore changed the kernel:\n%s", after)
 	}
-	r = ns.RunWith(netnstest.RunOpts{Env: env}, filepath.Join(shimDir, "iptables"), "-A", "INPUT", "-m", "ipvs", "--vaddr", "10.96.0.1", "-j", "ACCEPT")
-	if r.Code != 2 || !strings.HasPrefix(r.Stderr, "iptables v1.8.9 (nf_tables): Couldn't load match `ipvs'") {
+	r = ns.RunWith(netnstest.RunOpts{Env: env}, filepath.Join(shimDir, "iptables"), "-A", "INPUT", "-m", "osf", "--genre", "Linux", "-j", "ACCEPT")
+	if r.Code != 2 || !strings.HasPrefix(r.Stderr, "iptables v1.8.9 (nf_tables): Couldn't load match `osf'") {
 		t.Errorf("single command: want exit 2 and iptables' shape, got %s", r)
 	}
 	if after := ns.NFTDump(); after != before {
