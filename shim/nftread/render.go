@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"net"
 	"io"
+	"net"
 	"strconv"
 
 	"github.com/google/nftables/expr"
