@@ -51,6 +51,7 @@ type Option struct {
 	arity  Arity
 	invert bool   // "!" may precede it
 	check  string // the validator (see shim/syntax's validate.go); "" = any value
+	multi  bool   // may be given more than once (xtopt's XTOPT_MULTI)
 }
 
 // optSpec is the table's name for Option.
@@ -67,6 +68,10 @@ func (o *Option) Arity() Arity { return o.arity }
 
 // Invertible reports whether "!" may precede the option.
 func (o *Option) Invertible() bool { return o.invert }
+
+// Multi reports whether the option may be given more than once (policy's
+// per-element options, which --next separates).
+func (o *Option) Multi() bool { return o.multi }
 
 // Check names the validator of the option's value ("" for any value).
 func (o *Option) Check() string { return o.check }

@@ -148,9 +148,9 @@ var matchTable = []extension{
 		{name: "pkt-type", arity: argOne, invert: true},
 	}},
 	{name: "hashlimit", opts: []optSpec{
-		{name: "hashlimit-upto", arity: argOne, check: "rate"},
-		{name: "hashlimit-above", arity: argOne, check: "rate"},
-		{name: "hashlimit", arity: argOne, check: "rate"},
+		{name: "hashlimit-upto", arity: argOne, invert: true},
+		{name: "hashlimit-above", arity: argOne, invert: true},
+		{name: "hashlimit", arity: argOne, invert: true},
 		{name: "hashlimit-burst", arity: argOne},
 		{name: "hashlimit-mode", arity: argOne},
 		{name: "hashlimit-srcmask", arity: argOne},
@@ -305,6 +305,46 @@ var matchTable = []extension{
 	{name: "connlabel", opts: []optSpec{
 		{name: "label", arity: argOne, invert: true},
 		{name: "set", arity: argNone},
+	}},
+	{name: "cgroup", opts: []optSpec{
+		{name: "path", arity: argOne, invert: true},
+		{name: "cgroup", arity: argOne, invert: true},
+	}},
+	{name: "time", opts: []optSpec{
+		{name: "datestart", arity: argOne},
+		{name: "datestop", arity: argOne},
+		{name: "timestart", arity: argOne},
+		{name: "timestop", arity: argOne},
+		{name: "contiguous", arity: argNone},
+		{name: "weekdays", arity: argOne, invert: true},
+		{name: "monthdays", arity: argOne, invert: true},
+		{name: "localtz", arity: argNone},
+		{name: "utc", arity: argNone},
+		{name: "kerneltz", arity: argNone},
+	}},
+	{name: "socket", opts: []optSpec{
+		{name: "transparent", arity: argNone},
+		{name: "nowildcard", arity: argNone},
+		{name: "restore-skmark", arity: argNone},
+	}},
+	{name: "devgroup", opts: []optSpec{
+		{name: "src-group", arity: argOne, invert: true},
+		{name: "dst-group", arity: argOne, invert: true},
+	}},
+	{name: "u32", opts: []optSpec{
+		{name: "u32", arity: argOne, invert: true},
+	}},
+	{name: "policy", opts: []optSpec{
+		{name: "dir", arity: argOne},
+		{name: "pol", arity: argOne},
+		{name: "strict", arity: argNone},
+		{name: "reqid", arity: argOne, invert: true, multi: true},
+		{name: "spi", arity: argOne, invert: true, multi: true},
+		{name: "tunnel-src", arity: argOne, invert: true, multi: true},
+		{name: "tunnel-dst", arity: argOne, invert: true, multi: true},
+		{name: "proto", arity: argOne, invert: true, multi: true},
+		{name: "mode", arity: argOne, invert: true, multi: true},
+		{name: "next", arity: argNone, multi: true},
 	}},
 }
 
@@ -598,6 +638,18 @@ func matchIndex(name string) int {
 		return 51
 	case "connlabel":
 		return 52
+	case "cgroup":
+		return 53
+	case "time":
+		return 54
+	case "socket":
+		return 55
+	case "devgroup":
+		return 56
+	case "u32":
+		return 57
+	case "policy":
+		return 58
 	}
 	return -1
 }

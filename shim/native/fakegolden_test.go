@@ -267,8 +267,20 @@ func TestFakeGoldensCurrent(t *testing.T) {
 var xtKernelRefuses = map[string]bool{
 	"4 filter INPUT -j REJECT --reject-with tcp-reset": true,
 	"4 filter INPUT -m recent --set --seconds 5":       true,
-	"4 filter INPUT -p tcp -m dccp --sport 4":          true,
-	"4 filter INPUT -m connlabel --label 2048":         true,
+	// hashlimit's mask and expiry, string's algorithm and pattern,
+	// cgroup's path and classid, rpfilter's table and hooks.
+	"4 filter INPUT -m hashlimit --hashlimit-upto 1/sec --hashlimit-srcmask 33 --hashlimit-name x":      true,
+	"4 filter INPUT -m hashlimit --hashlimit-upto 1/sec --hashlimit-name x --hashlimit-htable-expire 0": true,
+	"4 filter INPUT -m string --algo wrong --string x":                                                  true,
+	"4 filter INPUT -m string --string \"\" --algo bm":                                                  true,
+	"4 filter INPUT -m string --string x --algo abcdefghijklmnopqrstuvwxyz":                             true,
+	"4 mangle INPUT -m cgroup --cgroup 1 --path \"/\"":                                                  true,
+	"4 mangle INPUT -m cgroup --path \"/\" --cgroup 1":                                                  true,
+	"4 mangle INPUT -m cgroup":                                                                          true,
+	"4 mangle INPUT -m cgroup --path \"/nosuch\"":                                                       true,
+	"4 filter INPUT -m rpfilter":                                                                        true,
+	"4 filter INPUT -p tcp -m dccp --sport 4":                                                           true,
+	"4 filter INPUT -m connlabel --label 2048":                                                          true,
 }
 
 // xtCase is one shim/xt case as a restore payload of its own.

@@ -86,7 +86,7 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 	inv := p.invert
 	p.invert = false
 	// libxtables checks a repeated option before an inverted one.
-	if in.used&(1<<oi) != 0 {
+	if in.used&(1<<oi) != 0 && !spec.Multi() {
 		return onlyOnce(in.ext.Name(), canon)
 	}
 	if inv && !spec.Invertible() {

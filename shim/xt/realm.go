@@ -23,8 +23,12 @@ type realmName struct {
 // loadRealms reads the realms file as xtables_lmap_init does: "id name"
 // per line, the id as strtoul base 0, "#" lines and blank lines skipped.
 // ok is false when the file cannot be read (libxtables then has no map).
-func loadRealms() (names []realmName, ok bool) {
-	f, err := os.Open(realmsFile)
+func loadRealms() (names []realmName, ok bool) { return loadLmap(realmsFile) }
+
+// loadLmap reads a libxtables name map (xtables_lmap_init): the realms
+// file, or iproute2's device groups for devgroup.
+func loadLmap(file string) (names []realmName, ok bool) {
+	f, err := os.Open(file)
 	if err != nil {
 		return nil, false
 	}
@@ -84,7 +88,12 @@ func parseRealm(ctx Context, m syntax.Match) (Ext, error) {
 // parseRealmValue reads value[/mask] or a realm name, as
 // xtables_parse_val_mask does with the realms map.
 func parseRealmValue(ext, opt, s string) (uint32, uint32, error) {
-	names, haveMap := loadRealms()
+	return parseValMask(ext, opt, s, realmsFile)
+}
+
+// parseValMask is xtables_parse_val_mask with the name map of file.
+func parseValMask(ext, opt, s, file string) (uint32, uint32, error) {
+	names, haveMap := loadLmap(file)
 	byName := func() (uint32, uint32, error) {
 		if !haveMap {
 			return 0, 0, badValue(ext, opt, s)
@@ -134,18 +143,23 @@ func (e *realmMatch) Exprs(Context) ([]expr.Any, error) {
 // value prints the realm as xtables_print_val_mask does: value/mask in
 // hex, or, with the full mask, the realm's name (unless numeric) or hex.
 func (e *realmMatch) value(numeric bool) string {
-	if e.mask != 0xffffffff {
-		return fmt.Sprintf("0x%x/0x%x", e.id, e.mask)
+	return valMaskText(e.id, e.mask, numeric, realmsFile)
+}
+
+// valMaskText is xtables_print_val_mask with the name map of file.
+func valMaskText(id, mask uint32, numeric bool, file string) string {
+	if mask != 0xffffffff {
+		return fmt.Sprintf("0x%x/0x%x", id, mask)
 	}
 	if !numeric {
-		names, _ := loadRealms()
+		names, _ := loadLmap(file)
 		for _, n := range names {
-			if n.id == e.id {
+			if n.id == id {
 				return n.name
 			}
 		}
 	}
-	return fmt.Sprintf("0x%x", e.id)
+	return fmt.Sprintf("0x%x", id)
 }
 
 func (e *realmMatch) Save(Context) string {

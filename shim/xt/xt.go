@@ -71,8 +71,11 @@ type Context struct {
 	IPSets IPSetResolver
 	// Dialect is the iptables-nft version the rule is written for or,
 	// when decoding, the one whose save output Save follows (the
-	// host's); empty is 1.8.9. Only a few forms differ (tcpudp.go).
+	// host's); empty is 1.8.9. Only a few forms differ (tcpudp.go, opts.go).
 	Dialect dialect.Dialect
+	// Prints187 is set when a decoded rule is printed as iptables-nft
+	// 1.8.7 prints it: its string match prints the default --to 65535.
+	Prints187 bool
 }
 
 // IPSetResolver maps ipset names to the kernel's set indexes, which is what
