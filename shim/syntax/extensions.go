@@ -13,6 +13,10 @@ const (
 	argOne                   // --dport 80
 	argOptional              // only as --opt=value (getopt's optional_argument)
 	argTwo                   // --match-set NAME FLAGS: a second, separate token
+	// argPeek is an option getopt knows as taking no argument, whose
+	// extension then takes the next word as its value unless there is
+	// none or it starts with '-' or '!' (libxt_rateest's rates).
+	argPeek
 )
 
 // optSpec describes one option of an extension.
@@ -37,6 +41,10 @@ type extension struct {
 	target bool
 	family Family // 0 = both families
 	opts   []optSpec
+	// oldStyle marks an extension with libxtables' old parse interface:
+	// it judges a "!" and a repeated option itself, in words of its own
+	// (see oldStyleCheck), instead of libxtables' generic messages.
+	oldStyle bool
 }
 
 // exact returns the index of the option named (or aliased) name, or -1.

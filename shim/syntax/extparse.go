@@ -81,10 +81,13 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 	canon := spec.name
 	inv := p.invert
 	p.invert = false
-	if inv && !spec.invert {
+	if in.ext.oldStyle {
+		if err := oldStyleCheck(in.ext.name, canon, inv, in.used&(1<<oi) != 0); err != nil {
+			return err
+		}
+	} else if inv && !spec.invert {
 		return paramErr("%s: option \"--%s\" cannot be inverted.\n", in.ext.name, canon)
-	}
-	if in.used&(1<<oi) != 0 {
+	} else if in.used&(1<<oi) != 0 {
 		return paramErr("%s: option \"--%s\" can only be used once.\n", in.ext.name, canon)
 	}
 	in.used |= 1 << oi

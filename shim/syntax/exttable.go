@@ -273,6 +273,18 @@ var matchTable = []extension{
 		{name: "connlimit-saddr", arity: argNone},
 		{name: "connlimit-daddr", arity: argNone},
 	}},
+	{name: "rateest", oldStyle: true, opts: []optSpec{
+		{name: "rateest1", alias: "rateest", arity: argOne, invert: true},
+		{name: "rateest2", arity: argOne, invert: true},
+		{name: "rateest-bps1", arity: argPeek, invert: true},
+		{name: "rateest-pps1", arity: argPeek, invert: true},
+		{name: "rateest-bps2", alias: "rateest-bps", arity: argPeek, invert: true},
+		{name: "rateest-pps2", alias: "rateest-pps", arity: argPeek, invert: true},
+		{name: "rateest-delta", arity: argNone, invert: true},
+		{name: "rateest-lt", arity: argNone, invert: true},
+		{name: "rateest-gt", arity: argNone, invert: true},
+		{name: "rateest-eq", arity: argNone, invert: true},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -401,6 +413,11 @@ var targetTable = []extension{
 		{name: "ecn-tcp-ece", arity: argOne},
 		{name: "ecn-ip-ect", arity: argOne},
 	}},
+	{name: "RATEEST", target: true, opts: []optSpec{
+		{name: "rateest-name", arity: argOne},
+		{name: "rateest-interval", arity: argOne},
+		{name: "rateest-ewmalog", arity: argOne},
+	}},
 }
 
 // matchIndex is the index in matchTable of the match named name, or -1.
@@ -504,6 +521,8 @@ func matchIndex(name string) int {
 		return 47
 	case "connlimit":
 		return 48
+	case "rateest":
+		return 49
 	}
 	return -1
 }
@@ -555,6 +574,8 @@ func targetIndex(name string) int {
 		return 20
 	case "ECN":
 		return 21
+	case "RATEEST":
+		return 22
 	}
 	return -1
 }

@@ -53,6 +53,7 @@ var matchParsers = map[string]matchParser{
 	"ipv6header": parseIPv6Header,
 	"connbytes":  parseConnbytes,
 	"connlimit":  parseConnlimit,
+	"rateest":    parseRateest,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -79,6 +80,7 @@ var targetParsers = map[string]targetParser{
 	"TOS":        parseTOSTarget,
 	"ECN":        parseECNTarget,
 	"SET":        parseSetTarget,
+	"RATEEST":    parseRateestTarget,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -128,6 +130,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"ipv6header": decodeIPv6HeaderBlob,
 	"connbytes":  decodeConnbytesBlob,
 	"connlimit":  decodeConnlimitBlob,
+	"rateest":    decodeRateestBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
@@ -151,4 +154,5 @@ var targetDecoders = map[string]blobDecoder{
 	"TOS":        decodeTOSTargetBlob,
 	"ECN":        decodeECNTargetBlob,
 	"SET":        decodeSetTargetBlob,
+	"RATEEST":    decodeRateestTargetBlob,
 }
