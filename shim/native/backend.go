@@ -260,7 +260,7 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 	if b.opts.ParseChunkLines > 0 {
 		src.size = b.opts.ParseChunkLines
 	}
-	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout}, a.Test, raceDeadline(a.Wait))
+	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: onceWarner(c.Stderr)}, a.Test, raceDeadline(a.Wait))
 }
 
 // raceDeadline is when a call stops retrying lost generation races: never

@@ -115,6 +115,11 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	if cmd.Wait.IntervalGiven && !cmd.Wait.Given {
 		return paramf("--wait-interval only makes sense with --wait\n")
 	}
+	if c.Stderr != nil {
+		for _, w := range ruleWarnings(c.Family, cmd) {
+			fmt.Fprintln(c.Stderr, w)
+		}
+	}
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	conn, err := b.open(ctx)

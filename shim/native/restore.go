@@ -25,6 +25,10 @@ type RestoreOptions struct {
 	Out     io.Writer
 	// Dialect is the encoding rules are written in (Options.Dialect).
 	Dialect dialect.Dialect
+	// Warn, when set, is given what iptables-nft-restore warns about
+	// on standard error while it parses a rule line (xt.Warnings), with
+	// the line's number; the planner may run more than once over a line.
+	Warn func(line int, msg string)
 }
 
 // viewTable is a table as it will be after the messages planned so far.
@@ -450,6 +454,11 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	r, err := encodeRule(env, c.Rule)
 	if err != nil {
 		return err
+	}
+	if p.opts.Warn != nil {
+		for _, w := range r.warnings {
+			p.opts.Warn(l.Num, w)
+		}
 	}
 	for _, n := range r.needs {
 		if _, ok := p.needs[n]; !ok {

@@ -104,6 +104,22 @@ type Lister interface {
 	List(numeric bool) string
 }
 
+// Warner is implemented by the extensions whose parse makes iptables
+// 1.8.9 print a warning on standard error and go on (NFLOG's
+// --nflog-range): Warnings returns those lines, without their newline, in
+// the order it prints them.
+type Warner interface {
+	Warnings() []string
+}
+
+// Warnings returns what iptables 1.8.9 warns about e while it parses it.
+func Warnings(e Ext) []string {
+	if w, ok := e.(Warner); ok {
+		return w.Warnings()
+	}
+	return nil
+}
+
 // saveAppender is implemented by the extensions a save of a large ruleset
 // meets on nearly every rule: appendSave appends what Save returns without
 // building a string for each.
