@@ -220,18 +220,20 @@ func parseConnlimit(ctx Context, m syntax.Match) (Ext, error) {
 			if err != nil {
 				return nil, err
 			}
-			max := uint32(32)
-			if e.ip6 {
-				max = 128
+			plen, err := parsePlenMask(m.Name, o.Name, cutNUL(v), ctx.Family)
+			if err != nil {
+				return nil, err
 			}
-			n, tail, ok := strtoulPrefix(v)
-			if !ok || tail != "" || n > max {
-				// Netmask forms and out-of-range lengths, which libxtables
-				// resolves in ways of its own, are left to a real iptables.
-				return nil, unsupportedOption(m.Name, o.Name)
+			if plen < 0 {
+				// A mask with no prefix length leaves libxtables'
+				// all-ones start: the whole address, in all 16 bytes.
+				for i := range e.mask {
+					e.mask[i] = 0xff
+				}
+				continue
 			}
 			e.mask = [16]byte{}
-			copy(e.mask[:], prefixMask(int(n), 128))
+			copy(e.mask[:], prefixMask(plen, 128))
 		case "connlimit-saddr":
 			e.flags &^= connlimitDaddr
 		case "connlimit-daddr":
