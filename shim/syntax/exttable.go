@@ -418,6 +418,13 @@ var targetTable = []extension{
 		{name: "rateest-interval", arity: argOne},
 		{name: "rateest-ewmalog", arity: argOne},
 	}},
+	{name: "SECMARK", target: true, opts: []optSpec{
+		{name: "selctx", arity: argOne},
+	}},
+	{name: "CONNSECMARK", target: true, opts: []optSpec{
+		{name: "save", arity: argNone},
+		{name: "restore", arity: argNone},
+	}},
 }
 
 // matchIndex is the index in matchTable of the match named name, or -1.
@@ -576,6 +583,10 @@ func targetIndex(name string) int {
 		return 21
 	case "RATEEST":
 		return 22
+	case "SECMARK":
+		return 23
+	case "CONNSECMARK":
+		return 24
 	}
 	return -1
 }
