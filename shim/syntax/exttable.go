@@ -285,6 +285,11 @@ var matchTable = []extension{
 		{name: "rateest-gt", arity: argNone, invert: true},
 		{name: "rateest-eq", arity: argNone, invert: true},
 	}},
+	{name: "osf", family: IPv4, opts: []optSpec{
+		{name: "genre", arity: argOne, invert: true},
+		{name: "ttl", arity: argOne},
+		{name: "log", arity: argOne},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -530,6 +535,8 @@ func matchIndex(name string) int {
 		return 48
 	case "rateest":
 		return 49
+	case "osf":
+		return 50
 	}
 	return -1
 }

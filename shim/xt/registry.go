@@ -54,6 +54,7 @@ var matchParsers = map[string]matchParser{
 	"connbytes":  parseConnbytes,
 	"connlimit":  parseConnlimit,
 	"rateest":    parseRateest,
+	"osf":        parseOsf,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -133,6 +134,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"connbytes":  decodeConnbytesBlob,
 	"connlimit":  decodeConnlimitBlob,
 	"rateest":    decodeRateestBlob,
+	"osf":        decodeOsfBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
