@@ -290,6 +290,10 @@ var matchTable = []extension{
 		{name: "ttl", arity: argOne},
 		{name: "log", arity: argOne},
 	}},
+	{name: "bpf", opts: []optSpec{
+		{name: "bytecode", arity: argOne},
+		{name: "object-pinned", arity: argOne},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -537,6 +541,8 @@ func matchIndex(name string) int {
 		return 49
 	case "osf":
 		return 50
+	case "bpf":
+		return 51
 	}
 	return -1
 }

@@ -55,6 +55,7 @@ var matchParsers = map[string]matchParser{
 	"connlimit":  parseConnlimit,
 	"rateest":    parseRateest,
 	"osf":        parseOsf,
+	"bpf":        parseBPF,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -135,6 +136,7 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"connlimit":  decodeConnlimitBlob,
 	"rateest":    decodeRateestBlob,
 	"osf":        decodeOsfBlob,
+	"bpf":        decodeBPFBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
