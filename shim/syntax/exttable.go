@@ -434,6 +434,17 @@ var targetTable = []extension{
 		{name: "save", arity: argNone},
 		{name: "restore", arity: argNone},
 	}},
+	// CLUSTERIP is described so that its options (--new above all, which
+	// would otherwise abbreviate --new-chain) are read as iptables reads
+	// them; shim/xt does not encode it (see the README).
+	{name: "CLUSTERIP", target: true, family: IPv4, opts: []optSpec{
+		{name: "new", arity: argNone},
+		{name: "hashmode", arity: argOne},
+		{name: "clustermac", arity: argOne},
+		{name: "total-nodes", arity: argOne},
+		{name: "local-node", arity: argOne},
+		{name: "hash-init", arity: argOne},
+	}},
 }
 
 // matchIndex is the index in matchTable of the match named name, or -1.
@@ -600,6 +611,8 @@ func targetIndex(name string) int {
 		return 23
 	case "CONNSECMARK":
 		return 24
+	case "CLUSTERIP":
+		return 25
 	}
 	return -1
 }
