@@ -3,12 +3,15 @@ package detect
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
+	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
 // dialectDir holds one file per network namespace, <key>.json (see NetNS):
@@ -45,11 +48,63 @@ func RecordDialect(cacheDir string, change func(*DialectRecord)) error {
 	return nil
 }
 
+// DialectStore keeps the host's dialect findings and the image binaries'
+// versions between calls, in the calling network namespace's record, read
+// at most once per call. It is the native backend's DialectCache.
+type DialectStore struct {
+	cacheDir string
+	record   func() DialectRecord
+}
+
+// NewDialectStore is the store of the record under cacheDir.
+func NewDialectStore(cacheDir string) *DialectStore {
+	return &DialectStore{cacheDir: cacheDir, record: sync.OnceValue(func() DialectRecord {
+		r, _ := LoadDialect(cacheDir) // unreadable: found again
+		return r
+	})}
+}
+
+// LoadDialect is the cached finding for fam.
+func (s *DialectStore) LoadDialect(fam netfilter.Family) (dialect.Cached, bool) {
+	c, ok := s.record().Families[FamilyName(fam)]
+	return c, ok
+}
+
+// StoreDialect records fam's finding; a read-only cache only costs the
+// next call the fingerprint again.
+func (s *DialectStore) StoreDialect(fam netfilter.Family, c dialect.Cached) {
+	_ = RecordDialect(s.cacheDir, func(r *DialectRecord) {
+		if r.Families == nil {
+			r.Families = map[string]dialect.Cached{}
+		}
+		r.Families[FamilyName(fam)] = c
+	})
+}
+
+// ImageVersion is the version built into the binary at path: the one
+// recorded while the file is the same (device, inode, size, time), else
+// read from the binary and recorded.
+func (s *DialectStore) ImageVersion(path string) string {
+	if v, ok := s.record().Images[path]; ok && v.Holds(path) {
+		return v.Version
+	}
+	v := dialect.ReadImageVersion(path)
+	if v.Stamp != "" && v.Stamp != "-" {
+		_ = RecordDialect(s.cacheDir, func(r *DialectRecord) {
+			if r.Images == nil {
+				r.Images = map[string]dialect.ImageVersion{}
+			}
+			r.Images[path] = v
+		})
+	}
+	return v.Version
+}
+
 // The record's body is one JSON string in a compact tab-separated form
 // (MarshalJSON): it is read on every call, and decoding it field by field
-// with encoding/json's reflection cost several times what the rest of a
-// warm call's bookkeeping does (0.6 M instructions for a record of two
-// clues). One line per item, fields quoted with strconv.Quote:
+// with encoding/json's reflection costs several times what the rest of a
+// warm call's bookkeeping does. One line per item, fields quoted with
+// strconv.Quote:
 //
 //	F family dialect source why from-rules gen host-files at(unix ns)
 //	C family hint has-rule table chain handle what
@@ -59,12 +114,7 @@ func RecordDialect(cacheDir string, change func(*DialectRecord)) error {
 func (r DialectRecord) MarshalJSON() ([]byte, error) {
 	var b strings.Builder
 	q := strconv.Quote
-	fams := make([]string, 0, len(r.Families))
-	for f := range r.Families {
-		fams = append(fams, f)
-	}
-	sort.Strings(fams)
-	for _, fam := range fams {
+	for _, fam := range slices.Sorted(maps.Keys(r.Families)) {
 		c := r.Families[fam]
 		f := c.Finding
 		fmt.Fprintf(&b, "F\t%s\t%s\t%s\t%s\t%t\t%d\t%s\t%d\n", q(fam), q(string(f.Dialect)), q(f.Source), q(f.Why),
@@ -77,12 +127,7 @@ func (r DialectRecord) MarshalJSON() ([]byte, error) {
 			fmt.Fprintf(&b, "C\t%s\t%d\t%t\t%s\t%s\t%d\t%s\n", q(fam), int(cl.Hint), cl.Rule != nil, q(rr.Table), q(rr.Chain), rr.Handle, q(cl.What))
 		}
 	}
-	paths := make([]string, 0, len(r.Images))
-	for p := range r.Images {
-		paths = append(paths, p)
-	}
-	sort.Strings(paths)
-	for _, p := range paths {
+	for _, p := range slices.Sorted(maps.Keys(r.Images)) {
 		v := r.Images[p]
 		fmt.Fprintf(&b, "I\t%s\t%s\t%s\n", q(v.Path), q(v.Stamp), q(v.Version))
 	}

@@ -81,8 +81,8 @@
 //     heads, which is skipped while the table's IPT_SO_GET_INFO stamp
 //     (entry count, size, hook offsets) equals the one recorded in the
 //     cache file at the last such check and that check is under 15 s old
-//     (the copy costs tens of milliseconds on kube-proxy's nat table; a
-//     change the stamp cannot see, such as a rename to a name of the same
+//     (the copy's cost grows with the table, kube-proxy's nat table the
+//     biggest: bench/detect measures it; a change the stamp cannot see, such as a rename to a name of the same
 //     length, is noticed within the 15 s);
 //   - for "rule-count", "host-hint" and "default" decisions, no marker or
 //     kubelet chain has appeared in either backend since (legacy tables
@@ -101,6 +101,24 @@
 // itself. Calls the guard let through unguarded, because it could not look
 // up chains, are counted the same way in <CacheDir>/guard-off/<key>.json
 // (RecordGuardOff); doctor reports them.
+//
+// # The guard's lookups
+//
+// Chains answers the missing-chain guard's "which of these chains exist in
+// this table?" for one backend and family, with the same readers and the
+// same never-create rule: nf_tables chains looked up one request each (or,
+// for more than a handful, the table listed once), an x_tables table read
+// once and walked for chain heads. The router gets it from its wiring
+// (cmd), so shim/route imports none of detection.
+//
+// # Without root
+//
+// The probers read whatever they are given: NFTProber.Open an nfnetlink
+// transport (internal/nfnl/fake's in-memory nf_tables in tests),
+// LegacyProber.Kernel an x_tables (detect/xtables/fake, which answers
+// GET_INFO and GET_ENTRIES with the kernel's entry layout). Every
+// scenario test runs on them as well as in a namespace's kernel, so the
+// decisions, the cache and the stamps are tested without root.
 //
 // # JSON
 //

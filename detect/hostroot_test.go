@@ -2,7 +2,6 @@ package detect
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,15 +43,7 @@ func imageRoot(t *testing.T) string {
 // resolveVia runs the resolve helper through a wrapper (unshare ...).
 func (s *scenario) resolveVia(wrapper []string, env ...string) Decision {
 	s.t.Helper()
-	r := helperproc.RunVia(s.t, s.ns, wrapper, "resolve", append([]string{"T_CACHE=" + s.cache}, env...)...)
-	if r.Code != 0 {
-		s.t.Fatalf("resolve helper: %s", r)
-	}
-	var d Decision
-	if err := json.Unmarshal([]byte(r.Stdout), &d); err != nil {
-		s.t.Fatalf("decoding %q: %v", r.Stdout, err)
-	}
-	return d
+	return s.decision(helperproc.RunVia(s.t, s.ns, wrapper, "resolve", append([]string{"T_CACHE=" + s.cache}, env...)...))
 }
 
 // privateMount runs the helper in a private mount namespace after script
@@ -78,13 +69,14 @@ func TestScenarioHostHintFromMountedRoot(t *testing.T) {
 }
 
 func TestScenarioHostRootThatIsNoMountIsNotTrusted(t *testing.T) {
-	s := newScenario(t)
-	root := imageRoot(t)
-	d := s.resolve("T_ROOT="+root, "T_WAIT=300ms")
-	expect(t, d, netfilter.NFT, ReasonDefault)
-	if h := d.Evidence.Hints; h.Trusted || h.Alternatives != "" || h.Trust == "" {
-		t.Errorf("hints %+v, want untrusted with a reason and nothing read", h)
-	}
+	scenarios(t, restoreTools, func(t *testing.T, s *scenario) {
+		root := imageRoot(t)
+		d := s.resolve("T_ROOT="+root, "T_WAIT=300ms")
+		expect(t, d, netfilter.NFT, ReasonDefault)
+		if h := d.Evidence.Hints; h.Trusted || h.Alternatives != "" || h.Trust == "" {
+			t.Errorf("hints %+v, want untrusted with a reason and nothing read", h)
+		}
+	})
 }
 
 // The image is not the host: "/" is an image-like root (a private mount

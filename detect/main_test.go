@@ -2,7 +2,6 @@ package detect
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"os"
 	"strings"
@@ -25,65 +24,69 @@ func TestMain(m *testing.M) {
 // helperRulesetStamps prints the kernel probers' ruleset stamps as JSON
 // (mode -> stamp).
 func helperRulesetStamps() int {
+	return helperproc.Print(rulesetStamps(KernelProbers()))
+}
+
+// rulesetStamps is each prober's ruleset stamp, by mode.
+func rulesetStamps(probers []Prober) (map[netfilter.Mode]string, error) {
 	out := map[netfilter.Mode]string{}
-	for _, p := range KernelProbers() {
+	for _, p := range probers {
 		st, err := p.(RulesetStamper).RulesetStamp(context.Background())
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return nil, err
 		}
 		out[p.Mode()] = st
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
+	return out, nil
 }
 
 // helperResolve runs Resolve inside the namespace with options from the
 // environment and prints the decision as JSON.
 func helperResolve() int {
-	o := Options{CacheDir: os.Getenv("T_CACHE"), HostRoot: os.Getenv("T_ROOT"), Fresh: os.Getenv("T_FRESH") == "1"}
+	o, err := resolveOptions(os.Getenv)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	return helperproc.Print(Resolve(context.Background(), o))
+}
+
+// resolveOptions are the scenarios' Resolve options from their variables:
+// T_CACHE, T_ROOT (no host hints when empty), T_FRESH=1, T_WAIT (no wait
+// when empty) and T_MODE (an override).
+func resolveOptions(getenv func(string) string) (Options, error) {
+	o := Options{CacheDir: getenv("T_CACHE"), HostRoot: getenv("T_ROOT"), Fresh: getenv("T_FRESH") == "1"}
 	if o.HostRoot == "" {
 		o.NoHostHints = true
 	}
 	o.Wait = -1
-	if w := os.Getenv("T_WAIT"); w != "" {
+	if w := getenv("T_WAIT"); w != "" {
 		d, err := time.ParseDuration(w)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 2
+			return o, err
 		}
 		o.Wait = d
 	}
-	if m := os.Getenv("T_MODE"); m != "" {
+	if m := getenv("T_MODE"); m != "" {
 		o.Override, o.OverrideSource = netfilter.Mode(m), "test"
 	}
-	d, err := Resolve(context.Background(), o)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	if err := json.NewEncoder(os.Stdout).Encode(d); err != nil {
+	return o, nil
+}
+
+// helperRecordCreated records T_CREATED as created by the shim.
+func helperRecordCreated() int {
+	if err := recordCreatedFrom(os.Getenv("T_CACHE"), os.Getenv("T_CREATED")); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	return 0
 }
 
-// helperRecordCreated records T_CREATED ("mode family table chain") as
-// created by the shim.
-func helperRecordCreated() int {
-	f := strings.Fields(os.Getenv("T_CREATED"))
+// recordCreatedFrom records created ("mode family table chain") under cache.
+func recordCreatedFrom(cache, created string) error {
+	f := strings.Fields(created)
 	if len(f) != 4 {
-		fmt.Fprintln(os.Stderr, "T_CREATED needs mode family table chain")
-		return 2
+		return fmt.Errorf("T_CREATED needs mode family table chain, not %q", created)
 	}
-	err := RecordCreated(os.Getenv("T_CACHE"), CreatedChain{Mode: netfilter.Mode(f[0]), Family: f[1], Table: f[2], Chain: f[3]})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	return 0
+	return RecordCreated(cache, CreatedChain{Mode: netfilter.Mode(f[0]), Family: f[1], Table: f[2], Chain: f[3]})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/detect/nftquery"
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
 	"github.com/iptables-shim/iptables-shim/detect/xtables"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
 
@@ -52,22 +53,38 @@ func KernelProbers() []Prober { return []Prober{NFTProber{}, LegacyProber{}} }
 
 // NFTProber asks nf_tables over netlink: one table listing, then one lookup
 // per named chain, then (if asked) a rule count that stops at the limit.
-type NFTProber struct{}
+type NFTProber struct {
+	// Open, when set, replaces the kernel's nf_tables (tests give
+	// internal/nfnl/fake's Opener).
+	Open nfnl.Opener
+}
+
+// dial connects to the kernel's nf_tables, or to what Open opens.
+func (p NFTProber) dial(ctx context.Context) (*nftquery.Conn, error) {
+	if p.Open == nil {
+		return nftquery.Dial(ctx)
+	}
+	tr, err := p.Open(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", nftquery.ErrUnavailable, err)
+	}
+	return nftquery.New(tr), nil
+}
 
 // Mode is netfilter.NFT.
 func (NFTProber) Mode() netfilter.Mode { return netfilter.NFT }
 
 // Probe gathers nf_tables evidence for a family.
 func (p NFTProber) Probe(ctx context.Context, f netfilter.Family, q Query) FamilyEvidence {
-	fe := FamilyEvidence{Family: FamilyName(f), Tables: []string{}, Markers: []ChainRef{}, KubeletChains: []ChainRef{}}
-	c, err := nftquery.Dial(ctx)
+	fe := noEvidence(f)
+	c, err := p.dial(ctx)
 	if err != nil {
-		return failed(fe, err, nftquery.ErrUnavailable)
+		return failed(fe, err)
 	}
 	defer c.Close()
 	tables, err := c.Tables(f)
 	if err != nil {
-		return failed(fe, err, nftquery.ErrUnavailable)
+		return failed(fe, err)
 	}
 	if tables != nil {
 		fe.Tables = tables
@@ -90,7 +107,7 @@ func (p NFTProber) Probe(ctx context.Context, f netfilter.Family, q Query) Famil
 	if q.Count {
 		// A capped dump leaves the rest of the dump queued on the socket, so
 		// the count gets a socket of its own.
-		cc, err := nftquery.Dial(ctx)
+		cc, err := p.dial(ctx)
 		if err != nil {
 			fe.Error = joinErr(fe.Error, err)
 			return fe
@@ -108,8 +125,8 @@ func (p NFTProber) Probe(ctx context.Context, f netfilter.Family, q Query) Famil
 }
 
 // HasChain is one netlink lookup.
-func (NFTProber) HasChain(ctx context.Context, f netfilter.Family, table, chain string) (bool, error) {
-	c, err := nftquery.Dial(ctx)
+func (p NFTProber) HasChain(ctx context.Context, f netfilter.Family, table, chain string) (bool, error) {
+	c, err := p.dial(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -119,17 +136,26 @@ func (NFTProber) HasChain(ctx context.Context, f netfilter.Family, table, chain 
 
 // LegacyProber reads x_tables: the tables names file, then the entries of the
 // listed tables it needs (never one that is not listed).
-type LegacyProber struct{}
+type LegacyProber struct {
+	// Kernel, when set, replaces the kernel's x_tables (tests give
+	// detect/xtables/fake's).
+	Kernel xtables.Kernel
+}
+
+// open reads the family's tables from the kernel, or from Kernel.
+func (p LegacyProber) open(f netfilter.Family) (*xtables.Reader, error) {
+	return xtables.OpenOn(p.Kernel, f)
+}
 
 // Mode is netfilter.Legacy.
 func (LegacyProber) Mode() netfilter.Mode { return netfilter.Legacy }
 
 // Probe gathers legacy evidence for a family.
-func (LegacyProber) Probe(ctx context.Context, f netfilter.Family, q Query) FamilyEvidence {
-	fe := FamilyEvidence{Family: FamilyName(f), Tables: []string{}, Markers: []ChainRef{}, KubeletChains: []ChainRef{}}
-	r, err := xtables.Open(f)
+func (p LegacyProber) Probe(ctx context.Context, f netfilter.Family, q Query) FamilyEvidence {
+	fe := noEvidence(f)
+	r, err := p.open(f)
 	if err != nil {
-		return failed(fe, err, xtables.ErrUnavailable)
+		return failed(fe, err)
 	}
 	defer r.Close()
 	fe.Tables = r.Tables()
@@ -193,8 +219,8 @@ func (LegacyProber) Probe(ctx context.Context, f netfilter.Family, q Query) Fami
 
 // HasChain copies the one table the chain belongs to, if it is listed, and
 // walks it for chain heads only.
-func (LegacyProber) HasChain(ctx context.Context, f netfilter.Family, table, chain string) (bool, error) {
-	r, err := xtables.Open(f)
+func (p LegacyProber) HasChain(ctx context.Context, f netfilter.Family, table, chain string) (bool, error) {
+	r, err := p.open(f)
 	if err != nil {
 		return false, err
 	}
@@ -211,8 +237,8 @@ type Stamper interface {
 
 // Stamp is the table's IPT_SO_GET_INFO summary: one small copy however big
 // the table.
-func (LegacyProber) Stamp(ctx context.Context, f netfilter.Family, table string) (string, error) {
-	r, err := xtables.Open(f)
+func (p LegacyProber) Stamp(ctx context.Context, f netfilter.Family, table string) (string, error) {
+	r, err := p.open(f)
 	if err != nil {
 		return "", err
 	}
@@ -230,8 +256,8 @@ type RulesetStamper interface {
 
 // RulesetStamp is nf_tables' generation id: every commit, in any family
 // and table, moves it.
-func (NFTProber) RulesetStamp(ctx context.Context) (string, error) {
-	c, err := nftquery.Dial(ctx)
+func (p NFTProber) RulesetStamp(ctx context.Context) (string, error) {
+	c, err := p.dial(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -248,10 +274,10 @@ func (NFTProber) RulesetStamp(ctx context.Context) (string, error) {
 // A chain added or removed changes its table's entry count; a chain
 // renamed to a name of the same length does not (Options.cached bounds
 // how long that can go unseen).
-func (LegacyProber) RulesetStamp(ctx context.Context) (string, error) {
+func (p LegacyProber) RulesetStamp(ctx context.Context) (string, error) {
 	var b strings.Builder
 	for _, f := range Families() {
-		r, err := xtables.Open(f)
+		r, err := p.open(f)
 		if errors.Is(err, xtables.ErrUnavailable) {
 			fmt.Fprintf(&b, "%s:unavailable;", FamilyName(f))
 			continue
@@ -279,12 +305,18 @@ func (q Query) limit() int {
 	return DefaultCountLimit
 }
 
-func failed(fe FamilyEvidence, err, unavailable error) FamilyEvidence {
+// noEvidence is a family's evidence before a probe found anything (empty
+// lists, not null, in the JSON document).
+func noEvidence(f netfilter.Family) FamilyEvidence {
+	return FamilyEvidence{Family: FamilyName(f), Tables: []string{}, Markers: []ChainRef{}, KubeletChains: []ChainRef{}}
+}
+
+func failed(fe FamilyEvidence, err error) FamilyEvidence {
 	fe.Error = err.Error()
 	// A permission error is no fact about the kernel: the subsystem may
 	// well be there, this process may just not look.
 	fe.Denied = errors.Is(err, os.ErrPermission)
-	fe.Unavailable = errors.Is(err, unavailable) && !fe.Denied
+	fe.Unavailable = IsUnavailable(err)
 	return fe
 }
 

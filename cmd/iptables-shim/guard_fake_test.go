@@ -3,13 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"strings"
 	"testing"
 
-	"golang.org/x/sys/unix"
-
-	"github.com/iptables-shim/iptables-shim/internal/nfnl"
+	"github.com/iptables-shim/iptables-shim/detect"
 	"github.com/iptables-shim/iptables-shim/internal/nfnl/fake"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/config"
@@ -19,37 +16,6 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/route"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
-
-// fakeChains answers the guard from a fake nf_tables, one lookup a chain,
-// as the kernel lookups do.
-type fakeChains struct {
-	k   *fake.Kernel
-	fam syntax.Family
-}
-
-func (f fakeChains) Existing(table string, names []string) (map[string]bool, error) {
-	c, _ := f.k.Open()
-	defer c.Close()
-	fam := uint8(unix.NFPROTO_IPV4)
-	if f.fam == syntax.IPv6 {
-		fam = unix.NFPROTO_IPV6
-	}
-	out := map[string]bool{}
-	for _, n := range names {
-		var a nfnl.Attrs
-		a.String(unix.NFTA_CHAIN_TABLE, table)
-		a.String(unix.NFTA_CHAIN_NAME, n)
-		_, err := c.Request(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETCHAIN), 0, fam, a.B)
-		if errors.Is(err, unix.ENOENT) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out[n] = true
-	}
-	return out, nil
-}
 
 // fakeRouter routes calls to the native backend on k, with the guard on
 // and no real binary, as on a node without iptables-nft.
@@ -65,8 +31,10 @@ func fakeRouter(t *testing.T, k *fake.Kernel) *route.Router {
 		FindExec: func(backend.Mode, *backend.Call) (route.ExecBackend, error) {
 			return nil, ipterr.New(ipterr.Other, "no binary")
 		},
-		Native: nativeAdapter{be: native.New(native.Options{Open: k.Opener()})},
-		Chains: func(_ backend.Mode, fam syntax.Family) guard.Chains { return fakeChains{k, fam} },
+		Native: native.Program{Backend: native.New(native.Options{Open: k.Opener()})},
+		Chains: func(mode backend.Mode, fam syntax.Family) guard.Chains {
+			return detect.Chains{Mode: mode, Family: fam, NFT: detect.NFTProber{Open: k.Opener()}}
+		},
 	}
 }
 

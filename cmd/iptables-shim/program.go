@@ -2,12 +2,11 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
+	"github.com/iptables-shim/iptables-shim/detect"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/calllog"
 	"github.com/iptables-shim/iptables-shim/shim/config"
@@ -33,14 +32,16 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 	for _, w := range cfg.Warnings {
 		log.Log("config-warning", calllog.F("warning", w))
 	}
-	dialects := newDialectStore(cfg.CacheDir)
+	dialects := detect.NewDialectStore(cfg.CacheDir)
 	r := &route.Router{
 		Config:   cfg,
 		Log:      log,
 		FindExec: findExec(cfg),
 		Decide:   decider(cfg, phases),
 		Native:   nativeBackend(cfg, phases, dialects),
+		Chains:   kernelChains,
 		Created:  recordCreated(cfg),
+		GuardOff: recordGuardOff(cfg),
 		Phases:   phases,
 	}
 	r.Skew = skewCheck(r.Native, dialects)
@@ -52,51 +53,17 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 	// A refusal of the shim's own (the native backend's) is shaped as
 	// iptables-nft prints it, with argv[0] as the caller gave it; a real
 	// binary's error was printed by it.
-	return syntax.Report(stderr, progName(call), argv0, "nf_tables", err)
+	return syntax.Report(stderr, call.ProgName(), argv0, "nf_tables", err)
 }
 
-// execChoice is a located real binary, ready to run or to exec.
-type execChoice struct {
-	be  *execbackend.Backend
-	bin execbackend.Binary
-}
-
-func (e execChoice) Describe() string {
-	return fmt.Sprintf("exec %s (argv0 %s)", e.bin.Path, e.bin.Argv0)
-}
-
-func (e execChoice) Run(ctx context.Context, c *backend.Call) error {
-	return e.be.RunBinary(ctx, e.forCaller(c), c)
-}
-
-// TakesWait reports whether the binary, a restore, accepts -w (the guard
-// asks before it passes a command's -w on to a restore of its own).
-func (e execChoice) TakesWait() bool { return execbackend.TakesWait(e.bin) }
-
-func (e execChoice) Exec(c *backend.Call) error {
-	return execbackend.Exec(e.forCaller(c), c.Args, os.Environ())
-}
-
-// forCaller passes a multi-call backend the caller's own argv[0] (say
-// /usr/sbin/iptables) when it names the same program, so messages that
-// print argv[0] read exactly as without the shim.
-func (e execChoice) forCaller(c *backend.Call) execbackend.Binary {
-	bin := e.bin
-	if c.Argv0 != "" && filepath.Base(c.Argv0) == bin.Argv0 {
-		bin.Argv0 = c.Argv0
-	}
-	return bin
-}
-
+// findExec locates the real binary of a mode for a call, in backend-dirs.
 func findExec(cfg config.Config) func(mode backend.Mode, c *backend.Call) (route.ExecBackend, error) {
 	return func(mode backend.Mode, c *backend.Call) (route.ExecBackend, error) {
-		be := execbackend.New(mode)
-		be.Locate.Dirs = cfg.BackendDirs
-		bin, err := execbackend.Locate(be.Locate, mode, c.Family, c.Tool)
+		l, err := execbackend.Find(cfg.BackendDirs, mode, c)
 		if err != nil {
-			return nil, err
+			return nil, err // not a nil *Located in an interface
 		}
-		return execChoice{be: be, bin: bin}, nil
+		return l, nil
 	}
 }
 

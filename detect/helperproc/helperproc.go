@@ -73,3 +73,16 @@ func RunJSON(t testing.TB, ns *netnstest.NS, name string, out any, env ...string
 		t.Fatalf("helper %s: %v", name, err)
 	}
 }
+
+// Print ends a helper that prints one JSON value: out on stdout and 0, or
+// err on stderr and 1 when reading it failed.
+func Print(out any, err error) int {
+	if err == nil {
+		err = json.NewEncoder(os.Stdout).Encode(out)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}

@@ -79,7 +79,9 @@ func (c *Conn) CountRules(f netfilter.Family, limit int, skip func(table, chain 
 
 // Table reads one table's chains and rules: chain names, whether each is a
 // base (built-in) chain, rule counts and jump/goto targets. Its cost grows
-// with the table; the doctor uses it, the hot path never does.
+// with the table: the doctor uses it, and the guard's lookups
+// (detect.Chains) only when a call names more chains than one lookup
+// each is worth.
 func (c *Conn) Table(f netfilter.Family, table string) (*ruleset.Table, error) {
 	t := &ruleset.Table{Name: table}
 	index := map[string]int{}

@@ -46,13 +46,8 @@ type layout struct {
 }
 
 const (
-	soGetInfo    = 64 // IPT_SO_GET_INFO == IP6T_SO_GET_INFO (IPT_BASE_CTL)
-	soGetEntries = 65 // IPT_SO_GET_ENTRIES == IP6T_SO_GET_ENTRIES
-
-	tableNameLen  = 32 // XT_TABLE_MAXNAMELEN
-	numHooks      = 5  // NF_INET_NUMHOOKS
-	getInfoSize   = tableNameLen + 4 + 4*numHooks*2 + 4 + 4
-	entriesHeader = 40 // offsetof(struct ipt_get_entries, entrytable): name, size, padding to 8
+	tableNameLen = 32 // XT_TABLE_MAXNAMELEN
+	numHooks     = 5  // NF_INET_NUMHOOKS
 
 	targetHeader   = 32 // sizeof(struct xt_entry_target)
 	targetNameAt   = 2  // u.user.name follows u.user.target_size
@@ -82,6 +77,71 @@ func procNet(name string) string {
 	return "/proc/self/net/" + name
 }
 
+// Kernel is the x_tables side of a kernel as a Reader asks it: a family's
+// table names (the names file) and a socket for IPT_SO_GET_INFO and
+// IPT_SO_GET_ENTRIES. Nil means the running kernel's; detect/xtables/fake
+// holds an in-memory one, so the reading logic is tested without root.
+type Kernel interface {
+	// TableNames lists the family's tables; an error wrapping
+	// ErrUnavailable means the family has no x_tables here.
+	TableNames(f netfilter.Family) ([]string, error)
+	// Socket opens what the getsockopt calls go to.
+	Socket(f netfilter.Family) (Socket, error)
+}
+
+// Socket answers getsockopt at the family's level (SOL_IP, SOL_IPV6), as
+// a raw socket does.
+type Socket interface {
+	// Getsockopt fills buf for opt (GetInfo, GetEntries) and returns the
+	// length; a refusal is a unix.Errno (EAGAIN: the table changed size).
+	Getsockopt(opt int, buf []byte) (int, error)
+	Close() error
+}
+
+// The getsockopt options a Socket answers (IPT_SO_GET_INFO and
+// IPT_SO_GET_ENTRIES, equal to their IP6T_ twins), with the layout of
+// their buffers: struct ipt_getinfo, and struct ipt_get_entries' header.
+const (
+	GetInfo    = 64
+	GetEntries = 65
+	// GetInfoSize is sizeof(struct ipt_getinfo): name, valid_hooks,
+	// hook_entry[5], underflow[5], num_entries, size.
+	GetInfoSize = tableNameLen + 4 + 4*numHooks*2 + 4 + 4
+	// EntriesHeader is offsetof(struct ipt_get_entries, entrytable):
+	// name, size, padding to 8.
+	EntriesHeader = 40
+)
+
+// kernel is the running kernel's x_tables.
+type kernel struct{}
+
+func (kernel) TableNames(f netfilter.Family) ([]string, error) { return TableNames(f) }
+
+func (kernel) Socket(f netfilter.Family) (Socket, error) {
+	l := layoutOf(f)
+	fd, err := unix.Socket(l.domain, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+	if err != nil {
+		return nil, err
+	}
+	return rawSocket{fd: fd, level: l.level}, nil
+}
+
+// rawSocket is a raw IP socket, for getsockopt.
+type rawSocket struct{ fd, level int }
+
+func (s rawSocket) Getsockopt(opt int, buf []byte) (int, error) {
+	n := uint32(len(buf))
+	_, _, errno := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(s.fd), uintptr(s.level), uintptr(opt),
+		uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&n)), 0)
+	runtime.KeepAlive(buf)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+func (s rawSocket) Close() error { return unix.Close(s.fd) }
+
 // TableNames lists the tables of a family that exist in the current network
 // namespace. It reads a small /proc file and never creates a table.
 func TableNames(f netfilter.Family) ([]string, error) {
@@ -108,26 +168,33 @@ type Info struct {
 	Size    uint32
 }
 
-// Reader reads the tables of one family. It holds a raw socket; Close it.
+// Reader reads the tables of one family. It holds a socket; Close it.
 type Reader struct {
 	fam    netfilter.Family
 	l      layout
-	fd     int
+	sock   Socket
 	listed map[string]bool
 }
 
-// Open lists the family's tables and opens the raw socket getsockopt needs.
-func Open(f netfilter.Family) (*Reader, error) {
-	names, err := TableNames(f)
+// Open lists the family's tables in the running kernel and opens the raw
+// socket getsockopt needs.
+func Open(f netfilter.Family) (*Reader, error) { return OpenOn(nil, f) }
+
+// OpenOn is Open on k (the running kernel when nil).
+func OpenOn(k Kernel, f netfilter.Family) (*Reader, error) {
+	if k == nil {
+		k = kernel{}
+	}
+	names, err := k.TableNames(f)
 	if err != nil {
 		return nil, err
 	}
 	l := layoutOf(f)
-	fd, err := unix.Socket(l.domain, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+	s, err := k.Socket(f)
 	if err != nil {
 		return nil, fmt.Errorf("%w: raw socket for %s: %w", ErrUnavailable, l.description, err)
 	}
-	r := &Reader{fam: f, l: l, fd: fd, listed: map[string]bool{}}
+	r := &Reader{fam: f, l: l, sock: s, listed: map[string]bool{}}
 	for _, n := range names {
 		r.listed[n] = true
 	}
@@ -135,7 +202,7 @@ func Open(f netfilter.Family) (*Reader, error) {
 }
 
 // Close releases the socket.
-func (r *Reader) Close() error { return unix.Close(r.fd) }
+func (r *Reader) Close() error { return r.sock.Close() }
 
 // Tables are the table names the kernel listed when the Reader was opened.
 func (r *Reader) Tables() []string {
@@ -150,17 +217,6 @@ func (r *Reader) Tables() []string {
 // Listed reports whether the kernel listed a table.
 func (r *Reader) Listed(table string) bool { return r.listed[table] }
 
-func (r *Reader) getsockopt(opt int, buf []byte) (int, error) {
-	n := uint32(len(buf))
-	_, _, errno := unix.Syscall6(unix.SYS_GETSOCKOPT, uintptr(r.fd), uintptr(r.l.level), uintptr(opt),
-		uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&n)), 0)
-	runtime.KeepAlive(buf)
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
-}
-
 // Info asks the kernel for a listed table's summary: one small copy whatever
 // the table's size.
 func (r *Reader) Info(table string) (Info, error) {
@@ -170,9 +226,9 @@ func (r *Reader) Info(table string) (Info, error) {
 	if len(table) >= tableNameLen {
 		return Info{}, fmt.Errorf("table name %q too long", table)
 	}
-	buf := make([]byte, getInfoSize)
+	buf := make([]byte, GetInfoSize)
 	copy(buf, table)
-	if _, err := r.getsockopt(soGetInfo, buf); err != nil {
+	if _, err := r.sock.Getsockopt(GetInfo, buf); err != nil {
 		return Info{}, fmt.Errorf("%s IPT_SO_GET_INFO %s: %w", r.l.description, table, err)
 	}
 	ne := binary.NativeEndian
@@ -198,17 +254,17 @@ func (r *Reader) Entries(table string) (Info, []byte, error) {
 		if err != nil {
 			return Info{}, nil, err
 		}
-		buf := make([]byte, entriesHeader+int(in.Size))
+		buf := make([]byte, EntriesHeader+int(in.Size))
 		copy(buf, table)
 		binary.NativeEndian.PutUint32(buf[tableNameLen:], in.Size)
-		if _, err := r.getsockopt(soGetEntries, buf); err != nil {
+		if _, err := r.sock.Getsockopt(GetEntries, buf); err != nil {
 			lastErr = err
 			if errors.Is(err, unix.EAGAIN) {
 				continue
 			}
 			break
 		}
-		return in, buf[entriesHeader:], nil
+		return in, buf[EntriesHeader:], nil
 	}
 	return Info{}, nil, fmt.Errorf("%s IPT_SO_GET_ENTRIES %s: %w", r.l.description, table, lastErr)
 }

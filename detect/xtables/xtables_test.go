@@ -1,7 +1,7 @@
-package xtables
+package xtables_test
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -11,6 +11,8 @@ import (
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
 	"github.com/iptables-shim/iptables-shim/detect/savetext"
+	"github.com/iptables-shim/iptables-shim/detect/xtables"
+	"github.com/iptables-shim/iptables-shim/detect/xtables/fake"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 )
@@ -19,29 +21,36 @@ func TestMain(m *testing.M) {
 	helperproc.Main(m, map[string]func() int{"dump": helperDump, "heads": helperHeads})
 }
 
-// helperHeads prints, per table of nat, filter and raw, the user chains
-// ChainsIn finds among the full parse's chain names (and one that does not
-// exist), space-separated, and each table's Stamp, as a JSON object; it
-// fails when ChainsIn and the parse disagree.
-func helperHeads() int {
-	f := netfilter.IPv4
+// familyOf is the family a helper reads, from T_FAMILY.
+func familyOf() netfilter.Family {
 	if os.Getenv("T_FAMILY") == "6" {
-		f = netfilter.IPv6
+		return netfilter.IPv6
 	}
-	r, err := Open(f)
+	return netfilter.IPv4
+}
+
+// helperHeads prints heads of the kernel's tables as a JSON object.
+func helperHeads() int {
+	r, err := xtables.Open(familyOf())
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return helperproc.Print(nil, err)
 	}
 	defer r.Close()
+	return helperproc.Print(heads(r))
+}
+
+// heads lists, per table of nat, filter and raw, the user chains ChainsIn
+// finds among the full parse's chain names (and some that are no user
+// chain), space-separated, and each table's Stamp (key stamp-TABLE); it
+// fails when ChainsIn and the parse disagree.
+func heads(r *xtables.Reader) (map[string]string, error) {
 	out := map[string]string{}
 	for _, table := range []string{"nat", "filter", "raw"} {
 		var want []string
 		if r.Listed(table) {
 			t, err := r.Table(table)
 			if err != nil {
-				fmt.Fprintln(os.Stderr, err)
-				return 1
+				return nil, err
 			}
 			for _, c := range t.Chains {
 				if !c.Builtin {
@@ -51,8 +60,7 @@ func helperHeads() int {
 		}
 		found, err := r.ChainsIn(table, append(slices.Clone(want), "NO-SUCH-CHAIN", "ERROR", "INPUT"))
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return nil, err
 		}
 		var got []string
 		for n := range found {
@@ -61,46 +69,57 @@ func helperHeads() int {
 		slices.Sort(got)
 		slices.Sort(want)
 		if !slices.Equal(got, want) {
-			fmt.Fprintf(os.Stderr, "%s: ChainsIn found %v, the parse %v\n", table, got, want)
-			return 1
+			return nil, fmt.Errorf("%s: ChainsIn found %v, the parse %v", table, got, want)
 		}
 		out[table] = strings.Join(got, " ")
 		if out["stamp-"+table], err = r.Stamp(table); err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return nil, err
 		}
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
-		return 1
-	}
-	return 0
+	return out, nil
 }
 
-// helperDump prints every listed table of the family in T_FAMILY as JSON.
+// helperDump prints every listed table of the kernel's family as JSON.
 func helperDump() int {
-	f := netfilter.IPv4
-	if os.Getenv("T_FAMILY") == "6" {
-		f = netfilter.IPv6
-	}
-	r, err := Open(f)
+	r, err := xtables.Open(familyOf())
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return helperproc.Print(nil, err)
 	}
 	defer r.Close()
+	return helperproc.Print(dump(r))
+}
+
+// dump reads every listed table.
+func dump(r *xtables.Reader) ([]ruleset.Table, error) {
 	var out []ruleset.Table
 	for _, name := range r.Tables() {
 		t, err := r.Table(name)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return 1
+			return nil, err
 		}
 		out = append(out, *t)
 	}
-	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
-		return 1
+	return out, nil
+}
+
+// onFake opens a Reader of family f on k.
+func onFake(t *testing.T, k *fake.Kernel, f netfilter.Family) *xtables.Reader {
+	t.Helper()
+	r, err := xtables.OpenOn(k, f)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return 0
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+// families are the two families with their tools.
+var families = []struct {
+	flag, restore, save, cmd string
+	f                        netfilter.Family
+}{
+	{"4", "iptables-legacy-restore", "iptables-legacy-save", "iptables-legacy", netfilter.IPv4},
+	{"6", "ip6tables-legacy-restore", "ip6tables-legacy-save", "ip6tables-legacy", netfilter.IPv6},
 }
 
 const payload = `*filter
@@ -133,12 +152,12 @@ COMMIT
 `
 
 // TestTablesMatchSave compares the getsockopt reader with
-// iptables-legacy-save, for both families.
+// iptables-legacy-save, for both families; its fake half reads the same
+// payload from detect/xtables/fake (which keeps rules' targets only, so
+// chains, rule counts and jumps are all there is to compare).
 func TestTablesMatchSave(t *testing.T) {
-	for _, fam := range []struct {
-		flag, restore, save string
-	}{{"4", "iptables-legacy-restore", "iptables-legacy-save"}, {"6", "ip6tables-legacy-restore", "ip6tables-legacy-save"}} {
-		t.Run("ipv"+fam.flag, func(t *testing.T) {
+	for _, fam := range families {
+		t.Run("ipv"+fam.flag+"/kernel", func(t *testing.T) {
 			netnstest.Require(t, fam.restore, fam.save)
 			ns := netnstest.New(t)
 			ns.MustRunStdin(payload, fam.restore)
@@ -149,55 +168,122 @@ func TestTablesMatchSave(t *testing.T) {
 				t.Error(d)
 			}
 		})
+		t.Run("ipv"+fam.flag+"/fake", func(t *testing.T) {
+			k := fake.New()
+			if err := k.Restore(fam.f, payload); err != nil {
+				t.Fatal(err)
+			}
+			got, err := dump(onFake(t, k, fam.f))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := savetext.Diff(got, savetext.Parse(payload)); d != "" {
+				t.Error(d)
+			}
+		})
 	}
 }
 
 // TestNeverCreatesTables checks the reader leaves an empty namespace empty:
-// asking for an unlisted table would make the kernel create it.
+// asking for an unlisted table would make the kernel create it. The fake
+// half checks that no getsockopt call is made at all.
 func TestNeverCreatesTables(t *testing.T) {
-	netnstest.Require(t)
-	ns := netnstest.New(t)
-	if r := helperproc.Run(t, ns, "dump", "T_FAMILY=4"); r.Code != 0 {
-		t.Fatalf("dump: %s", r)
-	}
-	if got := ns.MustRun("cat", "/proc/net/ip_tables_names"); got != "" {
-		t.Errorf("tables appeared: %q", got)
-	}
+	t.Run("kernel", func(t *testing.T) {
+		netnstest.Require(t)
+		ns := netnstest.New(t)
+		if r := helperproc.Run(t, ns, "dump", "T_FAMILY=4"); r.Code != 0 {
+			t.Fatalf("dump: %s", r)
+		}
+		if got := ns.MustRun("cat", "/proc/net/ip_tables_names"); got != "" {
+			t.Errorf("tables appeared: %q", got)
+		}
+	})
+	t.Run("fake", func(t *testing.T) {
+		k := fake.New()
+		r := onFake(t, k, netfilter.IPv4)
+		if got, err := dump(r); err != nil || len(got) != 0 {
+			t.Errorf("dump of no tables: %v, %v", got, err)
+		}
+		if _, err := r.ChainsIn("nat", []string{"KUBE-MARK-DROP"}); err != nil {
+			t.Error(err)
+		}
+		if st, err := r.Stamp("nat"); st != "absent" || err != nil {
+			t.Errorf("stamp of an unlisted table: %q, %v", st, err)
+		}
+		if _, err := r.Info("nat"); !errors.Is(err, xtables.ErrNotListed) {
+			t.Errorf("Info of an unlisted table: %v", err)
+		}
+		if k.Gets != 0 {
+			t.Errorf("%d getsockopt calls on a kernel without tables", k.Gets)
+		}
+	})
 }
 
 func TestParseRejectsTruncated(t *testing.T) {
-	if _, err := Parse(netfilter.IPv4, Info{Name: "filter"}, make([]byte, 50)); err == nil {
+	if _, err := xtables.Parse(netfilter.IPv4, xtables.Info{Name: "filter"}, make([]byte, 50)); err == nil {
 		t.Error("truncated blob parsed")
+	}
+}
+
+// TestUnavailable: without the family's x_tables module there is nothing
+// to read, and the error says so.
+func TestUnavailable(t *testing.T) {
+	k := fake.New()
+	k.Unload(netfilter.IPv6)
+	if _, err := xtables.OpenOn(k, netfilter.IPv6); !errors.Is(err, xtables.ErrUnavailable) {
+		t.Errorf("open of an unloaded family: %v", err)
 	}
 }
 
 // TestChainsInMatchesTable checks the head-only walk against the full parse,
 // and Stamp's reaction to a change, in both families.
 func TestChainsInMatchesTable(t *testing.T) {
-	for _, fam := range []struct {
-		flag, restore, cmd string
-	}{{"4", "iptables-legacy-restore", "iptables-legacy"}, {"6", "ip6tables-legacy-restore", "ip6tables-legacy"}} {
-		t.Run("ipv"+fam.flag, func(t *testing.T) {
+	check := func(t *testing.T, before, after map[string]string) {
+		t.Helper()
+		if before["nat"] != "KUBE-MARK-DROP KUBE-POSTROUTING" || before["filter"] != "EMPTY KUBE-FIREWALL KUBE-FORWARD" {
+			t.Errorf("chains before: %v", before)
+		}
+		if before["raw"] != "" || before["stamp-raw"] != "absent" {
+			t.Errorf("unlisted raw table: %v", before)
+		}
+		if after["nat"] != "KUBE-POSTROUTING" {
+			t.Errorf("chains after deleting KUBE-MARK-DROP: %v", after)
+		}
+		if before["stamp-nat"] == after["stamp-nat"] || before["stamp-filter"] != after["stamp-filter"] {
+			t.Errorf("stamps: nat %v -> %v, filter %v -> %v", before["stamp-nat"], after["stamp-nat"], before["stamp-filter"], after["stamp-filter"])
+		}
+	}
+	for _, fam := range families {
+		t.Run("ipv"+fam.flag+"/kernel", func(t *testing.T) {
 			netnstest.Require(t, fam.restore, fam.cmd)
 			ns := netnstest.New(t)
 			ns.MustRunStdin(payload, fam.restore)
-			var before, after map[string]any
+			var before, after map[string]string
 			helperproc.RunJSON(t, ns, "heads", &before, "T_FAMILY="+fam.flag)
 			ns.MustRun(fam.cmd, "-t", "nat", "-F", "KUBE-MARK-DROP")
 			ns.MustRun(fam.cmd, "-t", "nat", "-X", "KUBE-MARK-DROP")
 			helperproc.RunJSON(t, ns, "heads", &after, "T_FAMILY="+fam.flag)
-			if before["nat"] != "KUBE-MARK-DROP KUBE-POSTROUTING" || before["filter"] != "EMPTY KUBE-FIREWALL KUBE-FORWARD" {
-				t.Errorf("chains before: %v", before)
+			check(t, before, after)
+		})
+		t.Run("ipv"+fam.flag+"/fake", func(t *testing.T) {
+			k := fake.New()
+			if err := k.Restore(fam.f, payload); err != nil {
+				t.Fatal(err)
 			}
-			if before["raw"] != "" || before["stamp-raw"] != "absent" {
-				t.Errorf("unlisted raw table: %v", before)
+			before, err := heads(onFake(t, k, fam.f))
+			if err != nil {
+				t.Fatal(err)
 			}
-			if after["nat"] != "KUBE-POSTROUTING" {
-				t.Errorf("chains after deleting KUBE-MARK-DROP: %v", after)
+			for _, args := range [][]string{{"-t", "nat", "-F", "KUBE-MARK-DROP"}, {"-t", "nat", "-X", "KUBE-MARK-DROP"}} {
+				if err := k.Run(fam.f, args...); err != nil {
+					t.Fatal(err)
+				}
 			}
-			if before["stamp-nat"] == after["stamp-nat"] || before["stamp-filter"] != after["stamp-filter"] {
-				t.Errorf("stamps: nat %v -> %v, filter %v -> %v", before["stamp-nat"], after["stamp-nat"], before["stamp-filter"], after["stamp-filter"])
+			after, err := heads(onFake(t, k, fam.f))
+			if err != nil {
+				t.Fatal(err)
 			}
+			check(t, before, after)
 		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"path/filepath"
 
 	"github.com/iptables-shim/iptables-shim/shim/netfilter"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
@@ -64,6 +65,16 @@ type Call struct {
 
 // Name is the program name the caller used, e.g. "ip6tables-restore".
 func (c *Call) Name() string { return ProgramName(c.Tool, c.Family) }
+
+// ProgName is the name iptables prints for itself in its messages:
+// "iptables" (or "ip6tables") for single commands, and the name it was
+// invoked by for restore and save.
+func (c *Call) ProgName() string {
+	if c.Tool == Iptables || c.Argv0 == "" {
+		return c.Name()
+	}
+	return filepath.Base(c.Argv0)
+}
 
 // ProgramName is the iptables program name for a tool and family.
 func ProgramName(t Tool, f syntax.Family) string {

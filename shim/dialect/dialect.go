@@ -259,3 +259,26 @@ func Conclude(clues []Clue) Finding {
 	}
 	return f
 }
+
+// ImageSkew says, for the router's nft=auto choice, why the image's
+// iptables-nft (version imageVersion) should not carry out a call on this
+// host: a short reason for the call log, "" when it may (the same dialect,
+// an unknown version, or a host dialect that is only the default guess).
+// unsafe is set when one side misreads the other's rules. host finds the
+// host's dialect; it is asked only for a version that names a dialect.
+func ImageSkew(imageVersion string, host func() Finding) (why string, unsafe bool) {
+	image, ok := OfVersion(imageVersion)
+	if !ok {
+		return "", false
+	}
+	h := host()
+	if h.Dialect == image || h.Source == "default" {
+		return "", false
+	}
+	why = "image's iptables-nft " + imageVersion + " speaks " + string(image) + ", host speaks " + string(h.Dialect) + " (" + h.Source + ")"
+	return why, Unsafe(image, h.Dialect)
+}
+
+// Unsafe reports whether iptables-nft of dialect a and of dialect b cannot
+// share a ruleset: one of them misreads what the other writes.
+func Unsafe(a, b Dialect) bool { return Misreads(a, b) != "" || Misreads(b, a) != "" }

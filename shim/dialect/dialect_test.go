@@ -81,3 +81,34 @@ func TestFromHostPackageDatabase(t *testing.T) {
 		t.Errorf("FromHost(empty root) = %+v", f)
 	}
 }
+
+// TestImageSkew: the router hears of a skew only when the image's version
+// names a dialect other than the one found on the host (not merely
+// guessed), and it is unsafe when either side misreads the other.
+func TestImageSkew(t *testing.T) {
+	asked := 0
+	host := func(d Dialect, source string) func() Finding {
+		return func() Finding { asked++; return Finding{Dialect: d, Source: source} }
+	}
+	for _, tc := range []struct {
+		version string
+		host    func() Finding
+		skew    bool
+		unsafe  bool
+	}{
+		{"1.8.7", host(V189, "rules"), true, true},
+		{"1.8.9", host(V187, "package database"), true, true},
+		{"1.8.9", host(V189, "rules"), false, false},
+		{"1.8.7", host(V189, "default"), false, false},
+		{"1.8.11", host(V189, "rules"), true, false},
+	} {
+		why, unsafe := ImageSkew(tc.version, tc.host)
+		if (why != "") != tc.skew || unsafe != tc.unsafe {
+			t.Errorf("%s on %+v: %q, unsafe %v", tc.version, tc.host(), why, unsafe)
+		}
+	}
+	asked = 0
+	if why, _ := ImageSkew("", host(V187, "rules")); why != "" || asked != 0 {
+		t.Errorf("an unknown version: %q, host asked %d times", why, asked)
+	}
+}

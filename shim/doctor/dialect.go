@@ -31,7 +31,7 @@ type DialectReport struct {
 // the native backend does before writing, falling back to the host's
 // package database or binary.
 func hostDialect(o Options, image []Binary) *DialectReport {
-	no := native.Options{}
+	no := native.Options{Open: o.nftOpener()}
 	if o.NFTDialect != "" && o.NFTDialect != dialect.Auto {
 		no.Dialect = dialect.Dialect(o.NFTDialect)
 	} else {
@@ -48,7 +48,7 @@ func hostDialect(o Options, image []Binary) *DialectReport {
 			dr.ImageVersion, dr.ImageDialect = v, d
 			if dr.Host.Source != "default" {
 				dr.Skew = dialect.Skew(v, d, dr.Host.Dialect)
-				dr.Unsafe = dialect.Misreads(d, dr.Host.Dialect) != "" || dialect.Misreads(dr.Host.Dialect, d) != ""
+				dr.Unsafe = dialect.Unsafe(d, dr.Host.Dialect)
 			}
 		}
 	}

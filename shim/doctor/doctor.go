@@ -17,7 +17,8 @@ import (
 // Options configure a doctor run.
 type Options struct {
 	// Detect are the detection options the shim runs with; the doctor shows
-	// the decision they give.
+	// the decision they give. Its Probers (the kernel's when nil) are also
+	// what the doctor reads the tables and the host's dialect through.
 	Detect detect.Options
 	// ImageRoot is where this image's binaries are looked for ("/" when
 	// empty). The host's are looked for under Detect.HostRoot.
@@ -65,12 +66,16 @@ func Run(ctx context.Context, o Options) Report {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("detection: %v", err))
 	}
 	if d.Reason == detect.ReasonOverride || d.Cached {
-		d.Evidence = detect.Gather(ctx, detect.KernelProbers(), hostRoot(o), detect.Query{Count: true})
+		probers := o.Detect.Probers
+		if probers == nil {
+			probers = detect.KernelProbers()
+		}
+		d.Evidence = detect.Gather(ctx, probers, hostRoot(o), detect.Query{Count: true})
 	}
 	r.Decision = d
 	r.Warnings = append(r.Warnings, d.Warnings...)
 
-	inv := ReadInventory(ctx)
+	inv := ReadInventory(ctx, o.readers())
 	calls, err := scanLog(o.CallLog)
 	if err != nil {
 		r.Unchecked = append(r.Unchecked, unchecked("call log", err))
@@ -96,7 +101,7 @@ func Run(ctx context.Context, o Options) Report {
 	if r.searched == nil {
 		r.searched = execbackend.DefaultDirs
 	}
-	r.Kernel = readKernel(inv)
+	r.Kernel = readKernel(inv, o.legacy())
 	r.Dialect = hostDialect(o, r.Binaries.Image)
 	r.nft, r.native = o.NFT, o.Native
 	analyze(&r, inv, calls.failed)

@@ -2,15 +2,11 @@ package doctor
 
 import (
 	"context"
-	"errors"
-	"os"
 
 	"github.com/iptables-shim/iptables-shim/detect"
-	"github.com/iptables-shim/iptables-shim/detect/nftquery"
 	"github.com/iptables-shim/iptables-shim/detect/ruleset"
-	"github.com/iptables-shim/iptables-shim/detect/xtables"
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
 // Inventory is every table of every backend and family, as read.
@@ -48,69 +44,54 @@ func (inv Inventory) family(m backend.Mode, fam string) FamilyTables {
 	return FamilyTables{Family: fam}
 }
 
-// ReadInventory reads both backends in full. Its cost grows with the
-// ruleset; the doctor is not on any hot path.
-func ReadInventory(ctx context.Context) Inventory {
+// ReadInventory reads both backends in full, through readers (detection's
+// kernel probers when nil). Its cost grows with the ruleset; the doctor is
+// not on any hot path.
+func ReadInventory(ctx context.Context, readers []detect.TableReader) Inventory {
+	if readers == nil {
+		readers = []detect.TableReader{detect.NFTProber{}, detect.LegacyProber{}}
+	}
 	var inv Inventory
-	for _, m := range []backend.Mode{backend.NFT, backend.Legacy} {
-		b := BackendTables{Mode: m}
+	for _, rd := range readers {
+		b := BackendTables{Mode: rd.Mode()}
 		for _, f := range detect.Families() {
-			var ft FamilyTables
-			if m == backend.NFT {
-				ft = readNFT(ctx, f)
-			} else {
-				ft = readLegacy(f)
-			}
-			ft.Family = detect.FamilyName(f)
-			b.Families = append(b.Families, ft)
+			tables, err := rd.ReadTables(ctx, f)
+			b.Families = append(b.Families, FamilyTables{Family: detect.FamilyName(f), Tables: tables, Err: err, Unavailable: detect.IsUnavailable(err)})
 		}
 		inv.Backends = append(inv.Backends, b)
 	}
 	return inv
 }
 
-func readNFT(ctx context.Context, f syntax.Family) FamilyTables {
-	c, err := nftquery.Dial(ctx)
-	if err != nil {
-		return FamilyTables{Err: err, Unavailable: unavailable(err, nftquery.ErrUnavailable)}
-	}
-	defer c.Close()
-	names, err := c.Tables(f)
-	if err != nil {
-		return FamilyTables{Err: err, Unavailable: unavailable(err, nftquery.ErrUnavailable)}
-	}
-	var ft FamilyTables
-	for _, n := range names {
-		t, err := c.Table(f, n)
-		if err != nil {
-			ft.Err = errors.Join(ft.Err, err)
-			continue
+// readers are the probers of o.Detect that read tables in full (nil: the
+// kernel's).
+func (o Options) readers() []detect.TableReader {
+	var out []detect.TableReader
+	for _, p := range o.Detect.Probers {
+		if rd, ok := p.(detect.TableReader); ok {
+			out = append(out, rd)
 		}
-		ft.Tables = append(ft.Tables, *t)
 	}
-	return ft
+	return out
 }
 
-func readLegacy(f syntax.Family) FamilyTables {
-	r, err := xtables.Open(f)
-	if err != nil {
-		return FamilyTables{Err: err, Unavailable: unavailable(err, xtables.ErrUnavailable)}
-	}
-	defer r.Close()
-	var ft FamilyTables
-	for _, n := range r.Tables() {
-		t, err := r.Table(n)
-		if err != nil {
-			ft.Err = errors.Join(ft.Err, err)
-			continue
+// legacy is the legacy prober of o.Detect (the kernel's when none).
+func (o Options) legacy() detect.LegacyProber {
+	for _, p := range o.Detect.Probers {
+		if lp, ok := p.(detect.LegacyProber); ok {
+			return lp
 		}
-		ft.Tables = append(ft.Tables, *t)
 	}
-	return ft
+	return detect.LegacyProber{}
 }
 
-// unavailable says whether err means the subsystem is absent; a permission
-// error never does (the reading could not be done: see unchecked).
-func unavailable(err, absent error) bool {
-	return errors.Is(err, absent) && !errors.Is(err, os.ErrPermission)
+// nftOpener is how o.Detect's nf_tables prober opens nf_tables (nil: the
+// kernel's).
+func (o Options) nftOpener() nfnl.Opener {
+	for _, p := range o.Detect.Probers {
+		if np, ok := p.(detect.NFTProber); ok {
+			return np.Open
+		}
+	}
+	return nil
 }

@@ -1,29 +1,51 @@
 package doctor
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/iptables-shim/iptables-shim/detect"
 	"github.com/iptables-shim/iptables-shim/detect/helperproc"
+	xtfake "github.com/iptables-shim/iptables-shim/detect/xtables/fake"
 	"github.com/iptables-shim/iptables-shim/internal/kubefixture"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+	nftfake "github.com/iptables-shim/iptables-shim/internal/nfnl/fake"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/native"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
-// proxySetup is what the 1.13 IPVS proxier does before its restore.
-func proxySetup(ns *netnstest.NS, tool string) {
+// proxySetupCalls are what the 1.13 IPVS proxier runs before its restore
+// (the -N calls may fail: the chain may exist).
+func proxySetupCalls() [][]string {
+	var calls [][]string
 	for _, c := range []string{"KUBE-SERVICES", "KUBE-POSTROUTING", "KUBE-FIREWALL", "KUBE-NODE-PORT", "KUBE-LOAD-BALANCER", "KUBE-MARK-MASQ"} {
-		ns.Run(tool, "-w", "5", "-N", c, "-t", "nat")
+		calls = append(calls, []string{"-w", "5", "-N", c, "-t", "nat"})
 	}
-	ns.Run(tool, "-w", "5", "-N", "KUBE-FORWARD", "-t", "filter")
-	ns.MustRun(tool, "-w", "5", "-I", "OUTPUT", "-t", "nat", "-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES")
-	ns.MustRun(tool, "-w", "5", "-I", "POSTROUTING", "-t", "nat", "-m", "comment", "--comment", "kubernetes postrouting rules", "-j", "KUBE-POSTROUTING")
-	ns.MustRun(tool, "-w", "5", "-I", "FORWARD", "-t", "filter", "-m", "comment", "--comment", "kubernetes forwarding rules", "-j", "KUBE-FORWARD")
+	return append(calls,
+		[]string{"-w", "5", "-N", "KUBE-FORWARD", "-t", "filter"},
+		[]string{"-w", "5", "-I", "OUTPUT", "-t", "nat", "-m", "comment", "--comment", "kubernetes service portals", "-j", "KUBE-SERVICES"},
+		[]string{"-w", "5", "-I", "POSTROUTING", "-t", "nat", "-m", "comment", "--comment", "kubernetes postrouting rules", "-j", "KUBE-POSTROUTING"},
+		[]string{"-w", "5", "-I", "FORWARD", "-t", "filter", "-m", "comment", "--comment", "kubernetes forwarding rules", "-j", "KUBE-FORWARD"})
+}
+
+// proxySetup runs proxySetupCalls with tool in ns.
+func proxySetup(ns *netnstest.NS, tool string) {
+	for _, args := range proxySetupCalls() {
+		if args[2] == "-N" {
+			ns.Run(tool, args...)
+		} else {
+			ns.MustRun(tool, args...)
+		}
+	}
 }
 
 func runDoctorIn(t *testing.T, ns *netnstest.NS, env ...string) (Report, int) {
@@ -39,21 +61,51 @@ func runDoctorIn(t *testing.T, ns *netnstest.NS, env ...string) (Report, int) {
 	return rep, r.Code
 }
 
+// TestDoctorReproducedIncident: kubelet's chains in nf_tables, kube-proxy's
+// in legacy, its restore failed on the missing KUBE-MARK-DROP: a problem,
+// with the dangling reference, the split and the failed restore named. The
+// fake half leaves the same state in the fakes (the failed restore changed
+// nothing; its message, as iptables-legacy-restore 1.8.9 prints it, is in
+// the call log) and runs the doctor on them.
 func TestDoctorReproducedIncident(t *testing.T) {
-	netnstest.Require(t, "iptables-nft-restore", "iptables-legacy", "iptables-legacy-restore")
-	ns := netnstest.New(t)
-	ns.MustRunStdin(kubefixture.Kubelet113, "iptables-nft-restore", "--noflush")
-	proxySetup(ns, "iptables-legacy")
-	res := ns.RunStdin(kubefixture.ProxyIPVS113, "iptables-legacy-restore", "--noflush", "--counters")
-	if res.Code != 2 || !strings.Contains(res.Stderr, "KUBE-MARK-DROP") {
-		t.Fatalf("the incident did not reproduce: %s", res)
-	}
+	t.Run("kernel", func(t *testing.T) {
+		netnstest.Require(t, "iptables-nft-restore", "iptables-legacy", "iptables-legacy-restore")
+		ns := netnstest.New(t)
+		ns.MustRunStdin(kubefixture.Kubelet113, "iptables-nft-restore", "--noflush")
+		proxySetup(ns, "iptables-legacy")
+		res := ns.RunStdin(kubefixture.ProxyIPVS113, "iptables-legacy-restore", "--noflush", "--counters")
+		if res.Code != 2 || !strings.Contains(res.Stderr, "KUBE-MARK-DROP") {
+			t.Fatalf("the incident did not reproduce: %s", res)
+		}
+		rep, code := runDoctorIn(t, ns, "T_LOG="+failedRestoreLog(t, res.Stderr))
+		checkIncident(t, rep, code)
+	})
+	t.Run("fake", func(t *testing.T) {
+		f := newFakeHost(t)
+		f.nftRun(kubefixture.Kubelet113, backend.Restore, "--noflush")
+		for _, args := range proxySetupCalls() {
+			if err := f.legacy.Run(syntax.IPv4, args...); err != nil && args[2] != "-N" {
+				t.Fatal(err)
+			}
+		}
+		log := failedRestoreLog(t, "iptables-restore v1.8.9 (legacy): Couldn't load target `KUBE-MARK-DROP':No such file or directory\n\nError occurred at line: 9")
+		rep := f.doctor(log)
+		checkIncident(t, rep, ExitCode(rep))
+	})
+}
+
+// failedRestoreLog is a call log holding one failed restore's stderr.
+func failedRestoreLog(t *testing.T, stderr string) string {
+	t.Helper()
 	logPath := filepath.Join(t.TempDir(), "calls.log")
-	if err := os.WriteFile(logPath, []byte("event=call prog=iptables-restore exit=2 stderr=\""+strings.TrimSpace(res.Stderr)+"\"\n"), 0o644); err != nil {
+	if err := os.WriteFile(logPath, []byte("event=call prog=iptables-restore exit=2 stderr=\""+strings.TrimSpace(stderr)+"\"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	return logPath
+}
 
-	rep, code := runDoctorIn(t, ns, "T_LOG="+logPath)
+func checkIncident(t *testing.T, rep Report, code int) {
+	t.Helper()
 	if code != 1 || rep.Verdict != Problem {
 		t.Fatalf("exit %d, verdict %s; want 1, problem", code, rep.Verdict)
 	}
@@ -80,15 +132,69 @@ func TestDoctorReproducedIncident(t *testing.T) {
 	}
 }
 
+// fakeHost is an in-memory nf_tables and x_tables for the doctor's fake
+// halves: calls go to the native backend on the one and to the fake's own
+// commands on the other, and the doctor reads both through detection's
+// probers.
+type fakeHost struct {
+	t      *testing.T
+	nft    *nftfake.Kernel
+	legacy *xtfake.Kernel
+}
+
+func newFakeHost(t *testing.T) *fakeHost {
+	t.Setenv("XTABLES_LOCKFILE", filepath.Join(t.TempDir(), "xtables.lock"))
+	return &fakeHost{t: t, nft: nftfake.New(), legacy: xtfake.New()}
+}
+
+// nftRun runs one iptables-nft call on the fake nf_tables; a failing
+// restore fails the test (a single command may fail, as proxySetup's -N).
+func (f *fakeHost) nftRun(stdin string, tool backend.Tool, args ...string) {
+	f.t.Helper()
+	var errb bytes.Buffer
+	c := &backend.Call{Tool: tool, Family: syntax.IPv4, Args: args, Stdin: strings.NewReader(stdin), Stdout: io.Discard, Stderr: &errb}
+	if err := native.New(native.Options{Open: f.nft.Opener()}).Run(context.Background(), c); err != nil && tool == backend.Restore {
+		f.t.Fatalf("%v: %v %s", args, err, errb.String())
+	}
+}
+
+// doctor runs the doctor on the fakes, with the call log at log ("" none).
+func (f *fakeHost) doctor(log string) Report {
+	return Run(context.Background(), Options{
+		Detect: detect.Options{CacheDir: f.t.TempDir(), NoHostHints: true, Wait: -1,
+			Probers: []detect.Prober{detect.NFTProber{Open: f.nft.Opener()}, detect.LegacyProber{Kernel: f.legacy}}},
+		CallLog: log,
+	})
+}
+
 func TestDoctorHealthyHost(t *testing.T) {
-	netnstest.Require(t, "iptables-nft", "iptables-nft-restore")
-	ns := netnstest.New(t)
-	ns.MustRunStdin(kubefixture.Kubelet113, "iptables-nft-restore", "--noflush")
-	proxySetup(ns, "iptables-nft")
-	ns.MustRunStdin(kubefixture.ProxyIPVS113, "iptables-nft-restore", "--noflush", "--counters")
-	rep, code := runDoctorIn(t, ns)
+	t.Run("kernel", func(t *testing.T) {
+		netnstest.Require(t, "iptables-nft", "iptables-nft-restore")
+		ns := netnstest.New(t)
+		ns.MustRunStdin(kubefixture.Kubelet113, "iptables-nft-restore", "--noflush")
+		proxySetup(ns, "iptables-nft")
+		ns.MustRunStdin(kubefixture.ProxyIPVS113, "iptables-nft-restore", "--noflush", "--counters")
+		rep, code := runDoctorIn(t, ns)
+		checkHealthy(t, rep, code)
+	})
+	t.Run("fake", func(t *testing.T) {
+		// The same calls through the native backend on an in-memory
+		// nf_tables, and the doctor reading it there.
+		f := newFakeHost(t)
+		f.nftRun(kubefixture.Kubelet113, backend.Restore, "--noflush")
+		for _, args := range proxySetupCalls() {
+			f.nftRun("", backend.Iptables, args...)
+		}
+		f.nftRun(kubefixture.ProxyIPVS113, backend.Restore, "--noflush", "--counters")
+		rep := f.doctor("")
+		checkHealthy(t, rep, ExitCode(rep))
+	})
+}
+
+func checkHealthy(t *testing.T, rep Report, code int) {
+	t.Helper()
 	if code != 0 || rep.Verdict != Healthy {
-		t.Fatalf("exit %d, verdict %s, problems %+v", code, rep.Verdict, rep.Problems)
+		t.Fatalf("exit %d, verdict %s, problems %+v, unchecked %+v", code, rep.Verdict, rep.Problems, rep.Unchecked)
 	}
 	nft := rep.Backends[0].Families[0]
 	if rep.Backends[0].Mode != backend.NFT || len(nft.KubeChains) == 0 || nft.Rules == 0 {

@@ -7,14 +7,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/iptables-shim/iptables-shim/detect/xtables"
+	"github.com/iptables-shim/iptables-shim/detect"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
 // XtablesLockPath is where iptables and kube-proxy take the xtables lock.
 const XtablesLockPath = "/run/xtables.lock"
 
-func readKernel(inv Inventory) Kernel {
+func readKernel(inv Inventory, legacy detect.LegacyProber) Kernel {
 	k := Kernel{XtablesLock: readLock(XtablesLockPath)}
 	var u unix.Utsname
 	if err := unix.Uname(&u); err == nil {
@@ -23,8 +23,8 @@ func readKernel(inv Inventory) Kernel {
 	nft := inv.family("nft", "ipv4")
 	k.NFTables = facility(nft.Err, nft.Unavailable)
 	for _, f := range []syntax.Family{syntax.IPv4, syntax.IPv6} {
-		_, err := xtables.TableNames(f)
-		fac := facility(err, unavailable(err, xtables.ErrUnavailable))
+		err := legacy.Loaded(f)
+		fac := facility(err, detect.IsUnavailable(err))
 		if f == syntax.IPv4 {
 			k.XTablesIPv4 = fac
 		} else {

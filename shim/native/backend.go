@@ -1,7 +1,9 @@
 // Package native is the nf_tables backend that needs no iptables binary: it
 // applies iptables-restore input and single iptables commands to nf_tables
 // over netlink, encoded exactly as iptables-nft 1.8.9 encodes them, and
-// renders nf_tables state as iptables-nft-save (and iptables -S) print it.
+// answers iptables-save, -S, -L and -C through shim/nftread, which decodes
+// and renders what the kernel holds. This package is the writing side: the
+// planner, batch building, commit, restore and the guard's chains.
 //
 // Transactions are iptables-nft's. A single command, with whatever it
 // implies (a built-in chain it needs), is one batch. A restore commits each
@@ -27,7 +29,7 @@
 // replaces.
 //
 // Listings without -n name addresses and ports from /etc/hosts,
-// /etc/networks and /etc/services only, never DNS (see names.go).
+// /etc/networks and /etc/services only, never DNS (see shim/nftread).
 package native
 
 import (
@@ -45,6 +47,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -171,10 +174,10 @@ func (b *Backend) Run(ctx context.Context, c *backend.Call) error {
 	switch c.Tool {
 	case backend.Restore:
 		b.resolveDialect(c.Family)
-		return report(c, b.restore(ctx, c))
+		return nftread.Report(c, b.restore(ctx, c))
 	case backend.Save:
 		b.resolveDialect(c.Family)
-		return report(c, b.save(ctx, c))
+		return nftread.Report(c, b.save(ctx, c))
 	}
 	return b.command(ctx, c)
 }
@@ -211,13 +214,13 @@ func (b *Backend) save(ctx context.Context, c *backend.Call) error {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
 	defer conn.Close()
-	req := &saveRequest{
-		fam: c.Family, table: a.Table, counters: a.Counters, prog: c.Name(),
-		version: b.opts.SaveVersion, now: b.opts.Now(), protos: b.protocols(),
-		ipsets: b.ipsets(c.Family), perChainAbove: b.opts.PerChainDumpAbove,
+	req := &nftread.SaveRequest{
+		Fam: c.Family, Table: a.Table, Counters: a.Counters, Prog: c.Name(),
+		Version: b.opts.SaveVersion, Now: b.opts.Now(), Protos: b.protocols(),
+		IPSets: b.ipsets(c.Family), PerChainAbove: b.opts.PerChainDumpAbove,
 	}
-	err = save(conn, req, w)
-	var ut *unknownTableError
+	err = nftread.Save(conn, req, w)
+	var ut *nftread.UnknownTableError
 	if errors.As(err, &ut) && c.Stderr != nil {
 		fmt.Fprintln(c.Stderr, ut.Error())
 		return &ipterr.Error{Class: ipterr.Other, Msg: ut.Error(), Printed: true, Err: err}
@@ -279,7 +282,7 @@ func raceDeadline(w syntax.Wait) time.Time {
 // writers kept changing the ruleset under it: the kernel's ERESTART, worded
 // as iptables-nft words a refused batch.
 func lostRace(err error) error {
-	return &nftFailure{Msg: "Could not commit transaction: " + strerror(unix.ERESTART), Err: err}
+	return &nftread.NFTFailure{Msg: "Could not commit transaction: " + nftread.Strerror(unix.ERESTART), Err: err}
 }
 
 // Apply applies a parsed restore payload, committing each table section at
@@ -340,13 +343,13 @@ func (e *parseFailure) Unwrap() error { return e.err }
 // leaves the kernel untouched. Any other error is iptables-nft-restore's at
 // that line, which it reports after committing every earlier section:
 // those are committed, then the error returned.
-func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family syntax.Family, src payloadSource, o RestoreOptions, dryRun bool, protos *protocols, done int) (int, bool, error) {
+func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family syntax.Family, src payloadSource, o RestoreOptions, dryRun bool, protos *nftread.Protocols, done int) (int, bool, error) {
 	if err := ctx.Err(); err != nil {
 		return done, false, ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
-	fam := nfproto(family)
+	fam := nftread.NFProto(family)
 	t0 := time.Now()
-	st, err := readState(conn, fam)
+	st, err := nftread.ReadState(conn, fam)
 	if errors.Is(err, nfnl.ErrDumpInterrupted) {
 		// Other writers kept changing the ruleset during the read.
 		return done, true, nil
@@ -354,7 +357,7 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 	if err != nil {
 		return done, false, stateFailure(err)
 	}
-	st.hideIncompatible()
+	st.HideIncompatible()
 	t1 := time.Now()
 	p := newPlanner(family, st, o, protos, b.ipsets(family))
 	p.skipSections = done
@@ -372,7 +375,7 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 	if errors.Is(planErr, errPieceMismatch) {
 		return done, true, nil
 	}
-	if planErr != nil && IsUnsupported(planErr) {
+	if planErr != nil && nftread.IsUnsupported(planErr) {
 		return done, false, planErr
 	}
 	var pf *parseFailure
@@ -380,7 +383,7 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 		// Nothing of this attempt was planned past the sections
 		// before the bad line: plan and commit those alone, then
 		// report the parser's error.
-		if prefix := src.before(lineOf(planErr)); prefix != nil {
+		if prefix := src.before(nftread.LineOf(planErr)); prefix != nil {
 			n, retry, err := b.attempt(ctx, conn, family, prefix, o, dryRun, protos, done)
 			if retry || err != nil {
 				return n, retry, err
@@ -407,7 +410,7 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 		return done, false, planErr
 	}
 	t2 := time.Now()
-	gen := st.genID
+	gen := st.GenID
 	for _, sec := range p.sections {
 		// What restore -v prints for the section goes out once the
 		// kernel has answered, unless the section is planned again
@@ -483,7 +486,7 @@ func probeRevisions(c nfnl.Transport, fam uint8, needs map[extRev]int) error {
 			if n.target {
 				kind = "target"
 			}
-			return atLine(unsupportedf("%s %s revision %d (the kernel lacks it)", kind, n.name, n.rev), line)
+			return nftread.AtLine(refuseRevision.err(kind, n.name, n.rev), line)
 		}
 	}
 	return nil

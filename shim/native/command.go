@@ -16,6 +16,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -28,19 +29,9 @@ import (
 // always refer to the chain as it is at commit time.
 
 // commandSupported reports whether a single command is handled natively:
-// every command of iptables 1.8.9 in the five iptables tables.
-func commandSupported(c *syntax.Command) error {
-	switch c.Op {
-	case syntax.OpNone:
-		return unsupportedf("a call without a command")
-	case syntax.OpVersion, syntax.OpHelp:
-		return nil
-	}
-	if lookupTable(c.Table) == nil {
-		return unsupportedf("table %s", c.Table)
-	}
-	return nil
-}
+// every command of iptables 1.8.9 in the five iptables tables
+// (refuseCommand in refusals.go decides).
+func commandSupported(c *syntax.Command) error { return refuseCommand(c, false) }
 
 // iptables-nft's answers (nft_strerror) to the errors single commands meet
 // against its cache; printed "iptables: MSG." with exit 1.
@@ -60,7 +51,7 @@ func shortError(msg string) error {
 }
 
 func (b *Backend) command(ctx context.Context, c *backend.Call) error {
-	return versioned(report(c, b.runCommand(ctx, c)))
+	return versioned(nftread.Report(c, b.runCommand(ctx, c)))
 }
 
 // versioned gives errors that carry iptables' message but no print form
@@ -113,7 +104,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		fmt.Fprintln(c.Stderr, waitIntervalNote)
 	}
 	if cmd.Wait.IntervalGiven && !cmd.Wait.Given {
-		return paramf("--wait-interval only makes sense with --wait\n")
+		return nftread.Paramf("--wait-interval only makes sense with --wait\n")
 	}
 	if c.Stderr != nil {
 		for _, w := range ruleWarnings(c.Family, cmd) {
@@ -127,7 +118,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
 	defer conn.Close()
-	fam := nfproto(c.Family)
+	fam := nftread.NFProto(c.Family)
 	if cmd.Op != syntax.OpCheck && cmd.Op != syntax.OpDelete {
 		// -C and -D find a rule in any dialect; the others write or
 		// print in the host's.
@@ -139,11 +130,11 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		if err := ctx.Err(); err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
-		var st *kernelState
+		var st *nftread.KernelState
 		if cmd.Chain != "" && c.GuardChains == nil {
 			st, err = leanState(conn, fam, cmd)
 		} else {
-			st, err = readState(conn, fam)
+			st, err = nftread.ReadState(conn, fam)
 		}
 		if err != nil && !errors.Is(err, nfnl.ErrDumpInterrupted) {
 			return stateFailure(err)
@@ -186,8 +177,8 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 
 // attemptCommand plans a single command against st and commits it;
 // planned says planning succeeded (so -v's notes are due).
-func (b *Backend) attemptCommand(conn nfnl.Transport, c *backend.Call, cmd *syntax.Command, cmds []*syntax.Command, st *kernelState, fam uint8, protos *protocols) (*cmdRun, bool, error) {
-	st.hideIncompatible()
+func (b *Backend) attemptCommand(conn nfnl.Transport, c *backend.Call, cmd *syntax.Command, cmds []*syntax.Command, st *nftread.KernelState, fam uint8, protos *nftread.Protocols) (*cmdRun, bool, error) {
+	st.HideIncompatible()
 	r := &cmdRun{b: b, conn: conn, call: c, cmd: cmd, st: st, fam: fam, protos: protos}
 	r.p = newPlanner(c.Family, st, RestoreOptions{NoFlush: true, Counters: cmd.SetCounters, Dialect: b.opts.Dialect}, protos, b.ipsets(c.Family))
 	r.p.single = true
@@ -234,9 +225,9 @@ type cmdRun struct {
 	conn   nfnl.Transport
 	call   *backend.Call
 	cmd    *syntax.Command
-	st     *kernelState
+	st     *nftread.KernelState
 	fam    uint8
-	protos *protocols
+	protos *nftread.Protocols
 	p      *planner
 	// line is the restore line carried out (0 for a single command).
 	line int
@@ -256,20 +247,20 @@ func (r *cmdRun) deleted() (uint64, bool) { return r.delHandle, r.delHandle != 0
 // ruleset generation is every call's first request, so a permission
 // error there is iptables-nft's "Could not fetch rule set generation id".
 func stateFailure(err error) error {
-	var nf *nftFailure
+	var nf *nftread.NFTFailure
 	if !errors.As(err, &nf) && (errors.Is(err, unix.EPERM) || errors.Is(err, unix.EACCES)) {
-		err = genIDFailure(err)
+		err = nftread.GenIDFailure(err)
 	}
 	return ipterr.Wrap(ipterr.Resource, err, err.Error())
 }
 
 // table returns the kernel's view of the command's table (empty when the
 // table does not exist).
-func (r *cmdRun) table() *tableInfo {
-	if t := r.st.tables[r.cmd.Table]; t != nil {
+func (r *cmdRun) table() *nftread.TableInfo {
+	if t := r.st.Tables[r.cmd.Table]; t != nil {
 		return t
 	}
-	return &tableInfo{name: r.cmd.Table, chains: map[string]*chainInfo{}}
+	return &nftread.TableInfo{Name: r.cmd.Table, Chains: map[string]*nftread.ChainInfo{}}
 }
 
 // run plans the command into r.p's transaction, or carries out a read.
@@ -309,8 +300,8 @@ func (r *cmdRun) run() error {
 		if cmd.Chain == "" {
 			return r.flushAll()
 		}
-		if r.table().chains[cmd.Chain] == nil {
-			bc := lookupTable(cmd.Table).builtin(cmd.Chain)
+		if r.table().Chains[cmd.Chain] == nil {
+			bc := nftread.LookupTable(cmd.Table).Builtin(cmd.Chain)
 			if bc == nil {
 				return shortError(noChain)
 			}
@@ -325,9 +316,9 @@ func (r *cmdRun) run() error {
 		if cmd.Chain == "" {
 			return r.deleteAll()
 		}
-		ch := r.table().chains[cmd.Chain]
-		if ch != nil && ch.base {
-			if ch.policy != policyAccept {
+		ch := r.table().Chains[cmd.Chain]
+		if ch != nil && ch.Base {
+			if ch.Policy != nftread.PolicyAccept {
 				// iptables-nft keeps a built-in chain whose policy
 				// is not ACCEPT (EBUSY, in nft_strerror's words).
 				return shortError("Directory not empty")
@@ -367,8 +358,8 @@ func (r *cmdRun) run() error {
 
 // chainRules returns the rules of a chain in order, nil when the chain
 // does not exist.
-func (r *cmdRun) chainRules(chain string) ([]dumpedRule, error) {
-	if r.table().chains[chain] == nil {
+func (r *cmdRun) chainRules(chain string) ([]nftread.DumpedRule, error) {
+	if r.table().Chains[chain] == nil {
 		return nil, nil
 	}
 	return dumpChainRules(r.conn, r.fam, r.cmd.Table, chain)
@@ -377,7 +368,7 @@ func (r *cmdRun) chainRules(chain string) ([]dumpedRule, error) {
 // existingChain reports whether chain exists, failing as iptables-nft
 // does ("No chain/target/match by that name.") when it does not.
 func (r *cmdRun) existingChain(chain string) error {
-	if r.table().chains[chain] == nil {
+	if r.table().Chains[chain] == nil {
 		return shortError(noChain)
 	}
 	return nil
@@ -394,7 +385,7 @@ func (r *cmdRun) deleteNum() error {
 	if r.cmd.RuleNum > len(rules) {
 		return shortError(deleteTooBig)
 	}
-	r.p.txn.delRule(r.cmd.Table, r.cmd.Chain, rules[r.cmd.RuleNum-1].handle, r.line)
+	r.p.txn.delRule(r.cmd.Table, r.cmd.Chain, rules[r.cmd.RuleNum-1].Handle, r.line)
 	return nil
 }
 
@@ -402,7 +393,7 @@ func (r *cmdRun) deleteNum() error {
 // when N is one past the end, as iptables does.
 func (r *cmdRun) insertNum() error {
 	cmd := r.cmd
-	if r.table().chains[cmd.Chain] == nil && lookupTable(cmd.Table).builtin(cmd.Chain) == nil {
+	if r.table().Chains[cmd.Chain] == nil && nftread.LookupTable(cmd.Table).Builtin(cmd.Chain) == nil {
 		return shortError(noChain)
 	}
 	rules, err := r.chainRules(cmd.Chain)
@@ -412,9 +403,9 @@ func (r *cmdRun) insertNum() error {
 	i := cmd.RuleNum - 1
 	switch {
 	case i < len(rules):
-		r.p.at = &rulePlace{ref: rules[i].handle}
+		r.p.at = &rulePlace{ref: rules[i].Handle}
 	case i == len(rules):
-		r.p.at = &rulePlace{appendIt: true, ref: rules[i-1].handle}
+		r.p.at = &rulePlace{appendIt: true, ref: rules[i-1].Handle}
 	default:
 		return shortError(insertTooBig)
 	}
@@ -433,7 +424,7 @@ func (r *cmdRun) replaceNum() error {
 	if cmd.RuleNum > len(rules) {
 		return shortError(replaceTooBig)
 	}
-	r.p.at = &rulePlace{replace: true, ref: rules[cmd.RuleNum-1].handle}
+	r.p.at = &rulePlace{replace: true, ref: rules[cmd.RuleNum-1].Handle}
 	return r.planRule()
 }
 
@@ -455,7 +446,7 @@ func (r *cmdRun) planRule() error {
 // creates them: iptables-nft lists them from its cache and zeroes them.
 func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 	t := r.table()
-	if chain != "" && t.chains[chain] == nil && !afterList {
+	if chain != "" && t.Chains[chain] == nil && !afterList {
 		if num > 0 {
 			// iptables-nft looks the rule up before the chain.
 			return shortError(notFoundRule)
@@ -463,25 +454,25 @@ func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 		return shortError(noChain)
 	}
 	vt := r.p.table(r.cmd.Table)
-	for _, lc := range listedChains(t, chain) {
-		ch := lc.info
+	for _, lc := range nftread.ListedChains(t, chain) {
+		ch := lc.Info
 		if ch == nil {
 			if !afterList {
 				continue
 			}
 			r.p.ensureTable(vt, 0)
-			r.p.txn.setBaseChain(vt.spec.name, vt.spec.builtin(lc.name), policyAccept, &syntax.Counters{}, 0, actChainZero)
-			vt.chains[lc.name] = true
-		} else if ch.base && num == 0 {
-			r.p.txn.zeroBaseChain(t.name, ch, r.line)
+			r.p.txn.setBaseChain(vt.spec.Name, vt.spec.Builtin(lc.Name), nftread.PolicyAccept, &syntax.Counters{}, 0, actChainZero)
+			vt.chains[lc.Name] = true
+		} else if ch.Base && num == 0 {
+			r.p.txn.zeroBaseChain(t.Name, ch, r.line)
 		}
 		if r.cmd.Verbose && num == 0 {
-			r.out = fmt.Appendf(r.out, "Zeroing chain `%s'\n", lc.name)
+			r.out = fmt.Appendf(r.out, "Zeroing chain `%s'\n", lc.Name)
 		}
 		if ch == nil {
 			continue
 		}
-		rules, err := r.chainRules(ch.name)
+		rules, err := r.chainRules(ch.Name)
 		if err != nil {
 			return err
 		}
@@ -489,7 +480,7 @@ func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 			if num > 0 && i != num-1 {
 				continue
 			}
-			if err := r.resendZeroed(ch.name, &rules[i], num > 0); err != nil {
+			if err := r.resendZeroed(ch.Name, &rules[i], num > 0); err != nil {
 				return err
 			}
 		}
@@ -499,21 +490,21 @@ func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 
 // resendZeroed replaces a rule by itself with its counters zeroed; rules
 // without a counter are left alone unless always is set.
-func (r *cmdRun) resendZeroed(chain string, d *dumpedRule, always bool) error {
+func (r *cmdRun) resendZeroed(chain string, d *nftread.DumpedRule, always bool) error {
 	hasCounter := false
-	for i, e := range d.exprs {
+	for i, e := range d.Exprs {
 		if c, ok := e.(*expr.Counter); ok {
 			z := *c
 			z.Packets, z.Bytes = 0, 0
-			d.exprs[i] = &z
+			d.Exprs[i] = &z
 			hasCounter = true
 		}
 	}
 	if !hasCounter && !always {
 		return nil
 	}
-	er := encodedRule{exprs: d.exprs, proto: d.proto, invProto: d.invProto}
-	if err := r.p.txn.addRuleAt(r.cmd.Table, chain, &er, rulePlace{replace: true, ref: d.handle}, r.line); err != nil {
+	er := encodedRule{exprs: d.Exprs, proto: d.Proto, invProto: d.InvProto}
+	if err := r.p.txn.addRuleAt(r.cmd.Table, chain, &er, rulePlace{replace: true, ref: d.Handle}, r.line); err != nil {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
 	return nil
@@ -524,14 +515,14 @@ func (r *cmdRun) resendZeroed(chain string, d *dumpedRule, always bool) error {
 func (r *cmdRun) rename() error {
 	cmd := r.cmd
 	t := r.table()
-	if t.chains[cmd.NewName] != nil || lookupTable(cmd.Table).builtin(cmd.NewName) != nil {
+	if t.Chains[cmd.NewName] != nil || nftread.LookupTable(cmd.Table).Builtin(cmd.NewName) != nil {
 		return shortError(chainExists)
 	}
-	ch := t.chains[cmd.Chain]
+	ch := t.Chains[cmd.Chain]
 	if ch == nil {
 		return shortError(noChain)
 	}
-	r.p.txn.renameChain(cmd.Table, ch.handle, cmd.NewName, r.line)
+	r.p.txn.renameChain(cmd.Table, ch.Handle, cmd.NewName, r.line)
 	return nil
 }
 
@@ -542,19 +533,19 @@ func (r *cmdRun) rename() error {
 // refusal it reports: built-in chains by hook, then user chains in the
 // kernel's order, or by name with -v (which then names each user chain).
 func (r *cmdRun) deleteAll() error {
-	t := r.st.tables[r.cmd.Table]
+	t := r.st.Tables[r.cmd.Table]
 	if t == nil {
 		return nil
 	}
 	for _, ch := range r.walk(t) {
-		if ch.base {
-			if ch.use > 0 || ch.policy != policyAccept {
+		if ch.Base {
+			if ch.Use > 0 || ch.Policy != nftread.PolicyAccept {
 				continue
 			}
 		} else if r.cmd.Verbose {
-			r.note = fmt.Appendf(r.note, "Deleting chain `%s'\n", ch.name)
+			r.note = fmt.Appendf(r.note, "Deleting chain `%s'\n", ch.Name)
 		}
-		r.p.txn.delChain(t.name, ch.name, 0)
+		r.p.txn.delChain(t.Name, ch.Name, 0)
 	}
 	return nil
 }
@@ -562,24 +553,24 @@ func (r *cmdRun) deleteAll() error {
 // walk returns a table's chains in the order iptables-nft's cache walk
 // visits them: built-in chains in the table's order, then user chains as
 // the kernel lists them (creation order), sorted by name with -v.
-func (r *cmdRun) walk(t *tableInfo) []*chainInfo {
-	spec := lookupTable(t.name)
-	var out, user []*chainInfo
-	for i := range spec.chains {
-		if ch := t.chains[spec.chains[i].name]; ch != nil {
+func (r *cmdRun) walk(t *nftread.TableInfo) []*nftread.ChainInfo {
+	spec := nftread.LookupTable(t.Name)
+	var out, user []*nftread.ChainInfo
+	for i := range spec.Chains {
+		if ch := t.Chains[spec.Chains[i].Name]; ch != nil {
 			out = append(out, ch)
 		}
 	}
-	for _, ch := range t.chains {
-		if spec.builtin(ch.name) == nil {
+	for _, ch := range t.Chains {
+		if spec.Builtin(ch.Name) == nil {
 			user = append(user, ch)
 		}
 	}
 	sort.Slice(user, func(i, j int) bool {
 		if r.cmd.Verbose {
-			return user[i].name < user[j].name
+			return user[i].Name < user[j].Name
 		}
-		return user[i].order < user[j].order
+		return user[i].Order < user[j].Order
 	})
 	return append(out, user...)
 }
@@ -589,15 +580,15 @@ func (r *cmdRun) walk(t *tableInfo) []*chainInfo {
 // with -v iptables-nft first creates the table's built-in chains, then
 // flushes chain by chain, naming each.
 func (r *cmdRun) flushAll() error {
-	t := r.st.tables[r.cmd.Table]
+	t := r.st.Tables[r.cmd.Table]
 	if r.cmd.Verbose {
 		vt := r.p.table(r.cmd.Table)
 		for _, bc := range creationOrder(vt.spec) {
 			r.p.ensureBuiltin(vt, bc, 0)
 		}
-		for i := range vt.spec.chains {
-			bc := &vt.spec.chains[i]
-			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", bc.name)
+		for i := range vt.spec.Chains {
+			bc := &vt.spec.Chains[i]
+			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", bc.Name)
 		}
 	}
 	if t == nil {
@@ -606,14 +597,14 @@ func (r *cmdRun) flushAll() error {
 	if !r.cmd.Verbose {
 		// One message for the whole table, which empties the chains
 		// iptables-nft does not list (incompatible base chains) too.
-		r.p.txn.flushTable(t.name)
+		r.p.txn.flushTable(t.Name)
 		return nil
 	}
 	for _, ch := range r.walk(t) {
-		if !ch.base {
-			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", ch.name)
+		if !ch.Base {
+			r.note = fmt.Appendf(r.note, "Flushing chain `%s'\n", ch.Name)
 		}
-		r.p.txn.flushChain(t.name, ch.name, 0, actRuleFlush)
+		r.p.txn.flushChain(t.Name, ch.Name, 0, actRuleFlush)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -30,7 +31,7 @@ func FuzzDialectDecode(f *testing.F) {
 			if l.Kind != syntax.LineCommand || l.Cmd.Rule == nil {
 				continue
 			}
-			env := &ruleEnv{fam: syntax.IPv4, table: l.Cmd.Table, chain: l.Cmd.Chain, protos: loadProtocols(""), ipsets: anyIPSet{},
+			env := &ruleEnv{fam: syntax.IPv4, table: l.Cmd.Table, chain: l.Cmd.Chain, protos: nftread.LoadProtocols(""), ipsets: anyIPSet{},
 				isChain: func(name string) bool { return !looksLikeExtension(name) }, dialect: d}
 			r, err := encodeRule(env, l.Cmd.Rule)
 			if err != nil {
@@ -40,7 +41,7 @@ func FuzzDialectDecode(f *testing.F) {
 			a.String(unix.NFTA_RULE_CHAIN, l.Cmd.Chain)
 			el := a.Nest(unix.NFTA_RULE_EXPRESSIONS)
 			for _, e := range r.exprs {
-				if err := appendExpr(&a, unix.NFPROTO_IPV4, e); err != nil {
+				if err := nftread.AppendExpr(&a, unix.NFPROTO_IPV4, e); err != nil {
 					f.Fatal(err)
 				}
 			}
@@ -49,16 +50,16 @@ func FuzzDialectDecode(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := parseRule(unix.NFPROTO_IPV4, b)
+		r, err := nftread.ParseRule(unix.NFPROTO_IPV4, b)
 		if err != nil {
 			return
 		}
-		env := &renderEnv{fam: syntax.IPv4, table: "filter", protos: loadProtocols(""), ipsets: anyIPSet{}}
+		env := &nftread.RenderEnv{Fam: syntax.IPv4, Table: "filter", Protos: nftread.LoadProtocols(""), IPSets: anyIPSet{}}
 		_ = ruleClues(env, &r)
-		s, ok := decodeSem(env, r.chain, r.exprs)
-		if ok && !s.equal(&s) {
+		s, ok := nftread.DecodeSem(env, r.Chain, r.Exprs)
+		if ok && !s.Equal(&s) {
 			t.Errorf("a decoded rule does not equal itself")
 		}
-		_ = sameTarget(r.exprs, r.exprs)
+		_ = nftread.SameTarget(r.Exprs, r.Exprs)
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/google/nftables/expr"
 
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -51,7 +52,7 @@ func (b *baseExprs) ordered(d dialect.Dialect) []expr.Any {
 func protoExprs(env *ruleEnv, n uint8, invert bool) []expr.Any {
 	cmp := &expr.Cmp{Op: cmpOp(invert), Register: 1, Data: []byte{n}}
 	if env.dialect == dialect.V1811 && env.fam == syntax.IPv4 {
-		return []expr.Any{&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: ipv4ProtoOffset, Len: 1}, cmp}
+		return []expr.Any{&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: nftread.IPv4ProtoOffset, Len: 1}, cmp}
 	}
 	return []expr.Any{&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1}, cmp}
 }

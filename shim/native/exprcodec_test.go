@@ -11,6 +11,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -45,7 +46,7 @@ func exprCorpus(t *testing.T) map[syntax.Family][]expr.Any {
 			if l.Kind != syntax.LineCommand || l.Cmd.Rule == nil {
 				continue
 			}
-			env := &ruleEnv{fam: tx.fam, table: l.Cmd.Table, chain: l.Cmd.Chain, protos: loadProtocols(""), ipsets: anyIPSet{},
+			env := &ruleEnv{fam: tx.fam, table: l.Cmd.Table, chain: l.Cmd.Chain, protos: nftread.LoadProtocols(""), ipsets: anyIPSet{},
 				isChain: func(name string) bool { return !looksLikeExtension(name) }, counters: true}
 			r, err := encodeRule(env, l.Cmd.Rule)
 			if err != nil {
@@ -69,14 +70,14 @@ func exprCorpus(t *testing.T) map[syntax.Family][]expr.Any {
 func TestExprCodecMatchesLibrary(t *testing.T) {
 	n := 0
 	for fam, es := range exprCorpus(t) {
-		f := nfproto(fam)
+		f := nftread.NFProto(fam)
 		for _, e := range es {
 			want, err := expr.Marshal(f, e)
 			if err != nil {
 				t.Fatalf("%T: %v", e, err)
 			}
 			var a nfnl.Attrs
-			if err := appendExpr(&a, f, e); err != nil {
+			if err := nftread.AppendExpr(&a, f, e); err != nil {
 				t.Fatalf("%T: %v", e, err)
 			}
 			got := nfnl.ParseAttrs(a.B)[0].Data // inside NFTA_LIST_ELEM
@@ -98,7 +99,7 @@ func TestExprCodecMatchesLibrary(t *testing.T) {
 			if name == "match" || name == "target" {
 				continue
 			}
-			fast, ok := new(ruleDecoder).decodeFast([]byte(name), data)
+			fast, ok := new(nftread.RuleDecoder).DecodeFast([]byte(name), data)
 			if !ok {
 				continue
 			}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -301,7 +302,7 @@ func xtCases(t *testing.T, kernelRefused bool) []xtCase {
 			fam = syntax.IPv6
 		}
 		decl := ""
-		if lookupTable(fs[1]).builtin(fs[2]) == nil {
+		if nftread.LookupTable(fs[1]).Builtin(fs[2]) == nil {
 			decl = ":" + fs[2] + " - [0:0]\n"
 		}
 		rest := ""

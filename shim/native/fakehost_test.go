@@ -17,6 +17,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/internal/nfnl/fake"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -153,7 +154,7 @@ func canonicalDump(tr nfnl.Transport) (string, error) {
 				for a := nfnl.Scan(m.Attrs); a.Next(); {
 					switch {
 					case kind.name == "rule" && a.Type == unix.NFTA_RULE_EXPRESSIONS:
-						exprs, err := decodeExprs(fam, a.Data)
+						exprs, err := nftread.DecodeExprs(fam, a.Data)
 						if err != nil {
 							return err
 						}

@@ -16,6 +16,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/internal/nfnl/fake"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -125,7 +126,7 @@ func ruleMsg(msg int, flags uint16, table, chain string, handle, pos uint64, exp
 		if msg == unix.NFT_MSG_NEWRULE {
 			l := a.Nest(unix.NFTA_RULE_EXPRESSIONS)
 			for _, e := range exprs {
-				if err := appendExpr(a, unix.NFPROTO_IPV4, e); err != nil {
+				if err := nftread.AppendExpr(a, unix.NFPROTO_IPV4, e); err != nil {
 					panic(err)
 				}
 			}

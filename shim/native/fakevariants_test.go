@@ -12,6 +12,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -116,7 +117,7 @@ func saveRefusesWhatItCannotDecodeOnFake(t *testing.T) {
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0x10}},
 		&expr.Verdict{Kind: expr.VerdictAccept},
 	} {
-		if err := appendExpr(&a, unix.NFPROTO_IPV4, e); err != nil {
+		if err := nftread.AppendExpr(&a, unix.NFPROTO_IPV4, e); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -18,18 +19,18 @@ import (
 // equals cmd's rule, or iptables' "Bad rule" error. Rules are compared as
 // iptables-nft compares them: as iptables rules, whichever dialect wrote
 // them (semantic.go), xt blobs byte for byte, counters ignored.
-func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.Command, st *kernelState, protos *protocols) (uint64, error) {
+func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.Command, st *nftread.KernelState, protos *nftread.Protocols) (uint64, error) {
 	short := func(msg string) error {
 		d := &syntax.Diagnostic{Form: syntax.FormShort, Template: msg + "."}
 		return &ipterr.Error{Class: ipterr.Other, Msg: d.Template, Err: d}
 	}
-	t := st.tables[cmd.Table]
-	if t == nil || t.chains[cmd.Chain] == nil {
+	t := st.Tables[cmd.Table]
+	if t == nil || t.Chains[cmd.Chain] == nil {
 		return 0, short(notFoundRule)
 	}
 	env := &ruleEnv{
 		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam), dialect: b.opts.Dialect,
-		isChain: func(name string) bool { ch := t.chains[name]; return ch != nil && !ch.base },
+		isChain: func(name string) bool { ch := t.Chains[name]; return ch != nil && !ch.Base },
 	}
 	r, err := encodeRule(env, cmd.Rule)
 	if err != nil {
@@ -60,30 +61,30 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 			}
 		}
 	}
-	renv := &renderEnv{fam: fam, table: cmd.Table, protos: protos, ipsets: env.ipsets}
-	wantSem, wantOK := decodeSem(renv, cmd.Chain, want)
+	renv := &nftread.RenderEnv{Fam: fam, Table: cmd.Table, Protos: protos, IPSets: env.ipsets}
+	wantSem, wantOK := nftread.DecodeSem(renv, cmd.Chain, want)
 	var req nfnl.Attrs
 	req.String(unix.NFTA_RULE_TABLE, cmd.Table)
 	req.String(unix.NFTA_RULE_CHAIN, cmd.Chain)
 	var handle uint64
 	found := false
-	err = conn.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), nfproto(fam), req.B, func(m nfnl.Message) error {
+	err = conn.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), nftread.NFProto(fam), req.B, func(m nfnl.Message) error {
 		if found {
 			return nil
 		}
-		got, err := parseRule(nfproto(fam), m.Attrs)
+		got, err := nftread.ParseRule(nftread.NFProto(fam), m.Attrs)
 		if err != nil {
 			return nil
 		}
 		for _, w := range forms {
-			if sameExprs(got.exprs, w) {
-				handle, found = got.handle, true
+			if sameExprs(got.Exprs, w) {
+				handle, found = got.Handle, true
 				return nil
 			}
 		}
-		if wantOK && sameTarget(got.exprs, want) && sameBase(renv, got.exprs, &wantSem) {
-			if gotSem, ok := decodeSem(renv, cmd.Chain, got.exprs); ok && gotSem.equal(&wantSem) {
-				handle, found = got.handle, true
+		if wantOK && nftread.SameTarget(got.Exprs, want) && nftread.SameBase(renv, got.Exprs, &wantSem) {
+			if gotSem, ok := nftread.DecodeSem(renv, cmd.Chain, got.Exprs); ok && gotSem.Equal(&wantSem) {
+				handle, found = got.Handle, true
 			}
 		}
 		return nil
@@ -109,11 +110,11 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 func normalizeExprs(fam syntax.Family, es []expr.Any) ([]expr.Any, error) {
 	var a nfnl.Attrs
 	for _, e := range es {
-		if err := appendExpr(&a, nfproto(fam), e); err != nil {
+		if err := nftread.AppendExpr(&a, nftread.NFProto(fam), e); err != nil {
 			return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
 		}
 	}
-	out, err := decodeExprs(nfproto(fam), a.B)
+	out, err := nftread.DecodeExprs(nftread.NFProto(fam), a.B)
 	if err != nil {
 		return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
@@ -163,14 +164,14 @@ func normalizeExpr(e expr.Any) expr.Any {
 
 // dumpChainRules returns the rules of one chain in order, decoded from
 // copies of the dumped messages (the dump's buffer is reused).
-func dumpChainRules(c nfnl.Transport, fam uint8, table, chain string) ([]dumpedRule, error) {
+func dumpChainRules(c nfnl.Transport, fam uint8, table, chain string) ([]nftread.DumpedRule, error) {
 	var req nfnl.Attrs
 	req.String(unix.NFTA_RULE_TABLE, table)
 	req.String(unix.NFTA_RULE_CHAIN, chain)
-	var rules []dumpedRule
+	var rules []nftread.DumpedRule
 	var decodeErr error
 	err := c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), fam, req.B, func(m nfnl.Message) error {
-		r, err := parseRule(fam, append([]byte(nil), m.Attrs...))
+		r, err := nftread.ParseRule(fam, append([]byte(nil), m.Attrs...))
 		if err != nil && decodeErr == nil {
 			decodeErr = err
 		}
@@ -192,7 +193,7 @@ func dumpChainRules(c nfnl.Transport, fam uint8, table, chain string) ([]dumpedR
 
 // lookupChain asks the kernel for one chain of a table; nil when the table
 // or the chain does not exist.
-func lookupChain(c nfnl.Transport, fam uint8, table, name string) (*chainInfo, error) {
+func lookupChain(c nfnl.Transport, fam uint8, table, name string) (*nftread.ChainInfo, error) {
 	var a nfnl.Attrs
 	a.String(unix.NFTA_CHAIN_TABLE, table)
 	a.String(unix.NFTA_CHAIN_NAME, name)
@@ -204,7 +205,7 @@ func lookupChain(c nfnl.Transport, fam uint8, table, name string) (*chainInfo, e
 		return nil, ipterr.Wrap(ipterr.Resource, err, fmt.Sprintf("looking up chain %s: %v", name, err))
 	}
 	for _, m := range msgs {
-		if _, ch := parseChain(m.Attrs); ch.name == name {
+		if _, ch := nftread.ParseChain(m.Attrs); ch.Name == name {
 			return ch, nil
 		}
 	}
@@ -230,33 +231,33 @@ func tableExists(c nfnl.Transport, fam uint8, table string) (bool, error) {
 // its rule jumps to, each asked for by name, at one generation. A command
 // then costs the same however many other chains and rules the table holds
 // (kube-proxy runs many -C and -A against tables of thousands of chains).
-func leanState(c nfnl.Transport, fam uint8, cmd *syntax.Command) (*kernelState, error) {
+func leanState(c nfnl.Transport, fam uint8, cmd *syntax.Command) (*nftread.KernelState, error) {
 	for try := 0; ; try++ {
 		st, err := leanStateOnce(c, fam, cmd)
-		if err == nil || try == maxDumpTries || !errors.Is(err, nfnl.ErrDumpInterrupted) {
+		if err == nil || try == nftread.MaxDumpTries || !errors.Is(err, nfnl.ErrDumpInterrupted) {
 			return st, err
 		}
 	}
 }
 
-func leanStateOnce(c nfnl.Transport, fam uint8, cmd *syntax.Command) (*kernelState, error) {
+func leanStateOnce(c nfnl.Transport, fam uint8, cmd *syntax.Command) (*nftread.KernelState, error) {
 	gen, err := c.GenID()
 	if err != nil {
 		return nil, ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
-	st := &kernelState{genID: gen, tables: map[string]*tableInfo{}}
+	st := &nftread.KernelState{GenID: gen, Tables: map[string]*nftread.TableInfo{}}
 	ok, err := tableExists(c, fam, cmd.Table)
 	if err != nil || !ok {
 		return st, err
 	}
-	t := &tableInfo{name: cmd.Table, chains: map[string]*chainInfo{}}
-	st.tables[cmd.Table] = t
+	t := &nftread.TableInfo{Name: cmd.Table, Chains: map[string]*nftread.ChainInfo{}}
+	st.Tables[cmd.Table] = t
 	names := []string{cmd.Chain, cmd.NewName}
 	if cmd.Rule != nil && cmd.Rule.Target != nil {
 		names = append(names, cmd.Rule.Target.Name)
 	}
 	for _, n := range names {
-		if n == "" || t.chains[n] != nil {
+		if n == "" || t.Chains[n] != nil {
 			continue
 		}
 		ch, err := lookupChain(c, fam, cmd.Table, n)
@@ -264,7 +265,7 @@ func leanStateOnce(c nfnl.Transport, fam uint8, cmd *syntax.Command) (*kernelSta
 			return nil, err
 		}
 		if ch != nil {
-			t.chains[n] = ch
+			t.Chains[n] = ch
 		}
 	}
 	after, err := c.GenID()

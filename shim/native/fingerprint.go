@@ -11,6 +11,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -62,16 +63,16 @@ func (b *Backend) hostDialectAt(fam syntax.Family) (dialect.Finding, uint32, err
 func fingerprint(conn nfnl.Transport, fam syntax.Family) (dialect.Finding, error) {
 	var clues []dialect.Clue
 	seen := map[dialect.Hint]bool{}
-	env := &renderEnv{fam: fam, protos: loadProtocols(""), ipsets: nil}
+	env := &nftread.RenderEnv{Fam: fam, Protos: nftread.LoadProtocols(""), IPSets: nil}
 	n := 0
 	done := func() bool { return n >= maxFingerprintRules || decisive(seen) }
 	for _, table := range fingerprintTables {
-		env.table = table
+		env.Table = table
 		var req nfnl.Attrs
 		req.String(unix.NFTA_RULE_TABLE, table)
-		err := conn.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), nfproto(fam), req.B, func(m nfnl.Message) error {
+		err := conn.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), nftread.NFProto(fam), req.B, func(m nfnl.Message) error {
 			n++
-			r, err := parseRule(nfproto(fam), m.Attrs)
+			r, err := nftread.ParseRule(nftread.NFProto(fam), m.Attrs)
 			if err == nil {
 				for _, c := range ruleClues(env, &r) {
 					if !seen[c.Hint] {
@@ -105,15 +106,15 @@ func decisive(seen map[dialect.Hint]bool) bool {
 }
 
 // ruleClues looks at one dumped rule.
-func ruleClues(env *renderEnv, r *dumpedRule) []dialect.Clue {
+func ruleClues(env *nftread.RenderEnv, r *nftread.DumpedRule) []dialect.Clue {
 	var out []dialect.Clue
-	where := fmt.Sprintf("%s %s rule handle %d", env.table, r.chain, r.handle)
-	ref := &dialect.RuleRef{Table: env.table, Chain: r.chain, Handle: r.handle}
+	where := fmt.Sprintf("%s %s rule handle %d", env.Table, r.Chain, r.Handle)
+	ref := &dialect.RuleRef{Table: env.Table, Chain: r.Chain, Handle: r.Handle}
 	add := func(h dialect.Hint, what string) {
 		out = append(out, dialect.Clue{Hint: h, What: where + ": " + what, Rule: ref})
 	}
-	es := r.exprs
-	srcOff, dstOff := addrOffsets(env.fam)
+	es := r.Exprs
+	srcOff, dstOff := nftread.AddrOffsets(env.Fam)
 	addrFirst := false
 	i := 0
 base:
@@ -126,7 +127,7 @@ base:
 					add(dialect.Is1811, "addresses before interfaces (1.8.11's order)")
 				}
 			case expr.MetaKeyL4PROTO:
-				if env.fam == syntax.IPv4 {
+				if env.Fam == syntax.IPv4 {
 					add(dialect.AtMost1810, "-p as meta l4proto")
 				}
 			default:
@@ -137,7 +138,7 @@ base:
 				break base
 			}
 			switch {
-			case env.fam == syntax.IPv4 && e.Offset == ipv4ProtoOffset && e.Len == 1:
+			case env.Fam == syntax.IPv4 && e.Offset == nftread.IPv4ProtoOffset && e.Len == 1:
 				add(dialect.Is1811, "-p as a load of the IP header's protocol byte")
 			case e.Offset == srcOff || e.Offset == dstOff:
 				addrFirst = addrFirst || i == 0
@@ -147,11 +148,11 @@ base:
 			break base
 		}
 	}
-	bf, _, err := decodeBase(env, es)
+	bf, _, err := nftread.DecodeBase(env, es)
 	if err != nil {
 		return out
 	}
-	ctx := xt.Context{Family: env.fam, Table: env.table, Chain: r.chain, Protocol: bf.proto}
+	ctx := xt.Context{Family: env.Fam, Table: env.Table, Chain: r.Chain, Protocol: bf.Proto}
 	for ; i < len(es); i++ {
 		switch e := es[i].(type) {
 		case *expr.Match:
@@ -306,15 +307,15 @@ func stillSays(conn nfnl.Transport, fam syntax.Family, cl dialect.Clue) bool {
 	req.String(unix.NFTA_RULE_TABLE, cl.Rule.Table)
 	req.String(unix.NFTA_RULE_CHAIN, cl.Rule.Chain)
 	req.U64(unix.NFTA_RULE_HANDLE, cl.Rule.Handle)
-	msgs, err := conn.Request(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), 0, nfproto(fam), req.B)
+	msgs, err := conn.Request(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), 0, nftread.NFProto(fam), req.B)
 	if err != nil || len(msgs) != 1 {
 		return false
 	}
-	r, err := parseRule(nfproto(fam), msgs[0].Attrs)
-	if err != nil || r.chain != cl.Rule.Chain || r.handle != cl.Rule.Handle {
+	r, err := nftread.ParseRule(nftread.NFProto(fam), msgs[0].Attrs)
+	if err != nil || r.Chain != cl.Rule.Chain || r.Handle != cl.Rule.Handle {
 		return false
 	}
-	env := &renderEnv{fam: fam, table: cl.Rule.Table, protos: loadProtocols(""), ipsets: nil}
+	env := &nftread.RenderEnv{Fam: fam, Table: cl.Rule.Table, Protos: nftread.LoadProtocols(""), IPSets: nil}
 	for _, got := range ruleClues(env, &r) {
 		if got.Hint == cl.Hint {
 			return true

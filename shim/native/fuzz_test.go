@@ -8,6 +8,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -23,7 +24,7 @@ func FuzzDecodeRule(f *testing.F) {
 		if l.Kind != syntax.LineCommand || l.Cmd.Rule == nil {
 			continue
 		}
-		env := &ruleEnv{fam: syntax.IPv4, table: l.Cmd.Table, chain: l.Cmd.Chain, protos: loadProtocols(""), ipsets: anyIPSet{},
+		env := &ruleEnv{fam: syntax.IPv4, table: l.Cmd.Table, chain: l.Cmd.Chain, protos: nftread.LoadProtocols(""), ipsets: anyIPSet{},
 			isChain: func(name string) bool { return !looksLikeExtension(name) }}
 		r, err := encodeRule(env, l.Cmd.Rule)
 		if err != nil {
@@ -33,7 +34,7 @@ func FuzzDecodeRule(f *testing.F) {
 		a.String(unix.NFTA_RULE_CHAIN, l.Cmd.Chain)
 		el := a.Nest(unix.NFTA_RULE_EXPRESSIONS)
 		for _, e := range r.exprs {
-			if err := appendExpr(&a, unix.NFPROTO_IPV4, e); err != nil {
+			if err := nftread.AppendExpr(&a, unix.NFPROTO_IPV4, e); err != nil {
 				f.Fatal(err)
 			}
 		}
@@ -41,11 +42,11 @@ func FuzzDecodeRule(f *testing.F) {
 		f.Add(a.B)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r, err := parseRule(unix.NFPROTO_IPV4, b)
+		r, err := nftread.ParseRule(unix.NFPROTO_IPV4, b)
 		if err != nil {
 			return
 		}
-		env := &renderEnv{fam: syntax.IPv4, table: "nat", protos: loadProtocols(""), ipsets: anyIPSet{}, counters: true}
-		_, _ = renderRule(env, &r)
+		env := &nftread.RenderEnv{Fam: syntax.IPv4, Table: "nat", Protos: nftread.LoadProtocols(""), IPSets: anyIPSet{}, Counters: true}
+		_, _ = nftread.RenderRule(env, &r)
 	})
 }

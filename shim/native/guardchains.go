@@ -39,7 +39,7 @@ func (r *cmdRun) planGuardChains(pl *syntax.Payload) error {
 		if l.Kind != syntax.LineChain {
 			continue
 		}
-		if t := r.st.tables[l.Table]; t != nil && t.chains[l.Chain.Name] != nil {
+		if t := r.st.Tables[l.Table]; t != nil && t.Chains[l.Chain.Name] != nil {
 			exists[chainKey{l.Table, l.Chain.Name}] = true
 		}
 	}

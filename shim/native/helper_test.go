@@ -16,6 +16,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -143,16 +144,16 @@ func printChains() int {
 	}
 	defer c.Close()
 	for _, fam := range []syntax.Family{syntax.IPv4, syntax.IPv6} {
-		st, err := readState(c, nfproto(fam))
+		st, err := nftread.ReadState(c, nftread.NFProto(fam))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 		var lines []string
-		for _, t := range st.tables {
-			for _, ch := range t.chains {
+		for _, t := range st.Tables {
+			for _, ch := range t.Chains {
 				lines = append(lines, fmt.Sprintf("%d %s %s base=%v policy=%d counters=%v [%d:%d]",
-					fam, t.name, ch.name, ch.base, ch.policy, ch.hasCounters, ch.packets, ch.bytes))
+					fam, t.Name, ch.Name, ch.Base, ch.Policy, ch.HasCounters, ch.Packets, ch.Bytes))
 			}
 		}
 		sort.Strings(lines)

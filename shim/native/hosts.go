@@ -37,7 +37,7 @@ func (r *cmdRun) runEach(cmds []*syntax.Command) error {
 			return err
 		}
 		if n := first.RuleNum - 1; n <= len(rules) {
-			after := rules[n-1].handle
+			after := rules[n-1].Handle
 			for _, c := range cmds {
 				r.cmd, r.p.at = c, &rulePlace{appendIt: true, ref: after}
 				if err := r.planRule(); err != nil {

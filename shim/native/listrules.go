@@ -1,61 +1,59 @@
 package native
 
 import (
-	"errors"
 	"fmt"
-	"sort"
 
-	"github.com/google/nftables/expr"
-	"golang.org/x/sys/unix"
-
-	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
-// listChain is one chain a listing shows: a built-in chain appears even
-// when the kernel lacks it (iptables-nft lists its built-in chains as if
-// they existed, with policy ACCEPT and zero counters).
-type listChain struct {
-	name string
-	// info is the kernel's chain, nil for an absent built-in chain.
-	info *chainInfo
-	base bool
-}
-
-// sortedChains returns a table's chains in iptables' listing order: the
-// built-in chains in the table's order, then user chains by name.
-func sortedChains(t *tableInfo) []*chainInfo {
-	var out []*chainInfo
-	for _, lc := range listedChains(t, "") {
-		if lc.info != nil {
-			out = append(out, lc.info)
+// list renders -L [CHAIN [N]] in iptables-nft 1.8.9's table layout. With
+// a rule number only that rule's line is printed, without headers.
+func (r *cmdRun) list() ([]byte, error) {
+	cmd := r.cmd
+	t := r.table()
+	if cmd.Chain != "" && nftread.LookupTable(cmd.Table).Builtin(cmd.Chain) == nil && t.Chains[cmd.Chain] == nil {
+		return nil, r.incompatibleChain()
+	}
+	f := nftread.ListFormat{Numeric: cmd.Numeric, Verbose: cmd.Verbose, Exact: cmd.Exact, LineNumbers: cmd.LineNumbers}
+	lp := &nftread.LinePrinter{Format: f, Fam: r.call.Family, Protos: r.protos, Names: nftread.NewNames(nftread.DefaultNameFiles)}
+	env := r.renderEnv()
+	var out []byte
+	if t.Tainted && cmd.Chain == "" {
+		out = append(out, nftread.TaintNote(t.Name)...)
+	}
+	chains := nftread.ListedChains(t, cmd.Chain)
+	all, undecoded, err := r.listingRules(chains)
+	if err != nil {
+		return nil, err
+	}
+	for i, lc := range chains {
+		rules := all[i]
+		if cmd.RuleNum == 0 {
+			if i > 0 {
+				out = append(out, '\n')
+			}
+			out = lp.Header(out, lc, len(rules))
+		}
+		for n := range rules {
+			if cmd.RuleNum > 0 && n != cmd.RuleNum-1 {
+				continue
+			}
+			if nftread.IsUnparsed(&rules[n]) {
+				continue
+			}
+			v, err := nftread.ViewRule(env, &rules[n])
+			if err != nil {
+				undecoded = append(undecoded, err)
+				continue
+			}
+			if out, err = lp.Rule(out, n+1, &v); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return out
-}
-
-// listedChains returns the chains -S and -L show, in their order, limited
-// to one chain when only is set.
-func listedChains(t *tableInfo, only string) []listChain {
-	spec := lookupTable(t.name)
-	var out []listChain
-	for _, bc := range spec.chains {
-		if only == "" || only == bc.name {
-			out = append(out, listChain{name: bc.name, info: t.chains[bc.name], base: true})
-		}
-	}
-	var user []string
-	for name, ch := range t.chains {
-		if spec.builtin(name) == nil && (only == "" || only == name) && ch != nil {
-			user = append(user, name)
-		}
-	}
-	sort.Strings(user)
-	for _, name := range user {
-		out = append(out, listChain{name: name, info: t.chains[name], base: t.chains[name].base})
-	}
-	return out
+	return r.finishListing(out, undecoded)
 }
 
 // incompatibleChain is iptables-nft 1.8.9's odd answer for listing a chain
@@ -75,41 +73,41 @@ func (r *cmdRun) incompatibleChain() error {
 func (r *cmdRun) listRules() ([]byte, error) {
 	cmd := r.cmd
 	t := r.table()
-	if cmd.Chain != "" && lookupTable(cmd.Table).builtin(cmd.Chain) == nil && t.chains[cmd.Chain] == nil {
+	if cmd.Chain != "" && nftread.LookupTable(cmd.Table).Builtin(cmd.Chain) == nil && t.Chains[cmd.Chain] == nil {
 		return nil, r.incompatibleChain()
 	}
-	chains := listedChains(t, cmd.Chain)
+	chains := nftread.ListedChains(t, cmd.Chain)
 	var out []byte
-	if t.tainted && cmd.Chain == "" {
-		out = append(out, taintNote(t.name)...)
+	if t.Tainted && cmd.Chain == "" {
+		out = append(out, nftread.TaintNote(t.Name)...)
 	}
 	if cmd.RuleNum == 0 {
 		for _, lc := range chains {
-			if !lc.base {
+			if !lc.Base {
 				continue
 			}
 			pol, p, b := "ACCEPT", uint64(0), uint64(0)
-			if lc.info != nil {
-				if lc.info.policy == policyDrop {
+			if lc.Info != nil {
+				if lc.Info.Policy == nftread.PolicyDrop {
 					pol = "DROP"
 				}
-				p, b = lc.info.packets, lc.info.bytes
+				p, b = lc.Info.Packets, lc.Info.Bytes
 			}
-			out = fmt.Appendf(out, "-P %s %s", lc.name, pol)
+			out = fmt.Appendf(out, "-P %s %s", lc.Name, pol)
 			if cmd.Verbose {
 				out = fmt.Appendf(out, " -c %d %d", p, b)
 			}
 			out = append(out, '\n')
 		}
 		for _, lc := range chains {
-			if !lc.base {
-				out = fmt.Appendf(out, "-N %s\n", lc.name)
+			if !lc.Base {
+				out = fmt.Appendf(out, "-N %s\n", lc.Name)
 			}
 		}
 	}
-	style := noCounters
+	style := nftread.NoCounters
 	if cmd.Verbose {
-		style = optionCounters
+		style = nftread.OptionCounters
 	}
 	env := r.renderEnv()
 	all, undecoded, err := r.listingRules(chains)
@@ -119,23 +117,23 @@ func (r *cmdRun) listRules() ([]byte, error) {
 	for ci, lc := range chains {
 		rules := all[ci]
 		for i := range rules {
-			if cmd.RuleNum > 0 && i != cmd.RuleNum-1 || isUnparsed(&rules[i]) {
+			if cmd.RuleNum > 0 && i != cmd.RuleNum-1 || nftread.IsUnparsed(&rules[i]) {
 				continue
 			}
-			v, err := viewRule(env, &rules[i])
+			v, err := nftread.ViewRule(env, &rules[i])
 			if err != nil {
 				undecoded = append(undecoded, err)
 				continue
 			}
-			out = v.appendSave(out, lc.name, style)
+			out = v.AppendSave(out, lc.Name, style)
 			out = append(out, '\n')
 		}
 	}
 	return r.finishListing(out, undecoded)
 }
 
-func (r *cmdRun) renderEnv() *renderEnv {
-	return &renderEnv{fam: r.call.Family, table: r.cmd.Table, protos: r.protos, ipsets: r.b.ipsets(r.call.Family)}
+func (r *cmdRun) renderEnv() *nftread.RenderEnv {
+	return &nftread.RenderEnv{Fam: r.call.Family, Table: r.cmd.Table, Protos: r.protos, IPSets: r.b.ipsets(r.call.Family)}
 }
 
 // listingRules dumps the rules of the chains a listing shows. Unlike the
@@ -145,56 +143,33 @@ func (r *cmdRun) renderEnv() *renderEnv {
 //
 // A rule that did not parse is left in its place (rule numbers stay the
 // kernel's) with its exprs set to unparsed, and its error is returned.
-func (r *cmdRun) listingRules(chains []listChain) ([][]dumpedRule, []error, error) {
-	rules := make([][]dumpedRule, len(chains))
+func (r *cmdRun) listingRules(chains []nftread.ListChain) ([][]nftread.DumpedRule, []error, error) {
+	rules := make([][]nftread.DumpedRule, len(chains))
 	parseErrs := make([]error, 0)
 	for i, lc := range chains {
-		if lc.info == nil {
+		if lc.Info == nil {
 			continue
 		}
-		rs, errs, err := dumpChainRulesLenient(r.conn, r.fam, r.cmd.Table, lc.name)
+		rs, errs, err := nftread.DumpChainRulesLenient(r.conn, r.fam, r.cmd.Table, lc.Name)
 		if err != nil {
 			return nil, nil, err
 		}
 		for j := range rs {
-			if foreignRule(&rs[j], errs[j]) {
-				msg := incompatibleMessage(r.cmd.Table, r.cmd.Chain)
+			if nftread.ForeignRule(&rs[j], errs[j]) {
+				msg := nftread.IncompatibleMessage(r.cmd.Table, r.cmd.Chain)
 				if r.call.Stderr != nil {
 					fmt.Fprintf(r.call.Stderr, "%s v%s (nf_tables): %s\n", r.call.Name(), syntax.Version, msg)
 				}
 				return nil, nil, &ipterr.Error{Class: ipterr.Other, Msg: msg, Printed: true}
 			}
 			if errs[j] != nil {
-				parseErrs = append(parseErrs, fmt.Errorf("table %s chain %s rule handle %d: %w", r.cmd.Table, lc.name, rs[j].handle, errs[j]))
-				rs[j].exprs = unparsed
+				parseErrs = append(parseErrs, fmt.Errorf("table %s chain %s rule handle %d: %w", r.cmd.Table, lc.Name, rs[j].Handle, errs[j]))
+				rs[j].Exprs = nftread.Unparsed
 			}
 		}
 		rules[i] = rs
 	}
 	return rules, parseErrs, nil
-}
-
-// dumpChainRulesLenient is dumpChainRules keeping every rule, each with
-// the error parsing it gave (nil when it parsed).
-func dumpChainRulesLenient(c nfnl.Transport, fam uint8, table, chain string) ([]dumpedRule, []error, error) {
-	var req nfnl.Attrs
-	req.String(unix.NFTA_RULE_TABLE, table)
-	req.String(unix.NFTA_RULE_CHAIN, chain)
-	var rules []dumpedRule
-	var errs []error
-	err := c.Dump(nfnl.MsgType(nfnl.SubsysNFTables, unix.NFT_MSG_GETRULE), fam, req.B, func(m nfnl.Message) error {
-		r, err := parseRule(fam, append([]byte(nil), m.Attrs...))
-		rules = append(rules, r)
-		errs = append(errs, err)
-		return nil
-	})
-	if err != nil {
-		if errors.Is(err, nfnl.ErrDumpInterrupted) || errors.Is(err, unix.ENOENT) {
-			return nil, nil, nfnl.ErrDumpInterrupted
-		}
-		return nil, nil, ipterr.Wrap(ipterr.Resource, err, fmt.Sprintf("listing rules of chain %s: %v", chain, err))
-	}
-	return rules, errs, nil
 }
 
 // finishListing returns a listing's output, or, when some rules could
@@ -209,11 +184,6 @@ func (r *cmdRun) finishListing(out []byte, undecoded []error) ([]byte, error) {
 			return nil, err
 		}
 	}
-	err := &undecodedRulesError{errs: undecoded}
+	err := &nftread.UndecodedRulesError{Errs: undecoded}
 	return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
 }
-
-// unparsed marks a listed rule that did not parse (see listingRules).
-var unparsed = []expr.Any{nil}
-
-func isUnparsed(r *dumpedRule) bool { return len(r.exprs) == 1 && r.exprs[0] == nil }

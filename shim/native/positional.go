@@ -6,6 +6,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -32,7 +33,7 @@ import (
 type restoreKernel struct {
 	b    *Backend
 	conn nfnl.Transport
-	st   *kernelState
+	st   *nftread.KernelState
 }
 
 // chainModel is what a restore knows about one chain's rules.
@@ -115,7 +116,7 @@ func (s *ruleModels) note(l *syntax.Line, noflush bool) {
 			s.reset(l.Table, true)
 		}
 	case syntax.LineChain:
-		if t := lookupTable(l.Table); t != nil && t.builtin(l.Chain.Name) == nil {
+		if t := nftread.LookupTable(l.Table); t != nil && t.Builtin(l.Chain.Name) == nil {
 			// A declared user chain is emptied (or created).
 			s.get(l.Table, l.Chain.Name).empty()
 		}
@@ -189,8 +190,8 @@ func positional(c *syntax.Command) bool {
 	case syntax.OpDelete, syntax.OpCheck, syntax.OpZero, syntax.OpRename:
 		return true
 	case syntax.OpDeleteChain:
-		t := lookupTable(c.Table)
-		return c.Chain != "" && t != nil && t.builtin(c.Chain) != nil
+		t := nftread.LookupTable(c.Table)
+		return c.Chain != "" && t != nil && t.Builtin(c.Chain) != nil
 	}
 	return false
 }
@@ -200,7 +201,7 @@ func refusePositional(c *syntax.Command) error {
 	if c.Chain == "" {
 		what = "table " + c.Table
 	}
-	return unsupportedf("%s on %s after earlier lines of the restore changed it", opFlag(c), what)
+	return refuseChanged.err(opFlag(c), what)
 }
 
 // checkStatic is Supports' check of a positional line, without the
@@ -284,7 +285,7 @@ func (p *planner) planPositional(l *syntax.Line) error {
 	}
 	k := p.kernel
 	r := &cmdRun{b: k.b, conn: k.conn, call: &backend.Call{Family: p.fam}, cmd: c, st: k.st,
-		fam: nfproto(p.fam), protos: p.protos, p: p, line: l.Num}
+		fam: nftread.NFProto(p.fam), protos: p.protos, p: p, line: l.Num}
 	if err := r.run(); err != nil {
 		return p.restoreForm(err, l.Num)
 	}
@@ -318,13 +319,13 @@ func (p *planner) loadModel(m *chainModel, table, chain string) error {
 		return nil
 	}
 	var base []uint64
-	if t := p.kernel.st.tables[table]; !m.flushed && t != nil && t.chains[chain] != nil {
-		rules, err := dumpChainRules(p.kernel.conn, nfproto(p.fam), table, chain)
+	if t := p.kernel.st.Tables[table]; !m.flushed && t != nil && t.Chains[chain] != nil {
+		rules, err := dumpChainRules(p.kernel.conn, nftread.NFProto(p.fam), table, chain)
 		if err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
 		for _, r := range rules {
-			base = append(base, r.handle)
+			base = append(base, r.Handle)
 		}
 	}
 	m.slots = make([]uint64, 0, m.head+len(base)+m.tail)
@@ -340,7 +341,7 @@ func (p *planner) loadModel(m *chainModel, table, chain string) error {
 func (p *planner) planNumbered(l *syntax.Line) error {
 	c := l.Cmd
 	vt := p.table(c.Table)
-	if _, ok := vt.chains[c.Chain]; !ok && (c.Op != syntax.OpInsert || vt.spec.builtin(c.Chain) == nil) {
+	if _, ok := vt.chains[c.Chain]; !ok && (c.Op != syntax.OpInsert || vt.spec.Builtin(c.Chain) == nil) {
 		return p.failed(l.Num, noChain)
 	}
 	m := p.models.get(c.Table, c.Chain)
@@ -355,7 +356,9 @@ func (p *planner) planNumbered(l *syntax.Line) error {
 	i := c.RuleNum - 1
 	pending := func(h uint64) error {
 		if h == 0 {
-			return unsupportedf("%s naming a rule added earlier in the same restore", opFlag(c))
+			// Supports, without the kernel, cannot tell which
+			// rule a number lands on: both say the chain changed.
+			return refusePositional(c)
 		}
 		return nil
 	}
@@ -403,7 +406,7 @@ func (p *planner) planNumbered(l *syntax.Line) error {
 		if err := pending(m.slots[i]); err != nil {
 			return err
 		}
-		p.txn.delRule(vt.spec.name, c.Chain, m.slots[i], l.Num)
+		p.txn.delRule(vt.spec.Name, c.Chain, m.slots[i], l.Num)
 		m.slots = append(m.slots[:i], m.slots[i+1:]...)
 	}
 	m.changed = true
@@ -417,5 +420,5 @@ func (p *planner) restoreForm(err error, line int) error {
 	if d == nil || d.Form != syntax.FormShort {
 		return err
 	}
-	return lineFailed(line, strings.TrimSuffix(d.Template, "."))
+	return nftread.LineFailed(line, strings.TrimSuffix(d.Template, "."))
 }

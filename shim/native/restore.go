@@ -7,6 +7,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -33,7 +34,7 @@ type RestoreOptions struct {
 
 // viewTable is a table as it will be after the messages planned so far.
 type viewTable struct {
-	spec   *tableSpec
+	spec   *nftread.TableSpec
 	exists bool
 	// chains maps each existing chain to whether it is a base chain.
 	chains map[string]bool
@@ -45,7 +46,7 @@ type viewTable struct {
 type planner struct {
 	fam    syntax.Family
 	opts   RestoreOptions
-	protos *protocols
+	protos *nftread.Protocols
 	ipsets xt.IPSetResolver
 	tables map[string]*viewTable
 	txn    *Txn
@@ -82,7 +83,7 @@ type planner struct {
 	verbose         bool
 	notes, comments []byte
 	// state is the kernel state planning started from.
-	state *kernelState
+	state *nftread.KernelState
 }
 
 // section is one table section of a restore, planned as the transaction
@@ -103,18 +104,18 @@ func (p *planner) release() {
 	p.txn.batch.Release()
 }
 
-func newPlanner(fam syntax.Family, st *kernelState, o RestoreOptions, protos *protocols, ipsets xt.IPSetResolver) *planner {
+func newPlanner(fam syntax.Family, st *nftread.KernelState, o RestoreOptions, protos *nftread.Protocols, ipsets xt.IPSetResolver) *planner {
 	p := &planner{fam: fam, opts: o, protos: protos, ipsets: ipsets, tables: map[string]*viewTable{},
-		txn: newTxn(nfproto(fam), st.genID), needs: map[extRev]int{}, state: st,
+		txn: newTxn(nftread.NFProto(fam), st.GenID), needs: map[extRev]int{}, state: st,
 		verbose: o.Verbose && !o.NoFlush}
-	for name, t := range st.tables {
-		spec := lookupTable(name)
+	for name, t := range st.Tables {
+		spec := nftread.LookupTable(name)
 		if spec == nil {
 			continue
 		}
 		vt := &viewTable{spec: spec, exists: true, chains: map[string]bool{}}
-		for cn, c := range t.chains {
-			vt.chains[cn] = c.base
+		for cn, c := range t.Chains {
+			vt.chains[cn] = c.Base
 		}
 		p.tables[name] = vt
 	}
@@ -124,7 +125,7 @@ func newPlanner(fam syntax.Family, st *kernelState, o RestoreOptions, protos *pr
 func (p *planner) table(name string) *viewTable {
 	vt := p.tables[name]
 	if vt == nil {
-		vt = &viewTable{spec: lookupTable(name), chains: map[string]bool{}}
+		vt = &viewTable{spec: nftread.LookupTable(name), chains: map[string]bool{}}
 		p.tables[name] = vt
 	}
 	return vt
@@ -132,18 +133,18 @@ func (p *planner) table(name string) *viewTable {
 
 func (p *planner) ensureTable(vt *viewTable, line int) {
 	if !vt.exists {
-		p.txn.addTable(vt.spec.name, line)
+		p.txn.addTable(vt.spec.Name, line)
 		vt.exists = true
 	}
 }
 
 // ensureBuiltin creates a base chain a rule needs, as iptables-nft does
 // for a built-in chain that was not declared: policy ACCEPT, no counters.
-func (p *planner) ensureBuiltin(vt *viewTable, bc *builtinChain, line int) {
+func (p *planner) ensureBuiltin(vt *viewTable, bc *nftread.BuiltinChain, line int) {
 	p.ensureTable(vt, line)
-	if _, ok := vt.chains[bc.name]; !ok {
-		p.txn.setBaseChain(vt.spec.name, bc, policyAccept, nil, line, actChainAdd)
-		vt.chains[bc.name] = true
+	if _, ok := vt.chains[bc.Name]; !ok {
+		p.txn.setBaseChain(vt.spec.Name, bc, nftread.PolicyAccept, nil, line, actChainAdd)
+		vt.chains[bc.Name] = true
 	}
 }
 
@@ -185,7 +186,7 @@ func (p *planner) plan(pl *syntax.Payload) error {
 			err = nil
 		}
 		if err != nil {
-			return atLine(err, l.Num)
+			return nftread.AtLine(err, l.Num)
 		}
 	}
 	return nil
@@ -238,7 +239,7 @@ func (p *planner) planTable(l *syntax.Line) {
 	if !vt.exists {
 		return
 	}
-	p.txn.delTable(vt.spec.name, l.Num)
+	p.txn.delTable(vt.spec.Name, l.Num)
 	vt.exists = false
 	vt.chains = map[string]bool{}
 }
@@ -246,15 +247,15 @@ func (p *planner) planTable(l *syntax.Line) {
 func (p *planner) planChainDecl(l *syntax.Line) error {
 	vt := p.table(l.Table)
 	d := l.Chain
-	if len(d.Name) > maxChainName {
-		return paramf("Invalid chain name `%s' (%d chars max)", d.Name, maxChainName)
+	if len(d.Name) > nftread.MaxChainName {
+		return nftread.Paramf("Invalid chain name `%s' (%d chars max)", d.Name, nftread.MaxChainName)
 	}
-	if bc := vt.spec.builtin(d.Name); bc != nil {
+	if bc := vt.spec.Builtin(d.Name); bc != nil {
 		pol, err := policyValue(d.Policy)
 		if d.Policy == "-" {
 			// iptables-nft-restore sends the chain without a policy:
 			// one the kernel has keeps its own (nft_chain_set).
-			pol, err = policyNone, nil
+			pol, err = nftread.PolicyNone, nil
 		}
 		if err != nil {
 			// iptables-nft-restore meets it when it prepares the
@@ -270,7 +271,7 @@ func (p *planner) planChainDecl(l *syntax.Line) error {
 		if _, ok := vt.chains[d.Name]; !ok {
 			act = actChainAdd
 		}
-		p.txn.setBaseChain(vt.spec.name, bc, pol, cnt, l.Num, act)
+		p.txn.setBaseChain(vt.spec.Name, bc, pol, cnt, l.Num, act)
 		vt.chains[p.txn.intern(d.Name)] = true
 		return nil
 	}
@@ -278,10 +279,10 @@ func (p *planner) planChainDecl(l *syntax.Line) error {
 	if _, ok := vt.chains[d.Name]; ok {
 		// Unlike -F, a re-declaration does not take back the rules
 		// this batch already added: they are sent and then flushed.
-		p.txn.flushChain(vt.spec.name, d.Name, l.Num, actChainFlush)
+		p.txn.flushChain(vt.spec.Name, d.Name, l.Num, actChainFlush)
 		return nil
 	}
-	p.txn.addUserChain(vt.spec.name, d.Name, l.Num)
+	p.txn.addUserChain(vt.spec.Name, d.Name, l.Num)
 	vt.chains[p.txn.intern(d.Name)] = false
 	return nil
 }
@@ -289,11 +290,11 @@ func (p *planner) planChainDecl(l *syntax.Line) error {
 func policyValue(s string) (uint32, error) {
 	switch s {
 	case "ACCEPT":
-		return policyAccept, nil
+		return nftread.PolicyAccept, nil
 	case "DROP":
-		return policyDrop, nil
+		return nftread.PolicyDrop, nil
 	}
-	return 0, paramf("Bad policy name `%s'", s)
+	return 0, nftread.Paramf("Bad policy name `%s'", s)
 }
 
 // noChain is iptables-nft's answer for a command on a chain that does not
@@ -308,7 +309,7 @@ func (p *planner) failed(line int, msg string) error {
 		d := &syntax.Diagnostic{Form: syntax.FormShort, Template: msg + "."}
 		return &ipterr.Error{Class: ipterr.Other, Msg: d.Template, Err: d}
 	}
-	return lineFailed(line, msg)
+	return nftread.LineFailed(line, msg)
 }
 
 func (p *planner) planCommand(l *syntax.Line) error {
@@ -316,19 +317,19 @@ func (p *planner) planCommand(l *syntax.Line) error {
 	if c.Ignored {
 		return nil
 	}
-	vt := p.table(c.Table)
-	if vt.spec == nil {
-		return unsupportedf("table %s", c.Table)
+	if err := refuseCommand(c, !p.single); err != nil {
+		return err
 	}
+	vt := p.table(c.Table)
 	switch c.Op {
 	case syntax.OpAppend, syntax.OpInsert, syntax.OpReplace:
 		return p.planRule(l, vt)
 	case syntax.OpNewChain:
-		if _, ok := vt.chains[c.Chain]; ok || vt.spec.builtin(c.Chain) != nil {
+		if _, ok := vt.chains[c.Chain]; ok || vt.spec.Builtin(c.Chain) != nil {
 			return p.failed(l.Num, "Chain already exists")
 		}
 		p.ensureTable(vt, l.Num)
-		p.txn.addUserChain(vt.spec.name, c.Chain, l.Num)
+		p.txn.addUserChain(vt.spec.Name, c.Chain, l.Num)
 		vt.chains[p.txn.intern(c.Chain)] = false
 	case syntax.OpDeleteChain:
 		return p.planDeleteChain(l, vt)
@@ -345,24 +346,24 @@ func (p *planner) planCommand(l *syntax.Line) error {
 				return nil
 			}
 			for ch := range vt.chains {
-				p.txn.dropPending(vt.spec.name, ch)
+				p.txn.dropPending(vt.spec.Name, ch)
 			}
-			p.txn.flushTable(vt.spec.name)
+			p.txn.flushTable(vt.spec.Name)
 			return nil
 		}
 		if _, ok := vt.chains[c.Chain]; !ok {
-			if vt.spec.builtin(c.Chain) != nil {
+			if vt.spec.Builtin(c.Chain) != nil {
 				return nil
 			}
 			return p.failed(l.Num, noChain)
 		}
-		p.txn.dropPending(vt.spec.name, c.Chain)
-		p.txn.flushChain(vt.spec.name, c.Chain, l.Num, actRuleFlush)
+		p.txn.dropPending(vt.spec.Name, c.Chain)
+		p.txn.flushChain(vt.spec.Name, c.Chain, l.Num, actRuleFlush)
 		if !p.single {
 			p.noteChain("Flushing", c.Chain)
 		}
 	case syntax.OpPolicy:
-		bc := vt.spec.builtin(c.Chain)
+		bc := vt.spec.Builtin(c.Chain)
 		if bc == nil {
 			return p.failed(l.Num, "Bad built-in chain name")
 		}
@@ -370,7 +371,7 @@ func (p *planner) planCommand(l *syntax.Line) error {
 		if err != nil {
 			return err
 		}
-		if pol == policyDrop && vt.spec.name == "nat" {
+		if pol == nftread.PolicyDrop && vt.spec.Name == "nat" {
 			return natDropError()
 		}
 		p.ensureTable(vt, l.Num)
@@ -384,10 +385,10 @@ func (p *planner) planCommand(l *syntax.Line) error {
 		if _, ok := vt.chains[c.Chain]; !ok {
 			act = actChainAdd
 		}
-		p.txn.setBaseChain(vt.spec.name, bc, pol, cnt, l.Num, act)
+		p.txn.setBaseChain(vt.spec.Name, bc, pol, cnt, l.Num, act)
 		vt.chains[p.txn.intern(c.Chain)] = true
 	default:
-		return unsupportedf("command %q", firstWord(l.Raw))
+		return refuseRestoreCommand.err(opName(c.Op))
 	}
 	return nil
 }
@@ -408,7 +409,7 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 			if !p.single {
 				p.noteChain("Deleting", ch)
 			}
-			p.txn.delChain(vt.spec.name, ch, l.Num)
+			p.txn.delChain(vt.spec.Name, ch, l.Num)
 			delete(vt.chains, ch)
 		}
 		return nil
@@ -417,13 +418,13 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 	if !ok {
 		return p.failed(l.Num, noChain)
 	}
-	if base || vt.spec.builtin(c.Chain) != nil {
-		return unsupportedf("deleting built-in chain %s", c.Chain)
+	if base || vt.spec.Builtin(c.Chain) != nil {
+		return refuseBuiltinDelete.err(c.Chain)
 	}
 	if !p.single {
 		p.noteChain("Deleting", c.Chain)
 	}
-	p.txn.delChain(vt.spec.name, c.Chain, l.Num)
+	p.txn.delChain(vt.spec.Name, c.Chain, l.Num)
 	delete(vt.chains, c.Chain)
 	return nil
 }
@@ -431,20 +432,20 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	c := l.Cmd
 	if c.Op == syntax.OpInsert && c.RuleNum > 1 && p.at == nil {
-		return unsupportedf("-I with a rule number")
+		return refuseNumberedInsert.err()
 	}
 	if c.Rule == nil {
-		return paramf("no rule given")
+		return nftread.Paramf("no rule given")
 	}
 	if _, ok := vt.chains[c.Chain]; !ok {
-		bc := vt.spec.builtin(c.Chain)
+		bc := vt.spec.Builtin(c.Chain)
 		if bc == nil {
 			return p.failed(l.Num, noChain)
 		}
 		p.ensureBuiltin(vt, bc, l.Num)
 	}
 	env := &ruleEnv{
-		fam: p.fam, table: vt.spec.name, chain: c.Chain, protos: p.protos, ipsets: p.ipsets,
+		fam: p.fam, table: vt.spec.Name, chain: c.Chain, protos: p.protos, ipsets: p.ipsets,
 		counters: p.opts.Counters, dialect: p.opts.Dialect,
 		isChain: func(name string) bool {
 			base, ok := vt.chains[name]
@@ -469,17 +470,8 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	if p.at != nil {
 		place = *p.at
 	}
-	if err := p.txn.addRuleAt(vt.spec.name, c.Chain, &r, place, l.Num); err != nil {
+	if err := p.txn.addRuleAt(vt.spec.Name, c.Chain, &r, place, l.Num); err != nil {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
-	return p.noteRule(vt.spec.name, c.Chain, &r)
-}
-
-func firstWord(s string) string {
-	for i, r := range s {
-		if r == ' ' || r == '\t' {
-			return s[:i]
-		}
-	}
-	return s
+	return p.noteRule(vt.spec.Name, c.Chain, &r)
 }

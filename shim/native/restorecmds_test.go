@@ -9,6 +9,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -97,7 +98,8 @@ var refusals = []struct{ class, before, line string }{
 // a refused line makes the whole restore exit 2 naming its line, and the
 // kernel is left exactly as it was: nothing is committed, not even the
 // sections before it. SupportsRestore, which the router asks first when a
-// real binary could take the call over, names the same line.
+// real binary could take the call over, names the same line, with the same
+// message.
 func refusalsTouchNothingInNamespaces(t *testing.T) {
 	d := newDiffPair(t)
 	refusalsTouchNothing(t, func(seed string) { d.mine.MustRunStdin(seed, "iptables-nft-restore") },
@@ -146,8 +148,12 @@ func refusalsTouchNothing(t *testing.T, seedWith func(string), run func(stdin, p
 			t.Fatal(err)
 		}
 		var ie *ipterr.Error
-		if err := SupportsRestore(p, true); !errors.As(err, &ie) || ie.Line != line || !IsUnsupported(err) {
+		if err := SupportsRestore(p, true); !errors.As(err, &ie) || ie.Line != line || !nftread.IsUnsupported(err) {
 			t.Errorf("%s: SupportsRestore = %v, want a refusal at line %d", rf.class, err, line)
+		} else if !strings.Contains(r.Stderr, ": "+ie.Msg+"\n") {
+			// One refusal table (refusals.go): the planner's message
+			// is the one Supports gives.
+			t.Errorf("%s: SupportsRestore says %q, the planner said %q", rf.class, ie.Msg, r.Stderr)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -31,20 +32,12 @@ type extRev struct {
 	target bool
 }
 
-// Offsets of the addresses in the network header, per family.
-func addrOffsets(f syntax.Family) (src, dst uint32) {
-	if f == syntax.IPv6 {
-		return 8, 24
-	}
-	return 12, 16
-}
-
 // ruleEnv is what encoding a rule needs to know beyond the rule.
 type ruleEnv struct {
 	fam    syntax.Family
 	table  string
 	chain  string
-	protos *protocols
+	protos *nftread.Protocols
 	ipsets xt.IPSetResolver
 	// isChain reports whether name is a user chain of the table at this
 	// point of the transaction (a jump target).
@@ -82,16 +75,16 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 		base.iface[i] = es
 	}
 	if r.Protocol.Set {
-		n, ok := env.protos.number(r.Protocol.Value)
+		n, ok := env.protos.Number(r.Protocol.Value)
 		if !ok {
-			return out, paramf("unknown protocol \"%s\" specified", r.Protocol.Value)
+			return out, nftread.Paramf("unknown protocol \"%s\" specified", r.Protocol.Value)
 		}
 		out.proto, out.invProto = uint32(n), r.Protocol.Invert
 		if n != 0 {
 			base.proto = protoExprs(env, n, r.Protocol.Invert)
 		}
 	}
-	srcOff, dstOff := addrOffsets(env.fam)
+	srcOff, dstOff := nftread.AddrOffsets(env.fam)
 	for i, f := range []struct {
 		field syntax.Field
 		off   uint32
@@ -99,7 +92,7 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 		if !f.field.Set {
 			continue
 		}
-		am, err := parseAddrMask(env.fam, f.field.Value)
+		am, err := nftread.ParseAddrMask(env.fam, f.field.Value)
 		if err != nil {
 			return out, err
 		}
@@ -107,7 +100,7 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 	}
 	if r.Fragment.Set {
 		if env.fam == syntax.IPv6 {
-			return out, paramf("unknown option \"-f\"")
+			return out, nftread.Paramf("unknown option \"-f\"")
 		}
 		base.frag = fragExprs(r.Fragment.Invert)
 	}
@@ -118,7 +111,7 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 		if err != nil && !m.Known && !syntax.ExtensionShipped(m.Name, false, env.fam) {
 			// iptables 1.8.9 has no such match either: its own
 			// refusal, whoever would run the rule.
-			return out, paramf("Couldn't load match `%s':No such file or directory\n", m.Name)
+			return out, nftread.Paramf("Couldn't load match `%s':No such file or directory\n", m.Name)
 		}
 		if err != nil {
 			return out, err
@@ -189,14 +182,14 @@ func verdictFor(env *ruleEnv, t *syntax.Target) (expr.Any, error) {
 	case "RETURN":
 		return &expr.Verdict{Kind: expr.VerdictReturn}, nil
 	case "QUEUE":
-		return nil, unsupportedf("target %s", t.Name)
+		return nil, refuseTarget.err(t.Name)
 	}
 	if t.Known && !t.Goto {
 		return nil, nil
 	}
 	if env.isChain(t.Name) {
 		if len(t.Options) > 0 {
-			return nil, paramf("unknown option \"%s\"", "--"+t.Options[0].Name)
+			return nil, nftread.Paramf("unknown option \"%s\"", "--"+t.Options[0].Name)
 		}
 		kind := expr.VerdictJump
 		if t.Goto {
@@ -208,9 +201,9 @@ func verdictFor(env *ruleEnv, t *syntax.Target) (expr.Any, error) {
 		// A target extension iptables 1.8.9 has and this shim does not
 		// encode: a real iptables-nft may load it. A name 1.8.9 does
 		// not ship (a typo such as ACCPET) is a chain to it.
-		return nil, unsupportedf("target %s", t.Name)
+		return nil, refuseTarget.err(t.Name)
 	}
-	return nil, &missingChainError{paramf("Chain '%s' does not exist", t.Name)}
+	return nil, &missingChainError{nftread.Paramf("Chain '%s' does not exist", t.Name)}
 }
 
 // missingChainError is a jump to a chain that does not exist. iptables-nft
@@ -235,7 +228,7 @@ func looksLikeExtension(name string) bool {
 // natDropError is iptables' refusal of DROP (as a target or a policy) in
 // the nat table.
 func natDropError() error {
-	return paramf("\nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n")
+	return nftread.Paramf("\nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n")
 }
 
 func cmpOp(invert bool) expr.CmpOp {
@@ -250,7 +243,7 @@ func cmpOp(invert bool) expr.CmpOp {
 func ifaceExprs(key expr.MetaKey, f syntax.Field) ([]expr.Any, error) {
 	name := f.Value
 	if len(name) >= unix.IFNAMSIZ {
-		return nil, paramf("interface name `%s' must be shorter than IFNAMSIZ (%d)", name, unix.IFNAMSIZ-1)
+		return nil, nftread.Paramf("interface name `%s' must be shorter than IFNAMSIZ (%d)", name, unix.IFNAMSIZ-1)
 	}
 	load := &expr.Meta{Key: key, Register: 1}
 	if n := len(name); n > 0 && name[n-1] == '+' {
@@ -266,15 +259,15 @@ func ifaceExprs(key expr.MetaKey, f syntax.Field) ([]expr.Any, error) {
 // addrExprs is libxtables' add_addr: load the bytes the mask covers
 // completely; a mask that is not all-ones-then-all-zeros on byte boundaries
 // loads the whole address and masks it with a bitwise.
-func addrExprs(off uint32, am addrMask, invert bool) []expr.Any {
-	n := len(am.mask)
+func addrExprs(off uint32, am nftread.AddrMask, invert bool) []expr.Any {
+	n := len(am.Mask)
 	i := 0
-	for i < n && am.mask[i] == 0xff {
+	for i < n && am.Mask[i] == 0xff {
 		i++
 	}
 	bitwise := false
 	for j := i; j < n; j++ {
-		if am.mask[j] != 0 {
+		if am.Mask[j] != 0 {
 			bitwise = true
 		}
 	}
@@ -287,9 +280,9 @@ func addrExprs(off uint32, am addrMask, invert bool) []expr.Any {
 	}
 	es := []expr.Any{&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: uint32(l)}}
 	if bitwise {
-		es = append(es, &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: uint32(l), Mask: am.mask, Xor: make([]byte, l)})
+		es = append(es, &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: uint32(l), Mask: am.Mask, Xor: make([]byte, l)})
 	}
-	return append(es, &expr.Cmp{Op: cmpOp(invert), Register: 1, Data: am.addr[:l]})
+	return append(es, &expr.Cmp{Op: cmpOp(invert), Register: 1, Data: am.Addr[:l]})
 }
 
 // fragExprs matches non-first fragments: the 13-bit fragment offset of

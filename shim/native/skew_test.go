@@ -18,6 +18,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -193,7 +194,7 @@ func runBatch(prog string) int {
 	sc := bufio.NewScanner(os.Stdin)
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
-		args, err := saveWords(sc.Text())
+		args, err := nftread.SaveWords(sc.Text())
 		if err != nil {
 			fmt.Printf("2 %v\n", err)
 			continue
@@ -311,7 +312,7 @@ func hostChecks(t *testing.T, o oracle.Oracle, ns *netnstest.NS, fam syntax.Fami
 	n := 0
 	var b strings.Builder
 	for _, r := range asOp(rules, "-C") {
-		args, err := saveWords(r)
+		args, err := nftread.SaveWords(r)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/internal/oracle"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -32,13 +33,13 @@ func (c matrixCell) String() string {
 // differently (1.8.11 prints "-p 47" for what 1.8.9 calls "-p gre"): that
 // is how a version prints, not what it reads.
 func protoNumbers(l string) string {
-	protos := loadProtocols("/etc/protocols")
+	protos := nftread.LoadProtocols("/etc/protocols")
 	words := strings.Split(l, " ")
 	for i := 1; i < len(words); i++ {
 		if words[i-1] != "-p" {
 			continue
 		}
-		if n, ok := protos.number(words[i]); ok {
+		if n, ok := protos.Number(words[i]); ok {
 			words[i] = fmt.Sprint(n)
 		}
 	}
@@ -136,7 +137,7 @@ func TestSkewMatrix(t *testing.T) {
 					nC, _ := hostChecks(t, readers[ri], ns, fam, want)
 					cell.checked = len(want) - nC
 					for _, r := range asOp(want, "-D") {
-						args, _ := saveWords(r)
+						args, _ := nftread.SaveWords(r)
 						if res := readers[ri].Run(ns, "iptables", args...); res.Code == 0 {
 							cell.deleted++
 						}

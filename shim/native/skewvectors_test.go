@@ -11,6 +11,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 	"github.com/iptables-shim/iptables-shim/internal/oracle"
 	"github.com/iptables-shim/iptables-shim/shim/dialect"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -186,7 +187,7 @@ func skewVectors(t *testing.T, fam syntax.Family, v string, rules []vectorRule, 
 			writeVectors(t, o, hostNS, fam, rules, setup)
 			written := 0
 			for i, r := range rules {
-				args, err := saveWords(r.rule)
+				args, err := nftread.SaveWords(r.rule)
 				if err != nil {
 					continue
 				}
@@ -265,7 +266,7 @@ func skewVectors(t *testing.T, fam syntax.Family, v string, rules []vectorRule, 
 					continue
 				}
 				same++
-				args, _ := saveWords(strings.Replace(want, "-A ", "-C ", 1))
+				args, _ := nftread.SaveWords(strings.Replace(want, "-A ", "-C ", 1))
 				if res := o.Run(shimNS, famPrefix(fam), append([]string{"-t", r.table}, args...)...); res.Code == 0 {
 					checked++
 				} else {

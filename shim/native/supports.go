@@ -3,6 +3,7 @@ package native
 import (
 	"errors"
 
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -33,7 +34,7 @@ func SupportsRestore(p *syntax.Payload, noflush bool) error {
 			declared[l.Cmd.Chain] = true
 		}
 	}
-	protos := loadProtocols("/etc/protocols")
+	protos := nftread.LoadProtocols("/etc/protocols")
 	var models ruleModels
 	for i := range p.Lines {
 		l := &p.Lines[i]
@@ -44,7 +45,7 @@ func SupportsRestore(p *syntax.Payload, noflush bool) error {
 				err = models.checkStatic(l.Cmd)
 			}
 			if err != nil {
-				return atLine(err, l.Num)
+				return nftread.AtLine(err, l.Num)
 			}
 		}
 		if !isCmd || !numbered(l.Cmd) {
@@ -54,17 +55,9 @@ func SupportsRestore(p *syntax.Payload, noflush bool) error {
 	return nil
 }
 
-func supportsCommand(fam syntax.Family, c *syntax.Command, declared map[string]bool, protos *protocols) error {
-	if lookupTable(c.Table) == nil {
-		return unsupportedf("table %s", c.Table)
-	}
-	switch c.Op {
-	case syntax.OpFlush, syntax.OpNewChain, syntax.OpDeleteChain, syntax.OpPolicy, syntax.OpZero, syntax.OpRename:
-		return nil
-	case syntax.OpAppend, syntax.OpInsert, syntax.OpReplace, syntax.OpDelete, syntax.OpCheck:
-	default:
-		// -S and -L print inside a restore; not carried out here.
-		return unsupportedf("command %s", opName(c.Op))
+func supportsCommand(fam syntax.Family, c *syntax.Command, declared map[string]bool, protos *nftread.Protocols) error {
+	if err := refuseCommand(c, true); err != nil {
+		return err
 	}
 	return ruleSupported(fam, c, declared, protos)
 }
@@ -79,12 +72,12 @@ func SupportsCommand(fam syntax.Family, c *syntax.Command) error {
 	if err := commandSupported(c); err != nil {
 		return err
 	}
-	return ruleSupported(fam, c, nil, loadProtocols("/etc/protocols"))
+	return ruleSupported(fam, c, nil, nftread.LoadProtocols("/etc/protocols"))
 }
 
 // ruleSupported checks the rule of c, if any, for what the encoder
 // refuses as unsupported.
-func ruleSupported(fam syntax.Family, c *syntax.Command, declared map[string]bool, protos *protocols) error {
+func ruleSupported(fam syntax.Family, c *syntax.Command, declared map[string]bool, protos *nftread.Protocols) error {
 	if c.Rule == nil {
 		return nil
 	}
@@ -95,7 +88,7 @@ func ruleSupported(fam syntax.Family, c *syntax.Command, declared map[string]boo
 		isChain: func(name string) bool { return declared[name] || !looksLikeExtension(name) },
 	}
 	_, err := encodeRule(env, c.Rule)
-	if err != nil && IsUnsupported(err) {
+	if err != nil && nftread.IsUnsupported(err) {
 		return err
 	}
 	return nil
@@ -108,24 +101,4 @@ type anyIPSet struct{}
 func (anyIPSet) Index(string) (uint16, error) { return 0, nil }
 func (anyIPSet) Name(uint16) (string, error) {
 	return "", errors.New("no set names without the kernel")
-}
-
-func opName(op syntax.Op) string {
-	switch op {
-	case syntax.OpReplace:
-		return "-R"
-	case syntax.OpDelete:
-		return "-D"
-	case syntax.OpCheck:
-		return "-C"
-	case syntax.OpZero:
-		return "-Z"
-	case syntax.OpRename:
-		return "-E"
-	case syntax.OpListRules:
-		return "-S"
-	case syntax.OpList:
-		return "-L"
-	}
-	return "?"
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -43,7 +44,7 @@ func TestSupports(t *testing.T) {
 				}
 				return
 			}
-			if err == nil || !IsUnsupported(err) {
+			if err == nil || !nftread.IsUnsupported(err) {
 				t.Fatalf("Supports = %v, want an unsupported error", err)
 			}
 			var ie *ipterr.Error
@@ -73,7 +74,7 @@ func TestParseAddrMask(t *testing.T) {
 		{syntax.IPv6, "fd00::1", "fd00::1/128"},
 		{syntax.IPv6, "fd00:10:96::/65", "fd00:10:96::/65"},
 	} {
-		am, err := parseAddrMask(c.fam, c.in)
+		am, err := nftread.ParseAddrMask(c.fam, c.in)
 		if err != nil {
 			t.Errorf("%s: %v", c.in, err)
 			continue
@@ -83,32 +84,32 @@ func TestParseAddrMask(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"1.2.3.4/33", "1.2.3.4,5.6.7.8", "fd00::1"} {
-		if _, err := parseAddrMask(syntax.IPv4, bad); err == nil {
+		if _, err := nftread.ParseAddrMask(syntax.IPv4, bad); err == nil {
 			t.Errorf("%s: accepted", bad)
 		}
 	}
 }
 
 func TestProtocols(t *testing.T) {
-	p := loadProtocols("testdata/protocols")
-	if n, ok := p.number("TCP"); !ok || n != 6 {
+	p := nftread.LoadProtocols("testdata/protocols")
+	if n, ok := p.Number("TCP"); !ok || n != 6 {
 		t.Errorf("TCP = %d, %v", n, ok)
 	}
-	if n, ok := p.number("gre"); !ok || n != 47 {
+	if n, ok := p.Number("gre"); !ok || n != 47 {
 		t.Errorf("gre = %d, %v", n, ok)
 	}
 	// iptables' own table comes first and names 58 "ipv6-icmp", 135
 	// "mobility-header", with or without the file.
-	if got := p.name(58); got != "ipv6-icmp" {
+	if got := p.Name(58); got != "ipv6-icmp" {
 		t.Errorf("name(58) = %s", got)
 	}
-	if got := loadProtocols("testdata/does-not-exist").name(135); got != "mobility-header" {
+	if got := nftread.LoadProtocols("testdata/does-not-exist").Name(135); got != "mobility-header" {
 		t.Errorf("fallback name(135) = %s", got)
 	}
-	if got := p.name(47); got != "gre" {
+	if got := p.Name(47); got != "gre" {
 		t.Errorf("name(47) = %s", got)
 	}
-	if got := p.name(253); got != "253" {
+	if got := p.Name(253); got != "253" {
 		t.Errorf("name(253) = %s", got)
 	}
 }
@@ -124,7 +125,7 @@ func TestSingleCommandsUnsupported(t *testing.T) {
 		if op == syntax.OpVersion || op == syntax.OpHelp {
 			continue
 		}
-		if err := commandSupported(&syntax.Command{Op: op, Table: "broute"}); !IsUnsupported(err) || !ipterr.Is(err, ipterr.Parameter) {
+		if err := commandSupported(&syntax.Command{Op: op, Table: "broute"}); !nftread.IsUnsupported(err) || !ipterr.Is(err, ipterr.Parameter) {
 			t.Errorf("op %v in broute = %v, want an unsupported exit-2 error", op, err)
 		}
 	}
@@ -145,7 +146,7 @@ func TestSupportsCommand(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", c.args, err)
 		}
-		if err := SupportsCommand(syntax.IPv4, cmd); (err == nil) != c.ok || (err != nil && !IsUnsupported(err)) {
+		if err := SupportsCommand(syntax.IPv4, cmd); (err == nil) != c.ok || (err != nil && !nftread.IsUnsupported(err)) {
 			t.Errorf("SupportsCommand(%v) = %v, want ok=%v", c.args, err, c.ok)
 		}
 	}

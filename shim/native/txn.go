@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -129,25 +130,25 @@ func (t *Txn) delTable(name string, line int) {
 // setBaseChain creates a base chain or updates its policy (and counters,
 // when given: iptables-nft-restore always passes them for a declared
 // built-in chain, which resets them to [0:0] without --counters).
-func (t *Txn) setBaseChain(table string, bc *builtinChain, policy uint32, counters *syntax.Counters, line int, act action) {
+func (t *Txn) setBaseChain(table string, bc *nftread.BuiltinChain, policy uint32, counters *syntax.Counters, line int, act action) {
 	a := &t.attrs
 	a.String(unix.NFTA_CHAIN_TABLE, table)
-	a.String(unix.NFTA_CHAIN_NAME, bc.name)
+	a.String(unix.NFTA_CHAIN_NAME, bc.Name)
 	h := a.Nest(unix.NFTA_CHAIN_HOOK)
-	a.U32(unix.NFTA_HOOK_HOOKNUM, bc.hook)
-	a.U32(unix.NFTA_HOOK_PRIORITY, uint32(bc.prio))
+	a.U32(unix.NFTA_HOOK_HOOKNUM, bc.Hook)
+	a.U32(unix.NFTA_HOOK_PRIORITY, uint32(bc.Prio))
 	a.End(h)
-	if policy != policyNone {
+	if policy != nftread.PolicyNone {
 		a.U32(unix.NFTA_CHAIN_POLICY, policy)
 	}
-	a.String(unix.NFTA_CHAIN_TYPE, bc.typ)
+	a.String(unix.NFTA_CHAIN_TYPE, bc.Type)
 	if counters != nil {
 		c := a.Nest(unix.NFTA_CHAIN_COUNTERS)
 		a.U64(unix.NFTA_COUNTER_PACKETS, counters.Packets)
 		a.U64(unix.NFTA_COUNTER_BYTES, counters.Bytes)
 		a.End(c)
 	}
-	t.add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE, op{line, act, bc.name})
+	t.add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE, op{line, act, bc.Name})
 }
 
 func (t *Txn) addUserChain(table, name string, line int) {
@@ -214,7 +215,7 @@ func (t *Txn) addRuleAt(table, chain string, r *encodedRule, place rulePlace, li
 	}
 	l := a.Nest(unix.NFTA_RULE_EXPRESSIONS)
 	for _, e := range r.exprs {
-		if err := appendExpr(a, t.fam, e); err != nil {
+		if err := nftread.AppendExpr(a, t.fam, e); err != nil {
 			a.B = a.B[:0]
 			return err
 		}
@@ -251,21 +252,21 @@ func (t *Txn) renameChain(table string, handle uint64, newName string, line int)
 
 // zeroBaseChain sends a base chain with zero counters, as iptables-nft -Z
 // does (it resends the cached chain: hook, policy, type and counters).
-func (t *Txn) zeroBaseChain(table string, ch *chainInfo, line int) {
+func (t *Txn) zeroBaseChain(table string, ch *nftread.ChainInfo, line int) {
 	a := &t.attrs
 	a.String(unix.NFTA_CHAIN_TABLE, table)
-	a.String(unix.NFTA_CHAIN_NAME, ch.name)
+	a.String(unix.NFTA_CHAIN_NAME, ch.Name)
 	h := a.Nest(unix.NFTA_CHAIN_HOOK)
-	a.U32(unix.NFTA_HOOK_HOOKNUM, ch.hook)
-	a.U32(unix.NFTA_HOOK_PRIORITY, uint32(ch.prio))
+	a.U32(unix.NFTA_HOOK_HOOKNUM, ch.Hook)
+	a.U32(unix.NFTA_HOOK_PRIORITY, uint32(ch.Prio))
 	a.End(h)
-	a.U32(unix.NFTA_CHAIN_POLICY, ch.policy)
-	a.String(unix.NFTA_CHAIN_TYPE, ch.typ)
+	a.U32(unix.NFTA_CHAIN_POLICY, ch.Policy)
+	a.String(unix.NFTA_CHAIN_TYPE, ch.Type)
 	c := a.Nest(unix.NFTA_CHAIN_COUNTERS)
 	a.U64(unix.NFTA_COUNTER_PACKETS, 0)
 	a.U64(unix.NFTA_COUNTER_BYTES, 0)
 	a.End(c)
-	t.add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE, op{line, actChainZero, ch.name})
+	t.add(unix.NFT_MSG_NEWCHAIN, unix.NLM_F_CREATE, op{line, actChainZero, ch.Name})
 }
 
 // commit sends the batch. Kernel refusals become iptables-nft's message
@@ -280,16 +281,16 @@ func (t *Txn) commit(c nfnl.Transport, single bool) error {
 	}
 	var be *nfnl.BatchError
 	if !errors.As(err, &be) {
-		return &nftFailure{Msg: nftStrerror(err), Err: err}
+		return &nftread.NFTFailure{Msg: nftread.NFTStrerror(err), Err: err}
 	}
-	nf := &nftFailure{Err: be}
+	nf := &nftread.NFTFailure{Err: be}
 	var b strings.Builder
 	for _, f := range be.Failures {
 		if single && b.Len() > 0 {
 			break
 		}
 		if f.Index < 0 || f.Tag >= len(t.ops) {
-			b.WriteString(" " + strerror(f.Err.Errno))
+			b.WriteString(" " + nftread.Strerror(f.Err.Errno))
 			continue
 		}
 		o := t.ops[f.Tag]
@@ -299,20 +300,8 @@ func (t *Txn) commit(c nfnl.Transport, single bool) error {
 			}
 			fmt.Fprintf(&b, "\nline %d:", o.line)
 		}
-		fmt.Fprintf(&b, " %s failed (%s): %s", o.act, strerror(f.Err.Errno), o.object())
+		fmt.Fprintf(&b, " %s failed (%s): %s", o.act, nftread.Strerror(f.Err.Errno), o.object())
 	}
 	nf.Msg = b.String()
 	return nf
-}
-
-// strerror is the C library's text for errno, as iptables prints it.
-func strerror(e unix.Errno) string {
-	s := e.Error()
-	if s == "" {
-		return fmt.Sprintf("Unknown error %d", int(e))
-	}
-	if s[0] >= 'a' && s[0] <= 'z' {
-		return string(s[0]-'a'+'A') + s[1:]
-	}
-	return s
 }

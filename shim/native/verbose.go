@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -40,17 +41,17 @@ func (p *planner) noteChain(verb, chain string) {
 
 // ruleNote is FMT_PRINT_RULE of an encoded rule: it is decoded as a
 // dumped rule would be, so it reads exactly as the kernel will have it.
-func ruleNote(fam syntax.Family, table, chain string, protos *protocols, p *planner, r *encodedRule) ([]byte, error) {
-	env := &renderEnv{fam: fam, table: table, protos: protos}
+func ruleNote(fam syntax.Family, table, chain string, protos *nftread.Protocols, p *planner, r *encodedRule) ([]byte, error) {
+	env := &nftread.RenderEnv{Fam: fam, Table: table, Protos: protos}
 	if p != nil {
-		env.ipsets = p.ipsets
+		env.IPSets = p.ipsets
 	}
-	v, err := viewRule(env, &dumpedRule{chain: chain, exprs: r.exprs, proto: r.proto, invProto: r.invProto})
+	v, err := nftread.ViewRule(env, &nftread.DumpedRule{Chain: chain, Exprs: r.exprs, Proto: r.proto, InvProto: r.invProto})
 	if err != nil {
 		return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
-	lp := &linePrinter{f: listFormat{numeric: true, rule: true}, fam: fam, protos: protos, names: newNames(defaultNameFiles)}
-	return lp.rule(nil, 0, &v)
+	lp := &nftread.LinePrinter{Format: nftread.ListFormat{Numeric: true, Rule: true}, Fam: fam, Protos: protos, Names: nftread.NewNames(nftread.DefaultNameFiles)}
+	return lp.Rule(nil, 0, &v)
 }
 
 // verboseTableFlush is what iptables-nft-restore -v does at a table line
@@ -61,8 +62,8 @@ func ruleNote(fam syntax.Family, table, chain string, protos *protocols, p *plan
 func (p *planner) verboseTableFlush(vt *viewTable, line int) {
 	order := p.flushAllChains(vt, line)
 	for _, name := range order {
-		if vt.spec.builtin(name) != nil {
-			if p.kernelPolicy(vt.spec.name, name) != policyAccept {
+		if vt.spec.Builtin(name) != nil {
+			if p.kernelPolicy(vt.spec.Name, name) != nftread.PolicyAccept {
 				// Kept in the kernel, but gone from iptables-nft's
 				// cache: a later rule for it creates it again, which
 				// resets its policy to ACCEPT.
@@ -72,7 +73,7 @@ func (p *planner) verboseTableFlush(vt *viewTable, line int) {
 		} else {
 			p.noteChain("Deleting", name)
 		}
-		p.txn.delChain(vt.spec.name, name, line)
+		p.txn.delChain(vt.spec.Name, name, line)
 		delete(vt.chains, name)
 	}
 }
@@ -87,20 +88,20 @@ func (p *planner) flushAllChains(vt *viewTable, line int) []string {
 	}
 	var user []string
 	for name, base := range vt.chains {
-		if !base && vt.spec.builtin(name) == nil {
+		if !base && vt.spec.Builtin(name) == nil {
 			user = append(user, name)
 		}
 	}
 	sort.Strings(user)
 	var order []string
-	for i := range vt.spec.chains {
-		order = append(order, vt.spec.chains[i].name)
+	for i := range vt.spec.Chains {
+		order = append(order, vt.spec.Chains[i].Name)
 	}
 	order = append(order, user...)
 	for _, name := range order {
 		p.noteChain("Flushing", name)
-		p.txn.dropPending(vt.spec.name, name)
-		p.txn.flushChain(vt.spec.name, name, line, actRuleFlush)
+		p.txn.dropPending(vt.spec.Name, name)
+		p.txn.flushChain(vt.spec.Name, name, line, actRuleFlush)
 	}
 	return order
 }
@@ -108,14 +109,14 @@ func (p *planner) flushAllChains(vt *viewTable, line int) []string {
 // creationOrder is the order iptables-nft creates a table's built-in
 // chains in (its builtin_table arrays): hook order, except that nat has
 // POSTROUTING before OUTPUT. The order shows in the kernel's listing.
-func creationOrder(spec *tableSpec) []*builtinChain {
-	out := make([]*builtinChain, 0, len(spec.chains))
-	for i := range spec.chains {
-		out = append(out, &spec.chains[i])
+func creationOrder(spec *nftread.TableSpec) []*nftread.BuiltinChain {
+	out := make([]*nftread.BuiltinChain, 0, len(spec.Chains))
+	for i := range spec.Chains {
+		out = append(out, &spec.Chains[i])
 	}
-	if spec.name == "nat" {
+	if spec.Name == "nat" {
 		sort.SliceStable(out, func(i, j int) bool {
-			return out[i].name == "POSTROUTING" && out[j].name == "OUTPUT"
+			return out[i].Name == "POSTROUTING" && out[j].Name == "OUTPUT"
 		})
 	}
 	return out
@@ -125,14 +126,14 @@ func creationOrder(spec *tableSpec) []*builtinChain {
 // planner started from (ACCEPT for one the kernel does not have).
 func (p *planner) kernelPolicy(table, chain string) uint32 {
 	if p.state == nil {
-		return policyAccept
+		return nftread.PolicyAccept
 	}
-	if t := p.state.tables[table]; t != nil {
-		if ch := t.chains[chain]; ch != nil && ch.base {
-			return ch.policy
+	if t := p.state.Tables[table]; t != nil {
+		if ch := t.Chains[chain]; ch != nil && ch.Base {
+			return ch.Policy
 		}
 	}
-	return policyAccept
+	return nftread.PolicyAccept
 }
 
 // noteSpec prints, with -v, the rule -C found or -D deletes by
@@ -145,7 +146,7 @@ func (r *cmdRun) noteSpec() error {
 	t := r.table()
 	env := &ruleEnv{
 		fam: r.call.Family, table: r.cmd.Table, chain: r.cmd.Chain, protos: r.protos, ipsets: r.b.ipsets(r.call.Family),
-		isChain: func(name string) bool { ch := t.chains[name]; return ch != nil && !ch.base },
+		isChain: func(name string) bool { ch := t.Chains[name]; return ch != nil && !ch.Base },
 	}
 	er, err := encodeRule(env, r.cmd.Rule)
 	if err != nil {

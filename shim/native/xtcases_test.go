@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -82,7 +83,7 @@ func xtCasePayloads(t *testing.T, accepted func(fam syntax.Family, one string) b
 		if !accepted(fam, one) {
 			continue
 		}
-		if lookupTable(k.table).builtin(fs[2]) == nil {
+		if nftread.LookupTable(k.table).Builtin(fs[2]) == nil {
 			if chains[k] == nil {
 				chains[k] = map[string]bool{}
 			}

@@ -3,6 +3,7 @@ package route
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -38,13 +39,19 @@ func (r *Router) guardSettings() guard.Settings {
 	}
 }
 
-// chainsFor returns what the guard asks about existing chains. Tests replace
-// it through Router.Chains.
+// chainsFor returns what the guard asks about existing chains (Router.Chains).
 func (r *Router) chainsFor(mode backend.Mode, fam syntax.Family) guard.Chains {
 	if r.Chains != nil {
 		return r.Chains(mode, fam)
 	}
-	return kernelChains{mode: mode, fam: fam}
+	return noChains{}
+}
+
+// noChains is the guard's source when the router was given none.
+type noChains struct{}
+
+func (noChains) Existing(string, []string) (map[string]bool, error) {
+	return nil, errors.New("no chain lookup wired for the guard")
 }
 
 // guard prepares c for the backend be in mode. It may read and replace

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/iptables-shim/iptables-shim/detect"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/calllog"
 	"github.com/iptables-shim/iptables-shim/shim/guard"
@@ -24,7 +23,8 @@ func (failingChains) Existing(string, []string) (map[string]bool, error) {
 
 // TestGuardLookupFailureIsLoggedAndRecorded: when the guard cannot ask
 // which chains exist, the call goes on unguarded, and says so in the call
-// log and in the namespace's record that doctor reads.
+// log and to Router.GuardOff (which cmd wires to the namespace's record
+// that doctor reads).
 func TestGuardLookupFailureIsLoggedAndRecorded(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -41,7 +41,13 @@ func TestGuardLookupFailureIsLoggedAndRecorded(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r, _ := setup{mode: "nft", haveNFT: true}.router()
 			r.Chains = func(backend.Mode, syntax.Family) guard.Chains { return failingChains{} }
-			r.Config.CacheDir = t.TempDir()
+			type off struct {
+				mode backend.Mode
+				name string
+				err  error
+			}
+			var offs []off
+			r.GuardOff = func(mode backend.Mode, c *backend.Call, err error) { offs = append(offs, off{mode, c.Name(), err}) }
 			logPath := filepath.Join(t.TempDir(), "calls.log")
 			r.Log = calllog.Open(logPath)
 			defer r.Log.Close()
@@ -52,13 +58,30 @@ func TestGuardLookupFailureIsLoggedAndRecorded(t *testing.T) {
 			if !strings.Contains(string(data), "event=guard-disabled") || !strings.Contains(string(data), "netlink receive: timeout") {
 				t.Errorf("call log lacks the guard-disabled record:\n%s", data)
 			}
-			rec, ok, err := detect.LoadGuardOff(r.Config.CacheDir)
-			if errors.Is(err, detect.ErrNoNetNSIdentity) {
-				t.Skip(err)
-			}
-			if err != nil || !ok || rec.Count != 1 || rec.Last.Mode != backend.NFT || !strings.Contains(rec.Last.Error, "timeout") {
-				t.Errorf("record %+v, %v, %v", rec, ok, err)
+			if len(offs) != 1 || offs[0].mode != backend.NFT || !strings.Contains(offs[0].err.Error(), "timeout") {
+				t.Errorf("GuardOff told %+v, want one nft call with the timeout", offs)
 			}
 		})
+	}
+}
+
+// TestGuardWithoutChainLookup: a router wired without Router.Chains cannot
+// look, so a call the guard would have looked after runs unguarded, and
+// GuardOff hears of it as of any failed lookup.
+func TestGuardWithoutChainLookup(t *testing.T) {
+	r, execs := setup{mode: "nft", haveNFT: true}.router()
+	r.Chains = nil
+	var offs []error
+	r.GuardOff = func(_ backend.Mode, _ *backend.Call, err error) { offs = append(offs, err) }
+	in := "*nat\n:KUBE-FIREWALL - [0:0]\n-A KUBE-FIREWALL -j KUBE-MARK-DROP\nCOMMIT\n"
+	c := &backend.Call{Tool: backend.Restore, Family: syntax.IPv4, Args: []string{"--noflush"}, Stdin: strings.NewReader(in), Stdout: io.Discard, Stderr: io.Discard}
+	if err := r.Run(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	if len(offs) != 1 {
+		t.Errorf("GuardOff heard %v, want one missing lookup", offs)
+	}
+	if ran := execs[backend.NFT].ran; len(ran) != 1 || strings.Contains(ran[0], "KUBE-MARK-DROP - [0:0]") {
+		t.Errorf("the backend ran %q, want the restore as given", ran)
 	}
 }

@@ -48,8 +48,9 @@ type Native interface {
 	Supports(c *backend.Call) error
 }
 
-// Router holds what routing needs. Decide, FindExec and Native are supplied
-// by the caller (cmd wires the real ones, tests fakes).
+// Router holds what routing needs. Decide, FindExec, Native, Chains and the
+// hooks are supplied by the caller (cmd wires detection's and the backends',
+// tests fakes), so routing itself reads no kernel state.
 type Router struct {
 	Config config.Config
 	Log    *calllog.Logger
@@ -60,13 +61,18 @@ type Router struct {
 	FindExec func(mode backend.Mode, c *backend.Call) (ExecBackend, error)
 	// Native is the native nf_tables backend, nil when not built in.
 	Native Native
-	// Chains, when set, replaces the kernel as the guard's source of which
-	// chains exist (tests).
+	// Chains is the guard's source of which chains exist in a mode and
+	// family (cmd wires detect.Chains); without it the guard cannot look,
+	// and guarded calls run unguarded, as when a lookup fails.
 	Chains func(mode backend.Mode, fam syntax.Family) guard.Chains
 	// Created, when set, is told about every chain the guard created, after
 	// the call that created it succeeded (detection keeps them out of its
 	// rule counts; doctor lists them).
 	Created func(mode backend.Mode, fam syntax.Family, c guard.Creation)
+	// GuardOff, when set, is told about every call the guard let through
+	// unguarded because it could not look up which chains exist (err says
+	// why), besides the call log's record: doctor reports them.
+	GuardOff func(mode backend.Mode, c *backend.Call, err error)
 	// Phases, when set, is marked at the end of each routing step
 	// (decide, pick, guard, backend); the call record carries it.
 	Phases *calllog.Phases

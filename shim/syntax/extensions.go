@@ -1,61 +1,28 @@
 package syntax
 
 import (
-	"sort"
 	"strings"
+
+	"github.com/iptables-shim/iptables-shim/shim/extopts"
 )
 
-// arity is how many arguments an extension option takes.
-type arity uint8
+// arity is how many arguments an option takes: the extension table's
+// (shim/extopts), which the global options share.
+type arity = extopts.Arity
 
 const (
-	argNone     arity = iota // --syn
-	argOne                   // --dport 80
-	argOptional              // only as --opt=value (getopt's optional_argument)
-	argTwo                   // --match-set NAME FLAGS: a second, separate token
-	// argPeek is an option getopt knows as taking no argument, whose
-	// extension then takes the next word as its value unless there is
-	// none or it starts with '-' or '!' (libxt_rateest's rates).
-	argPeek
+	argNone     = extopts.ArgNone     // --syn
+	argOne      = extopts.ArgOne      // --dport 80
+	argOptional = extopts.ArgOptional // only as --opt=value (getopt's optional_argument)
+	argTwo      = extopts.ArgTwo      // --match-set NAME FLAGS: a second, separate token
+	argPeek     = extopts.ArgPeek     // the next word unless it looks like an option (rateest)
 )
 
-// optSpec describes one option of an extension.
-type optSpec struct {
-	name   string // the canonical name (the one iptables-save prints)
-	alias  string // "" or another name getopt resolves to the same option
-	arity  arity
-	invert bool   // "!" may precede it
-	check  string // the validator (see validate.go); "" = any value
-}
-
-// named reports whether n is the option's name or its alias.
-func (o *optSpec) named(n string) bool {
-	return o.name == n || (o.alias != "" && o.alias == n)
-}
-
-// extension is a match or target module whose options this package knows
-// (see exttable.go). It has at most 64 options: instance.used has one bit
-// per option.
-type extension struct {
-	name   string
-	target bool
-	family Family // 0 = both families
-	opts   []optSpec
-	// oldStyle marks an extension with libxtables' old parse interface:
-	// it judges a "!" and a repeated option itself, in words of its own
-	// (see oldStyleCheck), instead of libxtables' generic messages.
-	oldStyle bool
-}
-
-// exact returns the index of the option named (or aliased) name, or -1.
-func (e *extension) exact(name string) int {
-	for oi := range e.opts {
-		if e.opts[oi].named(name) {
-			return oi
-		}
-	}
-	return -1
-}
+// extension and optSpec are the extension table's entries (shim/extopts).
+type (
+	extension = extopts.Extension
+	optSpec   = extopts.Option
+)
 
 // isStandardVerdict reports whether a target name is a verdict rather than
 // a module.
@@ -69,19 +36,7 @@ func isStandardVerdict(name string) bool {
 
 // lookupExtension returns the described extension available to fam.
 func lookupExtension(name string, target bool, fam Family) *extension {
-	table, i := matchTable, matchIndex(name)
-	if target {
-		table, i = targetTable, targetIndex(name)
-	}
-	// The name check keeps a stray case of the switch from returning
-	// another extension.
-	if i < 0 || table[i].name != name {
-		return nil
-	}
-	if e := &table[i]; e.family == 0 || e.family == fam {
-		return e
-	}
-	return nil
+	return extopts.Lookup(name, target, fam)
 }
 
 // KnownMatch reports whether this package describes the options of match
@@ -96,16 +51,7 @@ func KnownTarget(name string, fam Family) bool {
 
 // ExtensionNames lists the described matches and targets (targets are the
 // upper-case names), sorted; tests use it to check their own coverage.
-func ExtensionNames() []string {
-	out := make([]string, 0, len(matchTable)+len(targetTable))
-	for _, table := range [][]extension{matchTable, targetTable} {
-		for i := range table {
-			out = append(out, table[i].name)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
+func ExtensionNames() []string { return extopts.Names() }
 
 // implicitMatch is the match "-p PROTO" loads when an option no loaded
 // extension knows follows it (iptables' load_proto).

@@ -1,6 +1,10 @@
 package syntax
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/iptables-shim/iptables-shim/shim/extopts"
+)
 
 func (p *parser) loadMatch(name string, implicit bool) {
 	// libxtables loads the icmp6 module by any of its names (IPv4 still
@@ -15,7 +19,7 @@ func (p *parser) loadMatch(name string, implicit bool) {
 
 // standardTarget is the extension behind the standard verdicts: it has no
 // options.
-var standardTarget = &extension{name: "standard", target: true}
+var standardTarget = extopts.Standard
 
 func (p *parser) loadTarget(name string, isGoto bool) error {
 	if len(name) > maxChainNameLen {
@@ -77,18 +81,18 @@ func (p *parser) buildRule() *Rule {
 // extOption handles option oi of described extension instance k.
 func (p *parser) extOption(k, oi int, arg *string) error {
 	in := &p.insts[k]
-	spec := &in.ext.opts[oi]
-	canon := spec.name
+	spec := &in.ext.Options()[oi]
+	canon := spec.Name()
 	inv := p.invert
 	p.invert = false
-	if in.ext.oldStyle {
-		if err := oldStyleCheck(in.ext.name, canon, inv, in.used&(1<<oi) != 0); err != nil {
+	if in.ext.OldStyle() {
+		if err := oldStyleCheck(in.ext.Name(), canon, inv, in.used&(1<<oi) != 0); err != nil {
 			return err
 		}
-	} else if inv && !spec.invert {
-		return paramErr("%s: option \"--%s\" cannot be inverted.\n", in.ext.name, canon)
+	} else if inv && !spec.Invertible() {
+		return paramErr("%s: option \"--%s\" cannot be inverted.\n", in.ext.Name(), canon)
 	} else if in.used&(1<<oi) != 0 {
-		return paramErr("%s: option \"--%s\" can only be used once.\n", in.ext.name, canon)
+		return paramErr("%s: option \"--%s\" can only be used once.\n", in.ext.Name(), canon)
 	}
 	in.used |= 1 << oi
 	o := Option{Name: canon, Invert: inv}
@@ -96,7 +100,7 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 	if arg != nil {
 		nargs++
 	}
-	if spec.arity == argTwo {
+	if spec.Arity() == argTwo {
 		nargs++
 	}
 	if nargs > 0 {
@@ -104,16 +108,16 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 	}
 	if arg != nil {
 		o.Args = append(o.Args, *arg)
-		if err := validate(spec.check, in.ext, canon, *arg, p.fam); err != nil {
+		if err := validate(spec.Check(), in.ext, canon, *arg, p.fam); err != nil {
 			return err
 		}
 	}
-	if spec.arity == argTwo {
+	if spec.Arity() == argTwo {
 		if !p.hasArg() {
 			return paramErr("--%s requires two args.", canon)
 		}
 		o.Args = append(o.Args, p.next())
-		if in.ext.name == "set" {
+		if in.ext.Name() == "set" {
 			if err := checkSetFlags(o.Args[1]); err != nil {
 				return err
 			}
@@ -131,7 +135,7 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 
 // crossCheck holds the per-option rules that depend on other options.
 func (p *parser) crossCheck(k int, canon string, arg *string) error {
-	switch p.insts[k].ext.name {
+	switch p.insts[k].ext.Name() {
 	case "multiport":
 		// libxt_multiport: an inverted or other protocol "only works",
 		// a missing one "needs".
@@ -195,7 +199,7 @@ func (p *parser) protoChecks() error {
 			continue
 		}
 		want := 0
-		switch in.ext.name {
+		switch in.ext.Name() {
 		case "tcp":
 			want = 6
 		case "udp":
@@ -207,7 +211,7 @@ func (p *parser) protoChecks() error {
 		}
 		n, ok := ProtocolNumber(p.rule.Protocol.Value)
 		if !p.rule.Protocol.Set || !ok || n != want {
-			return paramErr("%s match requires '-p %s'", strings.ToUpper(in.ext.name), in.ext.name)
+			return paramErr("%s match requires '-p %s'", strings.ToUpper(in.ext.Name()), in.ext.Name())
 		}
 	}
 	return nil

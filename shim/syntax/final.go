@@ -29,7 +29,7 @@ func exclusiveGroups(ext string) [][]string {
 // checkExclusive runs when option canon of instance in is given.
 func (p *parser) checkExclusive(k int, canon string) error {
 	in := &p.insts[k]
-	for _, group := range exclusiveGroups(in.ext.name) {
+	for _, group := range exclusiveGroups(in.ext.Name()) {
 		idx := indexOf(group, canon)
 		if idx < 0 {
 			continue
@@ -43,7 +43,7 @@ func (p *parser) checkExclusive(k int, canon string) error {
 			if idx < j {
 				a, b = canon, group[j]
 			}
-			return paramErr("%s: option \"--%s\" cannot be used together with \"--%s\".\n", in.ext.name, x6Name(in.ext.name, a), x6Name(in.ext.name, b))
+			return paramErr("%s: option \"--%s\" cannot be used together with \"--%s\".\n", in.ext.Name(), x6Name(in.ext.Name(), a), x6Name(in.ext.Name(), b))
 		}
 	}
 	return nil
@@ -97,14 +97,14 @@ func (p *parser) finalChecks() error {
 		}
 		opts := p.optionsOf(k)
 		var msg string
-		switch in.ext.name {
+		switch in.ext.Name() {
 		case "comment", "mark", "connmark":
-			name := in.ext.name
+			name := in.ext.Name()
 			if name == "connmark" {
 				name = "mark"
 			}
 			if !hasOpt(opts, name) {
-				msg = in.ext.name + ": option \"--" + name + "\" must be specified\n"
+				msg = in.ext.Name() + ": option \"--" + name + "\" must be specified\n"
 			}
 		case "statistic":
 			msg = statisticCheck(opts)

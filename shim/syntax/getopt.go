@@ -167,7 +167,7 @@ func (p *parser) arity(r optRef) arity {
 	if r.global != nil {
 		return r.global.arity
 	}
-	return p.insts[r.inst].ext.opts[r.opt].arity
+	return p.insts[r.inst].ext.Options()[r.opt].Arity()
 }
 
 // resolveLong finds a long option the way glibc getopt_long does over
@@ -182,7 +182,7 @@ func (p *parser) resolveLong(name string) (ref optRef, ok, ambiguous bool) {
 	}
 	for k := len(p.insts) - 1; k >= 0; k-- {
 		if e := p.insts[k].ext; e != nil {
-			if oi := e.exact(name); oi >= 0 {
+			if oi := e.Index(name); oi >= 0 {
 				return optRef{inst: k, opt: oi}, true, false
 			}
 		}
@@ -203,13 +203,14 @@ func (p *parser) resolvePrefix(name string) (ref optRef, ok, ambiguous bool) {
 		if e == nil {
 			continue
 		}
-		for oi, o := range e.opts {
+		for oi := range e.Options() {
+			o := &e.Options()[oi]
 			// One candidate per matching name, as getopt sees aliases
 			// as separate entries of its option list.
-			if strings.HasPrefix(o.name, name) {
+			if strings.HasPrefix(o.Name(), name) {
 				cands = append(cands, optRef{inst: k, opt: oi})
 			}
-			if o.alias != "" && strings.HasPrefix(o.alias, name) {
+			if o.Alias() != "" && strings.HasPrefix(o.Alias(), name) {
 				cands = append(cands, optRef{inst: k, opt: oi})
 			}
 		}

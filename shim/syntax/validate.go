@@ -251,7 +251,9 @@ func checkPort(p, ext string) error {
 }
 
 // validate checks an option value of extension e with validator kind.
-func validate(kind string, e *extension, opt string, v string, fam Family) error {
+func validate(kind string, ext *extension, opt string, v string, fam Family) error {
+	// e.name is the extension's name, as the messages below spell it.
+	e := struct{ name string }{ext.Name()}
 	switch kind {
 	case "portrange":
 		return checkPortRange(v, e.name)

@@ -169,9 +169,6 @@ const (
 	connlimitDaddr  = 0x02
 )
 
-// connlimitOptions is libxt_connlimit's option table order.
-var connlimitOptions = []string{"connlimit-upto", "connlimit-above", "connlimit-mask", "connlimit-saddr", "connlimit-daddr"}
-
 // connlimitMatch is -m connlimit revision 1 (struct xt_connlimit_info):
 // the number of connections per source (or destination) prefix. The mask
 // field is 16 bytes in both families; libxt_connlimit starts it all ones.
@@ -194,7 +191,7 @@ func parseConnlimit(ctx Context, m syntax.Match) (Ext, error) {
 		for _, g := range given {
 			if g == "connlimit-upto" && o.Name == "connlimit-above" || g == "connlimit-above" && o.Name == "connlimit-upto" ||
 				g == "connlimit-saddr" && o.Name == "connlimit-daddr" || g == "connlimit-daddr" && o.Name == "connlimit-saddr" {
-				return nil, exclusive(m.Name, connlimitOptions, g, o.Name)
+				return nil, tableExclusive(m.Name, false, g, o.Name)
 			}
 		}
 		given = append(given, o.Name)

@@ -23,10 +23,6 @@ const (
 	fragInvLen = 0x02
 )
 
-// fragOptions is libip6t_frag's option table order, which its
-// "cannot be used together" message follows.
-var fragOptions = []string{"fragid", "fraglen", "fragres", "fragfirst", "fragmore", "fraglast"}
-
 // fragMatch is -m frag (struct ip6t_frag): the IPv6 fragment header's
 // identification range, length and flags.
 type fragMatch struct {
@@ -76,7 +72,7 @@ func parseFrag(ctx Context, m syntax.Match) (Ext, error) {
 				return nil, err
 			}
 			if o.Name == "fragmore" && indexOf(given, "fraglast") >= 0 || o.Name == "fraglast" && indexOf(given, "fragmore") >= 0 {
-				return nil, exclusive(m.Name, fragOptions, "fragmore", "fraglast")
+				return nil, tableExclusive(m.Name, false, "fragmore", "fraglast")
 			}
 			e.flags |= map[string]uint8{"fragres": fragRes, "fragfirst": fragFirst, "fragmore": fragMore, "fraglast": fragLast}[o.Name]
 		default:

@@ -41,9 +41,6 @@ func markOp(ext string, o syntax.Option) (uint32, uint32, error) {
 	return 0, 0, unsupportedOption(ext, o.Name)
 }
 
-// markTargetOpts is libxt_MARK's option table order.
-var markTargetOpts = []string{"set-xmark", "set-mark", "and-mark", "or-mark", "xor-mark"}
-
 // markTarget is -j MARK (struct xt_mark_tginfo2, rev 2); every variant
 // becomes a value/mask pair, saved as --set-xmark.
 type markTarget struct{ mark, mask uint32 }
@@ -53,7 +50,7 @@ func parseMarkTarget(ctx Context, t syntax.Target) (Ext, error) {
 	prev := ""
 	for _, o := range t.Options {
 		if e != nil {
-			return nil, exclusive(t.Name, markTargetOpts, prev, o.Name)
+			return nil, tableExclusive(t.Name, true, prev, o.Name)
 		}
 		prev = o.Name
 		v, m, err := markOp(t.Name, o)

@@ -50,7 +50,7 @@ func parseMultiport(ctx Context, m syntax.Match) (Ext, error) {
 		// libxt_multiport names them by their long names.
 		long := []string{"source-ports", "destination-ports", "ports"}[dir]
 		if e != nil {
-			return nil, exclusive(m.Name, []string{"source-ports", "destination-ports", "ports"}, prev, long)
+			return nil, tableExclusive(m.Name, false, prev, long)
 		}
 		prev = long
 		v, err := oneArg(m.Name, o)

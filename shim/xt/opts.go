@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/iptables-shim/iptables-shim/shim/extopts"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
@@ -80,6 +81,17 @@ func alsoRequires(ext, opt, needed string) error {
 // order they were given in.
 func exclusive(ext string, order []string, a, b string) error {
 	if indexOf(order, b) < indexOf(order, a) {
+		a, b = b, a
+	}
+	return notTogether(ext, a, b)
+}
+
+// tableExclusive is exclusive in the order of the extension's options in
+// the one extension option table (shim/extopts), which is libxtables' own
+// table order; a and b may be option names or their aliases.
+func tableExclusive(ext string, target bool, a, b string) error {
+	e := extopts.Must(ext, target)
+	if e.Index(b) < e.Index(a) {
 		a, b = b, a
 	}
 	return notTogether(ext, a, b)

@@ -66,7 +66,7 @@ func parseRecent(ctx Context, m syntax.Match) (Ext, error) {
 				return nil, err
 			}
 			if action != "" {
-				return nil, exclusive(m.Name, []string{"set", "rcheck", "update", "remove"}, action, o.Name)
+				return nil, tableExclusive(m.Name, false, action, o.Name)
 			}
 			action = o.Name
 			e.checkSet |= map[string]uint8{"set": recentSet, "rcheck": recentCheck, "update": recentUpdate, "remove": recentRemove}[o.Name]

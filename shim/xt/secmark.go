@@ -109,7 +109,7 @@ func parseConnsecmark(ctx Context, t syntax.Target) (Ext, error) {
 		return nil, paramErr("CONNSECMARK target: parameter required")
 	}
 	if len(given) > 1 && given[0] != given[1] {
-		return nil, exclusive(t.Name, []string{"save", "restore"}, given[0], given[1])
+		return nil, tableExclusive(t.Name, true, given[0], given[1])
 	}
 	return e, nil
 }

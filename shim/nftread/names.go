@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"bufio"
@@ -20,8 +20,8 @@ type nameFiles struct {
 	hosts, networks, services string
 }
 
-// defaultNameFiles are the system's files.
-var defaultNameFiles = nameFiles{hosts: "/etc/hosts", networks: "/etc/networks", services: "/etc/services"}
+// DefaultNameFiles are the system's files.
+var DefaultNameFiles = nameFiles{hosts: "/etc/hosts", networks: "/etc/networks", services: "/etc/services"}
 
 // names resolves addresses and ports for -L, reading its files on first
 // use.
@@ -34,7 +34,9 @@ type names struct {
 	services map[string]string
 }
 
-func newNames(f nameFiles) *names { return &names{files: f} }
+// NewNames returns the name resolution -L uses without -n, reading the
+// hosts, networks and services files f names (DefaultNameFiles in use).
+func NewNames(f nameFiles) *names { return &names{files: f} }
 
 func (n *names) load() {
 	if n.loaded {

@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"testing"
@@ -48,30 +48,30 @@ func TestReadBaseForms(t *testing.T) {
 		{"no counter", append(iif([]byte("lo\x00")), &expr.Verdict{Kind: expr.VerdictDrop}), "-A X -i lo -j DROP"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			env := &renderEnv{fam: syntax.IPv4, table: "filter", protos: loadProtocols("")}
-			got, err := renderRule(env, &dumpedRule{chain: "X", exprs: tc.exprs})
+			env := &RenderEnv{Fam: syntax.IPv4, Table: "filter", Protos: LoadProtocols("")}
+			got, err := RenderRule(env, &DumpedRule{Chain: "X", Exprs: tc.exprs})
 			if err != nil || got != tc.want {
 				t.Errorf("got %q (%v), want %q", got, err, tc.want)
 			}
 			// And -C finds the rule written as 1.8.9 writes it.
-			want, ok1 := decodeSem(env, "X", tc.exprs)
+			want, ok1 := DecodeSem(env, "X", tc.exprs)
 			if !ok1 {
 				t.Fatalf("decodeSem refused %s", tc.name)
 			}
-			if !want.equal(&want) {
+			if !want.Equal(&want) {
 				t.Errorf("a rule does not equal itself")
 			}
 		})
 	}
 	// The same rule in two dialects is one rule to -C.
-	env := &renderEnv{fam: syntax.IPv4, table: "filter", protos: loadProtocols("")}
-	a, _ := decodeSem(env, "X", cat(iif([]byte("eth0\x00")), l4, saddr, daddrMasked))
-	b, _ := decodeSem(env, "X", cat(saddr, daddrMasked, iif([]byte("eth0\x00")), l4))
-	if !a.equal(&b) {
+	env := &RenderEnv{Fam: syntax.IPv4, Table: "filter", Protos: LoadProtocols("")}
+	a, _ := DecodeSem(env, "X", cat(iif([]byte("eth0\x00")), l4, saddr, daddrMasked))
+	b, _ := DecodeSem(env, "X", cat(saddr, daddrMasked, iif([]byte("eth0\x00")), l4))
+	if !a.Equal(&b) {
 		t.Error("1.8.9's and 1.8.11's encodings of one rule compare unequal")
 	}
-	c, _ := decodeSem(env, "X", cat(saddr, nh9(expr.CmpOpEq)))
-	if a.equal(&c) {
+	c, _ := DecodeSem(env, "X", cat(saddr, nh9(expr.CmpOpEq)))
+	if a.Equal(&c) {
 		t.Error("different rules compare equal")
 	}
 }

@@ -1,4 +1,4 @@
-package syntax
+package extopts
 
 // The option syntax of the iptables 1.8.9 extensions this package
 // describes (libxt_*.c / libipt_* / libip6t_*): names, aliases, arity and
@@ -11,7 +11,7 @@ package syntax
 // lookup: the binary starts for every iptables call, and a map or table
 // built at program start would cost every call. A new entry goes at the end
 // of its table, with a case returning its index in the switch;
-// tables_test.go checks that every entry is found at its index.
+// table_test.go checks that every entry is found at its index.
 
 // matchTable lists the described matches (-m NAME, or -p NAME's implicit
 // match).

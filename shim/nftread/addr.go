@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"fmt"
@@ -10,27 +10,28 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
-// addrMask is an address and its mask, both in network byte order and of
+// AddrMask is an address and its mask, both in network byte order and of
 // the family's length, with the address already masked (as iptables stores
 // it: "-s 10.1.2.3/8" becomes 10.0.0.0/8).
-type addrMask struct {
-	addr, mask []byte
+type AddrMask struct {
+	// Addr and Mask are of the family's address length.
+	Addr, Mask []byte
 }
 
-// parseAddrMask parses the value of -s/-d: ADDR, ADDR/PREFIX or
+// ParseAddrMask parses the value of -s/-d: ADDR, ADDR/PREFIX or
 // ADDR/DOTTED-MASK. Host names and comma lists (which iptables expands to
 // several rules) are outside what the native backend encodes.
-func parseAddrMask(fam syntax.Family, v string) (addrMask, error) {
+func ParseAddrMask(fam syntax.Family, v string) (AddrMask, error) {
 	if strings.Contains(v, ",") {
-		return addrMask{}, unsupportedf("address list %q (expands to several rules)", v)
+		return AddrMask{}, Unsupportedf("address list %q (expands to several rules)", v)
 	}
 	a, m, hasMask := strings.Cut(v, "/")
 	ip, err := netip.ParseAddr(a)
 	if err != nil && !looksNumeric(a) {
-		return addrMask{}, unsupportedf("host/network `%s' (names are not resolved natively)", a)
+		return AddrMask{}, Unsupportedf("host/network `%s' (names are not resolved natively)", a)
 	}
 	if err != nil || (fam == syntax.IPv4) != ip.Is4() {
-		return addrMask{}, paramf("host/network `%s' not found", a)
+		return AddrMask{}, Paramf("host/network `%s' not found", a)
 	}
 	n := ip.BitLen()
 	mask := make([]byte, n/8)
@@ -40,13 +41,13 @@ func parseAddrMask(fam syntax.Family, v string) (addrMask, error) {
 	case isDecimal(m):
 		p, _ := strconv.Atoi(m)
 		if p > n {
-			return addrMask{}, paramf("invalid mask `%s' specified", m)
+			return AddrMask{}, Paramf("invalid mask `%s' specified", m)
 		}
 		fillPrefix(mask, p)
 	default:
 		mip, err := netip.ParseAddr(m)
 		if err != nil || mip.BitLen() != n {
-			return addrMask{}, paramf("invalid mask `%s' specified", m)
+			return AddrMask{}, Paramf("invalid mask `%s' specified", m)
 		}
 		copy(mask, mip.AsSlice())
 	}
@@ -54,7 +55,7 @@ func parseAddrMask(fam syntax.Family, v string) (addrMask, error) {
 	for i := range addr {
 		addr[i] &= mask[i]
 	}
-	return addrMask{addr: addr, mask: mask}, nil
+	return AddrMask{Addr: addr, Mask: mask}, nil
 }
 
 func looksNumeric(s string) bool {
@@ -107,11 +108,11 @@ func prefixLen(mask []byte) int {
 
 // String renders the address as iptables-save does: ADDR/PREFIX, or
 // ADDR/MASK for a non-contiguous mask.
-func (am addrMask) String() string {
-	ip, _ := netip.AddrFromSlice(am.addr)
-	if p := prefixLen(am.mask); p >= 0 {
+func (am AddrMask) String() string {
+	ip, _ := netip.AddrFromSlice(am.Addr)
+	if p := prefixLen(am.Mask); p >= 0 {
 		return fmt.Sprintf("%s/%d", ip, p)
 	}
-	m, _ := netip.AddrFromSlice(am.mask)
+	m, _ := netip.AddrFromSlice(am.Mask)
 	return ip.String() + "/" + m.String()
 }

@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"fmt"
@@ -16,8 +16,8 @@ import (
 // a third of a kube-proxy restore. The bytes are the library's (a test
 // compares them); other types go through the library.
 
-// appendExpr appends e as one NFTA_LIST_ELEM of a rule's expression list.
-func appendExpr(a *nfnl.Attrs, fam uint8, e expr.Any) error {
+// AppendExpr appends e as one NFTA_LIST_ELEM of a rule's expression list.
+func AppendExpr(a *nfnl.Attrs, fam uint8, e expr.Any) error {
 	el := a.Nest(unix.NFTA_LIST_ELEM)
 	defer a.End(el)
 	switch e := e.(type) {
@@ -126,9 +126,9 @@ func appendXT(a *nfnl.Attrs, fam uint8, kind, name string, rev uint32, info nfxt
 	return nil
 }
 
-// decodeFast decodes the expression types iptables-nft rules mostly
+// DecodeFast decodes the expression types iptables-nft rules mostly
 // consist of; ok is false for the others. Byte slices alias data.
-func (d *ruleDecoder) decodeFast(name, data []byte) (expr.Any, bool) {
+func (d *RuleDecoder) DecodeFast(name, data []byte) (expr.Any, bool) {
 	switch string(name) {
 	case "meta":
 		e := d.metas.next()
@@ -227,7 +227,7 @@ func (d *ruleDecoder) decodeFast(name, data []byte) (expr.Any, bool) {
 }
 
 // decodeVerdict decodes an immediate that loads the verdict register.
-func (d *ruleDecoder) decodeVerdict(data []byte) (expr.Any, bool) {
+func (d *RuleDecoder) decodeVerdict(data []byte) (expr.Any, bool) {
 	v := d.verdicts.next()
 	isVerdict := false
 	for a := nfnl.Scan(data); a.Next(); {

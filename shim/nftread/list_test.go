@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"net/netip"
@@ -25,7 +25,7 @@ func TestListCounterColumns(t *testing.T) {
 		{98765432101, true, false, "98765432101 "},
 		{7, true, true, "7 "},
 	} {
-		lp := &linePrinter{f: listFormat{exact: c.exact}}
+		lp := &LinePrinter{Format: ListFormat{Exact: c.exact}}
 		if got := string(lp.num(nil, c.n, c.notable)); got != c.want {
 			t.Errorf("num(%d, exact=%v, notable=%v) = %q, want %q", c.n, c.exact, c.notable, got, c.want)
 		}
@@ -39,12 +39,12 @@ func TestSaveWords(t *testing.T) {
 		`-j LOG --log-prefix "a \"b\" "`:      `-j|LOG|--log-prefix|a "b" `,
 		`-m tcp ! --dport 80`:                 `-m|tcp|!|--dport|80`,
 	} {
-		got, err := saveWords(in)
+		got, err := SaveWords(in)
 		if err != nil || strings.Join(got, "|") != want {
 			t.Errorf("saveWords(%q) = %q, %v; want %q", in, strings.Join(got, "|"), err, want)
 		}
 	}
-	if _, err := saveWords(`--comment "open`); err == nil {
+	if _, err := SaveWords(`--comment "open`); err == nil {
 		t.Error("an unterminated quote was accepted")
 	}
 }
@@ -72,7 +72,7 @@ func TestNamesFromFiles(t *testing.T) {
 		}
 		return p
 	}
-	n := newNames(nameFiles{
+	n := NewNames(nameFiles{
 		hosts:    write("hosts", "127.0.0.1 localhost box\n# comment\n10.0.0.1 first\n10.0.0.1 second\n::1 ip6-localhost\n"),
 		networks: write("networks", "loopback 127.0.0.0\nlink-local 169.254\n"),
 		services: write("services", "http 80/tcp www\nhttp-alt 80/tcp\ndomain 53/udp\n"),

@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"bytes"
@@ -16,17 +16,20 @@ import (
 // baseFields are the fixed rule fields decoded from a rule's leading
 // expressions.
 type baseFields struct {
-	in, out, src, dst, proto, frag syntax.Field
+	in, out, src, dst, Proto, frag syntax.Field
 	protoNum                       uint8
 }
 
-// renderEnv is what rendering a dumped rule needs.
-type renderEnv struct {
-	fam      syntax.Family
-	table    string
-	protos   *protocols
-	ipsets   xt.IPSetResolver
-	counters bool
+// RenderEnv is what rendering a dumped rule needs.
+type RenderEnv struct {
+	// Fam and Table are where the rules come from.
+	Fam   syntax.Family
+	Table string
+	// Protos names protocols, IPSets names the ipsets rules refer to.
+	Protos *Protocols
+	IPSets xt.IPSetResolver
+	// Counters renders each rule's counters ("[P:B]" in save).
+	Counters bool
 }
 
 // ruleView is a dumped rule decoded into iptables terms: the base fields,
@@ -47,28 +50,28 @@ type ruleView struct {
 	spaceIfNoTarget bool
 }
 
-// viewRule decodes a dumped rule. Anything it cannot decode completely is
+// ViewRule decodes a dumped rule. Anything it cannot decode completely is
 // an error: printing a shorter rule would misstate what the kernel
 // enforces.
-func viewRule(env *renderEnv, r *dumpedRule) (ruleView, error) {
+func ViewRule(env *RenderEnv, r *DumpedRule) (ruleView, error) {
 	var v ruleView
 	err := v.decode(env, r)
 	return v, err
 }
 
 // decode fills v from a dumped rule, reusing v's match slice.
-func (v *ruleView) decode(env *renderEnv, r *dumpedRule) error {
+func (v *ruleView) decode(env *RenderEnv, r *DumpedRule) error {
 	matches := v.matches[:0]
 	clear(v.matches)
 	*v = ruleView{}
-	es := r.exprs
-	bf, n, err := decodeBase(env, es)
+	es := r.Exprs
+	bf, n, err := DecodeBase(env, es)
 	if err != nil {
 		return ruleError(env, r, err)
 	}
 	v.base = bf
 	es = es[n:]
-	v.ctx = xt.Context{Family: env.fam, Table: env.table, Chain: r.chain, Protocol: bf.proto, IPSets: env.ipsets}
+	v.ctx = xt.Context{Family: env.Fam, Table: env.Table, Chain: r.Chain, Protocol: bf.Proto, IPSets: env.IPSets}
 	for len(es) > 0 {
 		if c, ok := es[0].(*expr.Counter); ok {
 			v.packets, v.bytes = c.Packets, c.Bytes
@@ -111,23 +114,23 @@ func (v *ruleView) decode(env *renderEnv, r *dumpedRule) error {
 }
 
 // ruleError names the rule a decoding failure concerns.
-func ruleError(env *renderEnv, r *dumpedRule, err error) error {
-	return fmt.Errorf("table %s chain %s rule handle %d: %w", env.table, r.chain, r.handle, err)
+func ruleError(env *RenderEnv, r *DumpedRule, err error) error {
+	return fmt.Errorf("table %s chain %s rule handle %d: %w", env.Table, r.Chain, r.Handle, err)
 }
 
 // counterStyle says how a rule's counters are printed.
 type counterStyle int
 
 const (
-	noCounters     counterStyle = iota
-	prefixCounters              // iptables-save -c: "[p:b] -A ..."
-	optionCounters              // iptables -S -v: "-c p b" before the target
+	NoCounters     counterStyle = iota // no counters printed
+	prefixCounters                     // iptables-save -c: "[p:b] -A ..."
+	OptionCounters                     // iptables -S -v: "-c p b" before the target
 )
 
-// renderRule prints a dumped rule as iptables-nft-save does: "-A CHAIN"
+// RenderRule prints a dumped rule as iptables-nft-save does: "-A CHAIN"
 // then -s -d -i -o -p -f, the matches, and the target; with counters a
 // "[p:b] " prefix.
-func renderRule(env *renderEnv, r *dumpedRule) (string, error) {
+func RenderRule(env *RenderEnv, r *DumpedRule) (string, error) {
 	var v ruleView
 	out, err := v.appendRule(nil, env, r)
 	return string(out), err
@@ -135,19 +138,19 @@ func renderRule(env *renderEnv, r *dumpedRule) (string, error) {
 
 // appendRule decodes r into v (reusing it) and appends the rule as
 // iptables-nft-save prints it, without a newline.
-func (v *ruleView) appendRule(out []byte, env *renderEnv, r *dumpedRule) ([]byte, error) {
+func (v *ruleView) appendRule(out []byte, env *RenderEnv, r *DumpedRule) ([]byte, error) {
 	if err := v.decode(env, r); err != nil {
 		return out, err
 	}
-	style := noCounters
-	if env.counters {
+	style := NoCounters
+	if env.Counters {
 		style = prefixCounters
 	}
-	return v.appendSave(out, r.chain, style), nil
+	return v.AppendSave(out, r.Chain, style), nil
 }
 
-// appendSave appends the view in iptables-save's (or -S's) shape.
-func (v *ruleView) appendSave(out []byte, chain string, style counterStyle) []byte {
+// AppendSave appends the view in iptables-save's (or -S's) shape.
+func (v *ruleView) AppendSave(out []byte, chain string, style counterStyle) []byte {
 	if style == prefixCounters {
 		out = append(out, '[')
 		out = strconv.AppendUint(out, v.packets, 10)
@@ -167,7 +170,7 @@ func (v *ruleView) appendSave(out []byte, chain string, style counterStyle) []by
 			out = append(out, ' ')
 		}
 	}
-	if style == optionCounters {
+	if style == OptionCounters {
 		out = append(out, " -c "...)
 		out = strconv.AppendUint(out, v.packets, 10)
 		out = append(out, ' ')
@@ -211,7 +214,7 @@ func (bf *baseFields) appendTo(out []byte) []byte {
 	for _, f := range [...]struct {
 		opt string
 		fl  *syntax.Field
-	}{{"-s", &bf.src}, {"-d", &bf.dst}, {"-i", &bf.in}, {"-o", &bf.out}, {"-p", &bf.proto}, {"-f", &bf.frag}} {
+	}{{"-s", &bf.src}, {"-d", &bf.dst}, {"-i", &bf.in}, {"-o", &bf.out}, {"-p", &bf.Proto}, {"-f", &bf.frag}} {
 		if !f.fl.Set {
 			continue
 		}
@@ -246,13 +249,13 @@ func verdictWord(v *expr.Verdict) (string, bool) {
 	return "", false
 }
 
-// decodeBase reads the leading base-field expressions (any order, each
+// DecodeBase reads the leading base-field expressions (any order, each
 // field once) and returns how many it consumed.
-func decodeBase(env *renderEnv, es []expr.Any) (baseFields, int, error) {
+func DecodeBase(env *RenderEnv, es []expr.Any) (baseFields, int, error) {
 	var bf baseFields
-	srcOff, dstOff := addrOffsets(env.fam)
+	srcOff, dstOff := AddrOffsets(env.Fam)
 	alen := 4
-	if env.fam == syntax.IPv6 {
+	if env.Fam == syntax.IPv6 {
 		alen = 16
 	}
 	i := 0
@@ -266,7 +269,7 @@ func decodeBase(env *renderEnv, es []expr.Any) (baseFields, int, error) {
 			case expr.MetaKeyOIFNAME:
 				f = &bf.out
 			case expr.MetaKeyL4PROTO:
-				f = &bf.proto
+				f = &bf.Proto
 			default:
 				return bf, i, nil
 			}
@@ -279,7 +282,7 @@ func decodeBase(env *renderEnv, es []expr.Any) (baseFields, int, error) {
 					return bf, i, nil
 				}
 				bf.protoNum = cmp.Data[0]
-				*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: env.protos.name(cmp.Data[0])}
+				*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: env.Protos.Name(cmp.Data[0])}
 				i += 2
 				continue
 			}
@@ -301,7 +304,7 @@ func decodeBase(env *renderEnv, es []expr.Any) (baseFields, int, error) {
 			if e.Base != expr.PayloadBaseNetworkHeader || e.OperationType != expr.PayloadLoad {
 				return bf, i, nil
 			}
-			if env.fam == syntax.IPv4 && e.Offset == 6 && e.Len == 2 && !bf.frag.Set {
+			if env.Fam == syntax.IPv4 && e.Offset == 6 && e.Len == 2 && !bf.frag.Set {
 				bw, ok1 := es[min(i+1, len(es)-1)].(*expr.Bitwise)
 				cmp, ok2 := cmpAt(es, i+2, e.DestRegister)
 				if ok1 && i+1 < len(es) && bytes.Equal(bw.Mask, []byte{0x1f, 0xff}) && ok2 && bytes.Equal(cmp.Data, []byte{0, 0}) {
@@ -327,21 +330,21 @@ func decodeBase(env *renderEnv, es []expr.Any) (baseFields, int, error) {
 			if f.Set || int(e.Len) > alen {
 				return bf, i, nil
 			}
-			am := addrMask{addr: make([]byte, alen), mask: make([]byte, alen)}
+			am := AddrMask{Addr: make([]byte, alen), Mask: make([]byte, alen)}
 			j := i + 1
-			fillPrefix(am.mask, int(e.Len)*8)
+			fillPrefix(am.Mask, int(e.Len)*8)
 			if bw, ok := es[min(j, len(es)-1)].(*expr.Bitwise); ok && j < len(es) {
 				if int(e.Len) != alen || len(bw.Mask) != alen || !allZero(bw.Xor) {
 					return bf, i, nil
 				}
-				copy(am.mask, bw.Mask)
+				copy(am.Mask, bw.Mask)
 				j++
 			}
 			cmp, ok := cmpAt(es, j, e.DestRegister)
 			if !ok || len(cmp.Data) != int(e.Len) {
 				return bf, i, nil
 			}
-			copy(am.addr, cmp.Data)
+			copy(am.Addr, cmp.Data)
 			*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: am.String()}
 			i = j + 1
 		default:
@@ -372,18 +375,18 @@ func allZero(b []byte) bool {
 	return true
 }
 
-// foreignRule reports whether a rule holds an expression iptables-nft 1.8.9
+// ForeignRule reports whether a rule holds an expression iptables-nft 1.8.9
 // does not accept in an iptables table (its nft_is_expr_compatible: no ct,
 // quota, reject, ... ; limit only in packets and not inverted; log only
 // with a group, NFLOG's form). 1.8.9 then prints the table (or the listed
 // chain) as incompatible instead of its rules; parseErr is the error
 // parsing the rule gave, if any.
-func foreignRule(r *dumpedRule, parseErr error) bool {
+func ForeignRule(r *DumpedRule, parseErr error) bool {
 	var fe *foreignExprError
 	if errors.As(parseErr, &fe) {
 		return true
 	}
-	for _, e := range r.exprs {
+	for _, e := range r.Exprs {
 		switch x := e.(type) {
 		case *expr.Ct:
 			return true
@@ -400,26 +403,37 @@ func foreignRule(r *dumpedRule, parseErr error) bool {
 	return false
 }
 
-// incompatibleMessage is iptables-nft 1.8.9's message for listing a table,
+// IncompatibleMessage is iptables-nft 1.8.9's message for listing a table,
 // or one chain of it, that holds a rule foreignRule refuses.
-func incompatibleMessage(table, chain string) string {
+func IncompatibleMessage(table, chain string) string {
 	if chain == "" {
 		return fmt.Sprintf("table `%s' is incompatible, use 'nft' tool.", table)
 	}
 	return fmt.Sprintf("chain `%s' in table `%s' is incompatible, use 'nft' tool.", chain, table)
 }
 
-// undecodedRulesError is a listing or save that printed every rule but
+// UndecodedRulesError is a listing or save that printed every rule but
 // the ones it could not decode, which it names (table, chain, handle). The
 // output is written before the error is returned, so one rule never hides
 // the others; the command still fails, since its output is incomplete.
-type undecodedRulesError struct{ errs []error }
-
-func (e *undecodedRulesError) Error() string {
-	if len(e.errs) == 1 {
-		return e.errs[0].Error()
-	}
-	return fmt.Sprintf("%s (and %d more rules that cannot be decoded)", e.errs[0], len(e.errs)-1)
+type UndecodedRulesError struct {
+	// Errs are the decoding errors, one per rule.
+	Errs []error
 }
 
-func (e *undecodedRulesError) Unwrap() []error { return e.errs }
+func (e *UndecodedRulesError) Error() string {
+	if len(e.Errs) == 1 {
+		return e.Errs[0].Error()
+	}
+	return fmt.Sprintf("%s (and %d more rules that cannot be decoded)", e.Errs[0], len(e.Errs)-1)
+}
+
+func (e *UndecodedRulesError) Unwrap() []error { return e.Errs }
+
+// Offsets of the addresses in the network header, per family.
+func AddrOffsets(f syntax.Family) (src, dst uint32) {
+	if f == syntax.IPv6 {
+		return 8, 24
+	}
+	return 12, 16
+}

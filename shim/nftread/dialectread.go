@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"strconv"
@@ -15,16 +15,16 @@ import (
 // saddr, daddr of the versions before; what 1.8.11 adds is the IPv4 -p as
 // a load of the header's protocol byte.
 
-// ipv4ProtoOffset is the offset of the protocol byte in the IPv4 header.
-const ipv4ProtoOffset = 9
+// IPv4ProtoOffset is the offset of the protocol byte in the IPv4 header.
+const IPv4ProtoOffset = 9
 
 // payloadProto decodes iptables-nft 1.8.11's IPv4 -p at es[i]: a 1-byte
 // network-header payload load at offset 9 and an eq/neq cmp of it. It
 // fills bf's protocol and reports how many expressions it took.
-func payloadProto(env *renderEnv, es []expr.Any, i int, bf *baseFields) (int, bool) {
+func payloadProto(env *RenderEnv, es []expr.Any, i int, bf *baseFields) (int, bool) {
 	p, ok := es[i].(*expr.Payload)
-	if !ok || env.fam != syntax.IPv4 || bf.proto.Set || p.Base != expr.PayloadBaseNetworkHeader ||
-		p.OperationType != expr.PayloadLoad || p.Offset != ipv4ProtoOffset || p.Len != 1 {
+	if !ok || env.Fam != syntax.IPv4 || bf.Proto.Set || p.Base != expr.PayloadBaseNetworkHeader ||
+		p.OperationType != expr.PayloadLoad || p.Offset != IPv4ProtoOffset || p.Len != 1 {
 		return 0, false
 	}
 	cmp, ok := cmpAt(es, i+1, p.DestRegister)
@@ -32,31 +32,21 @@ func payloadProto(env *renderEnv, es []expr.Any, i int, bf *baseFields) (int, bo
 		return 0, false
 	}
 	bf.protoNum = cmp.Data[0]
-	bf.proto = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: env.protos.name(cmp.Data[0])}
+	bf.Proto = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: env.Protos.Name(cmp.Data[0])}
 	return 2, true
-}
-
-// protocols loads the protocol names for a call. iptables-nft 1.8.11 names
-// protocols from its own table only ("-p 47" where 1.8.9 prints "-p gre"
-// from /etc/protocols), so a backend speaking its dialect prints the same.
-func (b *Backend) protocols() *protocols {
-	p := loadProtocols(b.opts.ProtocolsFile)
-	p.builtinNames = b.opts.Dialect == dialect.V1811
-	p.printer = b.opts.Dialect
-	return p
 }
 
 // listsNumbers reports whether -L -n prints the protocol as a number:
 // 1.8.9 does ("0", "6"); 1.8.7 and 1.8.11 print the name ("all", "tcp").
-func (p *protocols) listsNumbers() bool {
-	return p.printer.Or() == dialect.V189
+func (p *Protocols) listsNumbers() bool {
+	return p.Printer.Or() == dialect.V189
 }
 
 // numericListName is the protocol's name in -L -n for the versions that
 // print names there: their own table's only (1.8.7's iptables table, where
 // 58 is "icmpv6"; 1.8.11's, where it is "ipv6-icmp").
-func (p *protocols) numericListName(n uint8) string {
-	if p.printer == dialect.V187 {
+func (p *Protocols) numericListName(n uint8) string {
+	if p.Printer == dialect.V187 {
 		for _, cp := range chainProtos {
 			if cp.num == n {
 				return cp.name
@@ -69,17 +59,17 @@ func (p *protocols) numericListName(n uint8) string {
 
 // listName is the protocol's name in -L without -n: every version consults
 // /etc/protocols there (1.8.11 too), in the order name gives.
-func (p *protocols) listName(n uint8) string {
+func (p *Protocols) listName(n uint8) string {
 	return p.nameFrom(n, false)
 }
 
 // appendProtoColumn appends -L's prot column: 1.8.9 and 1.8.11 always
 // leave a space after the name ("ipv6-icmp --"), 1.8.7 pads to five
 // characters only ("ipv6-icmp--").
-func (p *protocols) appendProtoColumn(out []byte, name string) []byte {
+func (p *Protocols) appendProtoColumn(out []byte, name string) []byte {
 	out = append(out, name...)
 	w := 5
-	if p.printer != dialect.V187 {
+	if p.Printer != dialect.V187 {
 		// 1.8.9 prints "%-4s " too (print_rule_details), measured:
 		// "ipv6-icmp --".
 		w = 4
@@ -93,8 +83,8 @@ func (p *protocols) appendProtoColumn(out []byte, name string) []byte {
 
 // blankOptColumn reports whether -L leaves the opt column blank: 1.8.7's
 // ip6tables does ("all      ::/0" where later versions print "all  --").
-func (p *protocols) blankOptColumn(fam syntax.Family) bool {
-	return fam == syntax.IPv6 && p.printer == dialect.V187
+func (p *Protocols) blankOptColumn(fam syntax.Family) bool {
+	return fam == syntax.IPv6 && p.Printer == dialect.V187
 }
 
 // protos1811 is iptables-nft 1.8.11's own protocol table, the only
@@ -115,6 +105,6 @@ func builtinProtoName(n uint8) string {
 
 // printsLike187 reports whether rules are printed as iptables-nft 1.8.7
 // prints them (save and -S end a rule without a target with a space).
-func printsLike187(env *renderEnv) bool {
-	return env.protos != nil && env.protos.printer == dialect.V187
+func printsLike187(env *RenderEnv) bool {
+	return env.Protos != nil && env.Protos.Printer == dialect.V187
 }

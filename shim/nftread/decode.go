@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"fmt"
@@ -10,18 +10,20 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 )
 
-// dumpedRule is one rule as the kernel dumps it.
-type dumpedRule struct {
-	chain  string
-	handle uint64
-	exprs  []expr.Any
-	// proto and invProto are the rule's NFTA_RULE_COMPAT, which a rule
+// DumpedRule is one rule as the kernel dumps it.
+type DumpedRule struct {
+	// Chain is the rule's chain and Handle its kernel handle.
+	Chain  string
+	Handle uint64
+	// Exprs are the rule's expressions, decoded.
+	Exprs []expr.Any
+	// Proto and InvProto are the rule's NFTA_RULE_COMPAT, which a rule
 	// resent in place (iptables -Z) must carry again.
-	proto    uint32
-	invProto bool
+	Proto    uint32
+	InvProto bool
 }
 
-// ruleDecoder turns dumped rules into expressions. Its expressions come
+// RuleDecoder turns dumped rules into expressions. Its expressions come
 // from slabs it owns: a save decodes every rule of the ruleset once and
 // renders it at once, so it resets the decoder between rules and reuses the
 // memory instead of feeding the garbage collector some forty objects a rule.
@@ -29,7 +31,7 @@ type dumpedRule struct {
 //
 // Decoded byte slices (cmp data, masks, xt info) alias the message, as
 // google/nftables' decoders do not: callers that keep rules decode copies.
-type ruleDecoder struct {
+type RuleDecoder struct {
 	metas    slab[expr.Meta]
 	cmps     slab[expr.Cmp]
 	payloads slab[expr.Payload]
@@ -70,13 +72,13 @@ func (s *slab[T]) next() *T {
 
 // newSavingDecoder returns a decoder for rules that are rendered at once
 // and then dropped (reset between rules), caching names.
-func newSavingDecoder() *ruleDecoder {
-	return &ruleDecoder{names: &nameCache{}}
+func newSavingDecoder() *RuleDecoder {
+	return &RuleDecoder{names: &nameCache{}}
 }
 
 // reset makes the memory of the rules decoded so far available again; they
 // must no longer be used.
-func (d *ruleDecoder) reset() {
+func (d *RuleDecoder) reset() {
 	d.metas.n, d.cmps.n, d.payloads.n, d.bitwises.n, d.counters.n = 0, 0, 0, 0, 0
 	d.verdicts.n, d.matches.n, d.targets.n, d.infos.n = 0, 0, 0, 0
 	clear(d.list)
@@ -97,7 +99,7 @@ const (
 type nameCache [nameKinds][4]string
 
 // str returns a NUL-terminated string attribute as a string.
-func (d *ruleDecoder) str(kind nameKind, b []byte) string {
+func (d *RuleDecoder) str(kind nameKind, b []byte) string {
 	b = cString(b)
 	if d.names == nil {
 		return string(b)
@@ -117,16 +119,16 @@ func (d *ruleDecoder) str(kind nameKind, b []byte) string {
 	return s
 }
 
-// parseRule decodes a NEWRULE message of a dump into memory the caller may
+// ParseRule decodes a NEWRULE message of a dump into memory the caller may
 // keep (byte slices alias b).
-func parseRule(fam uint8, b []byte) (dumpedRule, error) {
-	return new(ruleDecoder).parseRule(fam, b)
+func ParseRule(fam uint8, b []byte) (DumpedRule, error) {
+	return new(RuleDecoder).parseRule(fam, b)
 }
 
-// decodeExprs decodes an expression list into memory the caller may keep
+// DecodeExprs decodes an expression list into memory the caller may keep
 // (byte slices alias b).
-func decodeExprs(fam uint8, b []byte) ([]expr.Any, error) {
-	d := new(ruleDecoder)
+func DecodeExprs(fam uint8, b []byte) ([]expr.Any, error) {
+	d := new(RuleDecoder)
 	if err := d.decodeExprs(fam, b); err != nil {
 		return nil, err
 	}
@@ -134,30 +136,30 @@ func decodeExprs(fam uint8, b []byte) ([]expr.Any, error) {
 }
 
 // parseRule decodes a NEWRULE message of a dump.
-func (d *ruleDecoder) parseRule(fam uint8, b []byte) (dumpedRule, error) {
-	var r dumpedRule
+func (d *RuleDecoder) parseRule(fam uint8, b []byte) (DumpedRule, error) {
+	var r DumpedRule
 	var exprsAttr []byte
 	for a := nfnl.Scan(b); a.Next(); {
 		switch a.Type {
 		case unix.NFTA_RULE_CHAIN:
-			r.chain = d.str(ruleChainName, a.Data)
+			r.Chain = d.str(ruleChainName, a.Data)
 		case unix.NFTA_RULE_HANDLE:
-			r.handle = a.U64()
+			r.Handle = a.U64()
 		case unix.NFTA_RULE_EXPRESSIONS:
 			exprsAttr = a.Data
 		case unix.NFTA_RULE_COMPAT:
 			for c := nfnl.Scan(a.Data); c.Next(); {
 				switch c.Type {
 				case unix.NFTA_RULE_COMPAT_PROTO:
-					r.proto = c.U32()
+					r.Proto = c.U32()
 				case unix.NFTA_RULE_COMPAT_FLAGS:
-					r.invProto = c.U32()&unix.NFT_RULE_COMPAT_F_INV != 0
+					r.InvProto = c.U32()&unix.NFT_RULE_COMPAT_F_INV != 0
 				}
 			}
 		}
 	}
 	err := d.decodeExprs(fam, exprsAttr)
-	r.exprs = d.list
+	r.Exprs = d.list
 	return r, err
 }
 
@@ -166,7 +168,7 @@ func (d *ruleDecoder) parseRule(fam uint8, b []byte) (dumpedRule, error) {
 // skipping them (a skipped expression would make save print a broader rule
 // than the kernel enforces), and it keeps xt match/target blobs raw for
 // shim/xt.
-func (d *ruleDecoder) decodeExprs(fam uint8, b []byte) error {
+func (d *RuleDecoder) decodeExprs(fam uint8, b []byte) error {
 	for el := nfnl.Scan(b); el.Next(); {
 		if el.Type != unix.NFTA_LIST_ELEM {
 			return fmt.Errorf("unexpected attribute %d in the expression list", el.Type)
@@ -189,8 +191,8 @@ func (d *ruleDecoder) decodeExprs(fam uint8, b []byte) error {
 	return nil
 }
 
-func (d *ruleDecoder) decodeExpr(fam uint8, name, data []byte) (expr.Any, error) {
-	if e, ok := d.decodeFast(name, data); ok {
+func (d *RuleDecoder) decodeExpr(fam uint8, name, data []byte) (expr.Any, error) {
+	if e, ok := d.DecodeFast(name, data); ok {
 		return e, nil
 	}
 	var e expr.Any
@@ -237,7 +239,7 @@ func (d *ruleDecoder) decodeExpr(fam uint8, name, data []byte) (expr.Any, error)
 
 // decodeXT builds a match or target expression whose Info is the kernel's
 // raw blob, as shim/xt's decoders want it.
-func (d *ruleDecoder) decodeXT(name, data []byte) expr.Any {
+func (d *RuleDecoder) decodeXT(name, data []byte) expr.Any {
 	var ext string
 	var rev uint32
 	info := d.infos.next()

@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"bytes"
@@ -61,18 +61,18 @@ func xtFormOf(e expr.Any) *xtForm {
 	return nil
 }
 
-// decodeSem decodes a rule's expressions for comparison; ok is false when
+// DecodeSem decodes a rule's expressions for comparison; ok is false when
 // any part of it is not understood (such a rule equals only itself,
 // expression by expression).
-func decodeSem(env *renderEnv, chain string, es []expr.Any) (semRule, bool) {
+func DecodeSem(env *RenderEnv, chain string, es []expr.Any) (semRule, bool) {
 	var s semRule
-	bf, n, err := decodeBase(env, es)
+	bf, n, err := DecodeBase(env, es)
 	if err != nil {
 		return s, false
 	}
 	s.base = bf
 	es = es[n:]
-	ctx := xt.Context{Family: env.fam, Table: env.table, Chain: chain, Protocol: bf.proto, IPSets: env.ipsets}
+	ctx := xt.Context{Family: env.Fam, Table: env.Table, Chain: chain, Protocol: bf.Proto, IPSets: env.IPSets}
 	var exts []xt.Ext
 	var forms []*xtForm
 	for len(es) > 0 {
@@ -122,10 +122,10 @@ func decodeSem(env *renderEnv, chain string, es []expr.Any) (semRule, bool) {
 	return s, len(es) == 0
 }
 
-// sameTarget is the cheap first test: the rules end in the same verdict or
+// SameTarget is the cheap first test: the rules end in the same verdict or
 // the same target extension. Most rules of a chain that is searched differ
 // here, before anything is decoded.
-func sameTarget(a, b []expr.Any) bool {
+func SameTarget(a, b []expr.Any) bool {
 	last := func(es []expr.Any) expr.Any {
 		if len(es) == 0 {
 			return nil
@@ -146,9 +146,9 @@ func sameTarget(a, b []expr.Any) bool {
 	return false
 }
 
-// equal compares two decoded rules as iptables-nft compares its rule
+// Equal compares two decoded rules as iptables-nft compares its rule
 // structures.
-func (s *semRule) equal(o *semRule) bool {
+func (s *semRule) Equal(o *semRule) bool {
 	if !sameField(s.base, o.base) || len(s.matches) != len(o.matches) {
 		return false
 	}
@@ -178,17 +178,17 @@ func (e *semExt) equal(o *semExt) bool {
 // sameField compares base fields; the protocol by number (its name depends
 // on who prints it).
 func sameField(a, b baseFields) bool {
-	if a.proto.Set != b.proto.Set || a.proto.Invert != b.proto.Invert || a.protoNum != b.protoNum {
+	if a.Proto.Set != b.Proto.Set || a.Proto.Invert != b.Proto.Invert || a.protoNum != b.protoNum {
 		return false
 	}
-	a.proto = b.proto
+	a.Proto = b.Proto
 	a.protoNum = b.protoNum
 	return a == b
 }
 
-// sameBase is the second cheap test: the rule's base fields (-s -d -i -o
+// SameBase is the second cheap test: the rule's base fields (-s -d -i -o
 // -p -f) are the candidate's. It decodes the leading expressions only.
-func sameBase(env *renderEnv, es []expr.Any, want *semRule) bool {
-	bf, _, err := decodeBase(env, es)
+func SameBase(env *RenderEnv, es []expr.Any, want *semRule) bool {
+	bf, _, err := DecodeBase(env, es)
 	return err == nil && sameField(bf, want.base)
 }

@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"fmt"
@@ -36,7 +36,7 @@ type saveItem struct {
 // splitSave splits "-m NAME opts..." or "-j NAME opts..." into the name
 // and its options; quoted words are unquoted.
 func splitSave(s string) (name string, items []saveItem, err error) {
-	words, err := saveWords(s)
+	words, err := SaveWords(s)
 	if err != nil {
 		return "", nil, err
 	}
@@ -61,9 +61,9 @@ func splitSave(s string) (name string, items []saveItem, err error) {
 	return words[1], items, nil
 }
 
-// saveWords splits a save form into words, undoing xtables_save_string's
+// SaveWords splits a save form into words, undoing xtables_save_string's
 // double quotes and backslash escapes.
-func saveWords(s string) ([]string, error) {
+func SaveWords(s string) ([]string, error) {
 	var words []string
 	var cur strings.Builder
 	inWord, quoted := false, false
@@ -186,13 +186,13 @@ func listExt(save string, o listOpts) (string, error) {
 	case "MARK":
 		v, m, err := xmark(firstArg(items, "set-xmark"))
 		if err != nil || len(items) != 1 {
-			return "", unsupportedf("listing %q", save)
+			return "", Unsupportedf("listing %q", save)
 		}
 		b.WriteString(" MARK " + markAction(v, m))
 	case "CONNMARK":
 		s, ok := listConnmark(items)
 		if !ok {
-			return "", unsupportedf("listing %q", save)
+			return "", Unsupportedf("listing %q", save)
 		}
 		b.WriteString(s)
 	case "LOG":
@@ -238,7 +238,7 @@ func listExt(save string, o listOpts) (string, error) {
 		// libxt_nfacct prints the name exactly as its save does.
 		return " " + strings.TrimPrefix(save, "-m nfacct --"), nil
 	default:
-		return "", unsupportedf("listing extension %s", name)
+		return "", Unsupportedf("listing extension %s", name)
 	}
 	return b.String(), nil
 }

@@ -1,4 +1,4 @@
-package native
+package nftread
 
 import (
 	"bufio"
@@ -34,41 +34,41 @@ var chainProtos189 = []struct {
 	{"all", 0},
 }
 
-// protocols resolves protocol names and numbers the way iptables does:
+// Protocols resolves protocol names and numbers the way iptables does:
 // 1.8.9 asks its own table first, then /etc/protocols (getprotobyname,
 // getprotobynumber); 1.8.7 asked the file first. The file is read only
 // when it is asked, once per call, as iptables 1.8.9 avoids the lookup for
 // the common protocols.
-type protocols struct {
+type Protocols struct {
 	path   string
 	loaded bool
 	byName map[string]uint8
 	byNum  map[uint8]string
-	// builtinNames prints only the names of iptables' own table, numbers
+	// BuiltinNames prints only the names of iptables' own table, numbers
 	// otherwise, as iptables-nft 1.8.11 does (dialectread.go).
-	builtinNames bool
-	// printer is the version whose printing -L follows (dialectread.go).
-	printer dialect.Dialect
+	BuiltinNames bool
+	// Printer is the version whose printing -L follows (dialectread.go).
+	Printer dialect.Dialect
 }
 
-// loadProtocols returns the protocols of the file at path, read on first
+// LoadProtocols returns the protocols of the file at path, read on first
 // use: most single commands (-N, -C of a jump, -S of a chain without -p)
 // never name a protocol, and parsing the file is a fair share of such a
 // command's own work.
-func loadProtocols(path string) *protocols {
-	return &protocols{path: path}
+func LoadProtocols(path string) *Protocols {
+	return &Protocols{path: path}
 }
 
 // load reads the file the first time it is needed (one call is one
 // goroutine: no lock).
-func (p *protocols) load() {
+func (p *Protocols) load() {
 	if !p.loaded {
 		p.loaded = true
 		p.read()
 	}
 }
 
-func (p *protocols) read() {
+func (p *Protocols) read() {
 	p.byName, p.byNum = map[string]uint8{}, map[uint8]string{}
 	f, err := os.Open(p.path)
 	if err != nil {
@@ -99,10 +99,10 @@ func (p *protocols) read() {
 	}
 }
 
-// number parses -p's value as xtables_parse_protocol does: a number, a
+// Number parses -p's value as xtables_parse_protocol does: a number, a
 // name of iptables' table, else a name /etc/protocols knows (its aliases
 // too). iptables lower-cases the value first.
-func (p *protocols) number(v string) (uint8, bool) {
+func (p *Protocols) Number(v string) (uint8, bool) {
 	if n, ok := parseProtoNumber(v); ok {
 		return n, true
 	}
@@ -137,19 +137,19 @@ func builtinName(n uint8) (string, bool) {
 	return "", false
 }
 
-// name renders a protocol number as iptables prints it (proto_to_name):
+// Name renders a protocol number as iptables prints it (proto_to_name):
 // 1.8.9's table, then /etc/protocols, else the number; 1.8.7 looked in
 // the file first; 1.8.11 prints its own table's names only.
-func (p *protocols) name(n uint8) string {
-	return p.nameFrom(n, p.builtinNames)
+func (p *Protocols) Name(n uint8) string {
+	return p.nameFrom(n, p.BuiltinNames)
 }
 
 // nameFrom is name, with 1.8.11's own table only when builtinOnly.
-func (p *protocols) nameFrom(n uint8, builtinOnly bool) string {
+func (p *Protocols) nameFrom(n uint8, builtinOnly bool) string {
 	if builtinOnly {
 		return builtinProtoName(n)
 	}
-	if p.printer != dialect.V187 {
+	if p.Printer != dialect.V187 {
 		if s, ok := builtinName(n); ok {
 			return s
 		}

@@ -1,0 +1,54 @@
+package native
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/iptables-shim/iptables-shim/internal/nfnl/fake"
+	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
+)
+
+// TestProgramSpeaksAsIptablesNFT: the router's face of the native backend
+// answers --version with the name it was called by, prints a failure as
+// iptables-nft does and marks it printed, and refuses what the backend does
+// not implement (as the backend's own Supports says) before the kernel is
+// touched.
+func TestProgramSpeaksAsIptablesNFT(t *testing.T) {
+	t.Setenv("XTABLES_LOCKFILE", filepath.Join(t.TempDir(), "xtables.lock"))
+	k := fake.New()
+	p := Program{Backend: New(Options{Open: k.Opener()})}
+	call := func(tool backend.Tool, argv0 string, args ...string) (*backend.Call, *bytes.Buffer, *bytes.Buffer) {
+		var out, errb bytes.Buffer
+		return &backend.Call{Tool: tool, Family: syntax.IPv4, Argv0: argv0, Args: args, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb}, &out, &errb
+	}
+	c, out, _ := call(backend.Restore, "/usr/sbin/iptables-restore", "--version")
+	if err := p.Run(context.Background(), c); err != nil || out.String() != "iptables-restore v"+syntax.Version+" (nf_tables)\n" {
+		t.Errorf("restore --version: %q, %v", out.String(), err)
+	}
+	c, _, errb := call(backend.Iptables, "/usr/sbin/iptables", "-A", "NO-SUCH-CHAIN", "-j", "ACCEPT")
+	err := p.Run(context.Background(), c)
+	var e *ipterr.Error
+	if !errors.As(err, &e) || !e.Printed || e.Class != ipterr.Other || !strings.HasPrefix(errb.String(), "iptables") {
+		t.Errorf("-A to a missing chain: %v, stderr %q", err, errb.String())
+	}
+	// Supports is the backend's own verdict on the parsed call.
+	for _, args := range [][]string{{"-A", "INPUT", "-j", "AUDIT", "--type", "accept"}, {"-N", "KUBE-MARK-DROP", "-t", "nat"}} {
+		c, _, _ = call(backend.Iptables, "iptables", args...)
+		cmd, err := syntax.ParseCommand(args, syntax.IPv4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := p.Supports(c), SupportsCommand(syntax.IPv4, cmd); (got == nil) != (want == nil) {
+			t.Errorf("Supports(%v) = %v, the backend says %v", args, got, want)
+		}
+	}
+	if k.Commits != 0 {
+		t.Errorf("%d commits", k.Commits)
+	}
+}
