@@ -422,6 +422,59 @@ var targetTable = []extension{
 		{name: "ecn-tcp-ece", arity: argOne},
 		{name: "ecn-ip-ect", arity: argOne},
 	}},
+	{name: "TCPOPTSTRIP", target: true, opts: []optSpec{
+		{name: "strip-options", arity: argOne},
+	}},
+	{name: "NETMAP", target: true, opts: []optSpec{
+		{name: "to", arity: argOne},
+	}},
+	{name: "DNPT", target: true, family: IPv6, opts: []optSpec{
+		{name: "src-pfx", arity: argOne},
+		{name: "dst-pfx", arity: argOne},
+	}},
+	{name: "SNPT", target: true, family: IPv6, opts: []optSpec{
+		{name: "src-pfx", arity: argOne},
+		{name: "dst-pfx", arity: argOne},
+	}},
+	{name: "HMARK", target: true, opts: []optSpec{
+		{name: "hmark-tuple", arity: argOne},
+		{name: "hmark-src-prefix", arity: argOne},
+		{name: "hmark-dst-prefix", arity: argOne},
+		{name: "hmark-sport-mask", arity: argOne},
+		{name: "hmark-dport-mask", arity: argOne},
+		{name: "hmark-spi-mask", arity: argOne, check: "uint32"},
+		{name: "hmark-sport", arity: argOne},
+		{name: "hmark-dport", arity: argOne},
+		{name: "hmark-spi", arity: argOne, check: "uint32"},
+		{name: "hmark-proto-mask", arity: argOne},
+		{name: "hmark-rnd", arity: argOne, check: "uint32"},
+		{name: "hmark-mod", arity: argOne, check: "uint32nz"},
+		{name: "hmark-offset", arity: argOne, check: "uint32"},
+	}},
+	{name: "AUDIT", target: true, opts: []optSpec{
+		{name: "type", arity: argOne},
+	}},
+	{name: "IDLETIMER", target: true, opts: []optSpec{
+		{name: "timeout", arity: argOne, check: "uint32"},
+		{name: "label", arity: argOne},
+		{name: "alarm", arity: argNone},
+	}},
+	{name: "TEE", target: true, opts: []optSpec{
+		{name: "gateway", arity: argOne},
+		{name: "oif", arity: argOne},
+	}},
+	{name: "TPROXY", target: true, opts: []optSpec{
+		{name: "on-port", arity: argOne},
+		{name: "on-ip", arity: argOne},
+		{name: "tproxy-mark", arity: argOne},
+	}},
+	{name: "SYNPROXY", target: true, opts: []optSpec{
+		{name: "sack-perm", arity: argNone},
+		{name: "timestamp", arity: argNone},
+		{name: "wscale", arity: argOne, check: "uint32"},
+		{name: "mss", arity: argOne, check: "uint32"},
+		{name: "ecn", arity: argNone},
+	}},
 	{name: "RATEEST", target: true, opts: []optSpec{
 		{name: "rateest-name", arity: argOne},
 		{name: "rateest-interval", arity: argOne},
@@ -605,14 +658,34 @@ func targetIndex(name string) int {
 		return 20
 	case "ECN":
 		return 21
-	case "RATEEST":
+	case "TCPOPTSTRIP":
 		return 22
-	case "SECMARK":
+	case "NETMAP":
 		return 23
-	case "CONNSECMARK":
+	case "DNPT":
 		return 24
-	case "CLUSTERIP":
+	case "SNPT":
 		return 25
+	case "HMARK":
+		return 26
+	case "AUDIT":
+		return 27
+	case "IDLETIMER":
+		return 28
+	case "TEE":
+		return 29
+	case "TPROXY":
+		return 30
+	case "SYNPROXY":
+		return 31
+	case "RATEEST":
+		return 32
+	case "SECMARK":
+		return 33
+	case "CONNSECMARK":
+		return 34
+	case "CLUSTERIP":
+		return 35
 	}
 	return -1
 }

@@ -131,7 +131,7 @@ func TestTargetsMarkersAndDeclaredChainsAreLeftAlone(t *testing.T) {
 -A INPUT -j FOO
 -A INPUT -j BAR
 -A INPUT -j ACCEPT
--A INPUT -j TPROXY
+-A INPUT -j TPROXY --on-port 1
 -A INPUT -p tcp -j REJECT --reject-with tcp-reset
 -A INPUT -j KUBE-IPTABLES-HINT
 -A INPUT -j OUTPUT

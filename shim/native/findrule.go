@@ -26,6 +26,14 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 	}
 	t := st.Tables[cmd.Table]
 	if t == nil || t.Chains[cmd.Chain] == nil {
+		// iptables parses the whole rule before it looks for the chain:
+		// a rule it cannot parse fails as such (any jump is taken for a
+		// chain here, as there is none to look in).
+		env := &ruleEnv{fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam), dialect: b.opts.Dialect,
+			isChain: func(string) bool { return true }}
+		if _, err := encodeRule(env, cmd.Rule); err != nil && ipterr.Is(err, ipterr.Parameter) {
+			return 0, err
+		}
 		return 0, short(notFoundRule)
 	}
 	env := &ruleEnv{

@@ -78,7 +78,7 @@ func restoreCommandsOnExistingRulesInNamespaces(t *testing.T) {
 // refusals are restore lines the native backend refuses, one per class,
 // each with the lines before it in its section that make it a refusal.
 var refusals = []struct{ class, before, line string }{
-	{"unsupported target", "", "-A FOO -j AUDIT --type accept"},
+	{"unsupported target", "", "-A FOO -j ULOG --ulog-nlgroup 2"},
 	{"listing inside a restore", "", "-S"},
 	{"-I N next to a rule added here", "-A FOO -j ACCEPT\n", "-I FOO 4 -j DROP"},
 	{"-R of a rule added after a declaration", ":FOO - [0:0]\n-A FOO -j ACCEPT\n", "-R FOO 1 -j DROP"},

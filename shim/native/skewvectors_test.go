@@ -92,9 +92,17 @@ func readVectors(t *testing.T, fam syntax.Family) ([]vectorRule, []vectorSetup) 
 // miswrites are vector rules a version does not write as asked, so a
 // correct writer's rule reads differently to it than its own: 1.8.7 widens
 // a non-contiguous mask to its leading bytes and drops REDIRECT's --random
-// when no --to-ports is given.
+// when no --to-ports is given; it also saves a TCPOPTSTRIP that strips
+// nothing with an empty --strip-options, which its own -C then refuses
+// (ownCheckFails).
 func miswrites(v, rule string) bool {
-	return v == "1.8.7" && (strings.Contains(rule, "/255.") || rule == "-j REDIRECT --random")
+	return v == "1.8.7" && (strings.Contains(rule, "/255.") || rule == "-j REDIRECT --random" || rule == "-p tcp -j TCPOPTSTRIP")
+}
+
+// ownCheckFails reports whether a version's save line cannot be given
+// back to -C, by that version or any other iptables.
+func ownCheckFails(v, line string) bool {
+	return v == "1.8.7" && strings.HasSuffix(line, "-j TCPOPTSTRIP --strip-options ")
 }
 
 // xtIssues are vector rules shim/xt does not yet read or write exactly,
@@ -229,7 +237,7 @@ func skewVectors(t *testing.T, fam syntax.Family, v string, rules []vectorRule, 
 				equal++
 				if cRes[i].code == 0 {
 					found++
-				} else {
+				} else if !ownCheckFails(v, hostLines[k]) {
 					t.Errorf("-C does not find %q (written by %s): %s", hostLines[k], o, cRes[i].msg)
 				}
 			}

@@ -19,7 +19,7 @@ func TestSupports(t *testing.T) {
 		{"kube rules", "*nat\n:KUBE-SVC-X - [0:0]\n-A KUBE-SVC-X -m comment --comment \"a b\" -m statistic --mode random --probability 0.5 -j KUBE-SEP-Y\n-A KUBE-SVC-X -p tcp -m tcp -j DNAT --to-destination 10.0.0.1:80\n-X KUBE-OLD\nCOMMIT\n", 0, ""},
 		{"jump to a chain only the kernel has", "*filter\n-A INPUT -j KUBE-FIREWALL\nCOMMIT\n", 0, ""},
 		{"delete by spec", "*filter\n-D INPUT -j ACCEPT\nCOMMIT\n", 2, "-D"},
-		{"unknown target extension", "*filter\n-A INPUT -j AUDIT --type accept\nCOMMIT\n", 2, "AUDIT"},
+		{"unknown target extension", "*filter\n-A INPUT -j ULOG --ulog-nlgroup 2\nCOMMIT\n", 2, "ULOG"},
 		{"flush of a whole table", "*filter\n-F\nCOMMIT\n", 0, ""},
 		{"listing inside a restore", "*filter\n-S\nCOMMIT\n", 2, "-S"},
 		{"insert at a position in a flushed table", "*filter\n:FOO - [0:0]\n-A FOO -j ACCEPT\n-I FOO 2 -j DROP\nCOMMIT\n", 4, "-I with a rule number"},
@@ -140,7 +140,7 @@ func TestSupportsCommand(t *testing.T) {
 		{[]string{"-N", "KUBE-MARK-DROP", "-t", "nat"}, true},
 		{[]string{"-S", "KUBE-SERVICES", "-t", "nat"}, true},
 		{[]string{"-L", "KUBE-SERVICES", "-t", "nat"}, true},
-		{[]string{"-A", "INPUT", "-j", "AUDIT", "--type", "accept"}, false},
+		{[]string{"-A", "INPUT", "-j", "ULOG", "--ulog-nlgroup", "2"}, false},
 	} {
 		cmd, err := syntax.ParseCommand(c.args, syntax.IPv4)
 		if err != nil {

@@ -201,6 +201,11 @@ func (lp *LinePrinter) Rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	}
 	if l, ok := v.target.(xt.Lister); ok {
 		out = append(out, l.List(f.Numeric)...)
+		if v.spaceIfNoTarget && emptyTCPOptStrip(v.target, v.ctx) {
+			// As its save (render.go), 1.8.7's print did not skip an
+			// empty option list.
+			out = append(out, " TCPOPTSTRIP options "...)
+		}
 	} else if v.target != nil {
 		s, err := listExt(v.target.Save(v.ctx), lo)
 		if err != nil {

@@ -215,6 +215,20 @@ func listExt(save string, o listOpts) (string, error) {
 		}
 	case "CHECKSUM":
 		b.WriteString(" CHECKSUM fill")
+	case "TEE":
+		// libxt_TEE names the gateway without -n.
+		gw := firstArg(items, "gateway")
+		if ip, err := netip.ParseAddr(gw); err == nil && !o.numeric {
+			// A name when there is one; else the save text's address,
+			// printed as inet_ntop prints it.
+			if n := o.names.addr(ip); n != ip.String() {
+				gw = n
+			}
+		}
+		b.WriteString(" TEE gw:" + gw)
+		if oif := firstArg(items, "oif"); oif != "" {
+			b.WriteString(" oif=" + oif)
+		}
 	case "CLASSIFY":
 		var maj, min uint64
 		if a, c, ok := strings.Cut(firstArg(items, "set-class"), ":"); ok {

@@ -187,6 +187,11 @@ func (v *ruleView) AppendSave(out []byte, chain string, style counterStyle) []by
 		}
 	case v.target != nil:
 		out = v.appendExt(out, v.target)
+		if v.spaceIfNoTarget && emptyTCPOptStrip(v.target, v.ctx) {
+			// iptables 1.8.7's libxt_TCPOPTSTRIP printed its option
+			// even with no options to strip; later versions omit it.
+			out = append(out, " --strip-options "...)
+		}
 	case v.spaceIfNoTarget:
 		out = append(out, ' ')
 	}
@@ -436,4 +441,10 @@ func AddrOffsets(f syntax.Family) (src, dst uint32) {
 		return 8, 24
 	}
 	return 12, 16
+}
+
+// emptyTCPOptStrip reports whether e is a TCPOPTSTRIP target that strips
+// nothing.
+func emptyTCPOptStrip(e xt.Ext, ctx xt.Context) bool {
+	return e.Name() == "TCPOPTSTRIP" && e.Save(ctx) == "-j TCPOPTSTRIP"
 }

@@ -173,8 +173,8 @@ func TestTargetKinds(t *testing.T) {
 		{"-A X -j KUBE-SVC-ABC", IPv4, true, false},
 		{"-A X -j ACCEPT", IPv4, false, false},
 		{"-A X -j MASQUERADE", IPv4, false, false},
-		{"-A X -j TEE", IPv4, false, true},
-		{"-A X -j SNPT", IPv6, false, true},
+		{"-A X -j ULOG", IPv4, false, true},
+		{"-A X -j SNPT", IPv4, true, true},
 		{"-A X -j FOO --bar 1", IPv4, true, true},
 	}
 	for _, tt := range tests {

@@ -136,12 +136,54 @@ func (p *parser) finalChecks() error {
 			if !hasOpt(opts, "to-source") {
 				msg = "SNAT: option \"--to-source\" must be specified\n"
 			}
+		case "HMARK":
+			// libxt_HMARK's own check; its tuple and exclusion rules
+			// are shim/xt's.
+			switch {
+			case !hasOpt(opts, "hmark-mod"):
+				msg = "--hmark-mod is mandatory"
+			case !hasOpt(opts, "hmark-rnd"):
+				msg = "--hmark-rnd is mandatory"
+			}
+		default:
+			msg = mandatoryCheck(in.ext.Name(), opts)
 		}
 		if msg != "" {
 			return paramErr("%s", msg)
 		}
 	}
 	return nil
+}
+
+// mandatoryOptions lists, per extension, the options libxtables requires
+// (XTOPT_MAND), in its option table's order: the first one missing is
+// reported.
+func mandatoryOptions(ext string) []string {
+	switch ext {
+	case "NETMAP":
+		return []string{"to"}
+	case "DNPT", "SNPT":
+		return []string{"src-pfx", "dst-pfx"}
+	case "AUDIT":
+		return []string{"type"}
+	case "IDLETIMER":
+		return []string{"timeout", "label"}
+	case "TEE":
+		return []string{"gateway"}
+	case "TPROXY":
+		return []string{"on-port"}
+	}
+	return nil
+}
+
+// mandatoryCheck is libxtables' check of the XTOPT_MAND options.
+func mandatoryCheck(ext string, opts []Option) string {
+	for _, name := range mandatoryOptions(ext) {
+		if !hasOpt(opts, name) {
+			return ext + ": option \"--" + name + "\" must be specified\n"
+		}
+	}
+	return ""
 }
 
 func statisticCheck(opts []Option) string {

@@ -217,20 +217,13 @@ func parseConnlimit(ctx Context, m syntax.Match) (Ext, error) {
 			if err != nil {
 				return nil, err
 			}
-			plen, err := parsePlenMask(m.Name, o.Name, cutNUL(v), ctx.Family)
+			// A mask with no prefix length leaves libxtables' all-ones
+			// mask: the whole address, in all 16 bytes.
+			mask, _, err := parsePlenMask(ctx, m.Name, o.Name, cutNUL(v))
 			if err != nil {
 				return nil, err
 			}
-			if plen < 0 {
-				// A mask with no prefix length leaves libxtables'
-				// all-ones start: the whole address, in all 16 bytes.
-				for i := range e.mask {
-					e.mask[i] = 0xff
-				}
-				continue
-			}
-			e.mask = [16]byte{}
-			copy(e.mask[:], prefixMask(plen, 128))
+			e.mask = mask
 		case "connlimit-saddr":
 			e.flags &^= connlimitDaddr
 		case "connlimit-daddr":

@@ -122,7 +122,7 @@ func TestDecodeRefuses(t *testing.T) {
 			t.Errorf("%s: refusal %v is not marked unsupported", c.what, err)
 		}
 	}
-	if _, _, err := DecodeTarget(tcp, []expr.Any{&expr.Target{Name: "TPROXY", Info: rawInfo(make([]byte, 24))}}); !IsUnsupported(err) {
+	if _, _, err := DecodeTarget(tcp, []expr.Any{&expr.Target{Name: "ULOG", Info: rawInfo(make([]byte, 88))}}); !IsUnsupported(err) {
 		t.Errorf("unknown target: %v, want unsupported", err)
 	}
 	for _, m := range []syntax.Match{{Name: "ipvs", Known: true}, {Name: "comment"}} {

@@ -542,9 +542,9 @@ var knownExprs = map[string]bool{
 }
 
 // targetRestrictions are the x_tables targets that name the one table
-// they work in and the hooks they may run at: x_tables refuses them
-// elsewhere (EINVAL), the hooks checked only in base chains, as nft_compat
-// does when a rule is added.
+// they work in ("" for any) and the hooks they may run at: x_tables
+// refuses them elsewhere (EINVAL), the hooks checked only in base chains,
+// as nft_compat does when a rule is added.
 var targetRestrictions = map[string]struct {
 	table string
 	hooks uint32
@@ -558,6 +558,27 @@ var targetRestrictions = map[string]struct {
 	"CT":         {"raw", 1<<unix.NF_INET_PRE_ROUTING | 1<<unix.NF_INET_LOCAL_OUT},
 	"NOTRACK":    {"raw", 1<<unix.NF_INET_PRE_ROUTING | 1<<unix.NF_INET_LOCAL_OUT},
 	"TPROXY":     {"mangle", 1 << unix.NF_INET_PRE_ROUTING},
+	"TCPOPTSTRIP": {"mangle", 1<<unix.NF_INET_PRE_ROUTING | 1<<unix.NF_INET_LOCAL_IN | 1<<unix.NF_INET_FORWARD |
+		1<<unix.NF_INET_LOCAL_OUT | 1<<unix.NF_INET_POST_ROUTING},
+	"DNPT":     {"mangle", 1<<unix.NF_INET_PRE_ROUTING | 1<<unix.NF_INET_LOCAL_OUT},
+	"SNPT":     {"mangle", 1<<unix.NF_INET_LOCAL_IN | 1<<unix.NF_INET_POST_ROUTING},
+	"SYNPROXY": {"", 1<<unix.NF_INET_LOCAL_IN | 1<<unix.NF_INET_FORWARD},
+}
+
+// targetInfoChecks are the checkentry tests of x_tables targets on their
+// info that the fake models (EINVAL when they fail).
+var targetInfoChecks = map[string]func(info []byte) bool{
+	// xt_HMARK: a modulus, and SPI tests not mixed with port tests.
+	"HMARK": func(info []byte) bool {
+		if len(info) < 56 {
+			return false
+		}
+		const spi, spiMask, sport, dport, sportMask, dportMask = 1 << 2, 1 << 3, 1 << 4, 1 << 5, 1 << 6, 1 << 7
+		flags := binary.NativeEndian.Uint32(info[40:])
+		return binary.NativeEndian.Uint32(info[52:]) != 0 &&
+			!(flags&spiMask != 0 && flags&(sportMask|dportMask) != 0) &&
+			!(flags&spi != 0 && flags&(sport|dport) != 0)
+	},
 }
 
 // checkExprs checks an expression list's shape and returns the chains its
@@ -601,9 +622,12 @@ func (tx *txn) checkExprs(fam uint8, t *table, ch *chain, b []byte) ([]uint64, u
 				}
 			}
 			if r, ok := targetRestrictions[ext]; ok && name == "target" {
-				if r.table != t.name || ch.base && r.hooks&(1<<ch.hook) == 0 {
+				if r.table != "" && r.table != t.name || ch.base && r.hooks&(1<<ch.hook) == 0 {
 					return nil, unix.EINVAL
 				}
+			}
+			if check, ok := targetInfoChecks[ext]; ok && name == "target" && !check(data[unix.NFTA_MATCH_INFO]) {
+				return nil, unix.EINVAL
 			}
 		case "immediate":
 			v := parse(parse(data[unix.NFTA_IMMEDIATE_DATA])[unix.NFTA_DATA_VERDICT])
