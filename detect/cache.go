@@ -2,6 +2,7 @@ package detect
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -61,6 +62,34 @@ type leanDecision struct {
 	Basis     *Basis       `json:"basis,omitempty"`
 	Split     bool         `json:"split"`
 	DecidedAt time.Time    `json:"decided_at"`
+}
+
+// liteSkip: a lean entry has no evidence.
+func (e *leanEntry) liteSkip() []string { return []string{"evidence"} }
+
+// readLite reads a lean entry with the fast reader (see liteReader).
+func (e *leanEntry) readLite(f *jsonFields) {
+	e.recordHeader = f.header()
+	e.Policy = f.str("policy")
+	if d, ok := f.object("decision"); ok {
+		e.Decision = leanDecision{
+			Mode:      backend.Mode(d.str("mode")),
+			Reason:    Reason(d.str("reason")),
+			Detail:    d.str("detail"),
+			Warnings:  d.strings("warnings"),
+			Split:     d.boolean("split"),
+			DecidedAt: d.time("decided_at"),
+		}
+		if b, ok := d.object("basis"); ok {
+			e.Decision.Basis = &Basis{Mode: backend.Mode(b.str("mode")), Family: b.str("family"), Table: b.str("table"), Chain: b.str("chain")}
+			d.err = errors.Join(d.err, b.err)
+		}
+		f.err = errors.Join(f.err, d.err)
+	}
+	if p, ok := f.object("proof"); ok {
+		e.Proof = &proof{Stamp: p.str("stamp"), CheckedAt: p.time("checked_at")}
+		f.err = errors.Join(f.err, p.err)
+	}
 }
 
 func readCache(path string, n NetNS, policy string, lean bool) (Decision, *proof, bool) {

@@ -141,10 +141,28 @@ func (r *DialectRecord) UnmarshalJSON(data []byte) error {
 	if string(data) == "null" {
 		return nil
 	}
-	text, err := strconv.Unquote(string(data))
-	if err != nil {
+	var text string
+	if err := json.Unmarshal(data, &text); err != nil {
 		return fmt.Errorf("dialect record: %w", err)
 	}
+	return r.readText(text)
+}
+
+// readLiteBody reads the record from the fast reader's value (see
+// liteBody): the same string UnmarshalJSON reads.
+func (r *DialectRecord) readLiteBody(v jsonValue) error {
+	*r = DialectRecord{}
+	switch v.kind {
+	case 'z':
+		return nil
+	case 's':
+		return r.readText(v.s)
+	}
+	return errJSONLite
+}
+
+// readText reads the compact form's text.
+func (r *DialectRecord) readText(text string) error {
 	bad := func(line string) error { return fmt.Errorf("dialect record: malformed line %q", line) }
 	for _, line := range strings.Split(text, "\n") {
 		if line == "" {

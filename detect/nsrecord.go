@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,26 +202,29 @@ func readRecordOnce[T any, PT interface {
 	*T
 	headed
 }](path string, n NetNS, v PT) (bool, error) {
-	f, err := os.Open(path)
+	data, mtime, err := readSmallFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return false, err
-	}
 	// Written before this boot: cookies start again at each boot, so it
 	// may be another namespace's (a cache directory that is not a tmpfs).
-	if fi.ModTime().Before(bootTime().Add(-bootSlack)) {
+	if mtime.Before(bootTime().Add(-bootSlack)) {
 		return false, nil
 	}
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return false, err
+	if lr, ok := any(v).(liteReader); ok {
+		// The fast reader (jsonlite.go) first; encoding/json when it
+		// gives up.
+		if doc, err := parseJSON(data, lr.liteSkip()...); err == nil && doc.kind == 'o' {
+			f := jsonFields{v: doc}
+			lr.readLite(&f)
+			if f.err == nil {
+				return v.head().mine(n), nil
+			}
+		}
+		*v = *new(T)
 	}
 	if err := json.Unmarshal(data, v); err != nil {
 		var h recordHeader
@@ -235,6 +237,58 @@ func readRecordOnce[T any, PT interface {
 		return false, nil
 	}
 	return true, nil
+}
+
+// liteReader is a record type the fast reader can fill (jsonlite.go):
+// readLite takes the fields from the parsed document, and leaves f.err set
+// when they are not exactly what encoding/json would have read.
+type liteReader interface {
+	readLite(f *jsonFields)
+	// liteSkip names members (at any depth) readLite never looks at,
+	// which the parser then only checks.
+	liteSkip() []string
+}
+
+// readSmallFile reads a record file with plain system calls: os.Open would
+// set up the runtime's network poller for it, a cost every call would pay
+// for one small read.
+func readSmallFile(path string) ([]byte, time.Time, error) {
+	fd, err := openRetry(path)
+	if err != nil {
+		return nil, time.Time{}, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, time.Time{}, &os.PathError{Op: "stat", Path: path, Err: err}
+	}
+	mtime := time.Unix(st.Mtim.Unix())
+	data := make([]byte, 0, st.Size+512)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := unix.Read(fd, data[len(data):cap(data)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, time.Time{}, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return data, mtime, nil
+		}
+		data = data[:len(data)+n]
+	}
+}
+
+func openRetry(path string) (int, error) {
+	for {
+		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
 }
 
 // updateRecord rewrites the calling namespace's file in dir (under cacheDir)
@@ -254,10 +308,7 @@ func updateRecord[T any](cacheDir, dir string, change func(*T)) error {
 		return err
 	}
 	defer unlock()
-	var rec struct {
-		recordHeader
-		Body T `json:"record"`
-	}
+	var rec bodyRecord[T]
 	if ok, err := readRecord(path, n, &rec); err != nil || !ok {
 		rec.Body = *new(T)
 	}
@@ -273,14 +324,39 @@ func updateRecord[T any](cacheDir, dir string, change func(*T)) error {
 // loadRecord reads the calling namespace's file in dir; ok is false when
 // there is none.
 func loadRecord[T any](cacheDir, dir string) (T, bool, error) {
-	var rec struct {
-		recordHeader
-		Body T `json:"record"`
-	}
+	var rec bodyRecord[T]
 	n, err := CurrentNetNS()
 	if err != nil {
 		return rec.Body, false, err
 	}
 	ok, err := readRecord(filepath.Join(cacheDir, dir, n.Key()+".json"), n, &rec)
 	return rec.Body, ok, err
+}
+
+// bodyRecord is a per-namespace file: the header, and the record itself.
+type bodyRecord[T any] struct {
+	recordHeader
+	Body T `json:"record"`
+}
+
+// liteBody is a record body the fast reader can fill from its JSON value
+// (see liteReader).
+type liteBody interface {
+	readLiteBody(v jsonValue) error
+}
+
+func (r *bodyRecord[T]) liteSkip() []string { return nil }
+
+func (r *bodyRecord[T]) readLite(f *jsonFields) {
+	lb, ok := any(&r.Body).(liteBody)
+	if !ok {
+		f.fail()
+		return
+	}
+	r.recordHeader = f.header()
+	if body, ok := f.v.member("record"); ok {
+		if err := lb.readLiteBody(body); err != nil {
+			f.fail()
+		}
+	}
 }

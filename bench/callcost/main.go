@@ -17,10 +17,13 @@
 //     instead of becoming it, so "backend" there is the real binary's whole
 //     run.
 //
-// With -instructions it also counts the user-space instructions of one call
-// of each (valgrind cachegrind; the log is on, so an exec call's child is
-// not counted): a figure that does not move with the machine's load. Kernel
-// work (netlink dumps, x_tables copies) is not in it.
+// With -instructions it also counts user-space instructions (valgrind), a
+// figure that does not move with the machine's load: the real binary's
+// whole call, the shim's whole call with the log on (an exec call's child
+// not counted), and, for the floor and the shim's exec path with the log
+// off, what each runs before it replaces itself with the real binary (so
+// their ratio is the instruction side of the "added time over the floor"
+// target). Kernel work (netlink dumps, x_tables copies) is not in it.
 //
 // Every measurement runs inside a fresh network namespace, in a copy of this
 // program re-run there, which alternates the sides so drift hits all alike.
@@ -272,8 +275,9 @@ func report(mode string, services, rules int, sides []side, res, counts result) 
 		}
 	}
 	if counts != nil {
-		fmt.Printf("\n-- user-space instructions of one call (millions; cachegrind; shim sides with the log on)\n")
-		fmt.Printf("%-31s %9s %9s %9s", "call", "real", "floor", "exec")
+		fmt.Printf("\n-- user-space instructions of one call (millions; real, exec+log and native+log: the whole call;\n" +
+			"   floor and exec: before they exec the real binary, the log off; pre/fl: exec's over the floor's)\n")
+		fmt.Printf("%-31s %9s %9s %9s %7s %9s", "call", "real", "floor", "exec", "pre/fl", "exec+log")
 		if has("native") {
 			fmt.Printf(" %9s", "native")
 		}
@@ -286,7 +290,11 @@ func report(mode string, services, rules int, sides []side, res, counts result) 
 				}
 				return fmt.Sprintf("%.2f", float64(r[s].Instr)/1e6)
 			}
-			fmt.Printf("%-31s %9s %9s %9s", c.Name, mi("real"), mi("floor"), mi("exec+log"))
+			pre := "-"
+			if r["exec"] != nil && r["floor"] != nil && r["floor"].Instr > 0 {
+				pre = fmt.Sprintf("%.2f", float64(r["exec"].Instr)/float64(r["floor"].Instr))
+			}
+			fmt.Printf("%-31s %9s %9s %9s %7s %9s", c.Name, mi("real"), mi("floor"), mi("exec"), pre, mi("exec+log"))
 			if has("native") {
 				fmt.Printf(" %9s", mi("native+log"))
 			}
@@ -537,6 +545,39 @@ func (j job) reset(c call) error {
 
 var irefs = regexp.MustCompile(`I\s+refs:\s+([0-9,]+)`)
 
+// countBeforeExec counts the user-space instructions a side runs before
+// it replaces itself with the real binary (the floor, and the shim's exec
+// path with the log off): callgrind dumps its counts when syscall.Exec is
+// entered. The real binary's own run is the same on both sides, so the
+// two counts compare what each adds in front of it.
+func (j job) countBeforeExec(c call, s side) (int64, error) {
+	dir, err := os.MkdirTemp(j.CacheDir, "callgrind-")
+	if err != nil {
+		return 0, err
+	}
+	defer os.RemoveAll(dir)
+	args := append([]string{"--tool=callgrind", "--callgrind-out-file=" + filepath.Join(dir, "cg"), "--dump-before=syscall.Exec",
+		filepath.Join(s.Dir, "iptables")}, c.Args...)
+	cmd := exec.Command("valgrind", args...)
+	cmd.Env = append(os.Environ(), s.Env...)
+	cmd.Env = append(cmd.Env, "GODEBUG=asyncpreemptoff=1", "IPTABLES_SHIM_LOG=")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	_ = cmd.Run()
+	data, err := os.ReadFile(filepath.Join(dir, "cg.1"))
+	if err != nil {
+		// It never replaced itself with the real binary (-exec-nft auto:
+		// the native backend carried the call out): no figure.
+		return 0, nil
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, "summary: "); ok {
+			return strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("%s (%s): no summary in callgrind's dump", c.Name, s.Name)
+}
+
 // count runs each call once per side under cachegrind and reads the
 // instruction count. Shim sides run with the log on: a process that
 // replaces itself with the real binary leaves valgrind no count.
@@ -545,8 +586,24 @@ func (j job) count() (result, error) {
 	for _, c := range calls {
 		res[c.Name] = map[string]*sample{}
 		for _, s := range j.Sides {
-			if s.Name == "exec" || s.Name == "native" || s.Name == "floor" {
-				continue // the +log twins are counted; floor only execs
+			if s.Name == "exec" || s.Name == "floor" {
+				// These replace themselves with the real binary:
+				// counted up to that exec.
+				if _, _, err := j.once(c, s); err != nil {
+					return nil, err
+				}
+				n, err := j.countBeforeExec(c, s)
+				if err != nil {
+					return nil, err
+				}
+				res[c.Name][s.Name] = &sample{Instr: n}
+				if err := j.reset(c); err != nil {
+					return nil, err
+				}
+				continue
+			}
+			if s.Name == "native" {
+				continue // its +log twin is counted
 			}
 			// Warm the cache twice: the first call decides, the second
 			// makes the first full re-check (and records a legacy proof).

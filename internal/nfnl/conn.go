@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -97,7 +98,7 @@ func Open() (*Conn, error) {
 	if err != nil {
 		return nil, os.NewSyscallError("socket", err)
 	}
-	c := &Conn{fd: fd, buf: make([]byte, recvBufSize)}
+	c := &Conn{fd: fd, buf: recvBuf()}
 	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK}); err != nil {
 		c.Close()
 		return nil, os.NewSyscallError("bind", err)
@@ -128,14 +129,44 @@ func (c *Conn) SetRecvTimeout(d time.Duration) error {
 	return nil
 }
 
-// Close releases the socket.
+// Close releases the socket. Its receive buffer goes to the next Open:
+// nothing received may be used after Close (Request copies its replies,
+// Dump's callbacks must not keep theirs).
 func (c *Conn) Close() error {
 	if c.fd < 0 {
 		return nil
 	}
 	err := unix.Close(c.fd)
 	c.fd = -1
+	if c.buf != nil {
+		releaseRecvBuf(c.buf)
+		c.buf, c.msgs = nil, nil
+	}
 	return err
+}
+
+// staticRecvBuf is the receive buffer of one open connection at a time:
+// a call of the shim opens its connections one after the other (detection,
+// the dialect check, the native backend), and a fresh 1 MiB heap
+// allocation costs the allocator more than the request it serves, where
+// untouched pages of the zeroed data segment cost nothing. Connections
+// opened while it is taken get heap buffers.
+var (
+	staticRecvBuf   [recvBufSize]byte
+	staticRecvTaken atomic.Bool
+)
+
+func recvBuf() []byte {
+	if staticRecvTaken.CompareAndSwap(false, true) {
+		return staticRecvBuf[:]
+	}
+	return make([]byte, recvBufSize)
+}
+
+func releaseRecvBuf(b []byte) {
+	if unsafe.SliceData(b) == &staticRecvBuf[0] {
+		staticRecvTaken.Store(false)
+	}
 }
 
 func (c *Conn) nextSeq() uint32 {

@@ -61,6 +61,23 @@ type Call struct {
 	GuardChains *syntax.Payload
 
 	input []byte // standard input, once ReadInput has read it
+
+	// The arguments parsed as a single command, once Command parsed them.
+	parsed bool
+	cmd    *syntax.Command
+	cmdErr error
+}
+
+// Command returns a single command's arguments (Tool Iptables) parsed,
+// parsing them on first use only: the router's choice of backend, the
+// guard and the native backend's checks read the same parse. Callers read
+// it and never change it.
+func (c *Call) Command() (*syntax.Command, error) {
+	if !c.parsed {
+		c.cmd, c.cmdErr = syntax.ParseCommand(c.Args, c.Family)
+		c.parsed = true
+	}
+	return c.cmd, c.cmdErr
 }
 
 // Name is the program name the caller used, e.g. "ip6tables-restore".

@@ -28,12 +28,14 @@ const (
 
 // NFT path values accepted for the "nft" setting: how nf_tables calls run.
 const (
-	// NFTAuto runs a real iptables-nft binary when the image has one, the
-	// native backend otherwise.
+	// NFTAuto uses the native backend for every call it can carry out,
+	// and the image's real iptables-nft for the rest (when its dialect is
+	// safe on the host) and for --version and -h.
 	NFTAuto = "auto"
 	// NFTExec always runs a real iptables-nft binary.
 	NFTExec = "exec"
-	// NFTNative always uses the native backend (restore and save at least).
+	// NFTNative uses the native backend for every call it can carry out,
+	// --version and -h included, and a real iptables-nft for the rest.
 	NFTNative = "native"
 )
 

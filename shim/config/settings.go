@@ -29,7 +29,7 @@ type Setting struct {
 // Settings lists every setting, in the order help shows them.
 var Settings = []Setting{
 	{Name: "mode", Env: "IPTABLES_SHIM_MODE", Values: "auto|legacy|nft", Help: "force a backend; auto detects the host's"},
-	{Name: "nft", Env: "IPTABLES_SHIM_NFT", Values: "auto|exec|native", Help: "nf_tables calls: a real iptables-nft (exec), netlink (native), or exec when the image has iptables-nft (auto)"},
+	{Name: "nft", Env: "IPTABLES_SHIM_NFT", Values: "auto|exec|native", Help: "nf_tables calls: netlink for what the native backend carries out and a real iptables-nft for the rest (auto, native), or always a real iptables-nft (exec); auto leaves --version and -h to the image's binary and never hands a call to one that misreads the host's dialect"},
 	{Name: "log", Env: "IPTABLES_SHIM_LOG", Values: "PATH|syslog", Help: "log every call and every chain the guard creates (empty: off)"},
 	{Name: "backend-dirs", Env: "IPTABLES_SHIM_BACKEND_DIRS", Values: "DIR:DIR...", Help: "where real binaries are looked for (absolute paths; PATH is never used)"},
 	{Name: "host-root", Env: "IPTABLES_SHIM_HOST_ROOT", Values: "DIR", Help: "where the host's root is mounted (/host in a pod), for host hints"},

@@ -6,22 +6,46 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 )
 
 // maxBinary bounds how much of a binary is read for its version.
 const maxBinary = 16 << 20
 
-// versionInBinary is the version string libxtables is built with
-// (XTABLES_VERSION), NUL-terminated in the binary's read-only data, or
-// followed by " (nf_tables)" where a version string has it baked in.
-// Compiled when first needed: most calls find the version recorded, and
-// compiling at package init cost every call of the shim.
-var versionInBinary = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`\x00(1\.[0-9]+\.[0-9]+)(?:\x00| \(nf_tables\))`)
-})
+// versionInBinary matches, at the start of b, the version string
+// libxtables is built with (XTABLES_VERSION), NUL-terminated in the
+// binary's read-only data, or followed by " (nf_tables)" where a version
+// string has it baked in: "\x001.8.9\x00" or "\x001.8.9 (nf_tables)".
+// It returns the version and the whole match ("" when none). Matched by
+// hand, not with package regexp, whose package initialisation every call
+// of the shim would pay.
+func versionInBinary(b []byte) (version, match string) {
+	digits := func(i int) int {
+		j := i
+		for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+			j++
+		}
+		return j
+	}
+	if !bytes.HasPrefix(b, []byte("\x001.")) {
+		return "", ""
+	}
+	i := digits(3)
+	if i == 3 || i >= len(b) || b[i] != '.' {
+		return "", ""
+	}
+	j := digits(i + 1)
+	if j == i+1 {
+		return "", ""
+	}
+	switch rest := b[j:]; {
+	case bytes.HasPrefix(rest, []byte("\x00")):
+		return string(b[1:j]), string(b[:j+1])
+	case bytes.HasPrefix(rest, []byte(" (nf_tables)")):
+		return string(b[1:j]), string(b[:j+len(" (nf_tables)")])
+	}
+	return "", ""
+}
 
 // BinaryVersion reads the iptables version an xtables-nft-multi (or any
 // iptables) binary was built as, without running it: running `--version`
@@ -46,8 +70,8 @@ func BinaryVersion(path string) string {
 		}
 		i += j
 		end := min(len(data), i+32)
-		if m := versionInBinary().FindSubmatch(data[i:end]); m != nil && bytes.HasPrefix(data[i:end], m[0]) {
-			if v := string(m[1]); best == "" || strings.Contains(string(m[0]), "nf_tables") {
+		if v, m := versionInBinary(data[i:end]); v != "" {
+			if best == "" || strings.Contains(m, "nf_tables") {
 				best = v
 			}
 		}

@@ -1,26 +1,55 @@
 package doctor
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/iptables-shim/iptables-shim/internal/rootfs"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/execbackend"
 )
 
-// versionString is how iptables 1.8 binaries carry their version:
-// "1.8.9 (nf_tables)" or "1.8.9 (legacy)". Compiled on first use: this
-// package is linked into the binary that serves every iptables call, and
-// almost none of them run the doctor.
-var versionString = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(\d+\.\d+\.\d+) \((nf_tables|legacy)\)`)
-})
+// versionString finds how iptables 1.8 binaries carry their version:
+// "1.8.9 (nf_tables)" or "1.8.9 (legacy)", the first in data. It returns
+// the version and the backend's word ("" when there is none). Matched by
+// hand: linking package regexp costs every call of the shim (this package
+// is linked into it) its package initialisation.
+func versionString(data []byte) (version, backendWord string) {
+	digits := func(i int) int {
+		j := i
+		for j < len(data) && data[j] >= '0' && data[j] <= '9' {
+			j++
+		}
+		return j
+	}
+	for i := 0; i < len(data); i++ {
+		if data[i] < '0' || data[i] > '9' || (i > 0 && data[i-1] >= '0' && data[i-1] <= '9') {
+			continue
+		}
+		a := digits(i)
+		if a >= len(data) || data[a] != '.' {
+			continue
+		}
+		b := digits(a + 1)
+		if b == a+1 || b >= len(data) || data[b] != '.' {
+			continue
+		}
+		c := digits(b + 1)
+		if c == b+1 {
+			continue
+		}
+		for _, word := range []string{"nf_tables", "legacy"} {
+			if bytes.HasPrefix(data[c:], []byte(" ("+word+")")) {
+				return string(data[i:c]), word
+			}
+		}
+	}
+	return "", ""
+}
 
 // maxScan bounds how much of a binary is read for its version string.
 const maxScan = 8 << 20
@@ -87,15 +116,15 @@ func readVersion(file string) Binary {
 	if err != nil {
 		return Binary{}
 	}
-	m := versionString().FindSubmatch(data)
-	if m == nil {
+	v, word := versionString(data)
+	if v == "" {
 		return Binary{}
 	}
 	mode := backend.Legacy
-	if string(m[2]) == "nf_tables" {
+	if word == "nf_tables" {
 		mode = backend.NFT
 	}
-	return Binary{Version: string(m[1]), Backend: mode}
+	return Binary{Version: v, Backend: mode}
 }
 
 // binaryGroup is the files that lead to one target, for people: a Debian

@@ -6,21 +6,36 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/iptables-shim/iptables-shim/detect"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 )
 
-// loadTarget matches iptables-restore's "Couldn't load target `X'" (the
-// quote style varies by version). Compiled on first use, like
-// versionString.
-var loadTarget = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile("Couldn't load target [`'\"]([^'`\"]+)['`\"]")
-})
+// loadTarget finds iptables-restore's "Couldn't load target `X'" (the
+// quote style varies by version) in line and returns X ("" when there is
+// none). Matched by hand, like versionString.
+func loadTarget(line string) string {
+	const prefix = "Couldn't load target "
+	const quotes = "`'\""
+	for i := 0; ; i++ {
+		j := strings.Index(line[i:], prefix)
+		if j < 0 {
+			return ""
+		}
+		i += j
+		rest := line[i+len(prefix):]
+		if rest == "" || !strings.ContainsRune(quotes, rune(rest[0])) {
+			continue
+		}
+		name := rest[1:]
+		end := strings.IndexAny(name, quotes)
+		if end > 0 {
+			return name[:end]
+		}
+	}
+}
 
 // callLog is what the doctor takes from the shim's call log.
 type callLog struct {
@@ -60,15 +75,15 @@ func scanLog(path string) (callLog, error) {
 			}
 			continue
 		}
-		m := loadTarget().FindStringSubmatch(line)
-		if m == nil || seen[m[1]] {
+		chain := loadTarget(line)
+		if chain == "" || seen[chain] {
 			continue
 		}
-		seen[m[1]] = true
+		seen[chain] = true
 		if len(line) > 300 {
 			line = line[:300] + "..."
 		}
-		out.failed = append(out.failed, LogFinding{Line: line, Chain: m[1]})
+		out.failed = append(out.failed, LogFinding{Line: line, Chain: chain})
 	}
 	return out, nil
 }

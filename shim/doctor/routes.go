@@ -40,9 +40,10 @@ func findRoutes(opts execbackend.LocateOptions, p routePolicy) []Route {
 }
 
 // route applies the router's choice (shim/route's pick) to one located (or
-// missing) binary: legacy always needs a real binary; nf_tables uses a real
-// iptables-nft when there is one, unless nft=native, and the native backend
-// otherwise; nft=exec switches the native backend off.
+// missing) binary: legacy always needs a real binary; nf_tables uses the
+// native backend (nft=auto and nft=native), handing what it cannot do to a
+// real iptables-nft when there is one; nft=exec switches the native backend
+// off.
 func (p routePolicy) route(mode backend.Mode, program string, bin execbackend.Binary, locateErr error) Route {
 	r := Route{Mode: mode, Program: program}
 	if locateErr == nil {
@@ -52,11 +53,10 @@ func (p routePolicy) route(mode backend.Mode, program string, bin execbackend.Bi
 	if nft == "" {
 		nft = config.NFTAuto
 	}
-	useNative := mode == backend.NFT && p.native &&
-		(nft == config.NFTNative || (nft == config.NFTAuto && locateErr != nil))
+	useNative := mode == backend.NFT && p.native && (nft == config.NFTNative || nft == config.NFTAuto)
 	switch {
 	case useNative && locateErr == nil:
-		r.Via, r.Why = ViaNative, fmt.Sprintf("nft=native: the native nf_tables backend; what it cannot do goes to %s", bin.Path)
+		r.Via, r.Why = ViaNative, fmt.Sprintf("nft=%s: the native nf_tables backend; what it cannot do goes to %s", nft, bin.Path)
 	case useNative:
 		r.Via, r.Why = ViaNative, "no iptables-nft binary in this image: the shim's native nf_tables backend serves the call"
 	case locateErr == nil:

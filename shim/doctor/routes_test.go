@@ -41,8 +41,8 @@ func vias(rs []Route, mode backend.Mode) string {
 
 // TestRoutesFollowTheRouter checks the doctor's account of every nft
 // setting against shim/route's pick policy: legacy always needs a real
-// binary; nf_tables uses a real iptables-nft when present unless
-// nft=native, the native backend otherwise, never with nft=exec.
+// binary; nf_tables uses the native backend (nft=auto, nft=native) with a
+// real iptables-nft for what it cannot do, never with nft=exec.
 func TestRoutesFollowTheRouter(t *testing.T) {
 	cases := []struct {
 		image          func(*testing.T) string
@@ -50,11 +50,11 @@ func TestRoutesFollowTheRouter(t *testing.T) {
 		native         bool
 		wantNFT, wantL string
 	}{
-		{bothImage, config.NFTAuto, true, ViaBinary, ViaBinary},
+		{bothImage, config.NFTAuto, true, ViaNative, ViaBinary},
 		{bothImage, config.NFTNative, true, ViaNative, ViaBinary},
 		{bothImage, config.NFTExec, true, ViaBinary, ViaBinary},
 		{bothImage, config.NFTNative, false, ViaBinary, ViaBinary},
-		{nftOnlyImage, "", true, ViaBinary, ViaNone},
+		{nftOnlyImage, "", true, ViaNative, ViaNone},
 		{emptyImage, config.NFTAuto, true, ViaNative, ViaNone},
 		{emptyImage, config.NFTNative, true, ViaNative, ViaNone},
 		{emptyImage, config.NFTExec, true, ViaNone, ViaNone},

@@ -273,6 +273,39 @@ var matchTable = []extension{
 		{name: "connlimit-saddr", arity: argNone},
 		{name: "connlimit-daddr", arity: argNone},
 	}},
+	// libxt_dccp names its ports by their long names in its messages.
+	{name: "dccp", opts: []optSpec{
+		{name: "source-port", alias: "sport", arity: argOne, invert: true},
+		{name: "destination-port", alias: "dport", arity: argOne, invert: true},
+		{name: "dccp-types", arity: argOne, invert: true},
+		{name: "dccp-option", arity: argOne, invert: true},
+	}},
+	{name: "srh", family: IPv6, opts: []optSpec{
+		{name: "srh-next-hdr", arity: argOne, invert: true},
+		{name: "srh-hdr-len-eq", arity: argOne, invert: true},
+		{name: "srh-hdr-len-gt", arity: argOne, invert: true},
+		{name: "srh-hdr-len-lt", arity: argOne, invert: true},
+		{name: "srh-segs-left-eq", arity: argOne, invert: true},
+		{name: "srh-segs-left-gt", arity: argOne, invert: true},
+		{name: "srh-segs-left-lt", arity: argOne, invert: true},
+		{name: "srh-last-entry-eq", arity: argOne, invert: true},
+		{name: "srh-last-entry-gt", arity: argOne, invert: true},
+		{name: "srh-last-entry-lt", arity: argOne, invert: true},
+		{name: "srh-tag", arity: argOne, invert: true},
+		{name: "srh-psid", arity: argOne, invert: true},
+		{name: "srh-nsid", arity: argOne, invert: true},
+		{name: "srh-lsid", arity: argOne, invert: true},
+	}},
+	{name: "cluster", opts: []optSpec{
+		{name: "cluster-total-nodes", arity: argOne},
+		{name: "cluster-local-node", arity: argOne, invert: true},
+		{name: "cluster-local-nodemask", arity: argOne, invert: true},
+		{name: "cluster-hash-seed", arity: argOne},
+	}},
+	{name: "connlabel", opts: []optSpec{
+		{name: "label", arity: argOne, invert: true},
+		{name: "set", arity: argNone},
+	}},
 	{name: "rateest", oldStyle: true, opts: []optSpec{
 		{name: "rateest1", alias: "rateest", arity: argOne, invert: true},
 		{name: "rateest2", arity: argOne, invert: true},
@@ -601,12 +634,20 @@ func matchIndex(name string) int {
 		return 47
 	case "connlimit":
 		return 48
-	case "rateest":
+	case "dccp":
 		return 49
-	case "osf":
+	case "srh":
 		return 50
-	case "bpf":
+	case "cluster":
 		return 51
+	case "connlabel":
+		return 52
+	case "rateest":
+		return 53
+	case "osf":
+		return 54
+	case "bpf":
+		return 55
 	}
 	return -1
 }

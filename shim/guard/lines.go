@@ -3,22 +3,47 @@ package guard
 import (
 	"bytes"
 	"io"
-	"regexp"
 	"strconv"
-	"sync"
 )
 
-// restoreLineRefs are the two ways iptables-restore names an input line in
-// its errors: "iptables-restore: line 7 failed" and "Error occurred at
-// line: 12". Callers parse them (kube-proxy logs the line and its
-// neighbours), so after the guard added lines they must name the caller's
-// line again.
-//
-// Compiled on first use: every iptables call starts this binary, and only
-// the rare restore the guard rewrote needs it.
-var restoreLineRefs = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(line )([0-9]+)( failed)|(Error occurred at line: )([0-9]+)`)
-})
+// The two ways iptables-restore names an input line in its errors:
+// "iptables-restore: line 7 failed" and "Error occurred at line: 12".
+// Callers parse them (kube-proxy logs the line and its neighbours), so
+// after the guard added lines they must name the caller's line again.
+// (Matched by hand: linking package regexp costs every call of the shim
+// its package initialisation, which builds Unicode tables.)
+const (
+	lineRefFailed     = "line "
+	lineRefFailedTail = " failed"
+	lineRefOccurred   = "Error occurred at line: "
+)
+
+// digitsAt is the length of the run of ASCII digits at the start of b.
+func digitsAt(b []byte) int {
+	n := 0
+	for n < len(b) && b[n] >= '0' && b[n] <= '9' {
+		n++
+	}
+	return n
+}
+
+// lineRefAt matches a line reference at the start of b: the prefix and
+// digits, the length of the whole match (0: none).
+func lineRefAt(b []byte) (prefix, num []byte, n int) {
+	if bytes.HasPrefix(b, []byte(lineRefFailed)) {
+		d := digitsAt(b[len(lineRefFailed):])
+		rest := b[len(lineRefFailed)+d:]
+		if d > 0 && bytes.HasPrefix(rest, []byte(lineRefFailedTail)) {
+			return b[:len(lineRefFailed)], b[len(lineRefFailed) : len(lineRefFailed)+d], len(lineRefFailed) + d + len(lineRefFailedTail)
+		}
+	}
+	if bytes.HasPrefix(b, []byte(lineRefOccurred)) {
+		if d := digitsAt(b[len(lineRefOccurred):]); d > 0 {
+			return b[:len(lineRefOccurred)], b[len(lineRefOccurred) : len(lineRefOccurred)+d], len(lineRefOccurred) + d
+		}
+	}
+	return nil, nil, 0
+}
 
 // LineFixer is a writer that passes a real iptables-restore's stderr
 // through, rewriting the line numbers it reports with a line map from
@@ -66,22 +91,28 @@ func (f *LineFixer) Close() error {
 }
 
 func (f *LineFixer) fix(line []byte) []byte {
-	re := restoreLineRefs()
-	return re.ReplaceAllFunc(line, func(m []byte) []byte {
-		sub := re.FindSubmatch(m)
-		prefix, num, suffix := sub[1], sub[2], sub[3]
-		if len(prefix) == 0 {
-			prefix, num = sub[4], sub[5]
+	var out []byte
+	done := 0 // line[:done] is in out
+	for i := 0; i < len(line); {
+		prefix, num, n := lineRefAt(line[i:])
+		if n == 0 {
+			i++
+			continue
 		}
-		n, err := strconv.Atoi(string(num))
-		if err != nil {
-			return m
+		if v, err := strconv.Atoi(string(num)); err == nil {
+			if f.first == 0 {
+				f.first = v
+			}
+			out = append(out, line[done:i]...)
+			out = append(out, prefix...)
+			out = strconv.AppendInt(out, int64(f.lineMap(v)), 10)
+			out = append(out, line[i+len(prefix)+len(num):i+n]...)
+			done = i + n
 		}
-		if f.first == 0 {
-			f.first = n
-		}
-		out := append([]byte{}, prefix...)
-		out = strconv.AppendInt(out, int64(f.lineMap(n)), 10)
-		return append(out, suffix...)
-	})
+		i += n
+	}
+	if out == nil {
+		return line
+	}
+	return append(out, line[done:]...)
 }

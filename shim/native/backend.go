@@ -218,6 +218,7 @@ func (b *Backend) save(ctx context.Context, c *backend.Call) error {
 		Fam: c.Family, Table: a.Table, Counters: a.Counters, Prog: c.Name(),
 		Version: b.opts.SaveVersion, Now: b.opts.Now(), Protos: b.protocols(),
 		IPSets: b.ipsets(c.Family), PerChainAbove: b.opts.PerChainDumpAbove,
+		Stderr: c.Stderr,
 	}
 	err = nftread.Save(conn, req, w)
 	var ut *nftread.UnknownTableError
@@ -263,7 +264,7 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 	if b.opts.ParseChunkLines > 0 {
 		src.size = b.opts.ParseChunkLines
 	}
-	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: onceWarner(c.Stderr)}, a.Test, raceDeadline(a.Wait))
+	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr, ParseWarn: onceWarner(c.Stderr)}, a.Test, raceDeadline(a.Wait))
 }
 
 // raceDeadline is when a call stops retrying lost generation races: never
@@ -392,7 +393,7 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 		}
 		return done, false, pf.err
 	}
-	if err := probeRevisions(conn, fam, p.needs); err != nil {
+	if err := probeRevisions(conn, fam, p.needs, o.Warn); err != nil {
 		return done, false, err
 	}
 	if dryRun {
@@ -475,11 +476,22 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 // probeRevisions asks the kernel for every xt extension revision the
 // transaction uses, before anything is sent, as iptables-nft does when it
 // loads an extension.
-func probeRevisions(c nfnl.Transport, fam uint8, needs map[extRev]int) error {
+//
+// A match that 1.8.9 uses anyway (xt.WarnsWhenMissing) is not refused: the
+// kernel refuses the rule on commit, as it does iptables-nft's. Its warning
+// goes to warn (a restore's; a single command has printed it before
+// parsing, see warnMissing).
+func probeRevisions(c nfnl.Transport, fam uint8, needs map[extRev]int, warn io.Writer) error {
 	for n, line := range needs {
 		ok, err := c.HasExtension(fam, n.name, uint32(n.rev), n.target)
 		if err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
+		}
+		if !ok && !n.target && n.rev == 0 && xt.WarnsWhenMissing(n.name) {
+			if warn != nil {
+				fmt.Fprintln(warn, xt.MissingWarning(n.name))
+			}
+			continue
 		}
 		if !ok {
 			kind := "match"

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"runtime"
 	"sort"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
 // Single iptables commands run as a transaction of their own, planned
@@ -111,18 +111,28 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			fmt.Fprintln(c.Stderr, w)
 		}
 	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
+	// No runtime.LockOSThread here: every thread an unlocked goroutine
+	// can run on is in the process's network namespace (a thread moved
+	// into another one stays locked to its goroutine), and the first
+	// LockOSThread of a process starts the runtime's template thread, a
+	// thread creation every single command would pay.
+	switch cmd.Op {
+	case syntax.OpAppend, syntax.OpInsert, syntax.OpReplace, syntax.OpList, syntax.OpListRules:
+		// These write or print rules in the host's dialect; -C and -D
+		// find a rule in any dialect, and the chain commands (-N, -X,
+		// -F, -Z, -E, -P) encode no rule. Found before the command's
+		// connection opens, so that connection reuses the check's
+		// receive buffer.
+		b.resolveDialect(c.Family)
+	}
 	conn, err := b.open(ctx)
 	if err != nil {
 		return ipterr.Wrap(ipterr.Resource, err, err.Error())
 	}
 	defer conn.Close()
 	fam := nftread.NFProto(c.Family)
-	if cmd.Op != syntax.OpCheck && cmd.Op != syntax.OpDelete {
-		// -C and -D find a rule in any dialect; the others write or
-		// print in the host's.
-		b.resolveDialect(c.Family)
+	if err := warnMissing(conn, fam, cmd, c.Stderr); err != nil {
+		return err
 	}
 	protos := b.protocols()
 	deadline := raceDeadline(cmd.Wait)
@@ -175,6 +185,28 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	}
 }
 
+// warnMissing prints, before the command's extensions parse their
+// options, the warning iptables-nft prints when it loads a match the
+// kernel lacks and uses anyway (xt.WarnsWhenMissing).
+func warnMissing(conn nfnl.Transport, fam uint8, cmd *syntax.Command, stderr io.Writer) error {
+	if cmd.Rule == nil || stderr == nil {
+		return nil
+	}
+	for _, m := range cmd.Rule.Matches {
+		if !xt.WarnsWhenMissing(m.Name) {
+			continue
+		}
+		ok, err := conn.HasExtension(fam, m.Name, 0, false)
+		if err != nil {
+			return ipterr.Wrap(ipterr.Resource, err, err.Error())
+		}
+		if !ok {
+			fmt.Fprintln(stderr, xt.MissingWarning(m.Name))
+		}
+	}
+	return nil
+}
+
 // attemptCommand plans a single command against st and commits it;
 // planned says planning succeeded (so -v's notes are due).
 func (b *Backend) attemptCommand(conn nfnl.Transport, c *backend.Call, cmd *syntax.Command, cmds []*syntax.Command, st *nftread.KernelState, fam uint8, protos *nftread.Protocols) (*cmdRun, bool, error) {
@@ -190,7 +222,7 @@ func (b *Backend) attemptCommand(conn nfnl.Transport, c *backend.Call, cmd *synt
 	planned := err == nil
 	if err == nil && r.p.txn.Len() > 0 {
 		defer b.opts.trace("commit")
-		err = probeRevisions(conn, fam, r.p.needs)
+		err = probeRevisions(conn, fam, r.p.needs, nil)
 		if err == nil && b.beforeCommit != nil {
 			b.beforeCommit()
 		}

@@ -8,6 +8,29 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
+// dialectRefusesMatch refuses the match forms iptables-nft 1.8.7 has no
+// syntax for: the sctp chunk types its libxt_sctp does not name (I_DATA,
+// RE_CONFIG, PAD, I_FORWARD_TSN came with 1.8.8), which its save would
+// print without a name.
+func dialectRefusesMatch(d dialect.Dialect, m syntax.Match) error {
+	if d != dialect.V187 || m.Name != "sctp" {
+		return nil
+	}
+	for _, o := range m.Options {
+		if o.Name != "chunk-types" || len(o.Args) != 2 {
+			continue
+		}
+		for _, c := range strings.Split(o.Args[1], ",") {
+			name, _, _ := strings.Cut(c, ":")
+			switch strings.ToUpper(name) {
+			case "I_DATA", "RE_CONFIG", "PAD", "I_FORWARD_TSN":
+				return xt.OlderDialect("sctp --chunk-types "+name, string(d))
+			}
+		}
+	}
+	return nil
+}
+
 // dialectRefusesTarget refuses the target forms iptables-nft 1.8.7 (the
 // V187 dialect) has no encoding or syntax for, so that a host running it
 // never meets a rule it cannot read, nor one its own parser refuses:

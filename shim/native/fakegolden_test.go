@@ -267,6 +267,8 @@ func TestFakeGoldensCurrent(t *testing.T) {
 var xtKernelRefuses = map[string]bool{
 	"4 filter INPUT -j REJECT --reject-with tcp-reset": true,
 	"4 filter INPUT -m recent --set --seconds 5":       true,
+	"4 filter INPUT -p tcp -m dccp --sport 4":          true,
+	"4 filter INPUT -m connlabel --label 2048":         true,
 	"4 filter INPUT -m osf --genre linux":              true, // osf is TCP only
 	// The context means nothing to a kernel without SELinux (ENOENT).
 	"4 security INPUT -j SECMARK --selctx system_u:object_r:firewalld_exec_t:s0": true,

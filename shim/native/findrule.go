@@ -13,6 +13,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
+	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
 // findRule returns the handle of the first rule of cmd's chain that
@@ -166,6 +167,13 @@ func normalizeExpr(e expr.Any) expr.Any {
 			b.Xor = nil
 		}
 		return &b
+	case *expr.Match:
+		if !xt.CompareAll(e.Name) {
+			// iptables-nft compares none of this match's blob.
+			m := *e
+			m.Info = nil
+			return &m
+		}
 	}
 	return e
 }

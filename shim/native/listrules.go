@@ -17,7 +17,7 @@ func (r *cmdRun) list() ([]byte, error) {
 		return nil, r.incompatibleChain()
 	}
 	f := nftread.ListFormat{Numeric: cmd.Numeric, Verbose: cmd.Verbose, Exact: cmd.Exact, LineNumbers: cmd.LineNumbers}
-	lp := &nftread.LinePrinter{Format: f, Fam: r.call.Family, Protos: r.protos, Names: nftread.NewNames(nftread.DefaultNameFiles)}
+	lp := &nftread.LinePrinter{Format: f, Fam: r.call.Family, Protos: r.protos, Names: nftread.NewNames(nftread.DefaultNameFiles), Warn: r.call.Stderr}
 	env := r.renderEnv()
 	var out []byte
 	if t.Tainted && cmd.Chain == "" {
@@ -127,6 +127,7 @@ func (r *cmdRun) listRules() ([]byte, error) {
 			}
 			out = v.AppendSave(out, lc.Name, style)
 			out = append(out, '\n')
+			nftread.WriteWarnings(r.call.Stderr, v.AppendWarnings(nil))
 		}
 	}
 	return r.finishListing(out, undecoded)

@@ -39,7 +39,7 @@ func (p Program) Supports(c *backend.Call) error {
 		}
 		return syntax.Versioned(SupportsRestore(pl, f.NoFlush))
 	case backend.Iptables:
-		cmd, err := syntax.ParseCommand(c.Args, c.Family)
+		cmd, err := c.Command()
 		if err != nil || cmd.Op == syntax.OpVersion {
 			return nil
 		}
@@ -72,7 +72,7 @@ func (p Program) Run(ctx context.Context, c *backend.Call) error {
 func isVersionCall(c *backend.Call) bool {
 	switch c.Tool {
 	case backend.Iptables:
-		cmd, err := syntax.ParseCommand(c.Args, c.Family)
+		cmd, err := c.Command()
 		return err == nil && cmd.Op == syntax.OpVersion
 	case backend.Restore:
 		f, err := syntax.ParseRestoreArgs(c.Args)

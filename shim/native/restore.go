@@ -24,12 +24,16 @@ type RestoreOptions struct {
 	// (see verbose.go).
 	Verbose bool
 	Out     io.Writer
+	// Warn gets the warnings iptables-nft prints while it reads the
+	// payload (an extension the kernel lacks, see probeRevisions).
+	Warn io.Writer
 	// Dialect is the encoding rules are written in (Options.Dialect).
 	Dialect dialect.Dialect
-	// Warn, when set, is given what iptables-nft-restore warns about
-	// on standard error while it parses a rule line (xt.Warnings), with
-	// the line's number; the planner may run more than once over a line.
-	Warn func(line int, msg string)
+	// ParseWarn, when set, is given what iptables-nft-restore warns
+	// about on standard error while it parses a rule line
+	// (xt.ParseWarnings), with the line's number; the planner may run
+	// more than once over a line.
+	ParseWarn func(line int, msg string)
 }
 
 // viewTable is a table as it will be after the messages planned so far.
@@ -456,9 +460,9 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	if err != nil {
 		return err
 	}
-	if p.opts.Warn != nil {
+	if p.opts.ParseWarn != nil {
 		for _, w := range r.warnings {
-			p.opts.Warn(l.Num, w)
+			p.opts.ParseWarn(l.Num, w)
 		}
 	}
 	for _, n := range r.needs {

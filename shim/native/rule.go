@@ -21,7 +21,7 @@ type encodedRule struct {
 	// revisions can be probed before anything is sent.
 	needs []extRev
 	// warnings are what iptables 1.8.9 prints on standard error while
-	// it parses the rule's extensions (xt.Warnings), in order.
+	// it parses the rule's extensions (xt.ParseWarnings), in order.
 	warnings []string
 }
 
@@ -116,6 +116,9 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 		if err != nil {
 			return out, err
 		}
+		if err := dialectRefusesMatch(env.dialect, m); err != nil {
+			return out, err
+		}
 		es, err := ext.Exprs(ctx)
 		if err != nil {
 			return out, err
@@ -151,7 +154,7 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 	if err := dialectRefusesTarget(env.dialect, r.Target, ext); err != nil {
 		return out, err
 	}
-	out.warnings = append(out.warnings, xt.Warnings(ext)...)
+	out.warnings = append(out.warnings, xt.ParseWarnings(ext)...)
 	es, err := ext.Exprs(ctx)
 	if err != nil {
 		return out, err

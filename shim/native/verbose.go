@@ -50,6 +50,11 @@ func ruleNote(fam syntax.Family, table, chain string, protos *nftread.Protocols,
 	if err != nil {
 		return nil, ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
+	if w := v.AppendWarnings(nil); len(w) > 0 {
+		// iptables-nft prints the extension's warning on stderr as it
+		// prints the rule; -v's notes are stdout only.
+		return nil, nftread.Unsupportedf("-v with a rule whose extension warns (%s)", w[0])
+	}
 	lp := &nftread.LinePrinter{Format: nftread.ListFormat{Numeric: true, Rule: true}, Fam: fam, Protos: protos, Names: nftread.NewNames(nftread.DefaultNameFiles)}
 	return lp.Rule(nil, 0, &v)
 }

@@ -27,7 +27,7 @@ func ruleWarnings(fam syntax.Family, cmd *syntax.Command) []string {
 		if err != nil {
 			return nil
 		}
-		out = append(out, xt.Warnings(e)...)
+		out = append(out, xt.ParseWarnings(e)...)
 	}
 	if !r.Target.Known {
 		return out
@@ -36,7 +36,7 @@ func ruleWarnings(fam syntax.Family, cmd *syntax.Command) []string {
 	if err != nil {
 		return nil
 	}
-	return append(out, xt.Warnings(t)...)
+	return append(out, xt.ParseWarnings(t)...)
 }
 
 // onceWarner writes each restore line's warnings to w once, however often

@@ -3,6 +3,7 @@ package nftread
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -38,6 +39,8 @@ type LinePrinter struct {
 	// -n), see NewNames.
 	Protos *Protocols
 	Names  *names
+	// Warn gets the warnings extensions print with their rules.
+	Warn io.Writer
 }
 
 // num is xtables_print_num: a counter in a fixed-width column, scaled to
@@ -117,6 +120,7 @@ func (lp *LinePrinter) Header(out []byte, lc ListChain, rules int) []byte {
 // Rule prints one rule line.
 func (lp *LinePrinter) Rule(out []byte, n int, v *ruleView) ([]byte, error) {
 	f := lp.Format
+	WriteWarnings(lp.Warn, v.AppendWarnings(nil))
 	if f.LineNumbers {
 		out = fmt.Appendf(out, "%-4d ", n)
 	}

@@ -106,6 +106,10 @@ func listExt(save string, o listOpts) (string, error) {
 	switch name {
 	case "tcp", "udp", "sctp":
 		listPorts(&b, name, items, o)
+	case "dccp":
+		listDCCP(&b, items, o)
+	case "ipvs":
+		listIPVS(&b, items, o)
 	case "comment":
 		fmt.Fprintf(&b, " /* %s */", firstArg(items, "comment"))
 	case "mark":
@@ -281,11 +285,66 @@ func firstArg(items []saveItem, name string) string {
 	return ""
 }
 
+// listIPVS is libxt_ipvs's print: its save form without the dashes, the
+// virtual address by name unless -n ("anywhere" for the zero address).
+func listIPVS(b *strings.Builder, items []saveItem, o listOpts) {
+	for _, it := range items {
+		if it.inv {
+			b.WriteString(" !")
+		}
+		b.WriteString(" " + it.name)
+		for _, a := range it.args {
+			if it.name == "vaddr" && !o.numeric {
+				host, _, _ := strings.Cut(a, "/")
+				if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+					a = "anywhere"
+				} else {
+					a = listCtAddr(a, o)
+				}
+			}
+			b.WriteString(" " + a)
+		}
+	}
+}
+
+// listDCCP is libxt_dccp's print: "dccp spts:1:2 dpt:X ! REQUEST,INVALID
+// option=!4"; a port range of every port is not printed.
+func listDCCP(b *strings.Builder, items []saveItem, o listOpts) {
+	b.WriteString(" dccp")
+	for _, want := range []string{"sport", "dport", "dccp-types", "dccp-option"} {
+		for _, it := range items {
+			if it.name != want {
+				continue
+			}
+			switch want {
+			case "sport", "dport":
+				lo, hi, isRange := strings.Cut(firstArgOf(it), ":")
+				if isRange && lo == "0" && hi == "65535" && !it.inv {
+					continue
+				}
+				short := want[:1] + "pt"
+				if isRange {
+					fmt.Fprintf(b, " %ss:%s%s:%s", short, bang(it.inv), listPort(lo, "dccp", o), listPort(hi, "dccp", o))
+				} else {
+					fmt.Fprintf(b, " %s:%s%s", short, bang(it.inv), listPort(lo, "dccp", o))
+				}
+			case "dccp-types":
+				b.WriteString(xt.DCCPTypesListing(firstArgOf(it), it.inv, o.numeric))
+			case "dccp-option":
+				if v := firstArgOf(it); v != "0" || it.inv {
+					fmt.Fprintf(b, " option=%s%s", bang(it.inv), v)
+				}
+			}
+		}
+	}
+}
+
 // listPorts is the tcp/udp/sctp print: "tcp spt:X dpts:A:B option=N
-// flags:M/C", names from /etc/services unless -n.
+// flags:M/C", "sctp dpt:X ! any DATA:I", names from /etc/services unless
+// -n.
 func listPorts(b *strings.Builder, proto string, items []saveItem, o listOpts) {
 	b.WriteString(" " + proto)
-	for _, want := range []string{"sport", "dport", "tcp-option", "tcp-flags"} {
+	for _, want := range []string{"sport", "dport", "tcp-option", "tcp-flags", "chunk-types"} {
 		for _, it := range items {
 			if it.name != want {
 				continue
@@ -301,6 +360,14 @@ func listPorts(b *strings.Builder, proto string, items []saveItem, o listOpts) {
 				}
 			case "tcp-option":
 				fmt.Fprintf(b, " option=%s%s", bang(it.inv), firstArgOf(it))
+			case "chunk-types":
+				// libxt_sctp prints "!" apart from the match type.
+				if it.inv {
+					b.WriteString(" !")
+				}
+				if len(it.args) == 2 {
+					b.WriteString(xt.SCTPChunkListing(it.args[0], it.args[1], o.numeric))
+				}
 			case "tcp-flags":
 				if len(it.args) != 2 {
 					continue

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/google/nftables/expr"
@@ -196,6 +197,28 @@ func (v *ruleView) AppendSave(out []byte, chain string, style counterStyle) []by
 		out = append(out, ' ')
 	}
 	return out
+}
+
+// AppendWarnings appends the stderr lines iptables-nft prints when it
+// prints this rule (an extension's xt.Warner), in the rule's order.
+func (v *ruleView) AppendWarnings(dst []string) []string {
+	for _, m := range v.matches {
+		dst = append(dst, xt.Warnings(m)...)
+	}
+	if v.target != nil {
+		dst = append(dst, xt.Warnings(v.target)...)
+	}
+	return dst
+}
+
+// WriteWarnings writes warning lines to w (standard error), if any.
+func WriteWarnings(w io.Writer, lines []string) {
+	if w == nil {
+		return
+	}
+	for _, l := range lines {
+		fmt.Fprintln(w, l)
+	}
 }
 
 // appendExt appends " " and the extension's save text, unless that is

@@ -29,6 +29,8 @@ type SaveRequest struct {
 	// Protos and IPSets name protocols and ipsets (see RenderEnv).
 	Protos *Protocols
 	IPSets xt.IPSetResolver
+	// Stderr gets the warnings extensions print with their rules.
+	Stderr io.Writer
 	// PerChainAbove: tables with more chains are dumped chain by chain;
 	// 0 means perChainDumpAbove.
 	PerChainAbove int
@@ -53,6 +55,7 @@ func Save(c nfnl.Transport, req *SaveRequest, w io.Writer) error {
 			return err
 		}
 	}
+	WriteWarnings(req.Stderr, out.warnings)
 	if err := out.writeTo(w); err != nil {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
@@ -285,6 +288,7 @@ func dumpRulesWith(c nfnl.Transport, fam uint8, rr *ruleRenderer, req []byte, ou
 			return nil
 		}
 		out.buf = append(b, '\n')
+		out.warnings = rr.view.AppendWarnings(out.warnings)
 		return nil
 	})
 	if err != nil {

@@ -17,6 +17,8 @@ type saveText struct {
 	// undecoded names the rules left out because they could not be
 	// decoded.
 	undecoded []error
+	// warnings are the stderr lines printing the rules gave (xt.Warner).
+	warnings []string
 }
 
 const (

@@ -128,7 +128,7 @@ func (r *Router) guardCommand(mode backend.Mode, be backend.Backend, c *backend.
 	if !mayJump(c.Args) {
 		return guarded{}, nil
 	}
-	cmd, err := syntax.ParseCommand(c.Args, c.Family)
+	cmd, err := c.Command()
 	if err != nil || cmd.Rule == nil || !guard.IsChainTarget(cmd.Rule.Target, c.Family) {
 		return guarded{}, nil
 	}

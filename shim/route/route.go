@@ -199,11 +199,15 @@ func (r *Router) decide(ctx context.Context) (Decision, error) {
 }
 
 // pick chooses the backend for a mode. Legacy calls always need a real
-// binary. nf_tables calls use a real iptables-nft when the image has one
-// (unless the native backend is forced), and the native backend otherwise;
-// a call the native backend cannot carry out goes to a real binary when
-// there is one and is refused when there is not. The returned string names
-// the path taken, for the log.
+// binary. nf_tables calls go to the native backend whenever it can carry
+// them out (nft=auto and nft=native): it writes the host's own iptables-nft
+// dialect, and no second program starts. A call it cannot carry out goes to
+// the image's real iptables-nft when there is one (with nft=auto, only
+// when that binary's dialect is safe on this host) and is refused when
+// there is not; nft=exec always uses the binary. With nft=auto, --version
+// and -h go to the image's binary when it has one, so they print what the
+// image's iptables prints. The returned string names the path taken, for
+// the log.
 func (r *Router) pick(mode backend.Mode, c *backend.Call) (backend.Backend, string, error) {
 	ex, exErr := r.FindExec(mode, c)
 	if mode == backend.Legacy {
@@ -212,22 +216,7 @@ func (r *Router) pick(mode backend.Mode, c *backend.Call) (backend.Backend, stri
 		}
 		return ex, ex.Describe(), nil
 	}
-	if exErr == nil && r.Native != nil && r.Skew != nil && r.Config.NFT == config.NFTAuto {
-		if why, unsafe := r.Skew(ex, c); why != "" {
-			err := r.Native.Supports(c)
-			switch {
-			case err == nil:
-				return r.Native, r.Native.Describe() + " (" + why + ")", nil
-			case unsafe:
-				// The native backend refuses it before touching
-				// the kernel; the image's binary would corrupt it.
-				return r.Native, r.Native.Describe() + " (refusing: " + why + ")", nil
-			}
-			return ex, ex.Describe() + " (" + why + "; native cannot: " + err.Error() + ")", nil
-		}
-	}
-	useNative := r.Native != nil && (r.Config.NFT == config.NFTNative || (r.Config.NFT == config.NFTAuto && exErr != nil))
-	if r.Config.NFT == config.NFTExec || !useNative {
+	if r.Config.NFT == config.NFTExec || r.Native == nil {
 		if exErr != nil {
 			if r.Native == nil {
 				return nil, "none", exErr
@@ -242,16 +231,58 @@ func (r *Router) pick(mode backend.Mode, c *backend.Call) (backend.Backend, stri
 		// only encode the call twice.
 		return r.Native, r.Native.Describe(), nil
 	}
+	auto := r.Config.NFT == config.NFTAuto
+	if auto && informational(c) {
+		return ex, ex.Describe(), nil
+	}
+	var cannot string
 	if err := parses(c); err != nil {
 		// The shim's parser is not the authority: what it cannot read
 		// goes to the real binary, which accepts it or says why not in
 		// its own words.
-		return ex, ex.Describe() + " (the shim cannot parse it: " + err.Error() + ")", nil
+		cannot = "the shim cannot parse it: " + err.Error()
+	} else if err := r.Native.Supports(c); err != nil {
+		cannot = "native cannot: " + err.Error()
 	}
-	if err := r.Native.Supports(c); err != nil {
-		return ex, ex.Describe() + " (native cannot: " + err.Error() + ")", nil
+	if cannot == "" {
+		desc := r.Native.Describe()
+		if auto && r.Skew != nil && r.Log.Enabled() {
+			// For the log only: the check reads the image binary's
+			// version and the host's dialect, work a call need not do
+			// when the native backend carries it out anyway.
+			if why, _ := r.Skew(ex, c); why != "" {
+				desc += " (" + why + ")"
+			}
+		}
+		return r.Native, desc, nil
 	}
-	return r.Native, r.Native.Describe(), nil
+	if auto && r.Skew != nil {
+		if why, unsafe := r.Skew(ex, c); why != "" {
+			if unsafe {
+				// The native backend refuses it before touching the
+				// kernel; the image's binary would corrupt it.
+				return r.Native, r.Native.Describe() + " (refusing: " + why + ")", nil
+			}
+			return ex, ex.Describe() + " (" + why + "; " + cannot + ")", nil
+		}
+	}
+	return ex, ex.Describe() + " (" + cannot + ")", nil
+}
+
+// informational reports --version and -h, of any of the three programs.
+func informational(c *backend.Call) bool {
+	switch c.Tool {
+	case backend.Iptables:
+		cmd, err := c.Command()
+		return err == nil && (cmd.Op == syntax.OpVersion || cmd.Op == syntax.OpHelp)
+	case backend.Restore:
+		f, err := syntax.ParseRestoreArgs(c.Args)
+		return err == nil && (f.Version || f.Help)
+	case backend.Save:
+		f, err := syntax.ParseSaveArgs(c.Args)
+		return err == nil && (f.Version || f.Help)
+	}
+	return false
 }
 
 // parses reports whether the shim's own parser reads the call: its
@@ -260,7 +291,7 @@ func (r *Router) pick(mode backend.Mode, c *backend.Call) (backend.Backend, stri
 func parses(c *backend.Call) error {
 	switch c.Tool {
 	case backend.Iptables:
-		_, err := syntax.ParseCommand(c.Args, c.Family)
+		_, err := c.Command()
 		return err
 	case backend.Save:
 		_, err := syntax.ParseSaveArgs(c.Args)

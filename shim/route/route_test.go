@@ -103,6 +103,30 @@ func (s setup) router() (*Router, map[backend.Mode]*fakeBackend) {
 	return r, execs
 }
 
+// TestPickInformational: with nft=auto, --version and -h are the image's
+// binary's own when it has one (kube-proxy reads the version), and native
+// without one.
+func TestPickInformational(t *testing.T) {
+	for _, tc := range []struct {
+		call    *backend.Call
+		haveNFT bool
+		want    string
+	}{
+		{&backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"--version"}}, true, "exec-nft"},
+		{&backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"-h"}}, true, "exec-nft"},
+		{&backend.Call{Tool: backend.Restore, Family: syntax.IPv6, Args: []string{"-V"}}, true, "exec-nft"},
+		{&backend.Call{Tool: backend.Save, Family: syntax.IPv4, Args: []string{"--version"}}, true, "exec-nft"},
+		{&backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"-t", "nat", "-S"}}, true, "native"},
+		{&backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"--version"}}, false, "native"},
+	} {
+		r, _ := setup{mode: "nft", haveNFT: tc.haveNFT, haveLeg: true, native: &fakeBackend{name: "native"}}.router()
+		be, _, err := r.pick(backend.NFT, tc.call)
+		if err != nil || be.Describe() != tc.want {
+			t.Errorf("%s %q (binary %v): picked %v (err %v), want %s", tc.call.Name(), tc.call.Args, tc.haveNFT, be, err, tc.want)
+		}
+	}
+}
+
 func TestPick(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -111,7 +135,8 @@ func TestPick(t *testing.T) {
 	}{
 		{"legacy uses the legacy binary", setup{mode: "legacy", haveLeg: true, haveNFT: true, native: &fakeBackend{name: "native"}}, "exec-legacy"},
 		{"legacy without binary fails even with native", setup{mode: "legacy", haveNFT: true, native: &fakeBackend{name: "native"}}, "error"},
-		{"nft prefers the real binary", setup{mode: "nft", haveNFT: true, native: &fakeBackend{name: "native"}}, "exec-nft"},
+		{"nft=auto prefers native for what it carries out", setup{mode: "nft", haveNFT: true, native: &fakeBackend{name: "native"}}, "native"},
+		{"nft=auto hands what native cannot do to the binary", setup{mode: "nft", haveNFT: true, native: &fakeBackend{name: "native", supports: errors.New("no")}}, "exec-nft"},
 		{"nft without binary goes native", setup{mode: "nft", haveLeg: true, native: &fakeBackend{name: "native"}}, "native"},
 		{"nft=native forces native", setup{mode: "nft", nft: "native", haveNFT: true, native: &fakeBackend{name: "native"}}, "native"},
 		{"nft=exec never goes native", setup{mode: "nft", nft: "exec", native: &fakeBackend{name: "native"}}, "error"},

@@ -53,6 +53,10 @@ const argv0Token = "\x00ARGV0\x00"
 type Diagnostic struct {
 	Form     Form
 	Template string // the message; progToken marks the program name
+	// Prelude is printed before the diagnostic: lines an extension
+	// writes on stderr before it fails (libxt_connlabel's warning that
+	// its label file cannot be opened), each ending in a newline.
+	Prelude string
 }
 
 // Error returns the message with the program named as iptables.
@@ -167,17 +171,18 @@ func formatError(prog, label string, err error) string {
 	}
 	msg := d.text(prog)
 	var b strings.Builder
+	b.WriteString(d.Prelude)
 	switch d.Form {
 	case FormShort:
-		return prog + ": " + msg + "\n"
+		return d.Prelude + prog + ": " + msg + "\n"
 	case FormPlain:
-		return msg + "\n"
+		return d.Prelude + msg + "\n"
 	case FormVersionProblem:
 		base := "iptables"
 		if strings.HasPrefix(prog, "ip6tables") {
 			base = "ip6tables"
 		}
-		return fmt.Sprintf("%s v%s (%s): %s\nPerhaps %s or your kernel needs to be upgraded.\n", prog, Version, label, msg, base)
+		return fmt.Sprintf("%s%s v%s (%s): %s\nPerhaps %s or your kernel needs to be upgraded.\n", d.Prelude, prog, Version, label, msg, base)
 	case FormVersioned:
 		fmt.Fprintf(&b, "%s v%s (%s): %s\n", prog, Version, label, msg)
 	case FormBare:

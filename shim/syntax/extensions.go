@@ -61,7 +61,7 @@ func implicitMatch(proto string, fam Family) string {
 		name = protoNameOf(n)
 	}
 	switch name {
-	case "tcp", "udp", "sctp":
+	case "tcp", "udp", "sctp", "dccp":
 		return name
 	case "icmp":
 		if fam == IPv4 {

@@ -89,10 +89,11 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 		if err := oldStyleCheck(in.ext.Name(), canon, inv, in.used&(1<<oi) != 0); err != nil {
 			return err
 		}
+	} else if in.used&(1<<oi) != 0 {
+		// libxtables checks a repeated option before an inverted one.
+		return onlyOnce(in.ext.Name(), canon)
 	} else if inv && !spec.Invertible() {
 		return paramErr("%s: option \"--%s\" cannot be inverted.\n", in.ext.Name(), canon)
-	} else if in.used&(1<<oi) != 0 {
-		return paramErr("%s: option \"--%s\" can only be used once.\n", in.ext.Name(), canon)
 	}
 	in.used |= 1 << oi
 	o := Option{Name: canon, Invert: inv}
@@ -114,6 +115,10 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 	}
 	if spec.Arity() == argTwo {
 		if !p.hasArg() {
+			if in.ext.Name() == "sctp" {
+				// libxt_sctp's own wording.
+				return paramErr("--%s requires two args", canon)
+			}
 			return paramErr("--%s requires two args.", canon)
 		}
 		o.Args = append(o.Args, p.next())
@@ -131,6 +136,22 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 	}
 	p.addOption(k, o)
 	return nil
+}
+
+// onlyOnce is the error for an option given twice: libxtables' text, or
+// for the extensions that still parse their options themselves
+// (libxt_sctp), theirs, which names the option by its long name.
+func onlyOnce(ext, canon string) error {
+	if ext == "sctp" {
+		switch canon {
+		case "sport":
+			canon = "source-port"
+		case "dport":
+			canon = "destination-port"
+		}
+		return paramErr("Only one `--%s' allowed", canon)
+	}
+	return paramErr("%s: option \"--%s\" can only be used once.\n", ext, canon)
 }
 
 // crossCheck holds the per-option rules that depend on other options.

@@ -88,7 +88,7 @@ func TestDecodeRefuses(t *testing.T) {
 		ctx   Context
 		exprs []expr.Any
 	}{
-		{"unknown xt match", tcp, []expr.Any{&expr.Match{Name: "ipvs", Info: rawInfo(make([]byte, 8))}}},
+		{"unknown xt match", tcp, []expr.Any{&expr.Match{Name: "osf", Info: rawInfo(make([]byte, 8))}}},
 		{"conntrack with an unknown flag", tcp, []expr.Any{&expr.Match{Name: "conntrack", Rev: 3,
 			Info: rawInfo(func() []byte { b := newBlob(ctInfoSize); b.u16(ctOffMatchFlags, 1<<14); return b }())}}},
 		{"conntrack address without its flag", tcp, []expr.Any{&expr.Match{Name: "conntrack", Rev: 3,
@@ -125,7 +125,7 @@ func TestDecodeRefuses(t *testing.T) {
 	if _, _, err := DecodeTarget(tcp, []expr.Any{&expr.Target{Name: "ULOG", Info: rawInfo(make([]byte, 88))}}); !IsUnsupported(err) {
 		t.Errorf("unknown target: %v, want unsupported", err)
 	}
-	for _, m := range []syntax.Match{{Name: "ipvs", Known: true}, {Name: "comment"}} {
+	for _, m := range []syntax.Match{{Name: "unclean", Known: true}, {Name: "comment"}} {
 		if _, err := ParseMatch(tcp, m); !IsUnsupported(err) {
 			t.Errorf("match %+v: %v, want unsupported", m, err)
 		}

@@ -31,8 +31,8 @@ type nflogTarget struct {
 // nflogRangeWarning is what libxt_NFLOG 1.8.9 prints for --nflog-range.
 const nflogRangeWarning = "warn: --nflog-range has never worked and is no longer supported, please use --nflog-size instead"
 
-// Warnings is libxt_NFLOG's final check: the --nflog-range warning.
-func (e *nflogTarget) Warnings() []string {
+// ParseWarnings is libxt_NFLOG's final check: the --nflog-range warning.
+func (e *nflogTarget) ParseWarnings() []string {
 	if e.rangeGiven {
 		return []string{nflogRangeWarning}
 	}

@@ -45,8 +45,8 @@ func parsePort(s, proto string) (uint16, error) {
 // a decimal number, else a service name of any protocol (TCP's entry
 // first, then UDP's, then any other).
 func anyProtoPort(s string) (uint16, error) {
-	if n, err := strconv.ParseUint(s, 10, 16); err == nil && s[0] != '+' {
-		return uint16(n), nil
+	if n, ok := gaiServiceNumber(s); ok {
+		return n, nil
 	}
 	for _, proto := range []string{"tcp", "udp", "*"} {
 		if p, ok := lookupService(s, proto); ok {
@@ -54,6 +54,46 @@ func anyProtoPort(s string) (uint16, error) {
 		}
 	}
 	return 0, paramErr("Port \"%s\" does not resolve to anything.\n", s)
+}
+
+// gaiServiceNumber reads a service as glibc's getaddrinfo does before it
+// tries names: strtoul(s, 10) over the whole string (leading white space
+// and a sign allowed, an overflow saturating), kept as an int; a negative
+// int means "not a number". The port is that number's low 16 bits.
+func gaiServiceNumber(s string) (uint16, bool) {
+	i := 0
+	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
+		i++
+	}
+	neg := false
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		neg = s[i] == '-'
+		i++
+	}
+	start := i
+	var v uint64
+	overflow := false
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		d := uint64(s[i] - '0')
+		if v > (^uint64(0)-d)/10 {
+			overflow = true
+		}
+		v = v*10 + d
+	}
+	if i == start || i != len(s) {
+		return 0, false
+	}
+	switch {
+	case overflow:
+		v = ^uint64(0)
+	case neg:
+		v = -v
+	}
+	n := int32(uint32(v))
+	if n < 0 {
+		return 0, false
+	}
+	return uint16(n), true
 }
 
 // cNumber is xtables_strtoui with base 0: the whole string, 0x hex or

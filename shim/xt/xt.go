@@ -104,21 +104,55 @@ type Lister interface {
 	List(numeric bool) string
 }
 
-// Warner is implemented by the extensions whose parse makes iptables
-// 1.8.9 print a warning on standard error and go on (NFLOG's
-// --nflog-range): Warnings returns those lines, without their newline, in
-// the order it prints them.
+// Warner is implemented by the extensions whose print functions write a
+// warning on stderr each time a rule with them is printed (save, -S, -L,
+// -v): Warnings returns those lines, without newlines, in order.
 type Warner interface {
 	Warnings() []string
 }
 
-// Warnings returns what iptables 1.8.9 warns about e while it parses it.
+// Warnings returns the stderr lines printing e gives (see Warner).
 func Warnings(e Ext) []string {
 	if w, ok := e.(Warner); ok {
 		return w.Warnings()
 	}
 	return nil
 }
+
+// ParseWarner is implemented by the extensions whose parse makes iptables
+// 1.8.9 print a warning on standard error and go on (NFLOG's
+// --nflog-range): ParseWarnings returns those lines, without their
+// newline, in the order it prints them.
+type ParseWarner interface {
+	ParseWarnings() []string
+}
+
+// ParseWarnings returns what iptables 1.8.9 warns about e while it parses
+// it (see ParseWarner).
+func ParseWarnings(e Ext) []string {
+	if w, ok := e.(ParseWarner); ok {
+		return w.ParseWarnings()
+	}
+	return nil
+}
+
+// WarnsWhenMissing reports whether iptables-nft 1.8.9, on a kernel without
+// the named match, warns ("Warning: Extension NAME revision 0 not
+// supported, missing kernel module?") and uses it anyway, so that the
+// kernel refuses the rule: true for the matches whose only revision is 0
+// and whose module a stock kernel may lack (ipvs, without ip_vs).
+func WarnsWhenMissing(match string) bool { return match == "ipvs" }
+
+// MissingWarning is that warning line, without its newline.
+func MissingWarning(match string) string {
+	return "Warning: Extension " + match + " revision 0 not supported, missing kernel module?"
+}
+
+// CompareAll reports whether iptables-nft compares the whole info blob of
+// the named match when it looks a rule up (-C, -D): libxt_connlabel
+// declares none of its blob significant, so any connlabel match equals any
+// other.
+func CompareAll(match string) bool { return match != "connlabel" }
 
 // saveAppender is implemented by the extensions a save of a large ruleset
 // meets on nearly every rule: appendSave appends what Save returns without

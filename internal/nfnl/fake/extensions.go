@@ -17,12 +17,15 @@ addrtype 0,1 1
 ah 0 0
 bpf 0,1 0,1
 cgroup 0,1,2 0,1,2
+cluster 0 0
 comment 0 0
 connbytes 0 0
+connlabel 0 0
 connlimit 1 1
 connmark 1 1
 conntrack 1,2,3 1,2,3
 cpu 0 0
+dccp 0 0
 devgroup 0 0
 dscp 0 0
 dst - 0
