@@ -32,6 +32,9 @@ if ! $runtime && [ "$(id -u)" = 0 ]; then
 	# Real iptables-nft 1.8.7 and 1.8.11 from Debian's archive, the oracles
 	# of the version-skew tests; unpacked into a cache, never installed.
 	bash "$(dirname "$0")/fetch-iptables.sh"
+	# iptables' own shell tests of 1.8.9 and 1.8.11 (source packages,
+	# not installed), which test/native's TestIptablesShellTests runs.
+	bash "$(dirname "$0")/fetch-iptables-tests.sh"
 fi
 if ! $runtime && { command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ]; }; then
 	# Every module's dependencies (MODULES from the Makefile; the shim's

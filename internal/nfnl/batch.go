@@ -85,6 +85,40 @@ func (b *Batch) Drop(i int) {
 	}
 }
 
+// AppendAttrs adds attributes at the end of message i, after those it was
+// added with. iptables-nft gives a rule of the batch its transaction id
+// (NFTA_RULE_ID) only when a later message of the same batch refers to
+// it, and libnftnl writes that attribute last; this does the same to a
+// message already in the batch. Later messages move up.
+func (b *Batch) AppendAttrs(i int, attrs []byte) {
+	if len(attrs)%4 != 0 {
+		panic("nfnl: AppendAttrs needs whole, padded attributes")
+	}
+	if cap(b.buf)-len(b.buf) < len(attrs) {
+		b.Grow(max(len(attrs), cap(b.buf)))
+	}
+	end := len(b.buf)
+	if i+1 < len(b.offs) {
+		end = b.offs[i+1]
+	}
+	n := len(b.buf)
+	b.buf = b.buf[:n+len(attrs)]
+	copy(b.buf[end+len(attrs):], b.buf[end:n])
+	copy(b.buf[end:], attrs)
+	for j := i + 1; j < len(b.offs); j++ {
+		b.offs[j] += len(attrs)
+	}
+	hdr := b.buf[b.offs[i]:]
+	binary.NativeEndian.PutUint32(hdr, binary.NativeEndian.Uint32(hdr)+uint32(len(attrs)))
+}
+
+// MessageAttrs returns the attributes of message i (aliasing the batch:
+// valid until the batch changes).
+func (b *Batch) MessageAttrs(i int) []byte {
+	raw := b.msg(i)
+	return raw[nlmsgHdrLen+nfgenLen : binary.NativeEndian.Uint32(raw)]
+}
+
 // Len is the number of messages that will be sent.
 func (b *Batch) Len() int { return b.live }
 

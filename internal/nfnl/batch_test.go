@@ -113,3 +113,41 @@ func TestErrnoOfCappedAck(t *testing.T) {
 		t.Errorf("errnoOf = %v, %d", errno, seq)
 	}
 }
+
+// TestBatchAppendAttrs: attributes added to a message in the middle land
+// at its end, its length grows, and the messages after it are intact.
+func TestBatchAppendAttrs(t *testing.T) {
+	b := NewBatch(1, false)
+	for i := 0; i < 3; i++ {
+		var a Attrs
+		a.U32(unix.NFTA_RULE_HANDLE, uint32(10+i))
+		b.Add(unix.NFT_MSG_NEWRULE, 0, unix.NFPROTO_IPV4, a.B, i)
+	}
+	var extra Attrs
+	extra.U32(unix.NFTA_RULE_ID, 42)
+	b.AppendAttrs(1, extra.B)
+	b.AppendAttrs(2, extra.B)
+	var got [][]Attr
+	b.Each(func(_, _ int, m Message) bool {
+		got = append(got, ParseAttrs(m.Attrs))
+		return true
+	})
+	if len(got) != 3 || len(got[0]) != 1 || len(got[1]) != 2 || len(got[2]) != 2 {
+		t.Fatalf("attributes after AppendAttrs: %+v", got)
+	}
+	for i, as := range got {
+		if as[0].U32() != uint32(10+i) {
+			t.Errorf("message %d: first attribute %+v", i, as[0])
+		}
+		if i > 0 && (as[1].Type != unix.NFTA_RULE_ID || as[1].U32() != 42) {
+			t.Errorf("message %d: appended attribute %+v", i, as[1])
+		}
+	}
+	if a := ParseAttrs(b.MessageAttrs(1)); len(a) != 2 {
+		t.Errorf("MessageAttrs(1) = %+v", a)
+	}
+	iov, _, _ := b.assemble()
+	if ms := splitAll(t, bytes.Join(iov, nil)); len(ms) != 5 {
+		t.Errorf("assembled %d messages, want 5", len(ms))
+	}
+}

@@ -33,6 +33,7 @@
 package native
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -254,17 +255,111 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 		defer f.Close()
 		in = f
 	}
+	o := RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr, ParseWarn: onceWarner(c.Stderr)}
+	applyText := func(text []byte) error {
+		src := newChunkedText(text, syntax.RestoreOptions{Family: c.Family, Counters: a.Counters}, b.opts.Timings)
+		if b.opts.ParseChunkLines > 0 {
+			src.size = b.opts.ParseChunkLines
+		}
+		return b.apply(ctx, c.Family, src, o, a.Test, raceDeadline(a.Wait))
+	}
 	var text []byte
+	if f, ok := in.(*os.File); ok && !isRegular(f) {
+		return streamRestore(f, applyText)
+	}
 	if in != nil {
 		if text, err = io.ReadAll(in); err != nil {
 			return ipterr.Wrap(ipterr.Other, err, fmt.Sprintf("reading restore input: %v", err))
 		}
 	}
-	src := newChunkedText(text, syntax.RestoreOptions{Family: c.Family, Counters: a.Counters}, b.opts.Timings)
-	if b.opts.ParseChunkLines > 0 {
-		src.size = b.opts.ParseChunkLines
+	return applyText(text)
+}
+
+// streamPause is how long a restore reading a pipe or terminal waits, after
+// a COMMIT line, for more input before it commits what it has read.
+const streamPause = 500 * time.Millisecond
+
+// streamRestore reads a restore from a pipe or terminal. iptables-restore
+// commits each table section as soon as it reads its COMMIT line, which a
+// caller that keeps the input open (a coprocess feeding it section by
+// section) can see. The shim plans a payload whole, so that a refusal
+// touches nothing; here it does both: input that keeps coming is read on,
+// and when a COMMIT line is followed by a pause (no more input within
+// streamPause), the sections read so far are applied, and the rest later
+// with its own line numbers (the applied part becomes blank lines, which
+// the parser skips).
+func streamRestore(f *os.File, apply func([]byte) error) error {
+	var buf []byte
+	// commitEnd is just past the last COMMIT line read (0: none past
+	// applied); scanned is where the next line to look at starts.
+	applied, appliedLines, commitEnd, scanned := 0, 0, 0, 0
+	chunk := make([]byte, 64<<10)
+	for {
+		n, err := f.Read(chunk)
+		buf = append(buf, chunk[:n]...)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return ipterr.Wrap(ipterr.Other, err, fmt.Sprintf("reading restore input: %v", err))
+		}
+		if e := lastCommitEnd(buf[scanned:]); e >= 0 {
+			commitEnd = scanned + e
+		}
+		if i := bytes.LastIndexByte(buf[scanned:], '\n'); i >= 0 {
+			scanned += i + 1
+		}
+		if commitEnd <= applied || inputWithin(f, streamPause) {
+			continue
+		}
+		end := commitEnd - applied
+		seg := buf[applied : applied+end]
+		text := append(bytes.Repeat([]byte{'\n'}, appliedLines), seg...)
+		if err := apply(text); err != nil {
+			return err
+		}
+		appliedLines += bytes.Count(seg, []byte{'\n'})
+		applied += end
 	}
-	return b.apply(ctx, c.Family, src, RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr, ParseWarn: onceWarner(c.Stderr)}, a.Test, raceDeadline(a.Wait))
+	if applied == 0 {
+		return apply(buf)
+	}
+	rest := buf[applied:]
+	if len(bytes.TrimSpace(rest)) == 0 {
+		return nil
+	}
+	return apply(append(bytes.Repeat([]byte{'\n'}, appliedLines), rest...))
+}
+
+// lastCommitEnd is the offset just past the last complete COMMIT line of
+// b, -1 when it has none.
+func lastCommitEnd(b []byte) int {
+	end := -1
+	for off := 0; off < len(b); {
+		i := bytes.IndexByte(b[off:], '\n')
+		if i < 0 {
+			break
+		}
+		if string(bytes.TrimSpace(b[off:off+i])) == "COMMIT" {
+			end = off + i + 1
+		}
+		off += i + 1
+	}
+	return end
+}
+
+// inputWithin reports whether f has input (or its end) to read within d.
+func inputWithin(f *os.File, d time.Duration) bool {
+	fds := []unix.PollFd{{Fd: int32(f.Fd()), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, int(d/time.Millisecond))
+	return err != nil || n > 0
+}
+
+// isRegular reports whether f is a regular file (read whole: it cannot
+// grow while the restore waits).
+func isRegular(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode().IsRegular()
 }
 
 // raceDeadline is when a call stops retrying lost generation races: never
@@ -363,6 +458,7 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 	p := newPlanner(family, st, o, protos, b.ipsets(family))
 	p.skipSections = done
 	p.kernel = &restoreKernel{b: b, conn: conn, st: st}
+	p.models.planned = true
 	p.dryRun = dryRun
 	defer p.release()
 	// Size the first batch buffer once instead of growing it by copying,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
 	"sort"
 	"time"
 
@@ -168,10 +169,20 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			}
 			continue
 		}
-		if planned && r.note != nil {
+		if (planned || r != nil && r.noteDue) && r.note != nil {
 			// iptables-nft prints -v's notes while it plans, so
 			// they appear even when the kernel then refuses the
-			// batch.
+			// batch; into stdio's buffer, which (unless stdout is
+			// a terminal) reaches stdout only at exit, after the
+			// error went to the unbuffered stderr.
+			if err != nil && c.Stderr != nil && !isTerminal(c.Stdout) {
+				err = nftread.Report(c, err)
+				var ie *ipterr.Error
+				if !errors.As(err, &ie) || !ie.Printed {
+					syntax.Report(c.Stderr, c.Name(), c.Argv0, "nf_tables", err)
+					err = &ipterr.Error{Class: ipterr.ClassOf(err), Msg: err.Error(), Printed: true}
+				}
+			}
 			if werr := write(c.Stdout, string(r.note)); err == nil {
 				err = werr
 			}
@@ -183,6 +194,17 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		}
 		return err
 	}
+}
+
+// isTerminal reports whether w is a terminal (stdio line-buffers stdout
+// there, and fully buffers it otherwise).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
 }
 
 // warnMissing prints, before the command's extensions parse their
@@ -270,6 +292,10 @@ type cmdRun struct {
 	// note is what -v prints about the command's steps (printed once
 	// planning succeeded, whatever the kernel then answers).
 	note []byte
+	// noteDue is set when -v's notes are printed although planning
+	// failed (-A to a chain that does not exist: iptables-nft prints
+	// the rule before it looks the chain up).
+	noteDue bool
 }
 
 // deleted returns the handle of the rule -D deleted by specification.
@@ -318,6 +344,12 @@ func (r *cmdRun) run() error {
 		r.delHandle = handle
 		r.p.txn.delRule(cmd.Table, cmd.Chain, handle, r.line)
 		return nil
+	case syntax.OpAppend:
+		if _, ok := r.p.table(cmd.Table).chains[cmd.Chain]; !ok && cmd.Verbose && nftread.LookupTable(cmd.Table).Builtin(cmd.Chain) == nil {
+			if err := r.noteSpec(); err == nil {
+				r.noteDue = true
+			}
+		}
 	case syntax.OpInsert:
 		if cmd.RuleNum > 1 {
 			return r.insertNum()
@@ -536,10 +568,32 @@ func (r *cmdRun) resendZeroed(chain string, d *nftread.DumpedRule, always bool) 
 		return nil
 	}
 	er := encodedRule{exprs: d.Exprs, proto: d.Proto, invProto: d.InvProto}
+	if er.proto == 0 && !er.invProto {
+		er.proto, er.invProto = recoverCompat(d.Exprs)
+	}
 	if err := r.p.txn.addRuleAt(r.cmd.Table, chain, &er, rulePlace{replace: true, ref: d.Handle}, r.line); err != nil {
 		return ipterr.Wrap(ipterr.Other, err, err.Error())
 	}
 	return nil
+}
+
+// recoverCompat finds the protocol a dumped rule tests, for the
+// NFTA_RULE_COMPAT the kernel does not dump back and x_tables extensions
+// such as TPROXY need when the rule is sent again (iptables-nft's
+// recover_rule_compat): the first meta l4proto load and the cmp of it.
+func recoverCompat(es []expr.Any) (uint32, bool) {
+	for i := 0; i+1 < len(es); i++ {
+		m, ok := es[i].(*expr.Meta)
+		if !ok || m.Key != expr.MetaKeyL4PROTO || m.SourceRegister {
+			continue
+		}
+		c, ok := es[i+1].(*expr.Cmp)
+		if !ok || c.Register != m.Register || len(c.Data) == 0 {
+			continue
+		}
+		return uint32(c.Data[0]), c.Op == expr.CmpOpNeq
+	}
+	return 0, false
 }
 
 // rename is -E: the new name must be free (built-in names never are), the

@@ -37,41 +37,11 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 		}
 		return 0, short(notFoundRule)
 	}
-	env := &ruleEnv{
-		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam), dialect: b.opts.Dialect,
-		isChain: func(name string) bool { ch := t.Chains[name]; return ch != nil && !ch.Base },
-	}
-	r, err := encodeRule(env, cmd.Rule)
-	if err != nil {
-		var mc *missingChainError
-		if errors.As(err, &mc) {
-			return 0, mc.error
-		}
-		return 0, err
-	}
-	want, err := normalizeExprs(fam, r.exprs)
+	isChain := func(name string) bool { ch := t.Chains[name]; return ch != nil && !ch.Base }
+	matcher, err := b.newRuleMatcher(fam, cmd, isChain, protos)
 	if err != nil {
 		return 0, err
 	}
-	// The candidate in every dialect: a rule any version's own tool wrote
-	// equals one of them expression by expression. Other rules are found
-	// by what they mean (semantic.go), decoded only when the cheap tests
-	// (same verdict, same base fields) let them through.
-	forms := [][]expr.Any{want}
-	for _, d := range dialect.All {
-		if d == env.dialect.Or() {
-			continue
-		}
-		denv := *env
-		denv.dialect = d
-		if dr, err := encodeRule(&denv, cmd.Rule); err == nil {
-			if w, err := normalizeExprs(fam, dr.exprs); err == nil {
-				forms = append(forms, w)
-			}
-		}
-	}
-	renv := &nftread.RenderEnv{Fam: fam, Table: cmd.Table, Protos: protos, IPSets: env.ipsets}
-	wantSem, wantOK := nftread.DecodeSem(renv, cmd.Chain, want)
 	var req nfnl.Attrs
 	req.String(unix.NFTA_RULE_TABLE, cmd.Table)
 	req.String(unix.NFTA_RULE_CHAIN, cmd.Chain)
@@ -85,16 +55,8 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 		if err != nil {
 			return nil
 		}
-		for _, w := range forms {
-			if sameExprs(got.Exprs, w) {
-				handle, found = got.Handle, true
-				return nil
-			}
-		}
-		if wantOK && nftread.SameTarget(got.Exprs, want) && nftread.SameBase(renv, got.Exprs, &wantSem) {
-			if gotSem, ok := nftread.DecodeSem(renv, cmd.Chain, got.Exprs); ok && gotSem.Equal(&wantSem) {
-				handle, found = got.Handle, true
-			}
+		if matcher.matches(got.Exprs, got.Comment) {
+			handle, found = got.Handle, true
 		}
 		return nil
 	})
@@ -112,6 +74,74 @@ func (b *Backend) findRule(conn nfnl.Transport, fam syntax.Family, cmd *syntax.C
 		return 0, short(notFoundRule)
 	}
 	return handle, nil
+}
+
+// ruleMatcher finds the rules that equal one iptables rule, as
+// iptables-nft compares them (see findRule).
+type ruleMatcher struct {
+	forms   [][]expr.Any
+	want    []expr.Any
+	renv    *nftread.RenderEnv
+	chain   string
+	wantSem nftread.SemRule
+	wantOK  bool
+}
+
+// newRuleMatcher encodes cmd's rule for comparison with the rules of its
+// chain; isChain says which names are user chains.
+func (b *Backend) newRuleMatcher(fam syntax.Family, cmd *syntax.Command, isChain func(string) bool, protos *nftread.Protocols) (*ruleMatcher, error) {
+	env := &ruleEnv{
+		fam: fam, table: cmd.Table, chain: cmd.Chain, protos: protos, ipsets: b.ipsets(fam), dialect: b.opts.Dialect,
+		isChain: isChain,
+	}
+	r, err := encodeRule(env, cmd.Rule)
+	if err != nil {
+		var mc *missingChainError
+		if errors.As(err, &mc) {
+			return nil, mc.error
+		}
+		return nil, err
+	}
+	want, err := normalizeExprs(fam, r.exprs)
+	if err != nil {
+		return nil, err
+	}
+	// The candidate in every dialect: a rule any version's own tool wrote
+	// equals one of them expression by expression. Other rules are found
+	// by what they mean (semantic.go), decoded only when the cheap tests
+	// (same verdict, same base fields) let them through.
+	m := &ruleMatcher{forms: [][]expr.Any{want}, want: want, chain: cmd.Chain}
+	for _, d := range dialect.All {
+		if d == env.dialect.Or() {
+			continue
+		}
+		denv := *env
+		denv.dialect = d
+		if dr, err := encodeRule(&denv, cmd.Rule); err == nil {
+			if w, err := normalizeExprs(fam, dr.exprs); err == nil {
+				m.forms = append(m.forms, w)
+			}
+		}
+	}
+	m.renv = &nftread.RenderEnv{Fam: fam, Table: cmd.Table, Protos: protos, IPSets: env.ipsets}
+	m.wantSem, m.wantOK = nftread.DecodeSem(m.renv, cmd.Chain, want)
+	return m, nil
+}
+
+// matches reports whether a rule (its expressions and the comment in its
+// user data) equals the rule's.
+func (m *ruleMatcher) matches(got []expr.Any, comment string) bool {
+	for _, w := range m.forms {
+		if comment == "" && sameExprs(got, w) {
+			return true
+		}
+	}
+	if m.wantOK && nftread.SameTarget(got, m.want) && nftread.SameBase(m.renv, got, &m.wantSem) {
+		if gotSem, ok := nftread.DecodeSemComment(m.renv, m.chain, got, comment); ok && gotSem.Equal(&m.wantSem) {
+			return true
+		}
+	}
+	return false
 }
 
 // normalizeExprs encodes expressions and decodes them again, as a dumped

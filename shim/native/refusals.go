@@ -44,6 +44,13 @@ const (
 	// refuseRevision: an extension revision the running kernel lacks
 	// (known only once the kernel is asked).
 	refuseRevision
+	// refuseXedBuiltin: a rule for a built-in chain after a -X without
+	// a chain of the same restore, which iptables-nft 1.8.9 re-sends
+	// with an ACCEPT policy (see positional.go).
+	refuseXedBuiltin
+	// refuseXedAgain: a second -X without a chain of one table in a
+	// restore.
+	refuseXedAgain
 )
 
 // refusalText is each refusal's message, a format for its arguments.
@@ -56,6 +63,8 @@ var refusalText = [...]string{
 	refuseNumberedInsert: "-I with a rule number",
 	refuseTarget:         "target %s",
 	refuseRevision:       "%s %s revision %d (the kernel lacks it)",
+	refuseXedBuiltin:     "a rule in built-in chain %s after -X of its table in the same restore",
+	refuseXedAgain:       "-X on table %s after an earlier -X of the same restore",
 }
 
 // err is the refusal as the error both Supports and the planner return.

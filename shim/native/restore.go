@@ -184,7 +184,19 @@ func (p *planner) plan(pl *syntax.Payload) error {
 			if !p.single {
 				p.models.note(l, p.opts.NoFlush)
 			}
-			err = p.planLine(l)
+			var k chainKey
+			n0 := -1
+			if p.models.planned && !p.single && l.Kind == syntax.LineCommand && !l.Cmd.Ignored && addsRules(l.Cmd) {
+				k = chainKey{l.Cmd.Table, l.Cmd.Chain}
+				n0 = len(p.txn.pending[k])
+				err = p.refuseXedBuiltin(l.Cmd)
+			}
+			if err == nil {
+				err = p.planLine(l)
+			}
+			if n0 >= 0 && err == nil {
+				p.models.addedRules(l.Cmd, p.txn.pending[k][n0:], p.opts.Counters || l.Cmd.SetCounters)
+			}
 		}
 		if err != nil && p.dryRun && ipterr.ClassOf(err) == ipterr.Other {
 			err = nil
@@ -225,6 +237,7 @@ func (p *planner) planLine(l *syntax.Line) error {
 // endSection closes the transaction of the table section that ends at a
 // COMMIT line and starts the next one.
 func (p *planner) endSection(line int) {
+	p.models.sectionEnded()
 	p.sections = append(p.sections, &section{txn: p.txn, commitLine: line, comments: p.comments, notes: p.notes})
 	p.comments, p.notes = nil, nil
 	p.sectionNo++
@@ -380,12 +393,9 @@ func (p *planner) planCommand(l *syntax.Line) error {
 		}
 		p.ensureTable(vt, l.Num)
 		act := actChainUpdate
-		var cnt *syntax.Counters
-		if p.single {
-			// iptables -P sends the chain with (zero) counters; a -P
-			// line of a restore does not.
-			cnt = &syntax.Counters{}
-		}
+		// iptables -P, and a -P line of a restore, send the chain
+		// with zero counters: its counters start over.
+		cnt := &syntax.Counters{}
 		if _, ok := vt.chains[c.Chain]; !ok {
 			act = actChainAdd
 		}
@@ -395,6 +405,35 @@ func (p *planner) planCommand(l *syntax.Line) error {
 		return refuseRestoreCommand.err(opName(c.Op))
 	}
 	return nil
+}
+
+// deletableBuiltins are the built-in chains -X without a chain deletes in
+// a restore, in the table's order: those the kernel has with an ACCEPT
+// policy (iptables-nft's cache keeps the kernel's policy even after a -P
+// of the same batch) and no rules left by the earlier lines.
+func (p *planner) deletableBuiltins(vt *viewTable) ([]string, error) {
+	kt := p.kernel.st.Tables[vt.spec.Name]
+	if kt == nil {
+		return nil, nil
+	}
+	var out []string
+	for _, bc := range vt.spec.Chains {
+		ch := kt.Chains[bc.Name]
+		if ch == nil || !ch.Base || ch.Policy != nftread.PolicyAccept {
+			continue
+		}
+		if isBase, ok := vt.chains[bc.Name]; !ok || !isBase {
+			continue
+		}
+		m := p.models.get(vt.spec.Name, bc.Name)
+		if err := p.loadModel(m, vt.spec.Name, bc.Name); err != nil {
+			return nil, err
+		}
+		if len(m.slots) == 0 {
+			out = append(out, bc.Name)
+		}
+	}
+	return out, nil
 }
 
 func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
@@ -409,12 +448,51 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 		// iptables-nft walks its chain cache in name order; the order
 		// shows in which refusals a failed batch reports.
 		sort.Strings(user)
+		if p.models.planned && !p.single {
+			// iptables-nft's cache walk meets the built-in chains
+			// first, and deletes those that are empty in its cache
+			// with an ACCEPT policy in the kernel; then its cache
+			// has no chains of the table at all.
+			if p.models.xed[vt.spec.Name] {
+				return refuseXedAgain.err(vt.spec.Name)
+			}
+			if p.models.xed == nil {
+				p.models.xed = map[string]bool{}
+			}
+			p.models.xed[vt.spec.Name] = true
+			base, err := p.deletableBuiltins(vt)
+			deleted := map[string]bool{}
+			for _, ch := range base {
+				deleted[ch] = true
+			}
+			for _, bc := range vt.spec.Chains {
+				// Gone from the cache, rules and all.
+				p.models.get(vt.spec.Name, bc.Name).empty()
+				if _, ok := vt.chains[bc.Name]; ok && !deleted[bc.Name] {
+					if p.models.xedKept == nil {
+						p.models.xedKept = map[chainKey]bool{}
+					}
+					p.models.xedKept[chainKey{vt.spec.Name, bc.Name}] = true
+				}
+			}
+			if err != nil {
+				return err
+			}
+			for _, ch := range base {
+				p.txn.delChain(vt.spec.Name, ch, l.Num)
+				delete(vt.chains, ch)
+				p.models.get(vt.spec.Name, ch).empty()
+			}
+		}
 		for _, ch := range user {
 			if !p.single {
 				p.noteChain("Deleting", ch)
 			}
 			p.txn.delChain(vt.spec.Name, ch, l.Num)
 			delete(vt.chains, ch)
+			if p.models.planned {
+				p.models.get(vt.spec.Name, ch).empty()
+			}
 		}
 		return nil
 	}
@@ -450,7 +528,9 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	}
 	env := &ruleEnv{
 		fam: p.fam, table: vt.spec.Name, chain: c.Chain, protos: p.protos, ipsets: p.ipsets,
-		counters: p.opts.Counters, dialect: p.opts.Dialect,
+		// A rule's own -c applies with or without --counters (which
+		// only makes the [p:b] prefix count).
+		counters: p.opts.Counters || c.SetCounters, dialect: p.opts.Dialect,
 		isChain: func(name string) bool {
 			base, ok := vt.chains[name]
 			return ok && !base

@@ -132,7 +132,10 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 		out.noteRevision(ext)
 	}
 	cnt := &expr.Counter{}
-	if env.counters && r.Counters != nil {
+	// ip6tables-nft before 1.8.11 drops a rule's own counters (-c, and
+	// [p:b] in a restore): its IPv6 rule builder never copied them.
+	ip6DropsCounters := env.fam == syntax.IPv6 && env.dialect.Or() != dialect.V1811
+	if env.counters && r.Counters != nil && !ip6DropsCounters {
 		cnt.Packets, cnt.Bytes = r.Counters.Packets, r.Counters.Bytes
 	}
 	add(cnt)

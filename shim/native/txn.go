@@ -1,6 +1,7 @@
 package native
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"strings"
@@ -77,7 +78,75 @@ type Txn struct {
 	// from the parser share their line's memory, which would keep every
 	// parsed piece of a large payload alive.
 	names map[string]string
+	// ids are the transaction ids (NFTA_RULE_ID) given to rules of this
+	// transaction, by message index; lastID is the last one given.
+	ids    map[int]uint32
+	lastID uint32
+	// idAt is where in its message's attributes a rule's id value is.
+	idAt map[int]int
+	// lastRule is the index of the last rule message added.
+	lastRule int
 }
+
+// nftaRulePositionID is NFTA_RULE_POSITION_ID, which x/sys/unix lacks: the
+// transaction id of the rule of the same batch a new rule is placed
+// against.
+const nftaRulePositionID = unix.NFTA_RULE_ID + 1
+
+// ruleID returns the transaction id of the rule that message msg adds,
+// giving it one first. iptables-nft does the same when a later command of
+// the batch refers to a rule the kernel does not have yet (-I N, -D N):
+// the id goes last in that rule's message.
+func (t *Txn) ruleID(msg int) uint32 {
+	if id, ok := t.ids[msg]; ok {
+		return id
+	}
+	if t.ids == nil {
+		t.ids, t.idAt = map[int]uint32{}, map[int]int{}
+	}
+	t.lastID++
+	id := t.lastID
+	t.ids[msg] = id
+	var a nfnl.Attrs
+	a.U32(unix.NFTA_RULE_ID, id)
+	// The value's place in the message, past its header and the
+	// attribute's own.
+	t.idAt[msg] = len(t.batch.MessageAttrs(msg)) + 4
+	t.batch.AppendAttrs(msg, a.B)
+	return id
+}
+
+// freshRuleID gives the rule message msg adds a new transaction id, as
+// iptables-nft 1.8.9 does to a rule of the batch it deletes: a rule placed
+// against the rule by its old id then names no rule, and the kernel
+// refuses that insert (ENOENT).
+func (t *Txn) freshRuleID(msg int) uint32 {
+	if _, ok := t.ids[msg]; !ok {
+		return t.ruleID(msg)
+	}
+	t.lastID++
+	t.ids[msg] = t.lastID
+	binary.BigEndian.PutUint32(t.batch.MessageAttrs(msg)[t.idAt[msg]:], t.lastID)
+	return t.lastID
+}
+
+// delRuleByID deletes the rule message msg of this transaction adds, as
+// iptables-nft deletes a rule the kernel does not have yet: by its
+// transaction id.
+func (t *Txn) delRuleByID(table, chain string, msg, line int, fresh bool) {
+	id := t.ruleID(msg)
+	if fresh {
+		id = t.freshRuleID(msg)
+	}
+	t.attrs.String(unix.NFTA_RULE_TABLE, table)
+	t.attrs.String(unix.NFTA_RULE_CHAIN, chain)
+	t.attrs.U32(unix.NFTA_RULE_ID, id)
+	t.add(unix.NFT_MSG_DELRULE, 0, op{line, actRuleDelete, chain})
+}
+
+// ruleMessage returns the attributes of message msg (a rule of this
+// transaction).
+func (t *Txn) ruleMessage(msg int) []byte { return t.batch.MessageAttrs(msg) }
 
 // intern returns the kept copy of name.
 func (t *Txn) intern(name string) string {
@@ -194,10 +263,12 @@ func (t *Txn) addRule(table, chain string, r *encodedRule, appendIt bool, line i
 // rulePlace says where a new rule goes: with a reference handle, after
 // (appendIt) or before the rule with that handle; without one, at the end
 // (appendIt) or the head of the chain. replace replaces the rule with the
-// handle instead.
+// handle instead. refID, when set, names the reference rule by its
+// transaction id instead (a rule of the same batch).
 type rulePlace struct {
 	appendIt bool
 	ref      uint64
+	refID    uint32
 	replace  bool
 }
 
@@ -229,6 +300,9 @@ func (t *Txn) addRuleAt(table, chain string, r *encodedRule, place rulePlace, li
 	}
 	a.U32(unix.NFTA_RULE_COMPAT_FLAGS, flags)
 	a.End(c)
+	if place.refID != 0 && !place.replace {
+		a.U32(nftaRulePositionID, place.refID)
+	}
 	flagsMsg, act := uint16(unix.NLM_F_CREATE|unix.NLM_F_APPEND), actRuleAppend
 	switch {
 	case place.replace:
@@ -237,6 +311,7 @@ func (t *Txn) addRuleAt(table, chain string, r *encodedRule, place rulePlace, li
 		flagsMsg, act = unix.NLM_F_CREATE, actRuleInsert
 	}
 	i := t.add(unix.NFT_MSG_NEWRULE, flagsMsg, op{line, act, chain})
+	t.lastRule = i
 	k := chainKey{t.intern(table), t.intern(chain)}
 	t.pending[k] = append(t.pending[k], i)
 	return nil

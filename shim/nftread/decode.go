@@ -1,6 +1,7 @@
 package nftread
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/google/nftables/expr"
@@ -21,6 +22,32 @@ type DumpedRule struct {
 	// resent in place (iptables -Z) must carry again.
 	Proto    uint32
 	InvProto bool
+	// Comment is the comment in the rule's user data, which nft writes
+	// for "comment ..." (iptables-nft 1.8.9 reads it as -m comment).
+	Comment string
+}
+
+// udataRuleComment is NFTNL_UDATA_RULE_COMMENT, the comment's type in a
+// rule's user data (type, length, value records).
+const udataRuleComment = 0
+
+// userdataComment returns the comment of a rule's user data, if any.
+func userdataComment(b []byte) string {
+	for len(b) >= 2 {
+		typ, n := b[0], int(b[1])
+		if 2+n > len(b) {
+			return ""
+		}
+		if typ == udataRuleComment {
+			v := b[2 : 2+n]
+			if i := bytes.IndexByte(v, 0); i >= 0 {
+				v = v[:i]
+			}
+			return string(v)
+		}
+		b = b[2+n:]
+	}
+	return ""
 }
 
 // RuleDecoder turns dumped rules into expressions. Its expressions come
@@ -147,6 +174,8 @@ func (d *RuleDecoder) parseRule(fam uint8, b []byte) (DumpedRule, error) {
 			r.Handle = a.U64()
 		case unix.NFTA_RULE_EXPRESSIONS:
 			exprsAttr = a.Data
+		case unix.NFTA_RULE_USERDATA:
+			r.Comment = userdataComment(a.Data)
 		case unix.NFTA_RULE_COMPAT:
 			for c := nfnl.Scan(a.Data); c.Next(); {
 				switch c.Type {

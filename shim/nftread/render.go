@@ -2,9 +2,11 @@ package nftread
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"strconv"
 
 	"github.com/google/nftables/expr"
@@ -79,7 +81,9 @@ func (v *ruleView) decode(env *RenderEnv, r *DumpedRule) error {
 			es = es[1:]
 			break
 		}
-		if isVerdict(es[0]) {
+		if _, ok := es[0].(*expr.Log); ok || isVerdict(es[0]) {
+			// A log expression is NFLOG's target, which nft writes
+			// without a counter before it.
 			break
 		}
 		ext, k, err := xt.DecodeMatch(v.ctx, es)
@@ -91,6 +95,16 @@ func (v *ruleView) decode(env *RenderEnv, r *DumpedRule) error {
 	}
 	// Printed as iptables-nft prints it: tcp/udp tests merged.
 	v.matches = xt.FoldMatches(matches)
+	if r.Comment != "" {
+		// A comment nft wrote in the rule's user data: iptables-nft
+		// 1.8.9 adds it as -m comment after the other matches.
+		c, err := xt.ParseMatch(v.ctx, syntax.Match{Name: "comment", Known: true,
+			Options: []syntax.Option{{Name: "comment", Args: []string{r.Comment}}}})
+		if err != nil {
+			return ruleError(env, r, err)
+		}
+		v.matches = append(v.matches, c)
+	}
 	if len(es) > 0 {
 		if vd, ok := es[0].(*expr.Verdict); ok {
 			if _, ok := verdictWord(vd); !ok {
@@ -298,6 +312,24 @@ func DecodeBase(env *RenderEnv, es []expr.Any) (baseFields, int, error) {
 				f = &bf.out
 			case expr.MetaKeyL4PROTO:
 				f = &bf.Proto
+			case expr.MetaKeyIIF, expr.MetaKeyOIF:
+				// nft's "meta iif lo": an interface index, which
+				// iptables-nft 1.8.9 prints by the interface's name.
+				f = &bf.in
+				if e.Key == expr.MetaKeyOIF {
+					f = &bf.out
+				}
+				cmp, ok := cmpAt(es, i+1, e.Register)
+				if f.Set || e.SourceRegister || !ok || len(cmp.Data) != 4 {
+					return bf, i, nil
+				}
+				ifi, err := net.InterfaceByIndex(int(binary.NativeEndian.Uint32(cmp.Data)))
+				if err != nil {
+					return bf, i, nil
+				}
+				*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: ifi.Name}
+				i += 2
+				continue
 			default:
 				return bf, i, nil
 			}
@@ -373,8 +405,13 @@ func DecodeBase(env *RenderEnv, es []expr.Any) (baseFields, int, error) {
 				return bf, i, nil
 			}
 			copy(am.Addr, cmp.Data)
-			*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: am.String()}
 			i = j + 1
+			if allZero(am.Mask) && allZero(am.Addr) && cmp.Op == expr.CmpOpEq {
+				// "ip saddr 0.0.0.0/0" (nft's zero mask): matches
+				// everything, and iptables-nft 1.8.9 prints nothing.
+				continue
+			}
+			*f = syntax.Field{Set: true, Invert: cmp.Op == expr.CmpOpNeq, Value: am.String()}
 		default:
 			return bf, i, nil
 		}

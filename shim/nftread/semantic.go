@@ -6,6 +6,7 @@ import (
 	"github.com/google/nftables/expr"
 	nfxt "github.com/google/nftables/xt"
 
+	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
@@ -22,8 +23,8 @@ import (
 // them, which tells apart rules whose save text is equal, like recent's
 // padded names), anything else by the save text the extension decodes to.
 
-// semRule is a rule decoded for comparison.
-type semRule struct {
+// SemRule is a rule decoded for comparison (DecodeSem).
+type SemRule struct {
 	base    baseFields
 	matches []semExt
 	verdict *expr.Verdict
@@ -64,8 +65,15 @@ func xtFormOf(e expr.Any) *xtForm {
 // DecodeSem decodes a rule's expressions for comparison; ok is false when
 // any part of it is not understood (such a rule equals only itself,
 // expression by expression).
-func DecodeSem(env *RenderEnv, chain string, es []expr.Any) (semRule, bool) {
-	var s semRule
+func DecodeSem(env *RenderEnv, chain string, es []expr.Any) (SemRule, bool) {
+	return DecodeSemComment(env, chain, es, "")
+}
+
+// DecodeSemComment is DecodeSem for a rule whose user data holds comment
+// (nft's "comment ..."), which iptables-nft 1.8.9 counts as a -m comment
+// after the other matches.
+func DecodeSemComment(env *RenderEnv, chain string, es []expr.Any, comment string) (SemRule, bool) {
+	var s SemRule
 	bf, n, err := DecodeBase(env, es)
 	if err != nil {
 		return s, false
@@ -80,7 +88,7 @@ func DecodeSem(env *RenderEnv, chain string, es []expr.Any) (semRule, bool) {
 			es = es[1:]
 			break
 		}
-		if isVerdict(es[0]) {
+		if _, ok := es[0].(*expr.Log); ok || isVerdict(es[0]) {
 			break
 		}
 		ext, k, err := xt.DecodeMatch(ctx, es)
@@ -101,6 +109,14 @@ func DecodeSem(env *RenderEnv, chain string, es []expr.Any) (semRule, bool) {
 			m.compat = forms[i]
 		}
 		s.matches = append(s.matches, m)
+	}
+	if comment != "" {
+		c, err := xt.ParseMatch(ctx, syntax.Match{Name: "comment", Known: true,
+			Options: []syntax.Option{{Name: "comment", Args: []string{comment}}}})
+		if err != nil {
+			return s, false
+		}
+		s.matches = append(s.matches, semExt{text: string(xt.AppendSave(nil, c, ctx))})
 	}
 	if len(es) > 0 {
 		if vd, ok := es[0].(*expr.Verdict); ok {
@@ -133,22 +149,29 @@ func SameTarget(a, b []expr.Any) bool {
 		return es[len(es)-1]
 	}
 	switch x := last(a).(type) {
+	case *expr.Log:
+		// NFLOG, which iptables-nft writes natively.
+		_, ok := last(b).(*expr.Log)
+		return ok
 	case *expr.Verdict:
 		y, ok := last(b).(*expr.Verdict)
 		return ok && x.Kind == y.Kind && x.Chain == y.Chain
 	case *expr.Target:
 		y, ok := last(b).(*expr.Target)
 		return ok && x.Name == y.Name
-	case *expr.Counter:
-		_, ok := last(b).(*expr.Counter)
-		return ok
 	}
-	return false
+	// No target: iptables-nft ends such a rule with its counter, nft
+	// with the last match.
+	switch last(b).(type) {
+	case *expr.Verdict, *expr.Target, *expr.Log:
+		return false
+	}
+	return true
 }
 
 // Equal compares two decoded rules as iptables-nft compares its rule
 // structures.
-func (s *semRule) Equal(o *semRule) bool {
+func (s *SemRule) Equal(o *SemRule) bool {
 	if !sameField(s.base, o.base) || len(s.matches) != len(o.matches) {
 		return false
 	}
@@ -188,7 +211,7 @@ func sameField(a, b baseFields) bool {
 
 // SameBase is the second cheap test: the rule's base fields (-s -d -i -o
 // -p -f) are the candidate's. It decodes the leading expressions only.
-func SameBase(env *RenderEnv, es []expr.Any, want *semRule) bool {
+func SameBase(env *RenderEnv, es []expr.Any, want *SemRule) bool {
 	bf, _, err := DecodeBase(env, es)
 	return err == nil && sameField(bf, want.base)
 }

@@ -95,6 +95,10 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		r.Log.Log("call", calllog.F("name", c.Name()), calllog.F("args", calllog.Args(c.Args)), calllog.F("error", err))
 		return err
 	}
+	// stdin is the caller's own standard input: when pick (asking the
+	// native backend) or the guard read it, the backend cannot inherit it
+	// any more and is run as a child fed what was read.
+	stdin := c.Stdin
 	be, path, err := r.pick(dec.Mode, c)
 	r.Phases.Mark("pick")
 	if err != nil {
@@ -102,7 +106,6 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		return err
 	}
 	var g guarded
-	stdin := c.Stdin
 	if r.Config.Guard {
 		if g, err = r.guard(dec.Mode, be, c); err != nil {
 			r.logCall(c, dec, path, start, err)

@@ -384,17 +384,26 @@ func (p *parser) finish() error {
 	if err := p.legalOptions(); err != nil {
 		return err
 	}
+	if cmd.Table == "nat" && (cmd.Op == OpPolicy && cmd.Policy == "DROP" || p.rule.Target != nil && p.rule.Target.Name == "DROP") {
+		// iptables refuses it while parsing, whatever the command and
+		// whether the chain exists.
+		return paramErr("\nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n")
+	}
 	switch cmd.Op {
 	case OpAppend, OpInsert, OpReplace, OpDelete, OpCheck:
-		if p.rule.Source.Set {
-			if err := checkAddresses(p.rule.Source.Value, p.fam); err != nil {
+		for _, f := range []*Field{&p.rule.Source, &p.rule.Dest} {
+			if !f.Set {
+				continue
+			}
+			v, err := checkAddresses(f.Value, p.fam)
+			if err != nil {
 				return err
 			}
+			f.Value = v
 		}
-		if p.rule.Dest.Set {
-			if err := checkAddresses(p.rule.Dest.Value, p.fam); err != nil {
-				return err
-			}
+		if (p.rule.Source.Invert || p.rule.Dest.Invert) &&
+			(strings.Contains(p.rule.Source.Value, ",") || strings.Contains(p.rule.Dest.Value, ",")) {
+			return errInvertMultiple()
 		}
 	}
 	if len(cmd.Chain) > maxChainNameLen {

@@ -65,3 +65,54 @@ func TestExpandAddresses(t *testing.T) {
 		}
 	}
 }
+
+func TestCanonicalAddress(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		fam  Family
+		want string // "" for a refusal
+	}{
+		{"0/0", IPv4, "0.0.0.0/0"}, {"anything/0", IPv4, "0.0.0.0/0"}, {"10", IPv4, "10.0.0.0"},
+		{"127.1", IPv4, "127.1.0.0"}, {"010.1.2.3", IPv4, "8.1.2.3"}, {"0x0a.0.0.1", IPv4, "10.0.0.1"},
+		{"4294967295", IPv4, "255.255.255.255"}, {"1.65535", IPv4, "1.0.255.255"},
+		{"1.2.3.4/0x10", IPv4, "1.2.3.4/16"}, {"1.2.3.4/255.0.255.0", IPv4, "1.2.3.4/255.0.255.0"},
+		{"1.2.3.4/255.255.0.0", IPv4, "1.2.3.4/16"}, {"1.2.3.4/08", IPv4, ""}, {"1.2.3.256", IPv4, ""},
+		{"host.example/24", IPv4, "host.example/24"}, {"host.example/0x8", IPv4, "host.example/8"}, {"::1", IPv4, ""},
+		{"0/0", IPv6, "::/0"}, {"0", IPv6, ""}, {"10.1.2.3", IPv6, ""}, {"fe80::1%lo", IPv6, "fe80::1"},
+		{"::1/ffff::", IPv6, "::1/16"}, {"::1/129", IPv6, ""},
+	} {
+		got, err := CanonicalAddress(tc.in, tc.fam)
+		if tc.want == "" {
+			if err == nil {
+				t.Errorf("%s (%v): got %q, want a refusal", tc.in, tc.fam, got)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s (%v): got %q, %v; want %q", tc.in, tc.fam, got, err, tc.want)
+		}
+	}
+}
+
+// FuzzCanonicalAddress: reading never panics, and the canonical form reads
+// back as itself.
+func FuzzCanonicalAddress(f *testing.F) {
+	for _, s := range []string{"0/0", "10.1/16", "1.2.3.4/255.0.255.0", "::1/ffff::", "0x0a.010.1.+1/+0x8", "fe80::1%1"} {
+		f.Add(s, false)
+		f.Add(s, true)
+	}
+	f.Fuzz(func(t *testing.T, s string, six bool) {
+		fam := IPv4
+		if six {
+			fam = IPv6
+		}
+		c, err := CanonicalAddress(s, fam)
+		if err != nil {
+			return
+		}
+		again, err := CanonicalAddress(c, fam)
+		if err != nil || again != c {
+			t.Fatalf("%q reads as %q, which reads as %q, %v", s, c, again, err)
+		}
+	})
+}

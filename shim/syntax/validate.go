@@ -1,7 +1,6 @@
 package syntax
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
 	"unicode"
@@ -73,35 +72,26 @@ func checkProtocol(p string) error {
 	return nil
 }
 
-// checkAddresses validates a -s/-d value: a comma-separated list of
-// addresses or host names with optional prefix length or netmask. A host
-// name is only checked for its shape here: iptables resolves it while
-// parsing, but the parse must not depend on DNS, so whoever carries the
-// rule out resolves it (ExpandAddresses) and reports a name that does not
-// resolve with the same message.
-func checkAddresses(v string, fam Family) error {
-	for a := range strings.SplitSeq(v, ",") {
-		host, mask, hasMask := strings.Cut(a, "/")
-		ip, err := netip.ParseAddr(host)
-		if err != nil && !IsHostName(host) || err == nil && ((fam == IPv4) != ip.Is4() || ip.Zone() != "") {
-			return paramErr("host/network `%s' not found", host)
-		}
-		if !hasMask {
-			continue
-		}
-		bits := 32
-		if fam == IPv6 {
-			bits = 128
-		}
-		if n, err := strconv.Atoi(mask); err == nil && n >= 0 && n <= bits && mask[0] != '+' {
-			continue
-		}
-		if m, err := netip.ParseAddr(mask); err == nil && m.Is4() == (fam == IPv4) {
-			continue
-		}
-		return paramErr("invalid mask `%s' specified", mask)
+// checkAddresses validates a -s/-d value, a comma-separated list of
+// addresses or host names with optional prefix length or netmask, and
+// returns it with each address in its canonical form (CanonicalAddress).
+// A host name is only checked for its shape here: iptables resolves it
+// while parsing, but the parse must not depend on DNS, so whoever carries
+// the rule out resolves it (ExpandAddresses) and reports a name that does
+// not resolve with the same message.
+func checkAddresses(v string, fam Family) (string, error) {
+	if !strings.Contains(v, ",") {
+		return CanonicalAddress(v, fam)
 	}
-	return nil
+	items := strings.Split(v, ",")
+	for i, a := range items {
+		c, err := CanonicalAddress(a, fam)
+		if err != nil {
+			return "", err
+		}
+		items[i] = c
+	}
+	return strings.Join(items, ","), nil
 }
 
 func checkInterface(v string) error {

@@ -314,7 +314,7 @@ func decodeTCPUDPNative(ctx Context, exprs []expr.Any) (Ext, int, error) {
 			seenS, seenD = true, true
 			i += 2
 		case pl.Len == 2 && (pl.Offset == 0 && !seenS || pl.Offset == 2 && !seenD):
-			r, inv, ok := decodePortTest(exprs, i+1)
+			r, inv, n, ok := decodePortTest(exprs, i+1)
 			if !ok {
 				return nil, 0, decodeErr("cannot decode port test at %s", describe(pl))
 			}
@@ -329,7 +329,7 @@ func decodeTCPUDPNative(ctx Context, exprs []expr.Any) (Ext, int, error) {
 					e.invflags |= invDstPort
 				}
 			}
-			i += 2
+			i += 1 + n
 		default:
 			if i == 0 {
 				return nil, 0, decodeErr("cannot decode %s as a %s match", describe(pl), e.proto)
@@ -342,37 +342,44 @@ func decodeTCPUDPNative(ctx Context, exprs []expr.Any) (Ext, int, error) {
 	return e, i, nil
 }
 
-// decodePortTest reads the cmp or range that follows a 2-byte port load.
-func decodePortTest(exprs []expr.Any, i int) (portRange, bool, bool) {
+// decodePortTest reads the cmp or range that follows a 2-byte port load,
+// and reports how many expressions that took: nft writes a port range as
+// a gte and an lte cmp ("udp dport 67-69"), which iptables-nft 1.8.9
+// reads as --dport 67:69.
+func decodePortTest(exprs []expr.Any, i int) (portRange, bool, int, bool) {
 	if r, ok := at[*expr.Range](exprs, i); ok {
 		if r.Register != reg1 || len(r.FromData) != 2 || len(r.ToData) != 2 || (r.Op != expr.CmpOpEq && r.Op != expr.CmpOpNeq) {
-			return portRange{}, false, false
+			return portRange{}, false, 0, false
 		}
 		pr := portRange{binary.BigEndian.Uint16(r.FromData), binary.BigEndian.Uint16(r.ToData)}
-		return pr, r.Op == expr.CmpOpNeq, pr.Min <= pr.Max
+		return pr, r.Op == expr.CmpOpNeq, 1, pr.Min <= pr.Max
 	}
 	c, ok := at[*expr.Cmp](exprs, i)
 	if !ok || c.Register != reg1 || len(c.Data) != 2 {
-		return portRange{}, false, false
+		return portRange{}, false, 0, false
 	}
 	v := binary.BigEndian.Uint16(c.Data)
 	switch c.Op {
 	case expr.CmpOpEq:
-		return portRange{v, v}, false, true
+		return portRange{v, v}, false, 1, true
 	case expr.CmpOpNeq:
-		return portRange{v, v}, true, true
+		return portRange{v, v}, true, 1, true
 	case expr.CmpOpLte:
-		return portRange{0, v}, false, true
+		return portRange{0, v}, false, 1, true
 	case expr.CmpOpGt:
 		// 1.8.9 writes "! --dport :N" as gt N and reads it back (as save
 		// prints it) as the range above N, not inverted.
-		return portRange{v + 1, 0xffff}, false, v != 0xffff
+		return portRange{v + 1, 0xffff}, false, 1, v != 0xffff
 	case expr.CmpOpGte:
-		return portRange{v, 0xffff}, false, true
+		if hi, ok := at[*expr.Cmp](exprs, i+1); ok && hi.Op == expr.CmpOpLte && hi.Register == reg1 && len(hi.Data) == 2 {
+			pr := portRange{v, binary.BigEndian.Uint16(hi.Data)}
+			return pr, false, 2, pr.Min <= pr.Max
+		}
+		return portRange{v, 0xffff}, false, 1, true
 	case expr.CmpOpLt:
-		return portRange{0, v - 1}, false, v != 0
+		return portRange{0, v - 1}, false, 1, v != 0
 	}
-	return portRange{}, false, false
+	return portRange{}, false, 0, false
 }
 
 // TCP flag bits and their names, in the order libxt_tcp prints them.

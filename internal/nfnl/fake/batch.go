@@ -82,6 +82,24 @@ type txn struct {
 	// kernel gives a chain its new name at the commit, so until then it
 	// is found by its old name only.
 	renames map[*chain]string
+	// ids are the rules this batch added with an NFTA_RULE_ID, which
+	// later messages of the batch name them by (NFTA_RULE_POSITION_ID,
+	// or NFTA_RULE_ID in a DELRULE).
+	ids map[uint32]*rule
+}
+
+// nftaRulePositionID is NFTA_RULE_POSITION_ID, which x/sys/unix lacks:
+// the transaction id of the rule a new rule is placed against.
+const nftaRulePositionID = unix.NFTA_RULE_ID + 1
+
+// ruleByID finds a rule this batch added to ch with transaction id id: -1
+// when it is not (or no longer) in ch.
+func (tx *txn) ruleByID(ch *chain, id uint32) int {
+	r := tx.ids[id]
+	if r == nil {
+		return -1
+	}
+	return slices.Index(ch.rules, r)
 }
 
 func (tx *txn) apply(m nfnl.Message) unix.Errno {
@@ -433,6 +451,11 @@ func (tx *txn) newRule(fam uint8, flags uint16, a attrs) unix.Errno {
 			if old = ruleIndex(ch, pos); old < 0 {
 				return unix.ENOENT
 			}
+		} else if id, ok := a.u32(nftaRulePositionID); ok {
+			// Placed against a rule of this batch.
+			if old = tx.ruleByID(ch, id); old < 0 {
+				return unix.ENOENT
+			}
 		}
 	}
 	r := &rule{handle: handle, exprs: a[unix.NFTA_RULE_EXPRESSIONS]}
@@ -449,6 +472,12 @@ func (tx *txn) newRule(fam uint8, flags uint16, a attrs) unix.Errno {
 	r.jumps = jumps
 	for _, h := range jumps {
 		t.chainByHandle(h).refs++
+	}
+	if id, ok := a.u32(unix.NFTA_RULE_ID); ok {
+		if tx.ids == nil {
+			tx.ids = map[uint32]*rule{}
+		}
+		tx.ids[id] = r
 	}
 	switch {
 	case flags&unix.NLM_F_REPLACE != 0:
@@ -668,11 +697,15 @@ func (tx *txn) delRule(fam uint8, a attrs) unix.Errno {
 		return errno
 	}
 	h, ok := a.u64(unix.NFTA_RULE_HANDLE)
-	if !ok {
+	id, byID := a.u32(unix.NFTA_RULE_ID)
+	if !ok && !byID {
 		tx.flush(t, ch)
 		return 0
 	}
 	i := ruleIndex(ch, h)
+	if !ok {
+		i = tx.ruleByID(ch, id)
+	}
 	if i < 0 {
 		return unix.ENOENT
 	}
