@@ -27,6 +27,10 @@ const (
 	ArgOptional
 	// ArgTwo takes a second, separate token: --match-set NAME FLAGS.
 	ArgTwo
+	// ArgPeek is an option getopt knows as taking no argument, whose
+	// extension then takes the next word as its value unless there is
+	// none or it starts with '-' or '!' (libxt_rateest's rates).
+	ArgPeek
 )
 
 // The table's spelling of the arities and families (table.go).
@@ -35,6 +39,7 @@ const (
 	argOne      = ArgOne
 	argOptional = ArgOptional
 	argTwo      = ArgTwo
+	argPeek     = ArgPeek
 )
 
 const (
@@ -89,6 +94,10 @@ type Extension struct {
 	target bool
 	family netfilter.Family // 0 = both families
 	opts   []optSpec
+	// oldStyle marks an extension with libxtables' old parse interface:
+	// it judges a "!" and a repeated option itself, in words of its own,
+	// instead of libxtables' generic messages.
+	oldStyle bool
 }
 
 // extension is the table's name for Extension.
@@ -96,6 +105,12 @@ type extension = Extension
 
 // Name is the extension's name (-m NAME, -j NAME).
 func (e *Extension) Name() string { return e.name }
+
+// OldStyle reports whether the extension parses with libxtables' old
+// interface, judging "!" and repeated options in its own words (the
+// parser then asks shim/syntax's oldStyleCheck instead of giving
+// libxtables' generic messages).
+func (e *Extension) OldStyle() bool { return e.oldStyle }
 
 // Target reports whether the extension is a target.
 func (e *Extension) Target() bool { return e.target }

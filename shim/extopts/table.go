@@ -346,6 +346,27 @@ var matchTable = []extension{
 		{name: "mode", arity: argOne, invert: true, multi: true},
 		{name: "next", arity: argNone, multi: true},
 	}},
+	{name: "rateest", oldStyle: true, opts: []optSpec{
+		{name: "rateest1", alias: "rateest", arity: argOne, invert: true},
+		{name: "rateest2", arity: argOne, invert: true},
+		{name: "rateest-bps1", arity: argPeek, invert: true},
+		{name: "rateest-pps1", arity: argPeek, invert: true},
+		{name: "rateest-bps2", alias: "rateest-bps", arity: argPeek, invert: true},
+		{name: "rateest-pps2", alias: "rateest-pps", arity: argPeek, invert: true},
+		{name: "rateest-delta", arity: argNone, invert: true},
+		{name: "rateest-lt", arity: argNone, invert: true},
+		{name: "rateest-gt", arity: argNone, invert: true},
+		{name: "rateest-eq", arity: argNone, invert: true},
+	}},
+	{name: "osf", family: IPv4, opts: []optSpec{
+		{name: "genre", arity: argOne, invert: true},
+		{name: "ttl", arity: argOne},
+		{name: "log", arity: argOne},
+	}},
+	{name: "bpf", opts: []optSpec{
+		{name: "bytecode", arity: argOne},
+		{name: "object-pinned", arity: argOne},
+	}},
 }
 
 // targetTable lists the described target extensions (-j NAME).
@@ -527,6 +548,29 @@ var targetTable = []extension{
 		{name: "mss", arity: argOne, check: "uint32"},
 		{name: "ecn", arity: argNone},
 	}},
+	{name: "RATEEST", target: true, opts: []optSpec{
+		{name: "rateest-name", arity: argOne},
+		{name: "rateest-interval", arity: argOne},
+		{name: "rateest-ewmalog", arity: argOne},
+	}},
+	{name: "SECMARK", target: true, opts: []optSpec{
+		{name: "selctx", arity: argOne},
+	}},
+	{name: "CONNSECMARK", target: true, opts: []optSpec{
+		{name: "save", arity: argNone},
+		{name: "restore", arity: argNone},
+	}},
+	// CLUSTERIP is described so that its options (--new above all, which
+	// would otherwise abbreviate --new-chain) are read as iptables reads
+	// them; shim/xt does not encode it (see the README).
+	{name: "CLUSTERIP", target: true, family: IPv4, opts: []optSpec{
+		{name: "new", arity: argNone},
+		{name: "hashmode", arity: argOne},
+		{name: "clustermac", arity: argOne},
+		{name: "total-nodes", arity: argOne},
+		{name: "local-node", arity: argOne},
+		{name: "hash-init", arity: argOne},
+	}},
 }
 
 // matchIndex is the index in matchTable of the match named name, or -1.
@@ -650,6 +694,12 @@ func matchIndex(name string) int {
 		return 57
 	case "policy":
 		return 58
+	case "rateest":
+		return 59
+	case "osf":
+		return 60
+	case "bpf":
+		return 61
 	}
 	return -1
 }
@@ -721,6 +771,14 @@ func targetIndex(name string) int {
 		return 30
 	case "SYNPROXY":
 		return 31
+	case "RATEEST":
+		return 32
+	case "SECMARK":
+		return 33
+	case "CONNSECMARK":
+		return 34
+	case "CLUSTERIP":
+		return 35
 	}
 	return -1
 }

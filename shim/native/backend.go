@@ -255,7 +255,7 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 		defer f.Close()
 		in = f
 	}
-	o := RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr}
+	o := RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr, ParseWarn: onceWarner(c.Stderr)}
 	applyText := func(text []byte) error {
 		src := newChunkedText(text, syntax.RestoreOptions{Family: c.Family, Counters: a.Counters}, b.opts.Timings)
 		if b.opts.ParseChunkLines > 0 {

@@ -107,6 +107,11 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	if cmd.Wait.IntervalGiven && !cmd.Wait.Given {
 		return nftread.Paramf("--wait-interval only makes sense with --wait\n")
 	}
+	if c.Stderr != nil {
+		for _, w := range ruleWarnings(c.Family, cmd) {
+			fmt.Fprintln(c.Stderr, w)
+		}
+	}
 	// No runtime.LockOSThread here: every thread an unlocked goroutine
 	// can run on is in the process's network namespace (a thread moved
 	// into another one stays locked to its goroutine), and the first

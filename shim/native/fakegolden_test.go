@@ -281,6 +281,9 @@ var xtKernelRefuses = map[string]bool{
 	"4 filter INPUT -m rpfilter":                                                                        true,
 	"4 filter INPUT -p tcp -m dccp --sport 4":                                                           true,
 	"4 filter INPUT -m connlabel --label 2048":                                                          true,
+	"4 filter INPUT -m osf --genre linux":                                                               true, // osf is TCP only
+	// The context means nothing to a kernel without SELinux (ENOENT).
+	"4 security INPUT -j SECMARK --selctx system_u:object_r:firewalld_exec_t:s0": true,
 }
 
 // xtCase is one shim/xt case as a restore payload of its own.

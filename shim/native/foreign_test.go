@@ -4,6 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/nftables/expr"
+	"github.com/google/nftables/xt"
+	"golang.org/x/sys/unix"
+
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
 )
 
@@ -54,7 +58,7 @@ func TestForeignRuleTable(t *testing.T) {
 }
 
 // TestUndecodableRule checks that a rule the native reader cannot decode
-// (an xt target it has no decoder for, written by the real iptables-nft)
+// (an xt match revision it has no decoder for, which the kernel accepts)
 // fails only the commands that must print it: they print every other rule
 // and chain, name table, chain and handle, and exit 1; a save or listing of
 // another table is untouched.
@@ -62,10 +66,17 @@ func TestUndecodableRule(t *testing.T) {
 	d := newDiffPair(t)
 	ns := d.mine
 	ns.MustRunStdin(foreignRuleSetup, "iptables-nft-restore")
-	// A target no native decoder knows: the rule is written by the real
-	// tool, which has every extension.
-	ns.MustRun("iptables-nft", "-t", "mangle", "-A", "FORWARD", "-j", "CONNSECMARK", "--save")
+	// Every extension iptables-nft 1.8.9 writes has a native decoder now,
+	// so the undecodable rule is sent raw: a conntrack match of revision 1
+	// (struct xt_conntrack_mtinfo1, 152 bytes, all zero: it matches every
+	// packet), which the kernel and libxt_conntrack still know and the
+	// native reader, decoding the revision 1.8.x writes (3), does not.
 	ns.MustRun("iptables-nft", "-t", "mangle", "-A", "FORWARD", "-j", "DROP")
+	ct1 := make(xt.Unknown, 152)
+	if out := commitRaw(t, openIn(t, ns), []rawMsg{ruleMsg(unix.NFT_MSG_NEWRULE, insertFlags, "mangle", "FORWARD", 0, 0,
+		&expr.Counter{}, &expr.Match{Name: "conntrack", Rev: 1, Info: &ct1})}); out != "ok" {
+		t.Fatalf("writing the raw conntrack rule: %s", out)
+	}
 	want := netnstest.NormalizeSave(ns.MustRun("iptables-nft-save"))
 	r := ours(t, ns, "", "iptables-save")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "table mangle chain FORWARD rule handle ") {
@@ -74,7 +85,7 @@ func TestUndecodableRule(t *testing.T) {
 	// Everything but the one rule is printed.
 	var wantLines []string
 	for _, l := range strings.Split(want, "\n") {
-		if !strings.Contains(l, "CONNSECMARK") {
+		if !strings.Contains(l, "-m conntrack") {
 			wantLines = append(wantLines, l)
 		}
 	}

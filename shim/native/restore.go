@@ -29,6 +29,11 @@ type RestoreOptions struct {
 	Warn io.Writer
 	// Dialect is the encoding rules are written in (Options.Dialect).
 	Dialect dialect.Dialect
+	// ParseWarn, when set, is given what iptables-nft-restore warns
+	// about on standard error while it parses a rule line
+	// (xt.ParseWarnings), with the line's number; the planner may run
+	// more than once over a line.
+	ParseWarn func(line int, msg string)
 }
 
 // viewTable is a table as it will be after the messages planned so far.
@@ -534,6 +539,11 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	r, err := encodeRule(env, c.Rule)
 	if err != nil {
 		return err
+	}
+	if p.opts.ParseWarn != nil {
+		for _, w := range r.warnings {
+			p.opts.ParseWarn(l.Num, w)
+		}
 	}
 	for _, n := range r.needs {
 		if _, ok := p.needs[n]; !ok {

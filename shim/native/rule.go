@@ -20,6 +20,9 @@ type encodedRule struct {
 	// needs lists the xt extensions (compat forms) the rule uses, so their
 	// revisions can be probed before anything is sent.
 	needs []extRev
+	// warnings are what iptables 1.8.9 prints on standard error while
+	// it parses the rule's extensions (xt.ParseWarnings), in order.
+	warnings []string
 }
 
 // extRev names one x_tables extension revision.
@@ -154,6 +157,7 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 	if err := dialectRefusesTarget(env.dialect, r.Target, ext); err != nil {
 		return out, err
 	}
+	out.warnings = append(out.warnings, xt.ParseWarnings(ext)...)
 	es, err := ext.Exprs(ctx)
 	if err != nil {
 		return out, err

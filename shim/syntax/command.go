@@ -233,6 +233,14 @@ func (p *parser) long(tok string) error {
 		if hasVal {
 			arg = &val
 		}
+	case argPeek:
+		if hasVal {
+			return paramErr("unknown option \"%s\"", tok)
+		}
+		if p.hasArg() {
+			s := p.next()
+			arg = &s
+		}
 	default:
 		if hasVal {
 			arg = &val

@@ -15,6 +15,7 @@ const (
 	argOne      = extopts.ArgOne      // --dport 80
 	argOptional = extopts.ArgOptional // only as --opt=value (getopt's optional_argument)
 	argTwo      = extopts.ArgTwo      // --match-set NAME FLAGS: a second, separate token
+	argPeek     = extopts.ArgPeek     // the next word unless it looks like an option (rateest)
 )
 
 // extension and optSpec are the extension table's entries (shim/extopts).
@@ -98,13 +99,14 @@ func shippedModule(name string, target bool) (fam Family, ok bool) {
 	switch name {
 	case "addrtype", "bpf", "cgroup", "cluster", "comment", "connbytes", "connlabel", "connlimit",
 		"connmark", "conntrack", "cpu", "dccp", "devgroup", "dscp", "ecn", "esp", "hashlimit", "helper",
-		"ipcomp", "iprange", "ipvs", "length", "limit", "mac", "mark", "multiport", "nfacct", "osf",
+		"ipcomp", "iprange", "ipvs", "length", "limit", "mac", "mark", "multiport", "nfacct",
 		"owner", "physdev", "pkttype", "policy", "quota", "rateest", "recent", "rpfilter", "sctp", "set",
 		"socket", "state", "statistic", "string", "tcp", "tcpmss", "time", "tos", "u32", "udp",
 		// libipt_ah and libip6t_ah.
 		"ah":
 		return 0, true
-	case "icmp", "realm", "ttl":
+	// libxt_osf registers for IPv4 only.
+	case "icmp", "osf", "realm", "ttl":
 		return IPv4, true
 	case "dst", "eui64", "frag", "hbh", "hl", "icmp6", "ipv6header", "mh", "rt", "srh":
 		return IPv6, true

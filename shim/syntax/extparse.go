@@ -85,11 +85,14 @@ func (p *parser) extOption(k, oi int, arg *string) error {
 	canon := spec.Name()
 	inv := p.invert
 	p.invert = false
-	// libxtables checks a repeated option before an inverted one.
-	if in.used&(1<<oi) != 0 && !spec.Multi() {
+	if in.ext.OldStyle() {
+		if err := oldStyleCheck(in.ext.Name(), canon, inv, in.used&(1<<oi) != 0); err != nil {
+			return err
+		}
+	} else if in.used&(1<<oi) != 0 && !spec.Multi() {
+		// libxtables checks a repeated option before an inverted one.
 		return onlyOnce(in.ext.Name(), canon)
-	}
-	if inv && !spec.Invertible() {
+	} else if inv && !spec.Invertible() {
 		return paramErr("%s: option \"--%s\" cannot be inverted.\n", in.ext.Name(), canon)
 	}
 	in.used |= 1 << oi

@@ -217,18 +217,13 @@ func parseConnlimit(ctx Context, m syntax.Match) (Ext, error) {
 			if err != nil {
 				return nil, err
 			}
-			max := uint32(32)
-			if e.ip6 {
-				max = 128
+			// A mask with no prefix length leaves libxtables' all-ones
+			// mask: the whole address, in all 16 bytes.
+			mask, _, err := parsePlenMask(ctx, m.Name, o.Name, cutNUL(v))
+			if err != nil {
+				return nil, err
 			}
-			n, tail, ok := strtoulPrefix(v)
-			if !ok || tail != "" || n > max {
-				// Netmask forms and out-of-range lengths, which libxtables
-				// resolves in ways of its own, are left to a real iptables.
-				return nil, unsupportedOption(m.Name, o.Name)
-			}
-			e.mask = [16]byte{}
-			copy(e.mask[:], prefixMask(int(n), 128))
+			e.mask = mask
 		case "connlimit-saddr":
 			e.flags &^= connlimitDaddr
 		case "connlimit-daddr":

@@ -259,6 +259,12 @@ func checkRevision(t *testing.T, c goldenCase, ctx Context, e Ext) {
 	}
 }
 
+// kernelRefusesHere are the extensions every rule of which the test
+// kernel refuses, so no golden can hold one: SECMARK needs an LSM that
+// knows its context (ENOENT without SELinux). Their blobs are checked
+// against what the real iptables-nft sends instead (secmark_test.go).
+var kernelRefusesHere = map[string]bool{"SECMARK": true}
+
 // TestCoverage checks that every extension this package registers has
 // golden cases that encode it and decode it.
 func TestCoverage(t *testing.T) {
@@ -304,6 +310,9 @@ func TestCoverage(t *testing.T) {
 		if !parsed[name] {
 			t.Errorf("match %s has no golden case", name)
 		}
+	}
+	for name := range kernelRefusesHere {
+		parsed[name], decoded[name] = true, true
 	}
 	for name := range targetParsers {
 		if !parsed[name] {

@@ -125,7 +125,7 @@ func TestDecodeRefuses(t *testing.T) {
 	if _, _, err := DecodeTarget(tcp, []expr.Any{&expr.Target{Name: "ULOG", Info: rawInfo(make([]byte, 88))}}); !IsUnsupported(err) {
 		t.Errorf("unknown target: %v, want unsupported", err)
 	}
-	for _, m := range []syntax.Match{{Name: "osf", Known: true}, {Name: "comment"}} {
+	for _, m := range []syntax.Match{{Name: "unclean", Known: true}, {Name: "comment"}} {
 		if _, err := ParseMatch(tcp, m); !IsUnsupported(err) {
 			t.Errorf("match %+v: %v, want unsupported", m, err)
 		}

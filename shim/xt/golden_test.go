@@ -215,6 +215,15 @@ func realGolden(t *testing.T, ns *netnstest.NS, c goldenCase) golden {
 	if !builtinChains[c.Chain] {
 		ns.MustRun(prog, "-t", c.Table, "-N", c.Chain)
 	}
+	// A rateest match needs the estimators it names: RATEEST rules in
+	// another table create them, and only the case's table is read.
+	other := strings.Contains(c.Args, "-m rateest")
+	if other {
+		for _, n := range []string{"RE1", "RE2"} {
+			ns.MustRun(prog, "-t", "raw", "-A", "PREROUTING", "-j", "RATEEST", "--rateest-name", n,
+				"--rateest-interval", "250ms", "--rateest-ewmalog", "500ms")
+		}
+	}
 	g := golden{Cmd: fmt.Sprintf("%s -t %s -A %s %s", prog, c.Table, c.Chain, c.Args)}
 	if r := ns.Run(prog, append([]string{"-t", c.Table, "-A", c.Chain}, words...)...); r.Code != 0 {
 		g.Exit = r.Code
@@ -228,14 +237,24 @@ func realGolden(t *testing.T, ns *netnstest.NS, c goldenCase) golden {
 			g.Save = l
 		}
 	}
-	for _, l := range strings.Split(ns.MustRun("nft", "--debug=netlink", "list", "ruleset"), "\n") {
+	list := []string{"--debug=netlink", "list", "ruleset"}
+	if other {
+		list = []string{"--debug=netlink", "list", "table", map[syntax.Family]string{syntax.IPv4: "ip", syntax.IPv6: "ip6"}[c.Family], c.Table}
+	}
+	for _, l := range strings.Split(ns.MustRun("nft", list...), "\n") {
 		if strings.HasPrefix(l, "  [ ") {
 			g.NFT = append(g.NFT, strings.TrimSpace(l))
 		}
 	}
-	rules, err := kdump.Dump(ns.Name, nfproto(c.Family))
+	all, err := kdump.Dump(ns.Name, nfproto(c.Family))
 	if err != nil {
 		t.Fatal(err)
+	}
+	var rules []kdump.Rule
+	for _, r := range all {
+		if r.Table == c.Table {
+			rules = append(rules, r)
+		}
 	}
 	if len(rules) != 1 {
 		t.Fatalf("%s: %d rules dumped, want 1", c, len(rules))

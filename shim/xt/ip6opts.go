@@ -2,6 +2,7 @@ package xt
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 
@@ -247,18 +248,25 @@ const (
 	rtSegs    = 0x02
 	rtLen     = 0x04
 	rtRes     = 0x08
+	rtAddrs   = 0x10 // IP6T_RT_FST: a type-0 address list
+	rtNStrict = 0x20 // IP6T_RT_FST_NSTRICT: the list is not strict
+	rtHops    = 16   // IP6T_RT_HOPS: addresses a list holds at most
+	rtAddrOff = 20   // offset of addrs[] (in6_addr is 4-byte aligned)
+	rtNrOff   = 276  // offset of addrnr
 	rtInvType = 0x01
 	rtInvSegs = 0x02
 	rtInvLen  = 0x04
 	rtSize    = 277 // sizeof(struct ip6t_rt) before padding
 )
 
-// rtMatch is -m rt (struct ip6t_rt) without type-0 address lists: the
-// routing header's type, segments left, length and reserved field.
+// rtMatch is -m rt (struct ip6t_rt): the routing header's type, segments
+// left, length and reserved field, and a type-0 header's address list
+// (strict unless --rt-0-not-strict).
 type rtMatch struct {
 	typ, hdrlen     uint32
 	segs            [2]uint32
 	flags, invflags uint8
+	addrs           []netip.Addr
 }
 
 func parseRT(ctx Context, m syntax.Match) (Ext, error) {
@@ -309,12 +317,75 @@ func parseRT(ctx Context, m syntax.Match) (Ext, error) {
 				return nil, paramErr("`--rt-type 0' required before `--rt-0-res'")
 			}
 			e.flags |= rtRes
+		case "rt-0-addrs":
+			v, err := oneArg(m.Name, o)
+			if err != nil {
+				return nil, err
+			}
+			if e.flags&rtType == 0 || e.typ != 0 || e.invflags&rtInvType != 0 {
+				return nil, paramErr("`--rt-type 0' required before `--rt-0-addrs'")
+			}
+			if e.addrs, err = parseRTAddrs(cutNUL(v)); err != nil {
+				return nil, err
+			}
+			e.flags |= rtAddrs
+		case "rt-0-not-strict":
+			if err := noArg(m.Name, o); err != nil {
+				return nil, err
+			}
+			if e.flags&rtAddrs == 0 {
+				return nil, paramErr("`--rt-0-addr ...' required before `--rt-0-not-strict'")
+			}
+			e.flags |= rtNStrict
 		default:
-			// --rt-0-addrs and --rt-0-not-strict are not encoded natively.
 			return nil, unsupportedOption(m.Name, o.Name)
 		}
 	}
 	return e, nil
+}
+
+// parseRTAddrs reads libip6t_rt's comma-separated address list: each an
+// IPv6 address as inet_pton reads it, at most rtHops of them.
+func parseRTAddrs(s string) ([]netip.Addr, error) {
+	var out []netip.Addr
+	for rest, more := s, true; more; {
+		if len(out) == rtHops {
+			return nil, paramErr("too many addresses specified")
+		}
+		var one string
+		one, rest, more = strings.Cut(rest, ",")
+		a, err := netip.ParseAddr(one)
+		if err != nil || !a.Is6() || a.Zone() != "" {
+			return nil, paramErr("bad address: %s", one)
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// inet6String formats an IPv6 address as glibc's inet_ntop does, which
+// differs from netip only for an IPv4-compatible address (::a.b.c.d).
+func inet6String(a netip.Addr) string {
+	b := a.As16()
+	if blob(b[:]).zero(0, 12) && (b[12] != 0 || b[13] != 0) {
+		return "::" + netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}).String()
+	}
+	return a.String()
+}
+
+// rtAddrList is the address list as save and -L print it, with its
+// leading space.
+func (e *rtMatch) rtAddrList() string {
+	var b strings.Builder
+	for i, a := range e.addrs {
+		if i == 0 {
+			b.WriteByte(' ')
+		} else {
+			b.WriteByte(',')
+		}
+		b.WriteString(inet6String(a))
+	}
+	return b.String()
 }
 
 func (e *rtMatch) Name() string                          { return "rt" }
@@ -327,6 +398,11 @@ func (e *rtMatch) Exprs(Context) ([]expr.Any, error) {
 	b.u32(12, e.hdrlen)
 	b.u8(16, e.flags)
 	b.u8(17, e.invflags)
+	for i, a := range e.addrs {
+		a16 := a.As16()
+		copy(b[rtAddrOff+16*i:], a16[:])
+	}
+	b.u8(rtNrOff, uint8(len(e.addrs)))
 	return xtMatch("rt", 0, b), nil
 }
 
@@ -346,6 +422,13 @@ func (e *rtMatch) Save(ctx Context) string {
 	}
 	if e.flags&rtRes != 0 {
 		s += " --rt-0-res"
+	}
+	if e.flags&rtAddrs != 0 {
+		s += " --rt-0-addrs"
+	}
+	s += e.rtAddrList()
+	if e.flags&rtNStrict != 0 {
+		s += " --rt-0-not-strict"
 	}
 	return s
 }
@@ -371,6 +454,13 @@ func (e *rtMatch) List(bool) string {
 	if e.flags&rtRes != 0 {
 		s += " reserved"
 	}
+	if e.flags&rtAddrs != 0 {
+		s += " 0-addrs"
+	}
+	s += e.rtAddrList()
+	if e.flags&rtNStrict != 0 {
+		s += " 0-not-strict"
+	}
 	return s
 }
 
@@ -384,14 +474,20 @@ func decodeRTBlob(ctx Context, rev uint32, data []byte) (Ext, error) {
 	b := blob(data)
 	e := &rtMatch{typ: b.get32(0), segs: [2]uint32{b.get32(4), b.get32(8)}, hdrlen: b.get32(12), flags: b.get8(16), invflags: b.get8(17)}
 	full := e.segs[0] == 0 && e.segs[1] == 0xffffffff
-	// Address lists (and not-strict) are refused; so is what save cannot
-	// show.
-	if e.flags&^(rtType|rtSegs|rtLen|rtRes) != 0 || e.invflags&^(rtInvType|rtInvSegs|rtInvLen) != 0 ||
+	n := int(b.get8(rtNrOff))
+	// What save cannot show is refused: unknown flags, values without
+	// their flag, an address list longer than the struct holds or
+	// without its flag, bytes beyond the list.
+	if e.flags&^(rtType|rtSegs|rtLen|rtRes|rtAddrs|rtNStrict) != 0 || e.invflags&^(rtInvType|rtInvSegs|rtInvLen) != 0 ||
 		e.flags&rtType == 0 && (e.typ != 0 || e.invflags&rtInvType != 0) ||
 		e.flags&rtLen == 0 && (e.hdrlen != 0 || e.invflags&rtInvLen != 0) ||
 		e.flags&rtSegs == 0 && (!full || e.invflags&rtInvSegs != 0) ||
-		!b.zero(18, len(b)-18) {
-		return nil, decodeErr("xt match rt: flags 0x%x invflags 0x%x (address lists are not supported)", e.flags, e.invflags)
+		n > rtHops || (n > 0) != (e.flags&rtAddrs != 0) || e.flags&rtNStrict != 0 && e.flags&rtAddrs == 0 ||
+		!b.zero(18, rtAddrOff-18) || !b.zero(rtAddrOff+16*n, rtNrOff-rtAddrOff-16*n) || !b.zero(rtNrOff+1, len(b)-rtNrOff-1) {
+		return nil, decodeErr("xt match rt: flags 0x%x invflags 0x%x, %d addresses", e.flags, e.invflags, n)
+	}
+	for i := 0; i < n; i++ {
+		e.addrs = append(e.addrs, netip.AddrFrom16([16]byte(b[rtAddrOff+16*i:rtAddrOff+16*i+16])))
 	}
 	return e, nil
 }

@@ -68,6 +68,14 @@ var natKinds = map[string]*natKind{
 		rev:       perFamily(0, 0)},
 }
 
+// shiftsPorts reports whether the target takes a "/BASE" port shift in
+// the given revision: DNAT where it has nf_nat_range2, and SNAT always,
+// for 1.8.9 parses SNAT's to-source as DNAT's to-destination and keeps
+// the shift's flag in the older structs, which have no room for the base.
+func (k *natKind) shiftsPorts(rev uint8, layout natLayout) bool {
+	return (rev == 2 && layout == layoutRange2) || k.name == "SNAT"
+}
+
 // perFamily: IPv4 uses the compat struct, IPv6 nf_nat_range.
 func perFamily(v4, v6 uint8) func(syntax.Family) (uint8, natLayout) {
 	return func(f syntax.Family) (uint8, natLayout) {
@@ -111,8 +119,13 @@ func parseNAT(ctx Context, t syntax.Target) (Ext, error) {
 				return nil, paramErr("%s: Multiple --%s not supported", t.Name, o.Name)
 			}
 			rev, layout := k.rev(ctx.Family)
-			if err := parseNATAddr(ctx, &e.r, v, rev == 2 && layout == layoutRange2); err != nil {
+			if err := parseNATAddr(ctx, &e.r, v, k.shiftsPorts(rev, layout)); err != nil {
 				return nil, err
+			}
+			if layout != layoutRange2 {
+				// SNAT's struct has no base port: 1.8.9 keeps the
+				// flag, drops the base, and prints it as "/0".
+				e.r.basePort = 0
 			}
 		case o.Name == k.portOpt && k.portOpt != "":
 			if err := parseNATPorts(&e.r, v, false); err != nil {
@@ -389,7 +402,7 @@ func decodeNATBlob(name string) blobDecoder {
 		if k.addrOpt != "" {
 			allowed |= natMapIPs
 		}
-		if layout == layoutRange2 {
+		if k.shiftsPorts(uint8(rev), layout) {
 			allowed |= natRangeOffset
 		}
 		for _, f := range k.saveFlags {

@@ -23,6 +23,20 @@ type nflogTarget struct {
 	size      uint32
 	hasSize   bool
 	threshold uint16
+	// rangeGiven records --nflog-range, which 1.8.9 accepts with a
+	// warning and leaves out of the rule: the kernel never used it.
+	rangeGiven bool
+}
+
+// nflogRangeWarning is what libxt_NFLOG 1.8.9 prints for --nflog-range.
+const nflogRangeWarning = "warn: --nflog-range has never worked and is no longer supported, please use --nflog-size instead"
+
+// ParseWarnings is libxt_NFLOG's final check: the --nflog-range warning.
+func (e *nflogTarget) ParseWarnings() []string {
+	if e.rangeGiven {
+		return []string{nflogRangeWarning}
+	}
+	return nil
 }
 
 func parseNFLOG(ctx Context, t syntax.Target) (Ext, error) {
@@ -52,6 +66,7 @@ func parseNFLOG(ctx Context, t syntax.Target) (Ext, error) {
 				return nil, badRange(t.Name, o.Name, 0, 0xffffffff)
 			}
 			// 1.8.9 warns and drops it: the kernel never used it.
+			e.rangeGiven = true
 		case "nflog-size":
 			n, tail, ok := strtoulPrefix(v)
 			if !ok || tail != "" {

@@ -67,6 +67,9 @@ var matchParsers = map[string]matchParser{
 	"cluster":    parseCluster,
 	"connlabel":  parseConnlabel,
 	"ipvs":       parseIPVS,
+	"rateest":    parseRateest,
+	"osf":        parseOsf,
+	"bpf":        parseBPF,
 }
 
 // targetParsers maps a target extension name to its parser.
@@ -104,6 +107,10 @@ var targetParsers = map[string]targetParser{
 	"TEE":         parseTee,
 	"TPROXY":      parseTproxy,
 	"SYNPROXY":    parseSynproxy,
+
+	"RATEEST":     parseRateestTarget,
+	"SECMARK":     parseSecmark,
+	"CONNSECMARK": parseConnsecmark,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -167,6 +174,9 @@ var compatMatchDecoders = map[string]blobDecoder{
 	"cluster":    decodeClusterBlob,
 	"connlabel":  decodeConnlabelBlob,
 	"ipvs":       decodeIPVSBlob,
+	"rateest":    decodeRateestBlob,
+	"osf":        decodeOsfBlob,
+	"bpf":        decodeBPFBlob,
 }
 
 // targetDecoders maps an xt target name to the decoder of its info blob.
@@ -201,4 +211,8 @@ var targetDecoders = map[string]blobDecoder{
 	"TEE":         decodeTeeBlob,
 	"TPROXY":      decodeTproxyBlob,
 	"SYNPROXY":    decodeSynproxyBlob,
+
+	"RATEEST":     decodeRateestTargetBlob,
+	"SECMARK":     decodeSecmarkBlob,
+	"CONNSECMARK": decodeConnsecmarkBlob,
 }

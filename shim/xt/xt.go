@@ -127,6 +127,23 @@ func Warnings(e Ext) []string {
 	return nil
 }
 
+// ParseWarner is implemented by the extensions whose parse makes iptables
+// 1.8.9 print a warning on standard error and go on (NFLOG's
+// --nflog-range): ParseWarnings returns those lines, without their
+// newline, in the order it prints them.
+type ParseWarner interface {
+	ParseWarnings() []string
+}
+
+// ParseWarnings returns what iptables 1.8.9 warns about e while it parses
+// it (see ParseWarner).
+func ParseWarnings(e Ext) []string {
+	if w, ok := e.(ParseWarner); ok {
+		return w.ParseWarnings()
+	}
+	return nil
+}
+
 // WarnsWhenMissing reports whether iptables-nft 1.8.9, on a kernel without
 // the named match, warns ("Warning: Extension NAME revision 0 not
 // supported, missing kernel module?") and uses it anyway, so that the

@@ -9,8 +9,8 @@ import (
 )
 
 // TestNativeRefusesWhatItCannotEncode: an nf_tables host, an image with no
-// iptables binary at all, and a payload using a match the native backend
-// does not encode. The shim must refuse before touching the kernel (exit 2,
+// iptables binary at all, and a payload using an extension the native
+// backend does not encode. The shim must refuse before touching the kernel (exit 2,
 // iptables' message shape with the line), never drop or widen the rule.
 func TestNativeRefusesWhatItCannotEncode(t *testing.T) {
 	requireAll(t)
@@ -18,13 +18,14 @@ func TestNativeRefusesWhatItCannotEncode(t *testing.T) {
 	ns := netnstest.New(t)
 	env := []string{"IPTABLES_SHIM_MODE=nft", "IPTABLES_SHIM_BACKEND_DIRS=" + t.TempDir(), "IPTABLES_SHIM_CACHE_DIR=" + t.TempDir()}
 	before := ns.NFTDump()
-	// osf depends on fingerprints loaded into the kernel: refused.
-	payload := "*filter\n:KUBE-IPVS - [0:0]\n-A KUBE-IPVS -m osf --genre Linux -j ACCEPT\nCOMMIT\n"
+	// CLUSTERIP (gone from Linux 6.3, its revision probed before anything
+	// is sent) stays refused; osf, used here before, is native now.
+	payload := "*filter\n:KUBE-IPVS - [0:0]\n-A KUBE-IPVS -d 10.0.0.1/32 -j CLUSTERIP --new --hashmode sourceip --clustermac 01:AA:7B:47:F7:D7 --total-nodes 2 --local-node 1\nCOMMIT\n"
 	r := ns.RunWith(netnstest.RunOpts{Env: env, Stdin: strings.NewReader(payload)}, filepath.Join(shimDir, "iptables-restore"), "--noflush")
 	if r.Code != 2 {
 		t.Fatalf("want exit 2, got %s", r)
 	}
-	for _, want := range []string{"iptables-restore v1.8.9 (nf_tables): Couldn't load match `osf'", "Error occurred at line: 3\n", "Try `iptables-restore -h'"} {
+	for _, want := range []string{"iptables-restore v1.8.9 (nf_tables): Couldn't load target `CLUSTERIP'", "Error occurred at line: 3\n", "Try `iptables-restore -h'"} {
 		if !strings.Contains(r.Stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
 		}
@@ -32,8 +33,9 @@ func TestNativeRefusesWhatItCannotEncode(t *testing.T) {
 	if after := ns.NFTDump(); after != before {
 		t.Errorf("the refused restore changed the kernel:\n%s", after)
 	}
-	r = ns.RunWith(netnstest.RunOpts{Env: env}, filepath.Join(shimDir, "iptables"), "-A", "INPUT", "-m", "osf", "--genre", "Linux", "-j", "ACCEPT")
-	if r.Code != 2 || !strings.HasPrefix(r.Stderr, "iptables v1.8.9 (nf_tables): Couldn't load match `osf'") {
+	r = ns.RunWith(netnstest.RunOpts{Env: env}, filepath.Join(shimDir, "iptables"), "-A", "INPUT", "-d", "10.0.0.1/32", "-j", "CLUSTERIP", "--new", "--hashmode", "sourceip",
+		"--clustermac", "01:AA:7B:47:F7:D7", "--total-nodes", "2", "--local-node", "1")
+	if r.Code != 2 || !strings.HasPrefix(r.Stderr, "iptables v1.8.9 (nf_tables): Couldn't load target `CLUSTERIP'") {
 		t.Errorf("single command: want exit 2 and iptables' shape, got %s", r)
 	}
 	if after := ns.NFTDump(); after != before {
