@@ -573,7 +573,7 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 // transaction uses, before anything is sent, as iptables-nft does when it
 // loads an extension.
 //
-// A match that 1.8.9 uses anyway (xt.WarnsWhenMissing) is not refused: the
+// An extension that 1.8.9 uses anyway (xt.WarnsWhenMissing) is not refused: the
 // kernel refuses the rule on commit, as it does iptables-nft's. Its warning
 // goes to warn (a restore's; a single command has printed it before
 // parsing, see warnMissing).
@@ -583,7 +583,7 @@ func probeRevisions(c nfnl.Transport, fam uint8, needs map[extRev]int, warn io.W
 		if err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
-		if !ok && !n.target && n.rev == 0 && xt.WarnsWhenMissing(n.name) {
+		if !ok && n.rev == 0 && xt.WarnsWhenMissing(n.name, n.target) {
 			if warn != nil {
 				fmt.Fprintln(warn, xt.MissingWarning(n.name))
 			}

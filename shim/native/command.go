@@ -208,23 +208,34 @@ func isTerminal(w io.Writer) bool {
 }
 
 // warnMissing prints, before the command's extensions parse their
-// options, the warning iptables-nft prints when it loads a match the
-// kernel lacks and uses anyway (xt.WarnsWhenMissing).
+// options, the warning iptables-nft prints when it loads a match or
+// target the kernel lacks and uses anyway (xt.WarnsWhenMissing): the
+// matches in order, then the target (loaded at -j, after the matches
+// given before it; a rule's options come after every -m and -j it names).
 func warnMissing(conn nfnl.Transport, fam uint8, cmd *syntax.Command, stderr io.Writer) error {
 	if cmd.Rule == nil || stderr == nil {
 		return nil
 	}
-	for _, m := range cmd.Rule.Matches {
-		if !xt.WarnsWhenMissing(m.Name) {
-			continue
+	warn := func(name string, target bool) error {
+		if !xt.WarnsWhenMissing(name, target) {
+			return nil
 		}
-		ok, err := conn.HasExtension(fam, m.Name, 0, false)
+		ok, err := conn.HasExtension(fam, name, 0, target)
 		if err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
 		if !ok {
-			fmt.Fprintln(stderr, xt.MissingWarning(m.Name))
+			fmt.Fprintln(stderr, xt.MissingWarning(name))
 		}
+		return nil
+	}
+	for _, m := range cmd.Rule.Matches {
+		if err := warn(m.Name, false); err != nil {
+			return err
+		}
+	}
+	if t := cmd.Rule.Target; t != nil && t.Known {
+		return warn(t.Name, true)
 	}
 	return nil
 }

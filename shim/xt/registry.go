@@ -111,6 +111,8 @@ var targetParsers = map[string]targetParser{
 	"RATEEST":     parseRateestTarget,
 	"SECMARK":     parseSecmark,
 	"CONNSECMARK": parseConnsecmark,
+	"LED":         parseLED,
+	"CLUSTERIP":   parseClusterIP,
 }
 
 // compatMatchDecoders maps an xt match name to the decoder of its info blob.
@@ -215,4 +217,6 @@ var targetDecoders = map[string]blobDecoder{
 	"RATEEST":     decodeRateestTargetBlob,
 	"SECMARK":     decodeSecmarkBlob,
 	"CONNSECMARK": decodeConnsecmarkBlob,
+	"LED":         decodeLEDBlob,
+	"CLUSTERIP":   decodeClusterIPBlob,
 }

@@ -140,11 +140,17 @@ func ParseWarnings(e Ext) []string {
 }
 
 // WarnsWhenMissing reports whether iptables-nft 1.8.9, on a kernel without
-// the named match, warns ("Warning: Extension NAME revision 0 not
-// supported, missing kernel module?") and uses it anyway, so that the
-// kernel refuses the rule: true for the matches whose only revision is 0
-// and whose module a stock kernel may lack (ipvs, without ip_vs).
-func WarnsWhenMissing(match string) bool { return match == "ipvs" }
+// the named match (target false) or target, warns ("Warning: Extension
+// NAME revision 0 not supported, missing kernel module?") and uses it
+// anyway, so that the kernel refuses the rule: true for the extensions
+// whose only revision is 0 and whose module a stock kernel may lack (the
+// ipvs match without ip_vs, the LED and CLUSTERIP targets).
+func WarnsWhenMissing(name string, target bool) bool {
+	if target {
+		return name == "LED" || name == "CLUSTERIP"
+	}
+	return name == "ipvs"
+}
 
 // MissingWarning is that warning line, without its newline.
 func MissingWarning(match string) string {
