@@ -261,9 +261,10 @@ func checkRevision(t *testing.T, c goldenCase, ctx Context, e Ext) {
 
 // kernelRefusesHere are the extensions every rule of which the test
 // kernel refuses, so no golden can hold one: SECMARK needs an LSM that
-// knows its context (ENOENT without SELinux). Their blobs are checked
-// against what the real iptables-nft sends instead (secmark_test.go).
-var kernelRefusesHere = map[string]bool{"SECMARK": true}
+// knows its context (ENOENT without SELinux); the kernel has no xt_LED and
+// no CLUSTERIP. Their blobs are checked against what the real iptables-nft
+// sends instead (secmark_test.go, led_test.go).
+var kernelRefusesHere = map[string]bool{"SECMARK": true, "LED": true, "CLUSTERIP": true}
 
 // TestCoverage checks that every extension this package registers has
 // golden cases that encode it and decode it.
