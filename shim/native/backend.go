@@ -255,7 +255,7 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 		defer f.Close()
 		in = f
 	}
-	o := RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr, ParseWarn: onceWarner(c.Stderr)}
+	o := RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr, ParseWarn: onceWarner(c.Stderr), missing: newMissingWarner(c.Stderr)}
 	applyText := func(text []byte) error {
 		src := newChunkedText(text, syntax.RestoreOptions{Family: c.Family, Counters: a.Counters}, b.opts.Timings)
 		if b.opts.ParseChunkLines > 0 {
@@ -489,7 +489,11 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 		}
 		return done, false, pf.err
 	}
-	if err := probeRevisions(conn, fam, p.needs, o.Warn); err != nil {
+	warn := o.Warn
+	if o.missing != nil {
+		warn = nil // printed while the lines were parsed
+	}
+	if err := probeRevisions(conn, fam, p.needs, warn); err != nil {
 		return done, false, err
 	}
 	if dryRun {

@@ -18,7 +18,6 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
-	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
 // Single iptables commands run as a transaction of their own, planned
@@ -209,35 +208,12 @@ func isTerminal(w io.Writer) bool {
 
 // warnMissing prints, before the command's extensions parse their
 // options, the warning iptables-nft prints when it loads a match or
-// target the kernel lacks and uses anyway (xt.WarnsWhenMissing): the
-// matches in order, then the target (loaded at -j, after the matches
-// given before it; a rule's options come after every -m and -j it names).
+// target the kernel lacks and uses anyway (xt.WarnsWhenMissing).
 func warnMissing(conn nfnl.Transport, fam uint8, cmd *syntax.Command, stderr io.Writer) error {
-	if cmd.Rule == nil || stderr == nil {
+	if cmd.Rule == nil {
 		return nil
 	}
-	warn := func(name string, target bool) error {
-		if !xt.WarnsWhenMissing(name, target) {
-			return nil
-		}
-		ok, err := conn.HasExtension(fam, name, 0, target)
-		if err != nil {
-			return ipterr.Wrap(ipterr.Resource, err, err.Error())
-		}
-		if !ok {
-			fmt.Fprintln(stderr, xt.MissingWarning(name))
-		}
-		return nil
-	}
-	for _, m := range cmd.Rule.Matches {
-		if err := warn(m.Name, false); err != nil {
-			return err
-		}
-	}
-	if t := cmd.Rule.Target; t != nil && t.Known {
-		return warn(t.Name, true)
-	}
-	return nil
+	return newMissingWarner(stderr).rule(conn, fam, cmd.Rule)
 }
 
 // attemptCommand plans a single command against st and commits it;
