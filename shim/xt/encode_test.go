@@ -307,7 +307,7 @@ func TestCoverage(t *testing.T) {
 	// leaves an ipvs rule to take a golden from: TestIPVSRealBlobs holds
 	// the blobs it sends instead.
 	parsed["ipvs"], decoded["ipvs"] = true, true
-	for name := range matchParsers {
+	for name := range matchParsers() {
 		if !parsed[name] {
 			t.Errorf("match %s has no golden case", name)
 		}
@@ -315,17 +315,17 @@ func TestCoverage(t *testing.T) {
 	for name := range kernelRefusesHere {
 		parsed[name], decoded[name] = true, true
 	}
-	for name := range targetParsers {
+	for name := range targetParsers() {
 		if !parsed[name] {
 			t.Errorf("target %s has no golden case", name)
 		}
 	}
-	for name := range compatMatchDecoders {
+	for name := range compatMatchDecoders() {
 		if !decoded[name] {
 			t.Errorf("xt match %s is never decoded from a golden", name)
 		}
 	}
-	for name := range targetDecoders {
+	for name := range targetDecoders() {
 		if !decoded[name] {
 			t.Errorf("xt target %s is never decoded from a golden", name)
 		}

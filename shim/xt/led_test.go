@@ -76,7 +76,7 @@ func TestMissingTargetRealBlobs(t *testing.T) {
 			t.Errorf("%s: blob\n %x\nwant %s", c.args, got, c.blob)
 		}
 		want, _ := hex.DecodeString(c.blob)
-		d, err := targetDecoders[r.Target.Name](ctx, 0, want)
+		d, err := targetDecoders()[r.Target.Name](ctx, 0, want)
 		if err != nil {
 			t.Errorf("%s: decode: %v", c.args, err)
 			continue

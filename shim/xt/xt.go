@@ -184,13 +184,13 @@ func ParseMatch(ctx Context, m syntax.Match) (Ext, error) {
 		// "-p 6 --dport 80" loads the tcp match by the protocol's name.
 		if n, ok := protoNum(m.Name); ok {
 			for name, num := range protoNames {
-				if num == n && matchParsers[name] != nil {
+				if num == n && matchParsers()[name] != nil {
 					m.Name = name
 				}
 			}
 		}
 	}
-	p, ok := matchParsers[m.Name]
+	p, ok := matchParsers()[m.Name]
 	// Options the model collected without knowing the extension may be cut
 	// wrongly: leave them to a real iptables.
 	if !ok || !m.Known {
@@ -205,7 +205,7 @@ func ParseTarget(ctx Context, t syntax.Target) (Ext, error) {
 	if t.Goto {
 		return nil, paramErr("goto '%s' is not a chain", t.Name)
 	}
-	p, ok := targetParsers[t.Name]
+	p, ok := targetParsers()[t.Name]
 	if !ok || !t.Known {
 		return nil, unsupported("target", t.Name)
 	}
@@ -220,7 +220,7 @@ func DecodeMatch(ctx Context, exprs []expr.Any) (Ext, int, error) {
 		return nil, 0, decodeErr("no expression to decode as a match")
 	}
 	if m, ok := exprs[0].(*expr.Match); ok {
-		d, ok := compatMatchDecoders[m.Name]
+		d, ok := compatMatchDecoders()[m.Name]
 		if !ok {
 			return nil, 0, unsupported("match", m.Name)
 		}
@@ -253,7 +253,7 @@ func DecodeTarget(ctx Context, exprs []expr.Any) (Ext, int, error) {
 	if !ok {
 		return nil, 0, decodeErr("cannot decode %s as a target", describe(exprs[0]))
 	}
-	d, ok := targetDecoders[t.Name]
+	d, ok := targetDecoders()[t.Name]
 	if !ok {
 		return nil, 0, unsupported("target", t.Name)
 	}
