@@ -560,9 +560,8 @@ var targetTable = []extension{
 		{name: "save", arity: argNone},
 		{name: "restore", arity: argNone},
 	}},
-	// CLUSTERIP is described so that its options (--new above all, which
-	// would otherwise abbreviate --new-chain) are read as iptables reads
-	// them; shim/xt does not encode it (see the README).
+	// CLUSTERIP's options are described so that --new is not taken as an
+	// abbreviation of --new-chain.
 	{name: "CLUSTERIP", target: true, family: IPv4, opts: []optSpec{
 		{name: "new", arity: argNone},
 		{name: "hashmode", arity: argOne},
@@ -570,6 +569,11 @@ var targetTable = []extension{
 		{name: "total-nodes", arity: argOne},
 		{name: "local-node", arity: argOne},
 		{name: "hash-init", arity: argOne},
+	}},
+	{name: "LED", target: true, opts: []optSpec{
+		{name: "led-trigger-id", arity: argOne},
+		{name: "led-delay", arity: argOne},
+		{name: "led-always-blink", arity: argNone},
 	}},
 }
 
@@ -779,6 +783,8 @@ func targetIndex(name string) int {
 		return 34
 	case "CLUSTERIP":
 		return 35
+	case "LED":
+		return 36
 	}
 	return -1
 }

@@ -255,7 +255,7 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 		defer f.Close()
 		in = f
 	}
-	o := RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr, ParseWarn: onceWarner(c.Stderr)}
+	o := RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr, ParseWarn: onceWarner(c.Stderr), missing: newMissingWarner(c.Stderr)}
 	applyText := func(text []byte) error {
 		src := newChunkedText(text, syntax.RestoreOptions{Family: c.Family, Counters: a.Counters}, b.opts.Timings)
 		if b.opts.ParseChunkLines > 0 {
@@ -489,7 +489,11 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 		}
 		return done, false, pf.err
 	}
-	if err := probeRevisions(conn, fam, p.needs, o.Warn); err != nil {
+	warn := o.Warn
+	if o.missing != nil {
+		warn = nil // printed while the lines were parsed
+	}
+	if err := probeRevisions(conn, fam, p.needs, warn); err != nil {
 		return done, false, err
 	}
 	if dryRun {
@@ -573,7 +577,7 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 // transaction uses, before anything is sent, as iptables-nft does when it
 // loads an extension.
 //
-// A match that 1.8.9 uses anyway (xt.WarnsWhenMissing) is not refused: the
+// An extension that 1.8.9 uses anyway (xt.WarnsWhenMissing) is not refused: the
 // kernel refuses the rule on commit, as it does iptables-nft's. Its warning
 // goes to warn (a restore's; a single command has printed it before
 // parsing, see warnMissing).
@@ -583,7 +587,7 @@ func probeRevisions(c nfnl.Transport, fam uint8, needs map[extRev]int, warn io.W
 		if err != nil {
 			return ipterr.Wrap(ipterr.Resource, err, err.Error())
 		}
-		if !ok && !n.target && n.rev == 0 && xt.WarnsWhenMissing(n.name) {
+		if !ok && n.rev == 0 && xt.WarnsWhenMissing(n.name, n.target) {
 			if warn != nil {
 				fmt.Fprintln(warn, xt.MissingWarning(n.name))
 			}

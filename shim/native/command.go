@@ -18,7 +18,6 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
-	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
 
 // Single iptables commands run as a transaction of their own, planned
@@ -208,25 +207,13 @@ func isTerminal(w io.Writer) bool {
 }
 
 // warnMissing prints, before the command's extensions parse their
-// options, the warning iptables-nft prints when it loads a match the
-// kernel lacks and uses anyway (xt.WarnsWhenMissing).
+// options, the warning iptables-nft prints when it loads a match or
+// target the kernel lacks and uses anyway (xt.WarnsWhenMissing).
 func warnMissing(conn nfnl.Transport, fam uint8, cmd *syntax.Command, stderr io.Writer) error {
-	if cmd.Rule == nil || stderr == nil {
+	if cmd.Rule == nil {
 		return nil
 	}
-	for _, m := range cmd.Rule.Matches {
-		if !xt.WarnsWhenMissing(m.Name) {
-			continue
-		}
-		ok, err := conn.HasExtension(fam, m.Name, 0, false)
-		if err != nil {
-			return ipterr.Wrap(ipterr.Resource, err, err.Error())
-		}
-		if !ok {
-			fmt.Fprintln(stderr, xt.MissingWarning(m.Name))
-		}
-	}
-	return nil
+	return newMissingWarner(stderr).rule(conn, fam, cmd.Rule)
 }
 
 // attemptCommand plans a single command against st and commits it;

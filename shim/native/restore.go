@@ -27,6 +27,11 @@ type RestoreOptions struct {
 	// Warn gets the warnings iptables-nft prints while it reads the
 	// payload (an extension the kernel lacks, see probeRevisions).
 	Warn io.Writer
+	// missing, when set, prints those warnings as the parser meets each
+	// extension, as iptables-nft-restore does when it loads it (so
+	// before a complaint about the same line), once per call; Warn then
+	// gets none of them again.
+	missing *missingWarner
 	// Dialect is the encoding rules are written in (Options.Dialect).
 	Dialect dialect.Dialect
 	// ParseWarn, when set, is given what iptables-nft-restore warns
@@ -518,6 +523,11 @@ func (p *planner) planRule(l *syntax.Line, vt *viewTable) error {
 	}
 	if c.Rule == nil {
 		return nftread.Paramf("no rule given")
+	}
+	if p.opts.missing != nil && p.kernel != nil {
+		if err := p.opts.missing.rule(p.kernel.conn, nftread.NFProto(p.fam), c.Rule); err != nil {
+			return err
+		}
 	}
 	if _, ok := vt.chains[c.Chain]; !ok {
 		bc := vt.spec.Builtin(c.Chain)

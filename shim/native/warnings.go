@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/iptables-shim/iptables-shim/internal/nfnl"
+	"github.com/iptables-shim/iptables-shim/shim/ipterr"
+
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -55,4 +58,60 @@ func onceWarner(w io.Writer) func(line int, msg string) {
 		seen[line] = append(seen[line], msg)
 		fmt.Fprintln(w, msg)
 	}
+}
+
+// missingWarner prints the warning iptables-nft 1.8.9 prints when it loads
+// a match or target the kernel lacks and uses anyway
+// (xt.WarnsWhenMissing): once per extension and call, as iptables loads
+// each extension once, whichever lines use it and however often the
+// planner goes over them.
+type missingWarner struct {
+	w    io.Writer
+	seen map[extRev]bool
+}
+
+// newMissingWarner returns a missingWarner writing to w, or nil when w is
+// nil.
+func newMissingWarner(w io.Writer) *missingWarner {
+	if w == nil {
+		return nil
+	}
+	return &missingWarner{w: w, seen: map[extRev]bool{}}
+}
+
+// rule asks the kernel, for each of the rule's matches in order and then
+// its target (the order iptables loads them in), whether it has the
+// extension, and warns when it has not.
+func (m *missingWarner) rule(conn nfnl.Transport, fam uint8, r *syntax.Rule) error {
+	if m == nil {
+		return nil
+	}
+	for _, x := range r.Matches {
+		if err := m.check(conn, fam, x.Name, false); err != nil {
+			return err
+		}
+	}
+	if t := r.Target; t != nil && t.Known {
+		return m.check(conn, fam, t.Name, true)
+	}
+	return nil
+}
+
+func (m *missingWarner) check(conn nfnl.Transport, fam uint8, name string, target bool) error {
+	if !xt.WarnsWhenMissing(name, target) {
+		return nil
+	}
+	k := extRev{name: name, target: target}
+	if m.seen[k] {
+		return nil
+	}
+	ok, err := conn.HasExtension(fam, name, 0, target)
+	if err != nil {
+		return ipterr.Wrap(ipterr.Resource, err, err.Error())
+	}
+	m.seen[k] = true
+	if !ok {
+		fmt.Fprintln(m.w, xt.MissingWarning(name))
+	}
+	return nil
 }

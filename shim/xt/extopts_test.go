@@ -15,12 +15,12 @@ func TestParsersHaveTableEntries(t *testing.T) {
 	known := func(name string, target bool) bool {
 		return extopts.Lookup(name, target, netfilter.IPv4) != nil || extopts.Lookup(name, target, netfilter.IPv6) != nil
 	}
-	for name := range matchParsers {
+	for name := range matchParsers() {
 		if !known(name, false) {
 			t.Errorf("match %s: parsed here, but shim/extopts has no entry", name)
 		}
 	}
-	for name := range targetParsers {
+	for name := range targetParsers() {
 		if !known(name, true) {
 			t.Errorf("target %s: parsed here, but shim/extopts has no entry", name)
 		}

@@ -81,10 +81,10 @@ func FuzzDecodeBlob(f *testing.F) {
 // "t:MARK", ...), sorted so corpus entries keep their meaning.
 func fuzzBlobNames() []string {
 	var names []string
-	for n := range compatMatchDecoders {
+	for n := range compatMatchDecoders() {
 		names = append(names, "m:"+n)
 	}
-	for n := range targetDecoders {
+	for n := range targetDecoders() {
 		names = append(names, "t:"+n)
 	}
 	sort.Strings(names)

@@ -145,11 +145,17 @@ func ParseWarnings(e Ext) []string {
 }
 
 // WarnsWhenMissing reports whether iptables-nft 1.8.9, on a kernel without
-// the named match, warns ("Warning: Extension NAME revision 0 not
-// supported, missing kernel module?") and uses it anyway, so that the
-// kernel refuses the rule: true for the matches whose only revision is 0
-// and whose module a stock kernel may lack (ipvs, without ip_vs).
-func WarnsWhenMissing(match string) bool { return match == "ipvs" }
+// the named match (target false) or target, warns ("Warning: Extension
+// NAME revision 0 not supported, missing kernel module?") and uses it
+// anyway, so that the kernel refuses the rule: true for the extensions
+// whose only revision is 0 and whose module a stock kernel may lack (the
+// ipvs match without ip_vs, the LED and CLUSTERIP targets).
+func WarnsWhenMissing(name string, target bool) bool {
+	if target {
+		return name == "LED" || name == "CLUSTERIP"
+	}
+	return name == "ipvs"
+}
 
 // MissingWarning is that warning line, without its newline.
 func MissingWarning(match string) string {
@@ -183,13 +189,13 @@ func ParseMatch(ctx Context, m syntax.Match) (Ext, error) {
 		// "-p 6 --dport 80" loads the tcp match by the protocol's name.
 		if n, ok := protoNum(m.Name); ok {
 			for name, num := range protoNames {
-				if num == n && matchParsers[name] != nil {
+				if num == n && matchParsers()[name] != nil {
 					m.Name = name
 				}
 			}
 		}
 	}
-	p, ok := matchParsers[m.Name]
+	p, ok := matchParsers()[m.Name]
 	// Options the model collected without knowing the extension may be cut
 	// wrongly: leave them to a real iptables.
 	if !ok || !m.Known {
@@ -204,7 +210,7 @@ func ParseTarget(ctx Context, t syntax.Target) (Ext, error) {
 	if t.Goto {
 		return nil, paramErr("goto '%s' is not a chain", t.Name)
 	}
-	p, ok := targetParsers[t.Name]
+	p, ok := targetParsers()[t.Name]
 	if !ok || !t.Known {
 		return nil, unsupported("target", t.Name)
 	}
@@ -219,7 +225,7 @@ func DecodeMatch(ctx Context, exprs []expr.Any) (Ext, int, error) {
 		return nil, 0, decodeErr("no expression to decode as a match")
 	}
 	if m, ok := exprs[0].(*expr.Match); ok {
-		d, ok := compatMatchDecoders[m.Name]
+		d, ok := compatMatchDecoders()[m.Name]
 		if !ok {
 			return nil, 0, unsupported("match", m.Name)
 		}
@@ -252,7 +258,7 @@ func DecodeTarget(ctx Context, exprs []expr.Any) (Ext, int, error) {
 	if !ok {
 		return nil, 0, decodeErr("cannot decode %s as a target", describe(exprs[0]))
 	}
-	d, ok := targetDecoders[t.Name]
+	d, ok := targetDecoders()[t.Name]
 	if !ok {
 		return nil, 0, unsupported("target", t.Name)
 	}

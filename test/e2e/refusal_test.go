@@ -18,14 +18,15 @@ func TestNativeRefusesWhatItCannotEncode(t *testing.T) {
 	ns := netnstest.New(t)
 	env := []string{"IPTABLES_SHIM_MODE=nft", "IPTABLES_SHIM_BACKEND_DIRS=" + t.TempDir(), "IPTABLES_SHIM_CACHE_DIR=" + t.TempDir()}
 	before := ns.NFTDump()
-	// CLUSTERIP (gone from Linux 6.3, its revision probed before anything
-	// is sent) stays refused; osf, used here before, is native now.
-	payload := "*filter\n:KUBE-IPVS - [0:0]\n-A KUBE-IPVS -d 10.0.0.1/32 -j CLUSTERIP --new --hashmode sourceip --clustermac 01:AA:7B:47:F7:D7 --total-nodes 2 --local-node 1\nCOMMIT\n"
+	// bpf --object-pinned (its program is a pinned file, read by
+	// iptables itself) stays refused; osf and CLUSTERIP, used here
+	// before, are native now.
+	payload := "*filter\n:KUBE-IPVS - [0:0]\n-A KUBE-IPVS -d 10.0.0.1/32 -m bpf --object-pinned /sys/fs/bpf/nosuch\nCOMMIT\n"
 	r := ns.RunWith(netnstest.RunOpts{Env: env, Stdin: strings.NewReader(payload)}, filepath.Join(shimDir, "iptables-restore"), "--noflush")
 	if r.Code != 2 {
 		t.Fatalf("want exit 2, got %s", r)
 	}
-	for _, want := range []string{"iptables-restore v1.8.9 (nf_tables): Couldn't load target `CLUSTERIP'", "Error occurred at line: 3\n", "Try `iptables-restore -h'"} {
+	for _, want := range []string{"iptables-restore v1.8.9 (nf_tables): bpf: option \"--object-pinned\" is not supported natively", "Error occurred at line: 3\n", "Try `iptables-restore -h'"} {
 		if !strings.Contains(r.Stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.Stderr)
 		}
@@ -33,9 +34,8 @@ func TestNativeRefusesWhatItCannotEncode(t *testing.T) {
 	if after := ns.NFTDump(); after != before {
 		t.Errorf("the refused restore changed the kernel:\n%s", after)
 	}
-	r = ns.RunWith(netnstest.RunOpts{Env: env}, filepath.Join(shimDir, "iptables"), "-A", "INPUT", "-d", "10.0.0.1/32", "-j", "CLUSTERIP", "--new", "--hashmode", "sourceip",
-		"--clustermac", "01:AA:7B:47:F7:D7", "--total-nodes", "2", "--local-node", "1")
-	if r.Code != 2 || !strings.HasPrefix(r.Stderr, "iptables v1.8.9 (nf_tables): Couldn't load target `CLUSTERIP'") {
+	r = ns.RunWith(netnstest.RunOpts{Env: env}, filepath.Join(shimDir, "iptables"), "-A", "INPUT", "-d", "10.0.0.1/32", "-m", "bpf", "--object-pinned", "/sys/fs/bpf/nosuch")
+	if r.Code != 2 || !strings.HasPrefix(r.Stderr, "iptables v1.8.9 (nf_tables): bpf: option \"--object-pinned\" is not supported natively") {
 		t.Errorf("single command: want exit 2 and iptables' shape, got %s", r)
 	}
 	if after := ns.NFTDump(); after != before {
