@@ -253,17 +253,30 @@ func (d *RuleDecoder) decodeExpr(fam uint8, name, data []byte) (expr.Any, error)
 	default:
 		return nil, &foreignExprError{name: string(name)}
 	}
-	if err := expr.Unmarshal(fam, data, e); err != nil {
+	if err := unmarshalExpr(fam, data, e); err != nil {
 		return nil, fmt.Errorf("decoding expression %q: %w", name, err)
 	}
 	if imm, ok := e.(*expr.Immediate); ok && imm.Register == unix.NFT_REG_VERDICT && len(imm.Data) == 0 {
 		v := &expr.Verdict{}
-		if err := expr.Unmarshal(fam, data, v); err != nil {
+		if err := unmarshalExpr(fam, data, v); err != nil {
 			return nil, fmt.Errorf("decoding a verdict: %w", err)
 		}
 		return v, nil
 	}
 	return e, nil
+}
+
+// unmarshalExpr is expr.Unmarshal, with a malformed attribute reported as
+// an error: google/nftables indexes some attributes (a verdict's code, for
+// one) without checking their length, and a rule another writer sent must
+// fail to decode, not end the process.
+func unmarshalExpr(fam byte, data []byte, e expr.Any) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed attributes: %v", r)
+		}
+	}()
+	return expr.Unmarshal(fam, data, e)
 }
 
 // decodeXT builds a match or target expression whose Info is the kernel's
