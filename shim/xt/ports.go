@@ -63,33 +63,11 @@ func anyProtoPort(s string) (uint16, error) {
 // and a sign allowed, an overflow saturating), kept as an int; a negative
 // int means "not a number". The port is that number's low 16 bits.
 func gaiServiceNumber(s string) (uint16, bool) {
-	i := 0
-	for i < len(s) && (s[i] == ' ' || s[i] >= '\t' && s[i] <= '\r') {
-		i++
-	}
-	neg := false
-	if i < len(s) && (s[i] == '+' || s[i] == '-') {
-		neg = s[i] == '-'
-		i++
-	}
-	start := i
-	var v uint64
-	overflow := false
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		d := uint64(s[i] - '0')
-		if v > (^uint64(0)-d)/10 {
-			overflow = true
-		}
-		v = v*10 + d
-	}
-	if i == start || i != len(s) {
+	v, rest := strtoul10(s)
+	if s == "" || rest != "" {
+		// No digits (strtoul10 hands the whole string back) or more
+		// after them.
 		return 0, false
-	}
-	switch {
-	case overflow:
-		v = ^uint64(0)
-	case neg:
-		v = -v
 	}
 	n := int32(uint32(v))
 	if n < 0 {
