@@ -384,10 +384,8 @@ func (p *parser) finish() error {
 	if err := p.legalOptions(); err != nil {
 		return err
 	}
-	if cmd.Table == "nat" && (cmd.Op == OpPolicy && cmd.Policy == "DROP" || p.rule.Target != nil && p.rule.Target.Name == "DROP") {
-		// iptables refuses it while parsing, whatever the command and
-		// whether the chain exists.
-		return paramErr("\nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n")
+	if err := natDrop(cmd.Table, cmd.Op, cmd.Policy, p.rule.Target); err != nil {
+		return err
 	}
 	switch cmd.Op {
 	case OpAppend, OpInsert, OpReplace, OpDelete, OpCheck:
@@ -449,4 +447,14 @@ func (p *parser) legalOptions() error {
 
 func optName(i int) string {
 	return fmt.Sprintf("-%c", optChars[i])
+}
+
+// natDrop is iptables' refusal of DROP in the nat table, made while
+// parsing, whatever the command and whether the chain exists; a restore
+// line is judged with its section's table.
+func natDrop(table string, op Op, policy string, target *Target) error {
+	if table == "nat" && (op == OpPolicy && policy == "DROP" || target != nil && target.Name == "DROP") {
+		return paramErr("\nThe \"nat\" table is not intended for filtering, the use of DROP is therefore inhibited.\n\n")
+	}
+	return nil
 }

@@ -308,6 +308,13 @@ func (rp *restoreParser) command(text, table string, n int) (*Command, error) {
 		return nil, err
 	}
 	cmd.Table = table
+	var target *Target
+	if cmd.Rule != nil {
+		target = cmd.Rule.Target
+	}
+	if err := natDrop(table, cmd.Op, cmd.Policy, target); err != nil {
+		return nil, err
+	}
 	if hasCtr && cmd.Rule != nil {
 		rp.p.block.ctr = ctr
 		cmd.Rule.Counters = &rp.p.block.ctr
