@@ -57,7 +57,18 @@ const (
 
 // ErrTimeout means the kernel did not answer within the receive timeout.
 // It wraps os.ErrDeadlineExceeded.
-var ErrTimeout = fmt.Errorf("netlink: no answer from the kernel within the receive timeout: %w", os.ErrDeadlineExceeded)
+var ErrTimeout error = timeoutError{}
+
+// timeoutError is ErrTimeout's type: a plain value rather than one built
+// by fmt when the package starts, which every call of the shim would pay
+// for (a call lives for milliseconds).
+type timeoutError struct{}
+
+func (timeoutError) Error() string {
+	return "netlink: no answer from the kernel within the receive timeout: " + os.ErrDeadlineExceeded.Error()
+}
+
+func (timeoutError) Unwrap() error { return os.ErrDeadlineExceeded }
 
 // Conn is one NETLINK_NETFILTER socket. It is not safe for concurrent use.
 type Conn struct {
@@ -145,27 +156,38 @@ func (c *Conn) Close() error {
 	return err
 }
 
-// staticRecvBuf is the receive buffer of one open connection at a time:
+// sharedRecvBuf is the receive buffer of one open connection at a time:
 // a call of the shim opens its connections one after the other (detection,
 // the dialect check, the native backend), and a fresh 1 MiB heap
-// allocation costs the allocator more than the request it serves, where
-// untouched pages of the zeroed data segment cost nothing. Connections
-// opened while it is taken get heap buffers.
+// allocation costs the allocator more than the request it serves. It is
+// an anonymous mapping made on first use: its pages cost nothing until
+// the kernel writes a reply into them, and, unlike a 1 MiB array in the
+// data segment, it adds nothing to what the Go runtime scans and sets up
+// when every process starts. Connections opened while it is taken (or
+// when the mapping fails) get heap buffers.
 var (
-	staticRecvBuf   [recvBufSize]byte
-	staticRecvTaken atomic.Bool
+	sharedRecvBuf   []byte
+	sharedRecvTaken atomic.Bool
 )
 
 func recvBuf() []byte {
-	if staticRecvTaken.CompareAndSwap(false, true) {
-		return staticRecvBuf[:]
+	if !sharedRecvTaken.CompareAndSwap(false, true) {
+		return make([]byte, recvBufSize)
 	}
-	return make([]byte, recvBufSize)
+	if sharedRecvBuf == nil {
+		b, err := unix.Mmap(-1, 0, recvBufSize, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		if err != nil {
+			sharedRecvTaken.Store(false)
+			return make([]byte, recvBufSize)
+		}
+		sharedRecvBuf = b
+	}
+	return sharedRecvBuf
 }
 
 func releaseRecvBuf(b []byte) {
-	if unsafe.SliceData(b) == &staticRecvBuf[0] {
-		staticRecvTaken.Store(false)
+	if len(b) > 0 && len(sharedRecvBuf) > 0 && unsafe.SliceData(b) == unsafe.SliceData(sharedRecvBuf) {
+		sharedRecvTaken.Store(false)
 	}
 }
 

@@ -60,7 +60,7 @@ func saveProto(v string) string {
 			// /etc/protocols' name, which iptables-nft prints.
 			return "ipv6-icmp"
 		}
-		for name, num := range protoNames {
+		for name, num := range protoNames() {
 			if num == n && name != "ipv6-icmp" {
 				return name
 			}

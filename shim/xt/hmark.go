@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/google/nftables/expr"
 
@@ -37,12 +38,14 @@ const hmarkPktMask = hmSaddrMask | hmDaddrMask | hmSPIMask | hmSportMask | hmDpo
 const hmarkSize = 60
 
 // hmarkOptIDs maps each option to its id (a flag bit above).
-var hmarkOptIDs = map[string]uint32{
-	"hmark-tuple": hmTuple, "hmark-src-prefix": hmSaddrMask, "hmark-dst-prefix": hmDaddrMask,
-	"hmark-sport-mask": hmSportMask, "hmark-dport-mask": hmDportMask, "hmark-spi-mask": hmSPIMask,
-	"hmark-sport": hmSport, "hmark-dport": hmDport, "hmark-spi": hmSPI, "hmark-proto-mask": hmProtoMask,
-	"hmark-rnd": hmRnd, "hmark-mod": hmModulus, "hmark-offset": hmOffset,
-}
+var hmarkOptIDs = sync.OnceValue(func() map[string]uint32 {
+	return map[string]uint32{
+		"hmark-tuple": hmTuple, "hmark-src-prefix": hmSaddrMask, "hmark-dst-prefix": hmDaddrMask,
+		"hmark-sport-mask": hmSportMask, "hmark-dport-mask": hmDportMask, "hmark-spi-mask": hmSPIMask,
+		"hmark-sport": hmSport, "hmark-dport": hmDport, "hmark-spi": hmSPI, "hmark-proto-mask": hmProtoMask,
+		"hmark-rnd": hmRnd, "hmark-mod": hmModulus, "hmark-offset": hmOffset,
+	}
+})
 
 // hmarkTypes are --hmark-tuple's words in the order libxt_HMARK tries
 // them (an abbreviation takes the first it prefixes).
@@ -67,7 +70,7 @@ func parseHMark(ctx Context, t syntax.Target) (Ext, error) {
 	e := &hmarkTarget{family: ctx.Family}
 	var xflags uint32
 	for _, o := range t.Options {
-		id, ok := hmarkOptIDs[o.Name]
+		id, ok := hmarkOptIDs()[o.Name]
 		if !ok {
 			return nil, unsupportedOption(t.Name, o.Name)
 		}

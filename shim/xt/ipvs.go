@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/google/nftables/expr"
 
@@ -27,7 +28,9 @@ const (
 )
 
 // ipvsMethods are IP_VS_CONN_F_* for --vmethod.
-var ipvsMethods = map[string]uint8{"MASQ": 0, "GATE": 3, "IPIP": 2}
+var ipvsMethods = sync.OnceValue(func() map[string]uint8 {
+	return map[string]uint8{"MASQ": 0, "GATE": 3, "IPIP": 2}
+})
 
 // ipvs is -m ipvs (libxt_ipvs registers revision 0 only).
 type ipvs struct {
@@ -39,15 +42,17 @@ type ipvs struct {
 
 // ipvsOptionBit is the option's bit, which libxt_ipvs sets in bitmask
 // (and invert) whatever the option does.
-var ipvsOptionBit = map[string]uint8{
-	"ipvs": ipvsProperty, "vproto": ipvsProto, "vaddr": ipvsVaddr, "vport": ipvsVport,
-	"vdir": ipvsDir, "vmethod": ipvsMethod, "vportctl": ipvsVportctl,
-}
+var ipvsOptionBit = sync.OnceValue(func() map[string]uint8 {
+	return map[string]uint8{
+		"ipvs": ipvsProperty, "vproto": ipvsProto, "vaddr": ipvsVaddr, "vport": ipvsVport,
+		"vdir": ipvsDir, "vmethod": ipvsMethod, "vportctl": ipvsVportctl,
+	}
+})
 
 func parseIPVS(ctx Context, m syntax.Match) (Ext, error) {
 	e := &ipvs{}
 	for _, o := range m.Options {
-		bit, ok := ipvsOptionBit[o.Name]
+		bit, ok := ipvsOptionBit()[o.Name]
 		if !ok {
 			return nil, unsupportedOption(m.Name, o.Name)
 		}
@@ -98,7 +103,7 @@ func parseIPVS(ctx Context, m syntax.Match) (Ext, error) {
 				return nil, paramErr("ipvs: Bad value for \"--vdir\" option: \"%s\"", v)
 			}
 		case "vmethod":
-			meth, ok := ipvsMethods[strings.ToUpper(v)]
+			meth, ok := ipvsMethods()[strings.ToUpper(v)]
 			if !ok {
 				return nil, paramErr("ipvs: Bad value for \"--vmethod\" option: \"%s\"", v)
 			}

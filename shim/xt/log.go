@@ -3,6 +3,7 @@ package xt
 import (
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/nftables/expr"
 
@@ -16,8 +17,10 @@ var logFlags = []struct {
 }{{"log-tcp-sequence", 0x01}, {"log-tcp-options", 0x02}, {"log-ip-options", 0x04}, {"log-uid", 0x08}, {"log-macdecode", 0x20}}
 
 // logLevels are syslog level names libxt_LOG accepts.
-var logLevels = map[string]uint8{"emerg": 0, "panic": 0, "alert": 1, "crit": 2, "error": 3,
-	"warning": 4, "notice": 5, "info": 6, "debug": 7}
+var logLevels = sync.OnceValue(func() map[string]uint8 {
+	return map[string]uint8{"emerg": 0, "panic": 0, "alert": 1, "crit": 2, "error": 3,
+		"warning": 4, "notice": 5, "info": 6, "debug": 7}
+})
 
 const (
 	logDefaultLevel = 4
@@ -41,7 +44,7 @@ func parseLog(ctx Context, t syntax.Target) (Ext, error) {
 			}
 			if n, err := strconv.ParseUint(v, 10, 8); err == nil && n <= 7 {
 				e.level = uint8(n)
-			} else if l, ok := logLevels[v]; ok {
+			} else if l, ok := logLevels()[v]; ok {
 				e.level = l
 			} else {
 				return nil, paramErr("log level \"%s\" unknown\n", v)

@@ -91,7 +91,7 @@ func parseMultiport(ctx Context, m syntax.Match) (Ext, error) {
 
 // saveProtoName is the protocol name used to look up service names.
 func saveProtoName(p uint8) string {
-	for name, n := range protoNames {
+	for name, n := range protoNames() {
 		if n == p && name != "ipv6-icmp" {
 			return name
 		}

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/google/nftables/expr"
 
@@ -49,24 +50,26 @@ type natKind struct {
 	rev       func(syntax.Family) (uint8, natLayout)
 }
 
-var natKinds = map[string]*natKind{
-	"DNAT": {name: "DNAT", addrOpt: "to-destination",
-		flagOpts:  map[string]uint32{"random": natRandom, "persistent": natPersistent},
-		saveFlags: []string{"random", "persistent"},
-		rev:       func(syntax.Family) (uint8, natLayout) { return 2, layoutRange2 }},
-	"SNAT": {name: "SNAT", addrOpt: "to-source",
-		flagOpts:  map[string]uint32{"random": natRandom, "random-fully": natRandomFully, "persistent": natPersistent},
-		saveFlags: []string{"random", "random-fully", "persistent"},
-		rev:       perFamily(0, 1)},
-	"MASQUERADE": {name: "MASQUERADE", portOpt: "to-ports",
-		flagOpts:  map[string]uint32{"random": natRandom, "random-fully": natRandomFully},
-		saveFlags: []string{"random", "random-fully"},
-		rev:       perFamily(0, 0)},
-	"REDIRECT": {name: "REDIRECT", portOpt: "to-ports",
-		flagOpts:  map[string]uint32{"random": natRandom},
-		saveFlags: []string{"random"},
-		rev:       perFamily(0, 0)},
-}
+var natKinds = sync.OnceValue(func() map[string]*natKind {
+	return map[string]*natKind{
+		"DNAT": {name: "DNAT", addrOpt: "to-destination",
+			flagOpts:  map[string]uint32{"random": natRandom, "persistent": natPersistent},
+			saveFlags: []string{"random", "persistent"},
+			rev:       func(syntax.Family) (uint8, natLayout) { return 2, layoutRange2 }},
+		"SNAT": {name: "SNAT", addrOpt: "to-source",
+			flagOpts:  map[string]uint32{"random": natRandom, "random-fully": natRandomFully, "persistent": natPersistent},
+			saveFlags: []string{"random", "random-fully", "persistent"},
+			rev:       perFamily(0, 1)},
+		"MASQUERADE": {name: "MASQUERADE", portOpt: "to-ports",
+			flagOpts:  map[string]uint32{"random": natRandom, "random-fully": natRandomFully},
+			saveFlags: []string{"random", "random-fully"},
+			rev:       perFamily(0, 0)},
+		"REDIRECT": {name: "REDIRECT", portOpt: "to-ports",
+			flagOpts:  map[string]uint32{"random": natRandom},
+			saveFlags: []string{"random"},
+			rev:       perFamily(0, 0)},
+	}
+})
 
 // shiftsPorts reports whether the target takes a "/BASE" port shift in
 // the given revision: DNAT where it has nf_nat_range2, and SNAT always,
@@ -86,7 +89,9 @@ func perFamily(v4, v6 uint8) func(syntax.Family) (uint8, natLayout) {
 	}
 }
 
-var natFlagBits = map[string]uint32{"random": natRandom, "random-fully": natRandomFully, "persistent": natPersistent}
+var natFlagBits = sync.OnceValue(func() map[string]uint32 {
+	return map[string]uint32{"random": natRandom, "random-fully": natRandomFully, "persistent": natPersistent}
+})
 
 // natTarget is DNAT, SNAT, MASQUERADE or REDIRECT.
 type natTarget struct {
@@ -98,7 +103,7 @@ type natTarget struct {
 }
 
 func parseNAT(ctx Context, t syntax.Target) (Ext, error) {
-	k := natKinds[t.Name]
+	k := natKinds()[t.Name]
 	e := &natTarget{kind: k, family: ctx.Family}
 	haveRange := false
 	for _, o := range t.Options {
@@ -354,7 +359,7 @@ func (e *natTarget) appendSave(dst []byte, ctx Context) []byte {
 		dst = appendPorts(append(dst, ' '))
 	}
 	for _, f := range e.kind.saveFlags {
-		if r.flags&natFlagBits[f] != 0 {
+		if r.flags&natFlagBits()[f] != 0 {
 			dst = append(dst, " --"...)
 			dst = append(dst, f...)
 		}
@@ -363,7 +368,7 @@ func (e *natTarget) appendSave(dst []byte, ctx Context) []byte {
 }
 
 func decodeNATBlob(name string) blobDecoder {
-	k := natKinds[name]
+	k := natKinds()[name]
 	return func(ctx Context, rev uint32, data []byte) (Ext, error) {
 		wantRev, layout := k.rev(ctx.Family)
 		if rev != uint32(wantRev) {
@@ -406,7 +411,7 @@ func decodeNATBlob(name string) blobDecoder {
 			allowed |= natRangeOffset
 		}
 		for _, f := range k.saveFlags {
-			allowed |= natFlagBits[f]
+			allowed |= natFlagBits()[f]
 		}
 		if e.r.flags&^allowed != 0 || !b.zero(size, len(b)-size) {
 			return nil, decodeErr("xt target %s: unsupported flags %#x", name, e.r.flags)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
 
 	"github.com/google/nftables/expr"
 
@@ -52,9 +53,11 @@ type policyMatch struct {
 
 // policyProtoNames are the protocols --proto accepts by name: netbase's
 // /etc/protocols names and aliases of the three it allows.
-var policyProtoNames = map[string]uint8{
-	"esp": 50, "ah": 51, "ipcomp": 108, "IPSEC-ESP": 50, "IPSEC-AH": 51, "IPCOMP": 108,
-}
+var policyProtoNames = sync.OnceValue(func() map[string]uint8 {
+	return map[string]uint8{
+		"esp": 50, "ah": 51, "ipcomp": 108, "IPSEC-ESP": 50, "IPSEC-AH": 51, "IPCOMP": 108,
+	}
+})
 
 // policyHost is xtopt's XTTYPE_HOSTMASK for numeric addresses: the
 // address as given (not masked) and the mask, all ones without "/".
@@ -194,7 +197,7 @@ func parsePolicy(ctx Context, m syntax.Match) (Ext, error) {
 				p = uint8(n)
 			} else if v == "all" {
 				p = 0
-			} else if n, ok := policyProtoNames[v]; ok {
+			} else if n, ok := policyProtoNames()[v]; ok {
 				p = n
 			} else if n, ok := syntax.ProtocolNumber(v); ok && v == strings.ToLower(v) {
 				// A lower-case name is netbase's own, which

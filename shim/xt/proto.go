@@ -3,6 +3,7 @@ package xt
 import (
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Protocol numbers the extensions care about.
@@ -12,17 +13,19 @@ const (
 	protoSCTP = 132
 )
 
-var protoNames = map[string]uint8{
-	"tcp": protoTCP, "udp": protoUDP, "sctp": protoSCTP, "icmp": 1, "icmpv6": 58,
-	"ipv6-icmp": 58, "esp": 50, "ah": 51, "udplite": 136, "dccp": 33, "mh": 135,
-	"gre": 47, "igmp": 2,
-}
+var protoNames = sync.OnceValue(func() map[string]uint8 {
+	return map[string]uint8{
+		"tcp": protoTCP, "udp": protoUDP, "sctp": protoSCTP, "icmp": 1, "icmpv6": 58,
+		"ipv6-icmp": 58, "esp": 50, "ah": 51, "udplite": 136, "dccp": 33, "mh": 135,
+		"gre": 47, "igmp": 2,
+	}
+})
 
 // protoNum is the protocol number of a -p value (name or number); ok is false
 // for "all", empty or unknown values.
 func protoNum(v string) (uint8, bool) {
 	v = strings.ToLower(v)
-	if n, ok := protoNames[v]; ok {
+	if n, ok := protoNames()[v]; ok {
 		return n, true
 	}
 	if n, err := strconv.ParseUint(v, 10, 8); err == nil && n != 0 {

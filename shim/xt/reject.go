@@ -2,6 +2,7 @@ package xt
 
 import (
 	"github.com/google/nftables/expr"
+	"sync"
 
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
@@ -15,27 +16,29 @@ type rejectType struct {
 }
 
 // rejectTypes are ipt_reject_with / ip6t_reject_with, per family.
-var rejectTypes = map[syntax.Family][]rejectType{
-	syntax.IPv4: {
-		{"icmp-net-unreachable", []string{"net-unreach"}, 0},
-		{"icmp-host-unreachable", []string{"host-unreach"}, 1},
-		{"icmp-proto-unreachable", []string{"proto-unreach"}, 2},
-		{"icmp-port-unreachable", []string{"port-unreach"}, 3},
-		{"icmp-net-prohibited", []string{"net-prohib"}, 5},
-		{"icmp-host-prohibited", []string{"host-prohib"}, 6},
-		{"tcp-reset", []string{"tcp-rst"}, 7},
-		{"icmp-admin-prohibited", []string{"admin-prohib"}, 8},
-	},
-	syntax.IPv6: {
-		{"icmp6-no-route", []string{"no-route"}, 0},
-		{"icmp6-adm-prohibited", []string{"adm-prohibited"}, 1},
-		{"icmp6-addr-unreachable", []string{"addr-unreach"}, 3},
-		{"icmp6-port-unreachable", []string{"port-unreach"}, 4},
-		{"tcp-reset", []string{"tcp-rst"}, 6},
-		{"icmp6-policy-fail", []string{"policy-fail"}, 7},
-		{"icmp6-reject-route", []string{"reject-route"}, 8},
-	},
-}
+var rejectTypes = sync.OnceValue(func() map[syntax.Family][]rejectType {
+	return map[syntax.Family][]rejectType{
+		syntax.IPv4: {
+			{"icmp-net-unreachable", []string{"net-unreach"}, 0},
+			{"icmp-host-unreachable", []string{"host-unreach"}, 1},
+			{"icmp-proto-unreachable", []string{"proto-unreach"}, 2},
+			{"icmp-port-unreachable", []string{"port-unreach"}, 3},
+			{"icmp-net-prohibited", []string{"net-prohib"}, 5},
+			{"icmp-host-prohibited", []string{"host-prohib"}, 6},
+			{"tcp-reset", []string{"tcp-rst"}, 7},
+			{"icmp-admin-prohibited", []string{"admin-prohib"}, 8},
+		},
+		syntax.IPv6: {
+			{"icmp6-no-route", []string{"no-route"}, 0},
+			{"icmp6-adm-prohibited", []string{"adm-prohibited"}, 1},
+			{"icmp6-addr-unreachable", []string{"addr-unreach"}, 3},
+			{"icmp6-port-unreachable", []string{"port-unreach"}, 4},
+			{"tcp-reset", []string{"tcp-rst"}, 6},
+			{"icmp6-policy-fail", []string{"policy-fail"}, 7},
+			{"icmp6-reject-route", []string{"reject-route"}, 8},
+		},
+	}
+})
 
 // rejectDefault is the port-unreachable type of each family.
 func rejectDefault(f syntax.Family) uint32 {
@@ -59,7 +62,7 @@ func parseReject(ctx Context, t syntax.Target) (Ext, error) {
 			return nil, err
 		}
 		found := false
-		for _, rt := range rejectTypes[ctx.Family] {
+		for _, rt := range rejectTypes()[ctx.Family] {
 			if v == rt.name {
 				found = true
 			}
@@ -82,7 +85,7 @@ func (e *reject) Name() string                          { return "REJECT" }
 func (e *reject) Revision() (string, uint8, bool, bool) { return "REJECT", 0, true, true }
 
 func (e *reject) Save(ctx Context) string {
-	for _, rt := range rejectTypes[ctx.Family] {
+	for _, rt := range rejectTypes()[ctx.Family] {
 		if rt.with == e.with {
 			return "-j REJECT --reject-with " + rt.name
 		}
@@ -104,7 +107,7 @@ func decodeRejectBlob(ctx Context, rev uint32, data []byte) (Ext, error) {
 		return nil, err
 	}
 	e := &reject{with: blob(data).get32(0)}
-	for _, rt := range rejectTypes[ctx.Family] {
+	for _, rt := range rejectTypes()[ctx.Family] {
 		if rt.with == e.with && blob(data).zero(4, len(data)-4) {
 			return e, nil
 		}

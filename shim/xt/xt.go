@@ -188,7 +188,7 @@ func ParseMatch(ctx Context, m syntax.Match) (Ext, error) {
 	if m.Implicit {
 		// "-p 6 --dport 80" loads the tcp match by the protocol's name.
 		if n, ok := protoNum(m.Name); ok {
-			for name, num := range protoNames {
+			for name, num := range protoNames() {
 				if num == n && matchParsers()[name] != nil {
 					m.Name = name
 				}
