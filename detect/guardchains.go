@@ -35,9 +35,7 @@ func (c Chains) Existing(table string, names []string) (map[string]bool, error) 
 	if c.Mode == netfilter.Legacy {
 		return c.Legacy.chainsIn(c.Family, table, names)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), chainLookupTimeout)
-	defer cancel()
-	return c.NFT.chainsIn(ctx, c.Family, table, names)
+	return c.NFT.chainsIn(probeContext(context.Background(), chainLookupTimeout), c.Family, table, names)
 }
 
 // chainsIn looks the names up one by one (one request, one answer each);

@@ -271,8 +271,7 @@ func (o Options) stamp(ctx context.Context, d Decision) string {
 		}
 		return st
 	}
-	ctx, cancel := context.WithTimeout(ctx, o.ProbeTimeout)
-	defer cancel()
+	ctx = probeContext(ctx, o.ProbeTimeout)
 	var b strings.Builder
 	b.WriteString("ruleset")
 	for _, p := range o.Probers {
@@ -325,8 +324,7 @@ func (o Options) basisStamper(d Decision) Stamper {
 // or unreadable cache file — also re-decides.
 func (o Options) Revalidate(ctx context.Context, d Decision, created CreatedSet) bool {
 	o = o.withDefaults()
-	ctx, cancel := context.WithTimeout(ctx, o.ProbeTimeout)
-	defer cancel()
+	ctx = probeContext(ctx, o.ProbeTimeout)
 	if d.Strong() {
 		if d.Basis == nil {
 			return false
