@@ -157,6 +157,15 @@ func (c *Call) ReadPayload() (*syntax.Payload, error) {
 	return p, nil
 }
 
+// KeptInput returns the call's standard input when ReadInput has read it
+// (ok false when nobody has: the backend reads Stdin itself).
+func (c *Call) KeptInput() (data []byte, ok bool) { return c.input, c.input != nil }
+
+// ForgetPayload drops the parsed payload and keeps the text: a backend
+// that parses the text again, a piece at a time, lets the whole parse go
+// (it takes several times the memory of its text).
+func (c *Call) ForgetPayload() { c.Payload = nil }
+
 // ReplaceInput makes text (parsed as p) the call's standard input, as when
 // the missing-chain guard rewrote a restore payload.
 func (c *Call) ReplaceInput(text []byte, p *syntax.Payload) {

@@ -263,6 +263,14 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 		}
 		return b.apply(ctx, c.Family, src, o, a.Test, raceDeadline(a.Wait))
 	}
+	if kept, ok := c.KeptInput(); ok && a.File == "" {
+		// The router read standard input already (to check the payload,
+		// or for the guard) and may hold its whole parse: parse the text
+		// again a piece at a time, as from a file, and let the whole
+		// parse go before the batch grows.
+		forgetPayload(c, len(kept))
+		return applyText(kept)
+	}
 	var text []byte
 	if f, ok := in.(*os.File); ok && !isRegular(f) {
 		return streamRestore(f, applyText)
@@ -273,6 +281,25 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 		}
 	}
 	return applyText(text)
+}
+
+// forgetGCBytes is the input size from which dropping a payload's whole
+// parse is followed by a collection: the parse takes about ten times its
+// text, and without one the heap would grow over the dead parse (the Go
+// collector's goal is twice what was live at its last run) while the
+// batch is built.
+const forgetGCBytes = 4 << 20
+
+// forgetPayload drops the call's parsed payload, if any, collecting it at
+// once when it was large.
+func forgetPayload(c *backend.Call, textLen int) {
+	if c.Payload == nil {
+		return
+	}
+	c.ForgetPayload()
+	if textLen >= forgetGCBytes {
+		runtime.GC()
+	}
 }
 
 // streamPause is how long a restore reading a pipe or terminal waits, after

@@ -52,3 +52,42 @@ func TestProgramSpeaksAsIptablesNFT(t *testing.T) {
 		t.Errorf("%d commits", k.Commits)
 	}
 }
+
+// TestRestoreOfKeptInputForgetsTheParse: when the router has read and
+// parsed a restore's input (to check it, or for the guard), the native
+// backend applies that text, as it would from standard input, and drops
+// the whole parse the call held (its memory would otherwise sit next to
+// the batch).
+func TestRestoreOfKeptInputForgetsTheParse(t *testing.T) {
+	t.Setenv("XTABLES_LOCKFILE", filepath.Join(t.TempDir(), "xtables.lock"))
+	const payload = "*filter\n:KEPT - [0:0]\n-A KEPT -s 10.0.0.1/32 -j ACCEPT\n-A INPUT -j KEPT\nCOMMIT\n"
+	save := func(k *fake.Kernel) string {
+		var out bytes.Buffer
+		c := &backend.Call{Tool: backend.Save, Family: syntax.IPv4, Stdout: &out, Stderr: &out}
+		if err := (Program{Backend: New(Options{Open: k.Opener()})}).Run(context.Background(), c); err != nil {
+			t.Fatal(err)
+		}
+		return out.String()
+	}
+	var saved []string
+	for _, kept := range []bool{false, true} {
+		k := fake.New()
+		p := Program{Backend: New(Options{Open: k.Opener()})}
+		c := &backend.Call{Tool: backend.Restore, Family: syntax.IPv4, Args: []string{"-w", "5"}, Stdin: strings.NewReader(payload), Stdout: &bytes.Buffer{}, Stderr: &bytes.Buffer{}}
+		if kept {
+			if _, err := c.ReadPayload(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := p.Run(context.Background(), c); err != nil {
+			t.Fatalf("kept=%v: %v", kept, err)
+		}
+		if c.Payload != nil {
+			t.Errorf("kept=%v: the call still holds its parsed payload", kept)
+		}
+		saved = append(saved, save(k))
+	}
+	if saved[0] != saved[1] || !strings.Contains(saved[1], "-A KEPT -s 10.0.0.1/32 -j ACCEPT") {
+		t.Errorf("restore of kept input differs from one of standard input:\n%s\n---\n%s", saved[0], saved[1])
+	}
+}
