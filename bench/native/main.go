@@ -5,8 +5,13 @@
 // Every run happens as a child process in a private namespace, so wall
 // time and peak RSS (from wait4) are measured the same way for each tool.
 //
-// Usage (root): go run ./bench/native [-services 2000,10000,20000]
-// [-tools iptables-nft,native,iptables-legacy] [-profile DIR] [-keep]
+// The tool "shim" is the whole iptables-shim binary (built from this
+// tree), called as iptables-restore and iptables-save with iptables-nft
+// reachable, as a node or the kube-proxy image runs it; "native" is the
+// native backend alone.
+//
+// Usage (root, from the module root): go run ./bench/native [-services 2000,10000,20000]
+// [-tools iptables-nft,native,shim,iptables-legacy] [-profile DIR] [-keep]
 //
 // -profile writes a CPU and an allocation profile of each native step to
 // DIR (e.g. save-20000.cpu.prof) for go tool pprof. -keep leaves each
@@ -33,6 +38,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iptables-shim/iptables-shim/internal/benchrig"
 	"github.com/iptables-shim/iptables-shim/internal/kubepayload"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
@@ -52,7 +58,7 @@ func main() {
 		os.Exit(helper(tool))
 	}
 	services := flag.String("services", "2000,10000,20000", "comma-separated service counts")
-	only := flag.String("tools", "iptables-nft,native,iptables-legacy", "comma-separated tools to run")
+	only := flag.String("tools", "iptables-nft,native,shim,iptables-legacy", "comma-separated tools to run")
 	profDir := flag.String("profile", "", "directory for CPU and allocation profiles of the native steps")
 	keep := flag.Bool("keep", false, "keep the namespaces (printing their names) instead of deleting them")
 	flag.Parse()
@@ -60,13 +66,27 @@ func main() {
 		fmt.Fprintln(os.Stderr, "native bench: needs root (it creates network namespaces)")
 		os.Exit(1)
 	}
+	tools := strings.Split(*only, ",")
+	shimDir := ""
+	if slices.Contains(tools, "shim") {
+		tmp, err := os.MkdirTemp("", "native-bench-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "native bench:", err)
+			os.Exit(1)
+		}
+		defer os.RemoveAll(tmp)
+		if shimDir, err = benchrig.BuildLinked(tmp, "shim", "./cmd/iptables-shim"); err != nil {
+			fmt.Fprintln(os.Stderr, "native bench:", err)
+			os.Exit(1)
+		}
+	}
 	for _, s := range strings.Split(*services, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}
-		if err := benchSize(n, strings.Split(*only, ","), *profDir, *keep); err != nil {
+		if err := benchSize(n, strings.Split(*only, ","), shimDir, *profDir, *keep); err != nil {
 			fmt.Fprintln(os.Stderr, "native bench:", err)
 			os.Exit(1)
 		}
@@ -211,7 +231,7 @@ type tool struct {
 	env           []string
 }
 
-func benchSize(services int, only []string, profDir string, keep bool) error {
+func benchSize(services int, only []string, shimDir, profDir string, keep bool) error {
 	p := kubepayload.Generate(kubepayload.Options{Services: services})
 	payload := []byte(p.Text)
 	self, err := os.Executable()
@@ -222,6 +242,14 @@ func benchSize(services int, only []string, profDir string, keep bool) error {
 	for _, t := range []tool{
 		{name: "iptables-nft", restore: []string{"/usr/sbin/iptables-nft-restore"}, save: []string{"/usr/sbin/iptables-nft-save"}},
 		{name: "native", restore: []string{self}, save: []string{self}, env: []string{helperEnv + "=restore"}},
+		// The whole shim, as a node or the kube-proxy image runs it: the
+		// router checks the payload first (iptables-nft is reachable to
+		// take what the native backend cannot do), then the native backend
+		// writes it. The mode is given: a fresh namespace holds no evidence
+		// to detect from.
+		{name: "shim", restore: []string{filepath.Join(shimDir, "iptables-restore")}, save: []string{filepath.Join(shimDir, "iptables-save")},
+			env: []string{"IPTABLES_SHIM_MODE=nft", "IPTABLES_SHIM_NFT=auto", "IPTABLES_SHIM_CONFIG=/nonexistent/iptables-shim.conf",
+				"IPTABLES_SHIM_CACHE_DIR=" + filepath.Join(filepath.Dir(shimDir), "cache"), "IPTABLES_SHIM_LOG="}},
 		{name: "iptables-legacy", restore: []string{"/usr/sbin/iptables-legacy-restore"}, save: []string{"/usr/sbin/iptables-legacy-save"}},
 	} {
 		if slices.Contains(only, t.name) {
@@ -256,7 +284,7 @@ func benchSize(services int, only []string, profDir string, keep bool) error {
 				ns.del()
 				return err
 			}
-			if step == "save" && t.name == "native" {
+			if step == "save" && (t.name == "native" || t.name == "shim") {
 				// The native save must equal iptables-nft-save of the
 				// same namespace.
 				_, ref, err := ns.runOut(nil, nil, "/usr/sbin/iptables-nft-save")
@@ -265,7 +293,7 @@ func benchSize(services int, only []string, profDir string, keep bool) error {
 					return err
 				}
 				same := withoutComments(ref) == withoutComments(out)
-				fmt.Printf("native save identical to iptables-nft-save of the native namespace: %v\n", same)
+				fmt.Printf("%s save identical to iptables-nft-save of the %s namespace: %v\n", t.name, t.name, same)
 			}
 			ms[i] = m
 			phases := ""
@@ -283,16 +311,21 @@ func benchSize(services int, only []string, profDir string, keep bool) error {
 			ns.del()
 		}
 	}
-	ref, ok1 := results["iptables-nft"]
-	mine, ok2 := results["native"]
-	if !ok1 || !ok2 {
+	ref, ok := results["iptables-nft"]
+	if !ok {
 		return nil
 	}
 	budget := float64(len(payload))*2/(1<<20) + 30
-	for i, step := range []string{"fresh", "replace", "save"} {
-		fmt.Printf("ratio native/iptables-nft %-8s wall %.2fx  cpu %.2fx  peak RSS %.1f MiB (iptables-nft %.1f MiB; budget 2x payload + 30 MiB = %.1f MiB)\n",
-			step, mine[i].wall.Seconds()/ref[i].wall.Seconds(), mine[i].cpu.Seconds()/ref[i].cpu.Seconds(),
-			float64(mine[i].maxRSS)/1024, float64(ref[i].maxRSS)/1024, budget)
+	for _, name := range []string{"native", "shim"} {
+		mine, ok := results[name]
+		if !ok {
+			continue
+		}
+		for i, step := range []string{"fresh", "replace", "save"} {
+			fmt.Printf("ratio %s/iptables-nft %-8s wall %.2fx  cpu %.2fx  peak RSS %.1f MiB (iptables-nft %.1f MiB; budget 2x payload + 30 MiB = %.1f MiB)\n",
+				name, step, mine[i].wall.Seconds()/ref[i].wall.Seconds(), mine[i].cpu.Seconds()/ref[i].cpu.Seconds(),
+				float64(mine[i].maxRSS)/1024, float64(ref[i].maxRSS)/1024, budget)
+		}
 	}
 	return nil
 }
