@@ -588,9 +588,13 @@ func (j job) count() (result, error) {
 		for _, s := range j.Sides {
 			if s.Name == "exec" || s.Name == "floor" {
 				// These replace themselves with the real binary:
-				// counted up to that exec.
-				if _, _, err := j.once(c, s); err != nil {
-					return nil, err
+				// counted up to that exec, warmed as the logging sides
+				// are (twice: once to decide, once for the first full
+				// re-check), so the counted call is a warm one.
+				for range 2 {
+					if _, _, err := j.once(c, s); err != nil {
+						return nil, err
+					}
 				}
 				n, err := j.countBeforeExec(c, s)
 				if err != nil {
