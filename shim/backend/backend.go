@@ -161,6 +161,18 @@ func (c *Call) ReadPayload() (*syntax.Payload, error) {
 // (ok false when nobody has: the backend reads Stdin itself).
 func (c *Call) KeptInput() (data []byte, ok bool) { return c.input, c.input != nil }
 
+// InputNotPlaced is an exec backend's failure to give the real binary
+// that replaces the shim the standard input the shim had already read
+// (see KeptInput); nothing was changed, and the call can still run the
+// binary as a child.
+type InputNotPlaced struct{ Err error }
+
+func (e *InputNotPlaced) Error() string {
+	return "iptables-shim: cannot hand the standard input read to the backend: " + e.Err.Error()
+}
+
+func (e *InputNotPlaced) Unwrap() error { return e.Err }
+
 // ForgetPayload drops the parsed payload and keeps the text: a backend
 // that parses the text again, a piece at a time, lets the whole parse go
 // (it takes several times the memory of its text).

@@ -3,8 +3,11 @@ package execbackend
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/iptables-shim/iptables-shim/shim/backend"
 )
@@ -42,9 +45,46 @@ func (l *Located) Run(ctx context.Context, c *backend.Call) error {
 // asks before it passes a command's -w on to a restore of its own).
 func (l *Located) TakesWait() bool { return TakesWait(l.Binary) }
 
-// Exec replaces the shim with the binary (see Exec).
+// Exec replaces the shim with the binary (see Exec). When the shim has
+// read the call's standard input already (a restore's payload, which the
+// router and the guard look at), the bytes read become the binary's
+// standard input (see placeInput), so the binary still replaces the shim
+// instead of running as its child. When they cannot be placed, Exec
+// returns a *backend.InputNotPlaced error with the process untouched, and the
+// caller runs the binary as a child (Run) instead.
 func (l *Located) Exec(c *backend.Call) error {
+	if data, kept := c.KeptInput(); kept {
+		if err := placeInput(data); err != nil {
+			return &backend.InputNotPlaced{Err: err}
+		}
+	}
 	return Exec(l.forCaller(c), c.Args, os.Environ())
+}
+
+// placeInput makes data the process's standard input (fd 0) for the
+// binary about to replace it: an anonymous memory file (memfd) holding
+// data, positioned at its start. The binary reads the same bytes the
+// caller wrote, to their end, as it would have read them from the
+// caller's pipe. Until fd 0 is replaced nothing is changed; an error
+// then leaves the process as it was.
+func placeInput(data []byte) error {
+	fd, err := unix.MemfdCreate("iptables-shim-stdin", unix.MFD_CLOEXEC)
+	if err != nil {
+		return os.NewSyscallError("memfd_create", err)
+	}
+	defer unix.Close(fd)
+	for rest := data; len(rest) > 0; {
+		n, err := unix.Write(fd, rest)
+		if err != nil {
+			return os.NewSyscallError("write", err)
+		}
+		rest = rest[n:]
+	}
+	if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
+		return os.NewSyscallError("lseek", err)
+	}
+	// dup3 leaves the new descriptor without close-on-exec.
+	return os.NewSyscallError("dup3", unix.Dup3(fd, 0, 0))
 }
 
 // forCaller passes a multi-call backend the caller's own argv[0] (say

@@ -113,10 +113,16 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		}
 		r.Phases.Mark("guard")
 	}
-	if ex, ok := be.(ExecBackend); ok && !r.Log.Enabled() && g.plan.Empty() && c.Stdin == stdin {
+	if ex, ok := be.(ExecBackend); ok && !r.Log.Enabled() && g.plan.Empty() && (c.Stdin == stdin || inputKept(c)) {
 		// Nothing to do after the backend: become it, so signals, stdin and
-		// the exit status are the real binary's own.
-		return ex.Exec(c)
+		// the exit status are the real binary's own. Input read by pick or
+		// the guard (and not rewritten: the plan is empty) goes with it;
+		// when it cannot, the backend runs as a child below.
+		err := ex.Exec(c)
+		var notPlaced *backend.InputNotPlaced
+		if !errors.As(err, &notPlaced) {
+			return err
+		}
 	}
 	// made: the guard's chains that exist now. A single command's commit
 	// with it or not at all (guardCommand); a restore's go or stay with
@@ -156,6 +162,13 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		r.logPlan(dec.Mode, c, guard.Plan{Skipped: g.plan.Skipped})
 	}
 	return err
+}
+
+// inputKept reports whether the call's standard input was read (and
+// kept) by the router's checks.
+func inputKept(c *backend.Call) bool {
+	_, kept := c.KeptInput()
+	return kept
 }
 
 func (r *Router) logCall(c *backend.Call, dec Decision, path string, start time.Time, err error) {

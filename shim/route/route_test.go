@@ -55,8 +55,16 @@ func (f *fakeBackend) Run(_ context.Context, c *backend.Call) error {
 	}
 	return nil
 }
-func (f *fakeBackend) TakesWait() bool                { return !f.noWait }
-func (f *fakeBackend) Exec(c *backend.Call) error     { f.execed = true; return nil }
+func (f *fakeBackend) TakesWait() bool { return !f.noWait }
+func (f *fakeBackend) Exec(c *backend.Call) error {
+	f.execed = true
+	if data, kept := c.KeptInput(); kept {
+		// As the real exec: the binary replacing the shim reads the
+		// input the shim read.
+		f.ran = append(f.ran, string(data))
+	}
+	return nil
+}
 func (f *fakeBackend) Supports(c *backend.Call) error { return f.supports }
 
 type fakeChains map[string]bool
