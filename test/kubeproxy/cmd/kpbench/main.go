@@ -1,9 +1,10 @@
 // Command kpbench measures kube-proxy 1.37.2's iptables proxier's own sync
 // time ("SyncProxyRules complete" elapsed) with the real iptables binaries
-// and through the shim in exec and native mode, on each host kind of the
-// harness, for a given number of services, and prints the figures side by
-// side with their ratios to the real binaries'. All figures come from one
-// invocation: each round runs the three candidates one after the other on
+// and through the shim in exec and native mode and as shipped (nft=auto,
+// the real binaries reachable), on each host kind of the harness, for a
+// given number of services, and prints the figures side by side with
+// their ratios to the real binaries'. All figures come from one
+// invocation: each round runs the four candidates one after the other on
 // fresh namespaces, and a cell is the median over the rounds. It needs
 // root: every run is in a network namespace it creates and deletes.
 //
@@ -70,9 +71,10 @@ func run(servicesFlag, hostsFlag string, nfacct bool, rounds int, calls bool) er
 		return err
 	}
 	fmt.Printf("kube-proxy v1.37.2 iptables proxier, SyncProxyRules elapsed (IPv4 proxier; the IPv6 one syncs concurrently), nfacct=%v, median of %d rounds\n", nfacct, rounds)
-	fmt.Println("real = the host backend's iptables 1.8.9; exec = shim running the real binaries; native = shim writing nf_tables itself (no iptables-nft reachable)")
+	fmt.Println("real = the host backend's iptables 1.8.9; exec = shim running the real binaries; native = shim writing nf_tables itself (no iptables-nft reachable);")
+	fmt.Println("auto = the shim as shipped (nft=auto, the real binaries reachable: native after the router's check of each call)")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "host\tservices\tsync\treal\texec\tnative\texec/real\tnative/real\tsame rules\t")
+	fmt.Fprintln(tw, "host\tservices\tsync\treal\texec\tnative\tauto\texec/real\tnative/real\tauto/real\tsame rules\t")
 	var problems []string
 	var callReport strings.Builder
 	for _, h := range hosts {
@@ -81,7 +83,7 @@ func run(servicesFlag, hostsFlag string, nfacct bool, rounds int, calls bool) er
 			outs := map[string]*harness.Outcome{}
 			times := map[string]map[string][]float64{} // candidate -> step -> seconds
 			for r := 0; r < rounds; r++ {
-				for _, c := range harness.Candidates {
+				for _, c := range append(harness.Candidates, harness.ShimAuto) {
 					o, err := env.Run(h, c, plan, harness.RunOpts{})
 					if err != nil {
 						return fmt.Errorf("%s, %d services, %s: %v\n%s", h.Name, n, c.Name, err, o.Stderr)
@@ -101,7 +103,7 @@ func run(servicesFlag, hostsFlag string, nfacct bool, rounds int, calls bool) er
 				}
 			}
 			same := map[string]string{}
-			for _, c := range []string{"shim-exec", "shim-native"} {
+			for _, c := range []string{"shim-exec", "shim-native", "shim-auto"} {
 				same[c] = "yes"
 				if d := harness.Compare(outs["real"], outs[c]); len(d) > 0 {
 					same[c] = fmt.Sprintf("no (%d)", len(d))
@@ -109,7 +111,7 @@ func run(servicesFlag, hostsFlag string, nfacct bool, rounds int, calls bool) er
 				}
 			}
 			if calls {
-				for _, c := range []harness.Candidate{harness.ShimExec, harness.ShimNative} {
+				for _, c := range []harness.Candidate{harness.ShimExec, harness.ShimNative, harness.ShimAuto} {
 					o, err := env.Run(h, c, plan, harness.RunOpts{CallLog: true})
 					if err != nil {
 						return fmt.Errorf("%s, %d services, %s with its call log: %v", h.Name, n, c.Name, err)
@@ -122,9 +124,9 @@ func run(servicesFlag, hostsFlag string, nfacct bool, rounds int, calls bool) er
 				}
 			}
 			for _, step := range proxyrun.Steps {
-				r, x, nv := median(times["real"][step]), median(times["shim-exec"][step]), median(times["shim-native"][step])
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", h.Name, n, step, secs(r), secs(x), secs(nv), ratio(x, r), ratio(nv, r),
-					"exec "+same["shim-exec"]+", native "+same["shim-native"])
+				r, x, nv, au := median(times["real"][step]), median(times["shim-exec"][step]), median(times["shim-native"][step]), median(times["shim-auto"][step])
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", h.Name, n, step, secs(r), secs(x), secs(nv), secs(au), ratio(x, r), ratio(nv, r), ratio(au, r),
+					"exec "+same["shim-exec"]+", native "+same["shim-native"]+", auto "+same["shim-auto"])
 			}
 		}
 	}
