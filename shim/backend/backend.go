@@ -60,7 +60,11 @@ type Call struct {
 	// cannot, so the router never sets them for one.
 	GuardChains *syntax.Payload
 
-	input []byte // standard input, once ReadInput has read it
+	// Declinable, set by the router, says a real binary can take the call
+	// over: a backend may then decline it (see Declined) instead of
+	// refusing it, as long as it has changed nothing and printed nothing.
+	Declinable bool
+	input      []byte // standard input, once ReadInput has read it
 
 	// The arguments parsed as a single command, once Command parsed them.
 	parsed bool
@@ -160,6 +164,16 @@ func (c *Call) ReadPayload() (*syntax.Payload, error) {
 // KeptInput returns the call's standard input when ReadInput has read it
 // (ok false when nobody has: the backend reads Stdin itself).
 func (c *Call) KeptInput() (data []byte, ok bool) { return c.input, c.input != nil }
+
+// Declined is a backend's answer to a Declinable call it cannot carry out
+// (a line it does not implement, input its parser rejects) and has not
+// started: nothing was changed or printed, and Err says why. The router
+// then gives the call to a real binary.
+type Declined struct{ Err error }
+
+func (e *Declined) Error() string { return "declined: " + e.Err.Error() }
+
+func (e *Declined) Unwrap() error { return e.Err }
 
 // InputNotPlaced is an exec backend's failure to give the real binary
 // that replaces the shim the standard input the shim had already read

@@ -255,7 +255,8 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 		defer f.Close()
 		in = f
 	}
-	o := RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr, ParseWarn: onceWarner(c.Stderr), missing: newMissingWarner(c.Stderr)}
+	o := RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr, ParseWarn: onceWarner(c.Stderr), missing: newMissingWarner(c.Stderr),
+		declinable: c.Declinable}
 	applyText := func(text []byte) error {
 		src := newChunkedText(text, syntax.RestoreOptions{Family: c.Family, Counters: a.Counters}, b.opts.Timings)
 		if b.opts.ParseChunkLines > 0 {
@@ -273,6 +274,9 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 	}
 	var text []byte
 	if f, ok := in.(*os.File); ok && !isRegular(f) {
+		// Sections are committed as they arrive: past the first, the
+		// call can no longer be handed over whole.
+		o.declinable = false
 		return streamRestore(f, applyText)
 	}
 	if in != nil {
@@ -500,9 +504,17 @@ func (b *Backend) attempt(ctx context.Context, conn nfnl.Transport, family synta
 		return done, true, nil
 	}
 	if planErr != nil && nftread.IsUnsupported(planErr) {
+		if o.declinable && done == 0 {
+			return done, false, &backend.Declined{Err: planErr}
+		}
 		return done, false, planErr
 	}
 	var pf *parseFailure
+	if errors.As(planErr, &pf) && o.declinable && done == 0 {
+		// A real binary takes the call over, and commits what comes
+		// before the bad line itself.
+		return done, false, &backend.Declined{Err: pf.err}
+	}
 	if errors.As(planErr, &pf) {
 		// Nothing of this attempt was planned past the sections
 		// before the bad line: plan and commit those alone, then

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,5 +90,63 @@ func TestRestoreOfKeptInputForgetsTheParse(t *testing.T) {
 	}
 	if saved[0] != saved[1] || !strings.Contains(saved[1], "-A KEPT -s 10.0.0.1/32 -j ACCEPT") {
 		t.Errorf("restore of kept input differs from one of standard input:\n%s\n---\n%s", saved[0], saved[1])
+	}
+}
+
+// TestTryRunDeclinesBeforeTouchingAnything: a restore tried first (the
+// router has a real binary to give it to) is declined, with nothing
+// committed and nothing printed, when a line is beyond the native backend
+// (even after lines it could write) or the parser rejects one; a restore
+// it carries out is carried out, its output as Run's. Run alone commits
+// the sections before a bad line, as iptables-nft-restore does.
+func TestTryRunDeclinesBeforeTouchingAnything(t *testing.T) {
+	t.Setenv("XTABLES_LOCKFILE", filepath.Join(t.TempDir(), "xtables.lock"))
+	const good = "*filter\n:OK - [0:0]\n-A OK -j ACCEPT\nCOMMIT\n"
+	unsupported := good + "*filter\n-A INPUT -m bpf --object-pinned /sys/fs/bpf/nope -j ACCEPT\nCOMMIT\n"
+	unparsable := good + "*filter\n-A INPUT --no-such-option -j ACCEPT\nCOMMIT\n"
+	pl, err := syntax.ParseRestore(strings.NewReader(unsupported), syntax.IPv4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if Supports(pl) == nil {
+		t.Fatal("the native backend supports the bpf line: pick another unsupported one")
+	}
+	for _, tc := range []struct {
+		name, in string
+		ran      bool
+	}{
+		{"unsupported", unsupported, false},
+		{"unparsable", unparsable, false},
+		{"supported", good, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := fake.New()
+			p := Program{Backend: New(Options{Open: k.Opener()})}
+			var out, errb bytes.Buffer
+			c := &backend.Call{Tool: backend.Restore, Family: syntax.IPv4, Args: []string{"--noflush"}, Stdin: strings.NewReader(tc.in), Stdout: &out, Stderr: &errb}
+			if _, err := c.ReadInput(); err != nil {
+				t.Fatal(err)
+			}
+			ran, err := p.TryRun(context.Background(), c)
+			if ran != tc.ran || err != nil {
+				t.Fatalf("TryRun = %v, %v; want %v, nil", ran, err, tc.ran)
+			}
+			if !tc.ran && (k.Commits != 0 || out.Len()+errb.Len() != 0) {
+				t.Errorf("declined after %d commits, output %q %q", k.Commits, out.String(), errb.String())
+			}
+			if tc.ran && k.Commits == 0 {
+				t.Error("carried out without a commit")
+			}
+			if c.Declinable || c.Stdout != &out || c.Stderr != &errb {
+				t.Error("TryRun left the call changed")
+			}
+		})
+	}
+	// Run commits the section before the bad line and reports it.
+	k := fake.New()
+	var errb bytes.Buffer
+	c := &backend.Call{Tool: backend.Restore, Family: syntax.IPv4, Args: []string{"--noflush"}, Stdin: strings.NewReader(unparsable), Stdout: io.Discard, Stderr: &errb}
+	if err := (Program{Backend: New(Options{Open: k.Opener()})}).Run(context.Background(), c); err == nil || k.Commits == 0 || errb.Len() == 0 {
+		t.Errorf("Run of the unparsable payload: %v, %d commits, stderr %q", err, k.Commits, errb.String())
 	}
 }

@@ -39,6 +39,10 @@ type RestoreOptions struct {
 	// (xt.ParseWarnings), with the line's number; the planner may run
 	// more than once over a line.
 	ParseWarn func(line int, msg string)
+	// declinable: the call is backend.Call.Declinable; what the planner
+	// finds unsupported, or the parser rejects, before anything is
+	// committed is returned as *backend.Declined instead.
+	declinable bool
 }
 
 // viewTable is a table as it will be after the messages planned so far.

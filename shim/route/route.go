@@ -46,6 +46,11 @@ type Native interface {
 	// within what the native backend implements. It may consume and buffer
 	// the call's stdin; it must leave c ready to be run by either backend.
 	Supports(c *backend.Call) error
+	// TryRun carries out a restore whose input was read whole unless it
+	// declines it (what Supports would refuse, input its parser rejects)
+	// before changing anything or printing anything: then it returns
+	// false, and the call can go to a real binary. Other calls it runs.
+	TryRun(ctx context.Context, c *backend.Call) (bool, error)
 }
 
 // Router holds what routing needs. Decide, FindExec, Native, Chains and the
@@ -135,6 +140,9 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		}
 	} else {
 		err = be.Run(ctx, c)
+		if nf, ok := be.(*nativeFirst); ok && nf.declined != "" {
+			path = nf.declined
+		}
 	}
 	r.Phases.Mark("backend")
 	if g.finish != nil {
@@ -162,6 +170,59 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		r.logPlan(dec.Mode, c, guard.Plan{Skipped: g.plan.Skipped})
 	}
 	return err
+}
+
+// tryNativeFirst reports a restore the native backend is tried on first
+// (see pick): its arguments parse and its input is standard input, which
+// pick reads whole before the try (a restore from a file argument leaves
+// standard input alone: it may be a terminal).
+func tryNativeFirst(c *backend.Call) bool {
+	if c.Tool != backend.Restore {
+		return false
+	}
+	f, err := syntax.ParseRestoreArgs(c.Args)
+	return err == nil && !f.Version && !f.Help && f.File == ""
+}
+
+// nativeFirst is a restore tried on the native backend first and given to
+// the real binary ex when the native backend declines it (see
+// Native.TryRun): what pick's check (parses, Supports) decides for other
+// calls, decided by the native backend's own planning, which reads the
+// payload once.
+type nativeFirst struct {
+	r  *Router
+	ex ExecBackend
+	// declined, after Run, describes where a declined call went (for the
+	// call log); "" when the native backend carried it out.
+	declined string
+}
+
+func (n *nativeFirst) Describe() string {
+	return n.r.Native.Describe() + " (" + n.ex.Describe() + " if it declines)"
+}
+
+// Run tries the native backend, and on its decline gives the call to the
+// real binary, as pick gives a call the native backend cannot carry out:
+// when the image's binary would misread the host's rules (an unsafe
+// dialect skew, see Router.Skew) the native backend runs it instead, and
+// refuses it in iptables' words.
+func (n *nativeFirst) Run(ctx context.Context, c *backend.Call) error {
+	ran, err := n.r.Native.TryRun(ctx, c)
+	if ran {
+		return err
+	}
+	if n.r.Config.NFT == config.NFTAuto && n.r.Skew != nil {
+		if why, unsafe := n.r.Skew(n.ex, c); why != "" {
+			if unsafe {
+				n.declined = n.r.Native.Describe() + " (declined; refusing: " + why + ")"
+				return n.r.Native.Run(ctx, c)
+			}
+			n.declined = n.ex.Describe() + " (native declined; " + why + ")"
+			return n.ex.Run(ctx, c)
+		}
+	}
+	n.declined = n.ex.Describe() + " (native declined)"
+	return n.ex.Run(ctx, c)
 }
 
 // inputKept reports whether the call's standard input was read (and
@@ -250,6 +311,24 @@ func (r *Router) pick(mode backend.Mode, c *backend.Call) (backend.Backend, stri
 	auto := r.Config.NFT == config.NFTAuto
 	if auto && informational(c) {
 		return ex, ex.Describe(), nil
+	}
+	if tryNativeFirst(c) {
+		// A restore is not checked here: the native backend plans the
+		// whole payload before it commits anything, and declines what it
+		// cannot do (TryRun), which the real binary then takes over.
+		// Checking first would parse and encode the payload twice.
+		if _, err := c.ReadInput(); err != nil {
+			return nil, "none", ipterr.Wrap(ipterr.Other, err, "reading standard input: "+err.Error())
+		}
+		nf := &nativeFirst{r: r, ex: ex}
+		desc := nf.Describe()
+		if auto && r.Skew != nil && r.Log.Enabled() {
+			// For the log only, as below.
+			if why, _ := r.Skew(ex, c); why != "" {
+				desc += " (" + why + ")"
+			}
+		}
+		return nf, desc, nil
 	}
 	var cannot string
 	if err := parses(c); err != nil {

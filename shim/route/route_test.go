@@ -33,6 +33,8 @@ type fakeBackend struct {
 	// guard chains.
 	failRestore, failCommand, failGuarded bool
 	noWait                                bool // its restore has no -w
+	declined                              int  // restores TryRun declined
+	onSupports                            func()
 }
 
 func (f *fakeBackend) Describe() string { return f.name }
@@ -65,7 +67,22 @@ func (f *fakeBackend) Exec(c *backend.Call) error {
 	}
 	return nil
 }
-func (f *fakeBackend) Supports(c *backend.Call) error { return f.supports }
+func (f *fakeBackend) Supports(c *backend.Call) error {
+	if f.onSupports != nil {
+		f.onSupports()
+	}
+	return f.supports
+}
+
+// TryRun declines what Supports refuses, having done nothing, as the
+// native backend does.
+func (f *fakeBackend) TryRun(ctx context.Context, c *backend.Call) (bool, error) {
+	if f.supports != nil && c.Tool == backend.Restore {
+		f.declined++
+		return false, nil
+	}
+	return true, f.Run(ctx, c)
+}
 
 type fakeChains map[string]bool
 
@@ -154,7 +171,9 @@ func TestPick(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, _ := tc.s.router()
-			be, _, err := r.pick(backend.Mode(tc.s.mode), &backend.Call{Tool: backend.Restore, Family: syntax.IPv4})
+			// A single command: restores are tried natively first
+			// (TestRestoreTriesNativeFirst).
+			be, _, err := r.pick(backend.Mode(tc.s.mode), &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"-S"}})
 			got := "error"
 			if err == nil {
 				got = be.Describe()
@@ -309,10 +328,60 @@ func TestUnparsableGoesToTheRealBinary(t *testing.T) {
 			t.Errorf("%q went to %v (%v), want exec-nft", args, be, err)
 		}
 	}
-	in := "*filter\n-A INPUT --bogus\nCOMMIT\n"
-	be, _, err := r.pick(backend.NFT, &backend.Call{Tool: backend.Restore, Family: syntax.IPv4, Stdin: strings.NewReader(in)})
-	if err != nil || be.Describe() != "exec-nft" {
-		t.Errorf("an unparsable restore went to %v (%v), want exec-nft", be, err)
+}
+
+// TestRestoreTriesNativeFirst: with a real binary at hand, a restore is
+// not checked before it runs: the native backend tries it, and what it
+// declines (having done nothing) goes to the real binary with its input
+// untouched, or, when the image's binary would misread the host's rules,
+// back to the native backend to refuse.
+func TestRestoreTriesNativeFirst(t *testing.T) {
+	in := "*filter\n-A INPUT -j ACCEPT\nCOMMIT\n"
+	for _, tc := range []struct {
+		name      string
+		nft       string
+		declines  bool
+		skew      string
+		unsafe    bool
+		want      string // who ran it: native, exec-nft
+		wantTries int    // native TryRun declines
+	}{
+		{"native carries it out", "", false, "", false, "native", 0},
+		{"nft=native too", "native", false, "", false, "native", 0},
+		{"declined: the binary", "", true, "", false, "exec-nft", 1},
+		{"declined under nft=native: the binary", "native", true, "", false, "exec-nft", 1},
+		{"declined, safe skew: the binary", "", true, "1.8.9 vs 1.8.11", false, "exec-nft", 1},
+		{"declined, unsafe skew: native refuses", "", true, "1.8.7 vs 1.8.9", true, "native", 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			native := &fakeBackend{name: "native"}
+			if tc.declines {
+				native.supports = errors.New("no")
+			}
+			r, execs := setup{mode: "nft", nft: tc.nft, haveNFT: true, native: native}.router()
+			r.Skew = func(ExecBackend, *backend.Call) (string, bool) { return tc.skew, tc.unsafe }
+			checked := false
+			native.onSupports = func() { checked = true }
+			c := &backend.Call{Tool: backend.Restore, Family: syntax.IPv4, Args: []string{"--noflush"}, Stdin: strings.NewReader(in), Stdout: io.Discard, Stderr: io.Discard}
+			if err := r.Run(context.Background(), c); err != nil {
+				t.Fatal(err)
+			}
+			ran := map[string][]string{"native": native.ran, "exec-nft": execs[backend.NFT].ran}
+			if got := ran[tc.want]; len(got) != 1 || got[0] != in {
+				t.Errorf("%s got %q, want the input untouched", tc.want, got)
+			}
+			for who, got := range ran {
+				if who != tc.want && len(got) > 0 {
+					t.Errorf("%s ran it too: %q", who, got)
+				}
+			}
+			if native.declined != tc.wantTries {
+				t.Errorf("native declined %d times, want %d", native.declined, tc.wantTries)
+			}
+			if checked {
+				t.Error("the restore was checked (Supports) before the native backend tried it")
+			}
+		})
 	}
 }
 

@@ -41,7 +41,7 @@ func TestPickSkew(t *testing.T) {
 			}
 			checked := false
 			r.Skew = func(ExecBackend, *backend.Call) (string, bool) { checked = true; return tc.why, tc.unsafe }
-			_, path, err := r.pick(backend.NFT, &backend.Call{Tool: backend.Restore, Family: syntax.IPv4})
+			_, path, err := r.pick(backend.NFT, &backend.Call{Tool: backend.Iptables, Family: syntax.IPv4, Args: []string{"-S"}})
 			if err != nil || path != tc.want {
 				t.Errorf("path %q (err %v), want %q", path, err, tc.want)
 			}
