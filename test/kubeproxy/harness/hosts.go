@@ -69,9 +69,10 @@ var (
 	Candidates = []Candidate{Real, ShimExec, ShimNative}
 	// ShimAuto is the shim as a node package or the kube-proxy image
 	// runs it: nft=auto with the machine's real binaries reachable, so
-	// the native backend writes what it supports after the router has
-	// checked the call, and a real binary would take the rest. kpbench
-	// measures it; the tests' candidates already cover both writers.
+	// the native backend writes what it carries out (single commands
+	// checked first, restores tried first and declined when it cannot)
+	// and a real binary would take the rest. kpbench measures it; the
+	// tests' candidates already cover both writers.
 	ShimAuto = Candidate{Name: "shim-auto", path: shimPath, env: shimEnv("auto")}
 )
 

@@ -72,7 +72,7 @@ func run(servicesFlag, hostsFlag string, nfacct bool, rounds int, calls bool) er
 	}
 	fmt.Printf("kube-proxy v1.37.2 iptables proxier, SyncProxyRules elapsed (IPv4 proxier; the IPv6 one syncs concurrently), nfacct=%v, median of %d rounds\n", nfacct, rounds)
 	fmt.Println("real = the host backend's iptables 1.8.9; exec = shim running the real binaries; native = shim writing nf_tables itself (no iptables-nft reachable);")
-	fmt.Println("auto = the shim as shipped (nft=auto, the real binaries reachable: native after the router's check of each call)")
+	fmt.Println("auto = the shim as shipped (nft=auto, the real binaries reachable: single commands checked, then native; restores tried natively first)")
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "host\tservices\tsync\treal\texec\tnative\tauto\texec/real\tnative/real\tauto/real\tsame rules\t")
 	var problems []string
