@@ -1,8 +1,9 @@
 package xt
 
 import (
-	"github.com/google/nftables/expr"
 	"sync"
+
+	"github.com/google/nftables/expr"
 
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
