@@ -160,11 +160,11 @@ func (c *Conn) Close() error {
 // a call of the shim opens its connections one after the other (detection,
 // the dialect check, the native backend), and a fresh 1 MiB heap
 // allocation costs the allocator more than the request it serves. It is
-// an anonymous mapping made on first use: its pages cost nothing until
-// the kernel writes a reply into them, and, unlike a 1 MiB array in the
-// data segment, it adds nothing to what the Go runtime scans and sets up
-// when every process starts. Connections opened while it is taken (or
-// when the mapping fails) get heap buffers.
+// an anonymous mapping made on first use (not a 1 MiB array in the
+// binary's bss, which every process of the shim carried whether or not it
+// opened a connection): its pages cost nothing until the kernel writes a
+// reply into them. Connections opened while it is taken (or when the
+// mapping fails) get heap buffers.
 var (
 	sharedRecvBuf   []byte
 	sharedRecvTaken atomic.Bool
