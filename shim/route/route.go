@@ -100,9 +100,10 @@ func (r *Router) Run(ctx context.Context, c *backend.Call) error {
 		r.Log.Log("call", calllog.F("name", c.Name()), calllog.F("args", calllog.Args(c.Args)), calllog.F("error", err))
 		return err
 	}
-	// stdin is the caller's own standard input: when pick (asking the
-	// native backend) or the guard read it, the backend cannot inherit it
-	// any more and is run as a child fed what was read.
+	// stdin is the caller's own standard input: when pick or the guard
+	// read it, the backend cannot inherit it any more: a real binary that
+	// replaces the shim is handed the bytes read (Exec), one run as a
+	// child is fed them, and the native backend reads them from the call.
 	stdin := c.Stdin
 	be, path, err := r.pick(dec.Mode, c)
 	r.Phases.Mark("pick")
