@@ -7,15 +7,17 @@ package syntax
 func oldStyleCheck(ext, canon string, inv, again bool) error {
 	switch ext {
 	case "rateest":
-		return rateestCheck(canon, inv, again)
+		return RateestCheck(canon, inv, again)
 	}
 	return nil
 }
 
-// rateestCheck is libxt_rateest 1.8.9's parse: only the comparisons may
+// RateestCheck is libxt_rateest 1.8.9's parse: only the comparisons may
 // be inverted, and each option is taken once (--rateest and --rateest1
-// are one option, as are --rateest-bps and --rateest-bps2).
-func rateestCheck(canon string, inv, again bool) error {
+// are one option, as are --rateest-bps and --rateest-bps2). The parser
+// asks it while it reads the command line; shim/xt asks it again for
+// rules that reach it without this parser.
+func RateestCheck(canon string, inv, again bool) error {
 	switch canon {
 	case "rateest-lt", "rateest-gt", "rateest-eq":
 		if again {

@@ -330,7 +330,7 @@ func parseRateest(ctx Context, m syntax.Match) (Ext, error) {
 		case "rateest-bps", "rateest-pps":
 			o.Name += "2"
 		}
-		if err := rateestOptionCheck(o.Name, o.Invert, seen[o.Name]); err != nil {
+		if err := syntax.RateestCheck(o.Name, o.Invert, seen[o.Name]); err != nil {
 			return nil, err
 		}
 		seen[o.Name] = true
@@ -399,35 +399,6 @@ func parseRateest(ctx Context, m syntax.Match) (Ext, error) {
 		e.flags |= rateestAbs
 	}
 	return e, nil
-}
-
-// rateestOptionCheck is libxt_rateest's judgement of a "!" before an
-// option and of an option given again (the syntax package says the same
-// while it reads the command line, before any later option).
-func rateestOptionCheck(name string, inv, again bool) error {
-	switch name {
-	case "rateest-lt", "rateest-gt", "rateest-eq":
-		if again {
-			return paramErr("rateest: can't specify lt/gt/eq twice")
-		}
-		return nil
-	}
-	if inv {
-		what := name
-		switch name {
-		case "rateest1", "rateest2":
-			what = "rateest"
-		case "rateest-bps1", "rateest-bps2":
-			what = "rateest-bps"
-		case "rateest-pps1", "rateest-pps2":
-			what = "rateest-pps"
-		}
-		return paramErr("rateest: %s can't be inverted", what)
-	}
-	if again {
-		return paramErr("rateest: can't specify --%s twice", name)
-	}
-	return nil
 }
 
 // rateestRates are libxt_rateest's rate units, in bits per second.
