@@ -29,10 +29,10 @@ ARG TARGETARCH
 WORKDIR /src
 # The shim's module lists only what the shim links (the packaging tools
 # have their own module); the version is the VERSION file's, as in
-# `make shims`.
+# `make shims` (the linker settings too: see internal/shimbuild).
 COPY . .
 RUN read -r version < VERSION && CGO_ENABLED=0 GOOS=$TARGETOS GOARCH=$TARGETARCH \
-      go build -trimpath -ldflags="-s -w -X main.version=$version" -o /rootfs/usr/sbin/iptables-shim ./cmd/iptables-shim && \
+      go build -trimpath -ldflags="-s -w -X main.version=$version -X runtime.godebugDefault=asyncpreemptoff=1" -o /rootfs/usr/sbin/iptables-shim ./cmd/iptables-shim && \
     for n in iptables iptables-save iptables-restore ip6tables ip6tables-save ip6tables-restore; do \
       ln -s iptables-shim "/rootfs/usr/sbin/$n"; \
     done

@@ -7,7 +7,8 @@ GO ?= go
 # (git describe only when there is none; see scripts/version.sh).
 # `make packages VERSION=1.2.3` overrides it for all three.
 VERSION ?= $(shell sh scripts/version.sh)
-LDFLAGS := -s -w -X main.version=$(VERSION)
+# runtime.godebugDefault: see internal/shimbuild (no preemption signals).
+LDFLAGS := -s -w -X main.version=$(VERSION) -X runtime.godebugDefault=asyncpreemptoff=1
 BIN := bin/iptables-shim
 GOTEST_FLAGS ?= -count=1 -timeout 80m
 

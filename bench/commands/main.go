@@ -21,6 +21,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/iptables-shim/iptables-shim/internal/shimbuild"
 )
 
 func main() {
@@ -44,8 +46,7 @@ func run(sizes string, runs int) error {
 	}
 	defer os.RemoveAll(dir)
 	shim := filepath.Join(dir, "iptables")
-	build := exec.Command("go", "build", "-o", shim, "./cmd/iptables-shim")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	build := shimbuild.Command("./cmd/iptables-shim", shim)
 	if out, err := build.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v: %s", err, out)
 	}

@@ -11,7 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
+
+	"github.com/iptables-shim/iptables-shim/internal/shimbuild"
 )
 
 // ProgramNames are the six names the shim answers to.
@@ -40,8 +41,7 @@ func BuildLinked(tmp, name, pkg string) (string, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return "", err
 	}
-	cmd := exec.Command(filepath.Join(goroot(), "bin", "go"), "build", "-o", filepath.Join(dir, "iptables-shim"), pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd := shimbuild.Command(pkg, filepath.Join(dir, "iptables-shim"))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building %s (run from the module root): %w: %s", pkg, err, out)
 	}
@@ -80,14 +80,6 @@ func LinkReal(tmp, mode string) (string, error) {
 		}
 	}
 	return dir, nil
-}
-
-func goroot() string {
-	out, err := exec.Command("go", "env", "GOROOT").Output()
-	if err != nil {
-		return "/usr/local/go"
-	}
-	return strings.TrimSpace(string(out))
 }
 
 func isFile(p string) bool {

@@ -27,6 +27,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iptables-shim/iptables-shim/internal/shimbuild"
 )
 
 // RequireEnv names the variable that turns a skip for missing privileges or
@@ -264,9 +266,8 @@ func ShimBinary(t testing.TB) string {
 			return
 		}
 		out := filepath.Join(buildDir, "iptables-shim")
-		cmd := exec.Command(goTool(), "build", "-o", out, "./cmd/iptables-shim")
+		cmd := shimbuild.Command("./cmd/iptables-shim", out)
 		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v: %s", err, b)
 		}
@@ -319,13 +320,6 @@ func ShimDir(t testing.TB) string {
 		}
 	}
 	return dir
-}
-
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	return "go"
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }

@@ -25,6 +25,8 @@ import (
 	"time"
 
 	"github.com/iptables-shim/iptables-shim/test/kubeproxy/proxyrun"
+
+	"github.com/iptables-shim/iptables-shim/internal/shimbuild"
 )
 
 // planEnv carries the child's plan (JSON) through its environment.
@@ -91,9 +93,8 @@ func NewEnv(tmp string) (*Env, error) {
 		return nil, err
 	}
 	shim := filepath.Join(e.Shim, "iptables-shim")
-	cmd := exec.Command(goTool(), "build", "-trimpath", "-o", shim, "./cmd/iptables-shim")
+	cmd := shimbuild.Command("./cmd/iptables-shim", shim)
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return nil, fmt.Errorf("building the shim: %v: %s", err, out)
 	}
@@ -144,13 +145,6 @@ func repoRoot() (string, error) {
 		}
 	}
 	return "", fmt.Errorf("the iptables-shim repository (go.mod of github.com/iptables-shim/iptables-shim) is not above %v", dirs)
-}
-
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); isFile(p) {
-		return p
-	}
-	return "go"
 }
 
 func isFile(p string) bool { st, err := os.Stat(p); return err == nil && !st.IsDir() }
