@@ -64,7 +64,11 @@ type Call struct {
 	// over: a backend may then decline it (see Declined) instead of
 	// refusing it, as long as it has changed nothing and printed nothing.
 	Declinable bool
-	input      []byte // standard input, once ReadInput has read it
+	// Version is the iptables version the call answers as in --version
+	// and in its messages ("1.8.11"); empty means syntax.Version. The
+	// native backend sets it to its dialect's (the host's version).
+	Version string
+	input   []byte // standard input, once ReadInput has read it
 
 	// The arguments parsed as a single command, once Command parsed them.
 	parsed bool

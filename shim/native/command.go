@@ -51,7 +51,11 @@ func shortError(msg string) error {
 }
 
 func (b *Backend) command(ctx context.Context, c *backend.Call) error {
-	return versioned(nftread.Report(c, b.runCommand(ctx, c)))
+	err := b.runCommand(ctx, c)
+	if err != nil {
+		b.answerAs(c)
+	}
+	return versioned(nftread.Report(c, err))
 }
 
 // versioned gives errors that carry iptables' message but no print form
@@ -91,7 +95,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		}
 		return write(c.Stdout, text)
 	case syntax.OpVersion:
-		return write(c.Stdout, fmt.Sprintf("%s v%s (nf_tables)\n", c.Name(), syntax.Version))
+		return write(c.Stdout, fmt.Sprintf("%s %s\n", c.Name(), b.answerAs(c)))
 	}
 	if err := commandSupported(cmd); err != nil {
 		return err
@@ -175,10 +179,11 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			// a terminal) reaches stdout only at exit, after the
 			// error went to the unbuffered stderr.
 			if err != nil && c.Stderr != nil && !isTerminal(c.Stdout) {
+				banner := b.answerAs(c)
 				err = nftread.Report(c, err)
 				var ie *ipterr.Error
 				if !errors.As(err, &ie) || !ie.Printed {
-					syntax.Report(c.Stderr, c.Name(), c.Argv0, "nf_tables", err)
+					syntax.Report(c.Stderr, c.Name(), c.Argv0, banner, err)
 					err = &ipterr.Error{Class: ipterr.ClassOf(err), Msg: err.Error(), Printed: true}
 				}
 			}
@@ -567,15 +572,28 @@ func (r *cmdRun) resendZeroed(chain string, d *nftread.DumpedRule, always bool) 
 // recoverCompat finds the protocol a dumped rule tests, for the
 // NFTA_RULE_COMPAT the kernel does not dump back and x_tables extensions
 // such as TPROXY need when the rule is sent again (iptables-nft's
-// recover_rule_compat): the first meta l4proto load and the cmp of it.
+// recover_rule_compat): the first load of the protocol, as meta l4proto or
+// (1.8.11's IPv4 -p) the network header's byte at offset 9, followed by a
+// cmp of that register.
 func recoverCompat(es []expr.Any) (uint32, bool) {
 	for i := 0; i+1 < len(es); i++ {
-		m, ok := es[i].(*expr.Meta)
-		if !ok || m.Key != expr.MetaKeyL4PROTO || m.SourceRegister {
+		var reg uint32
+		switch e := es[i].(type) {
+		case *expr.Meta:
+			if e.Key != expr.MetaKeyL4PROTO || e.SourceRegister {
+				continue
+			}
+			reg = e.Register
+		case *expr.Payload:
+			if e.OperationType != expr.PayloadLoad || e.Base != expr.PayloadBaseNetworkHeader || e.Offset != 9 || e.Len != 1 {
+				continue
+			}
+			reg = e.DestRegister
+		default:
 			continue
 		}
 		c, ok := es[i+1].(*expr.Cmp)
-		if !ok || c.Register != m.Register || len(c.Data) == 0 {
+		if !ok || c.Register != reg || len(c.Data) == 0 {
 			continue
 		}
 		return uint32(c.Data[0]), c.Op == expr.CmpOpNeq

@@ -5,7 +5,6 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/nftread"
-	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
 // list renders -L [CHAIN [N]] in iptables-nft 1.8.9's table layout. With
@@ -61,7 +60,7 @@ func (r *cmdRun) list() ([]byte, error) {
 func (r *cmdRun) incompatibleChain() error {
 	msg := fmt.Sprintf("chain `%s' in table `%s' is incompatible, use 'nft' tool.", r.cmd.Chain, r.cmd.Table)
 	if r.call.Stderr != nil {
-		fmt.Fprintf(r.call.Stderr, "%s v%s (nf_tables): %s\n", r.call.Name(), syntax.Version, msg)
+		fmt.Fprintf(r.call.Stderr, "%s %s: %s\n", r.call.Name(), r.b.answerAs(r.call), msg)
 	}
 	return &ipterr.Error{Class: ipterr.Other, Msg: msg, Printed: true}
 }
@@ -159,7 +158,7 @@ func (r *cmdRun) listingRules(chains []nftread.ListChain) ([][]nftread.DumpedRul
 			if nftread.ForeignRule(&rs[j], errs[j]) {
 				msg := nftread.IncompatibleMessage(r.cmd.Table, r.cmd.Chain)
 				if r.call.Stderr != nil {
-					fmt.Fprintf(r.call.Stderr, "%s v%s (nf_tables): %s\n", r.call.Name(), syntax.Version, msg)
+					fmt.Fprintf(r.call.Stderr, "%s %s: %s\n", r.call.Name(), r.b.answerAs(r.call), msg)
 				}
 				return nil, nil, &ipterr.Error{Class: ipterr.Other, Msg: msg, Printed: true}
 			}

@@ -54,7 +54,7 @@ func (p Program) Supports(c *backend.Call) error {
 // iptables-nft prints it, and returned marked as printed.
 func (p Program) Run(ctx context.Context, c *backend.Call) error {
 	if isVersionCall(c) {
-		fmt.Fprintf(c.Stdout, "%s v%s (nf_tables)\n", c.ProgName(), syntax.Version)
+		fmt.Fprintf(c.Stdout, "%s %s\n", c.ProgName(), p.Backend.answerAs(c))
 		return nil
 	}
 	err := p.Backend.Run(ctx, c)
@@ -64,7 +64,7 @@ func (p Program) Run(ctx context.Context, c *backend.Call) error {
 	if IsUnsupported(err) {
 		err = syntax.Versioned(err)
 	}
-	if text := syntax.FormatErrorArgv0(c.ProgName(), c.Argv0, "nf_tables", err); text != "" {
+	if text := syntax.FormatErrorArgv0(c.ProgName(), c.Argv0, p.Backend.answerAs(c), err); text != "" {
 		fmt.Fprint(c.Stderr, text)
 	}
 	return &ipterr.Error{Class: ipterr.ClassOf(err), Printed: true, Err: err, Msg: err.Error()}

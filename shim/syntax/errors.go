@@ -118,28 +118,41 @@ func DiagnosticOf(err error) *Diagnostic {
 	return nil
 }
 
-// FormatError renders err as the full stderr text iptables 1.8.9 prints for
-// it, ending in a newline. prog is the program name as invoked (e.g.
-// "iptables", "ip6tables-restore", "iptables-nft-restore") and label the
-// backend label ("nf_tables" or "legacy"). An error with Line set is taken to
+// Banner is what iptables prints after its own name in --version and in
+// its versioned messages: "v1.8.9 (nf_tables)" for version "1.8.9" (empty:
+// Version) and label "nf_tables".
+func Banner(version, label string) string {
+	if version == "" {
+		version = Version
+	}
+	return "v" + version + " (" + label + ")"
+}
+
+// NFTBanner is Banner(version, "nf_tables").
+func NFTBanner(version string) string { return Banner(version, "nf_tables") }
+
+// FormatError renders err as the full stderr text iptables prints for it,
+// ending in a newline. prog is the program name as invoked (e.g.
+// "iptables", "ip6tables-restore", "iptables-nft-restore") and banner what
+// follows it in versioned messages (Banner). An error with Line set is taken to
 // come from a restore and gets restore's "Error occurred at line: N" line.
 //
 // Errors that are not from this package are rendered as "PROG: MSG" (the
 // shape iptables uses for kernel-side failures). An ipterr.Error whose text
 // was already printed renders as "".
-func FormatError(prog, label string, err error) string {
-	return FormatErrorArgv0(prog, prog, label, err)
+func FormatError(prog, banner string, err error) string {
+	return FormatErrorArgv0(prog, prog, banner, err)
 }
 
 // FormatErrorArgv0 is FormatError for a program invoked as argv0, which
 // getopt's complaints name.
-func FormatErrorArgv0(prog, argv0, label string, err error) string {
+func FormatErrorArgv0(prog, argv0, banner string, err error) string {
 	if d := DiagnosticOf(err); d != nil && argv0 != "" && strings.Contains(d.Template, argv0Token) {
 		c := *d
 		c.Template = strings.ReplaceAll(c.Template, argv0Token, argv0)
 		err = &argv0Error{err: err, d: &c}
 	}
-	return formatError(prog, label, err)
+	return formatError(prog, banner, err)
 }
 
 // argv0Error carries a diagnostic with argv[0] filled in.
@@ -153,7 +166,7 @@ func (e *argv0Error) Unwrap() []error {
 	return []error{e.d, e.err}
 }
 
-func formatError(prog, label string, err error) string {
+func formatError(prog, banner string, err error) string {
 	if err == nil {
 		return ""
 	}
@@ -182,9 +195,9 @@ func formatError(prog, label string, err error) string {
 		if strings.HasPrefix(prog, "ip6tables") {
 			base = "ip6tables"
 		}
-		return fmt.Sprintf("%s%s v%s (%s): %s\nPerhaps %s or your kernel needs to be upgraded.\n", d.Prelude, prog, Version, label, msg, base)
+		return fmt.Sprintf("%s%s %s: %s\nPerhaps %s or your kernel needs to be upgraded.\n", d.Prelude, prog, banner, msg, base)
 	case FormVersioned:
-		fmt.Fprintf(&b, "%s v%s (%s): %s\n", prog, Version, label, msg)
+		fmt.Fprintf(&b, "%s %s: %s\n", prog, banner, msg)
 	case FormBare:
 		if msg != "" {
 			b.WriteString(msg + "\n")
