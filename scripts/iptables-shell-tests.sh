@@ -13,7 +13,9 @@
 #   TEST           test paths relative to TESTCASES-DIR (default: all but
 #                  the arptables and ebtables ones)
 # Set XT_MULTI=/usr/sbin/xtables-nft-multi to run the real iptables-nft
-# instead. Needs root (network namespaces).
+# instead, and SHIM_DIALECT=1.8.11 (or 1.8.7) to run the shim as it runs on
+# a host of that iptables-nft version (nft-dialect; default: auto, this
+# host's). Needs root (network namespaces).
 #
 # The shim provides the six iptables/ip6tables programs only. A test that
 # fails after calling another program of the multi-call binary (ebtables,
@@ -39,7 +41,7 @@ p=\$1; shift
 p=\${p/-nft/}
 export IPTABLES_SHIM_MODE=nft IPTABLES_SHIM_NFT=native IPTABLES_SHIM_GUARD=false \\
 	IPTABLES_SHIM_CONFIG=/nonexistent IPTABLES_SHIM_CACHE_DIR=$work/cache IPTABLES_SHIM_LOG= \\
-	IPTABLES_SHIM_BACKEND_DIRS=$work/empty
+	IPTABLES_SHIM_BACKEND_DIRS=$work/empty IPTABLES_SHIM_NFT_DIALECT=${SHIM_DIALECT:-auto}
 if [ ! -e "$work/bin/\$p" ]; then
 	echo "\$p" >> "\${SHELLTEST_OUT_OF_SCOPE:-/dev/null}"
 	echo "xtables-nft-multi: \$p is not one of the shim's programs" >&2

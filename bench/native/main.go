@@ -124,7 +124,7 @@ func helper(tool string) int {
 		f.Close()
 	}
 	if err != nil {
-		fmt.Fprint(os.Stderr, syntax.FormatError(c.Name(), syntax.NFTBanner(""), err))
+		fmt.Fprint(os.Stderr, syntax.FormatError(c.Name(), "", err))
 		return int(ipterr.ClassOf(err))
 	}
 	return 0

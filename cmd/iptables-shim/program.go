@@ -53,7 +53,7 @@ func runProgram(p program, argv0 string, args []string, cfg config.Config, stdin
 	// A refusal of the shim's own (the native backend's) is shaped as
 	// iptables-nft prints it, with argv[0] as the caller gave it; a real
 	// binary's error was printed by it.
-	return syntax.Report(stderr, call.ProgName(), argv0, syntax.NFTBanner(call.Version), err)
+	return syntax.Report(stderr, call.ProgName(), argv0, call.Version, err)
 }
 
 // findExec locates the real binary of a mode for a call, in backend-dirs.

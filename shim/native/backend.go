@@ -187,12 +187,17 @@ func (b *Backend) Run(ctx context.Context, c *backend.Call) error {
 // answerAs makes c answer as the iptables-nft version of the host's dialect
 // (found first if it is not known yet: a single command that does not
 // write rules finds it only when it has something to print), and returns
-// what follows the program's name in --version and its messages: "v1.8.11
-// (nf_tables)".
+// that version ("1.8.11").
 func (b *Backend) answerAs(c *backend.Call) string {
 	b.resolveDialect(c.Family)
 	c.Version = b.opts.Dialect.String()
-	return syntax.NFTBanner(c.Version)
+	return c.Version
+}
+
+// banner is what follows the program's name in --version and in c's
+// versioned messages, as answerAs has it: "v1.8.11 (nf_tables)".
+func (b *Backend) banner(c *backend.Call) string {
+	return syntax.Banner(b.answerAs(c), "nf_tables")
 }
 
 func (b *Backend) ipsets(fam syntax.Family) xt.IPSetResolver {
@@ -208,7 +213,7 @@ func (b *Backend) save(ctx context.Context, c *backend.Call) error {
 		return err
 	}
 	if a.Version {
-		return write(c.Stdout, fmt.Sprintf("%s %s\n", c.Name(), b.answerAs(c)))
+		return write(c.Stdout, fmt.Sprintf("%s %s\n", c.Name(), b.banner(c)))
 	}
 	if a.Binary && c.Stderr != nil {
 		fmt.Fprintln(c.Stderr, "-b/--binary option is not implemented")
@@ -249,7 +254,7 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 	}
 	switch {
 	case a.Version:
-		return write(c.Stdout, fmt.Sprintf("%s %s\n", c.Name(), b.answerAs(c)))
+		return write(c.Stdout, fmt.Sprintf("%s %s\n", c.Name(), b.banner(c)))
 	case a.Help:
 		// iptables-nft-restore prints its usage on standard error and
 		// exits 0.
@@ -270,7 +275,8 @@ func (b *Backend) restore(ctx context.Context, c *backend.Call) error {
 	o := RestoreOptions{NoFlush: a.NoFlush, Counters: a.Counters, Table: a.Table, Dialect: b.opts.Dialect, Verbose: a.Verbose, Out: c.Stdout, Warn: c.Stderr, ParseWarn: onceWarner(c.Stderr), missing: newMissingWarner(c.Stderr),
 		declinable: c.Declinable}
 	applyText := func(text []byte) error {
-		src := newChunkedText(text, syntax.RestoreOptions{Family: c.Family, Counters: a.Counters}, b.opts.Timings)
+		po := syntax.RestoreOptions{Family: c.Family, Counters: a.Counters, PolicyCountersChecked: b.opts.Dialect == dialect.V1811}
+		src := newChunkedText(text, po, b.opts.Timings)
 		if b.opts.ParseChunkLines > 0 {
 			src.size = b.opts.ParseChunkLines
 		}

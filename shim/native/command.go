@@ -15,6 +15,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/backend"
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/nftread"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
@@ -95,7 +96,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		}
 		return write(c.Stdout, text)
 	case syntax.OpVersion:
-		return write(c.Stdout, fmt.Sprintf("%s %s\n", c.Name(), b.answerAs(c)))
+		return write(c.Stdout, fmt.Sprintf("%s %s\n", c.Name(), b.banner(c)))
 	}
 	if err := commandSupported(cmd); err != nil {
 		return err
@@ -179,11 +180,11 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			// a terminal) reaches stdout only at exit, after the
 			// error went to the unbuffered stderr.
 			if err != nil && c.Stderr != nil && !isTerminal(c.Stdout) {
-				banner := b.answerAs(c)
+				version := b.answerAs(c)
 				err = nftread.Report(c, err)
 				var ie *ipterr.Error
 				if !errors.As(err, &ie) || !ie.Printed {
-					syntax.Report(c.Stderr, c.Name(), c.Argv0, banner, err)
+					syntax.Report(c.Stderr, c.Name(), c.Argv0, version, err)
 					err = &ipterr.Error{Class: ipterr.ClassOf(err), Msg: err.Error(), Printed: true}
 				}
 			}
@@ -402,6 +403,9 @@ func (r *cmdRun) run() error {
 		if err != nil || !cmd.Zero {
 			return err
 		}
+		if cmd.ZeroRule {
+			return r.zero(cmd.Chain, cmd.RuleNum, true)
+		}
 		return r.zero(cmd.Chain, 0, true)
 	}
 	err := r.p.planCommand(&syntax.Line{Kind: syntax.LineCommand, Num: r.line, Table: cmd.Table, Cmd: cmd})
@@ -497,12 +501,17 @@ func (r *cmdRun) planRule() error {
 // zero resets counters as iptables-nft -Z does: base chains are resent
 // with zero counters and every rule with a counter is replaced in place by
 // itself with a zero counter; with a rule number only that rule (a number
-// past the end is no error). After a listing (-L -Z) the built-in chains
-// the listing showed without the kernel having them are zeroed too, which
-// creates them: iptables-nft lists them from its cache and zeroes them.
+// past the end is no error for 1.8.9, "Bad rule" for 1.8.11). After a
+// listing (-L -Z) 1.8.9 zeroes the built-in chains the listing showed
+// without the kernel having them too, which creates them: it lists them
+// from its cache and zeroes them.
 func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 	t := r.table()
-	if chain != "" && t.Chains[chain] == nil && !afterList {
+	// 1.8.11 takes absent built-in chains for existing (and changes
+	// nothing in them): -Z INPUT succeeds, -v names them, -L -Z does not
+	// create them.
+	fake := num == 0 && r.since1811()
+	if chain != "" && t.Chains[chain] == nil && !afterList && (!fake || nftread.LookupTable(r.cmd.Table).Builtin(chain) == nil) {
 		if num > 0 {
 			// iptables-nft looks the rule up before the chain.
 			return shortError(notFoundRule)
@@ -513,6 +522,12 @@ func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 	for _, lc := range nftread.ListedChains(t, chain) {
 		ch := lc.Info
 		if ch == nil {
+			if fake {
+				if r.cmd.Verbose {
+					r.out = fmt.Appendf(r.out, "Zeroing chain `%s'\n", lc.Name)
+				}
+				continue
+			}
 			if !afterList {
 				continue
 			}
@@ -532,6 +547,10 @@ func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 		if err != nil {
 			return err
 		}
+		if num > len(rules) && r.since1811() {
+			// 1.8.11 looks the rule up; 1.8.9 zeroes nothing, quietly.
+			return shortError(notFoundRule)
+		}
 		for i := range rules {
 			if num > 0 && i != num-1 {
 				continue
@@ -542,6 +561,14 @@ func (r *cmdRun) zero(chain string, num int, afterList bool) error {
 		}
 	}
 	return nil
+}
+
+// since1811 reports whether the host's iptables-nft is 1.8.11 (its
+// dialect), whose answers to a few commands differ from 1.8.9's: -L and -S
+// of a missing chain, -Z of a missing rule or built-in chain.
+func (r *cmdRun) since1811() bool {
+	r.b.resolveDialect(r.call.Family)
+	return r.b.opts.Dialect == dialect.V1811
 }
 
 // resendZeroed replaces a rule by itself with its counters zeroed; rules

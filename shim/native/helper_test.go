@@ -110,7 +110,7 @@ func runCall(o Options, prog string, args []string, stdin io.Reader, stdout, std
 	if err == nil {
 		return 0
 	}
-	fmt.Fprint(stderr, syntax.FormatError(prog, syntax.NFTBanner(""), err))
+	fmt.Fprint(stderr, syntax.FormatError(prog, "", err))
 	return int(ipterr.ClassOf(err))
 }
 

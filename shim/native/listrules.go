@@ -56,11 +56,14 @@ func (r *cmdRun) list() ([]byte, error) {
 }
 
 // incompatibleChain is iptables-nft 1.8.9's odd answer for listing a chain
-// that does not exist.
+// that does not exist (1.8.11 says there is no such chain).
 func (r *cmdRun) incompatibleChain() error {
+	if r.since1811() {
+		return shortError(noChain)
+	}
 	msg := fmt.Sprintf("chain `%s' in table `%s' is incompatible, use 'nft' tool.", r.cmd.Chain, r.cmd.Table)
 	if r.call.Stderr != nil {
-		fmt.Fprintf(r.call.Stderr, "%s %s: %s\n", r.call.Name(), r.b.answerAs(r.call), msg)
+		fmt.Fprintf(r.call.Stderr, "%s %s: %s\n", r.call.Name(), r.b.banner(r.call), msg)
 	}
 	return &ipterr.Error{Class: ipterr.Other, Msg: msg, Printed: true}
 }
@@ -158,7 +161,7 @@ func (r *cmdRun) listingRules(chains []nftread.ListChain) ([][]nftread.DumpedRul
 			if nftread.ForeignRule(&rs[j], errs[j]) {
 				msg := nftread.IncompatibleMessage(r.cmd.Table, r.cmd.Chain)
 				if r.call.Stderr != nil {
-					fmt.Fprintf(r.call.Stderr, "%s %s: %s\n", r.call.Name(), r.b.answerAs(r.call), msg)
+					fmt.Fprintf(r.call.Stderr, "%s %s: %s\n", r.call.Name(), r.b.banner(r.call), msg)
 				}
 				return nil, nil, &ipterr.Error{Class: ipterr.Other, Msg: msg, Printed: true}
 			}

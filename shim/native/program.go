@@ -54,7 +54,7 @@ func (p Program) Supports(c *backend.Call) error {
 // iptables-nft prints it, and returned marked as printed.
 func (p Program) Run(ctx context.Context, c *backend.Call) error {
 	if isVersionCall(c) {
-		fmt.Fprintf(c.Stdout, "%s %s\n", c.ProgName(), p.Backend.answerAs(c))
+		fmt.Fprintf(c.Stdout, "%s %s\n", c.ProgName(), p.Backend.banner(c))
 		return nil
 	}
 	err := p.Backend.Run(ctx, c)

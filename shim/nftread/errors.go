@@ -129,7 +129,7 @@ func Report(c *backend.Call, err error) error {
 	if c.Stderr == nil {
 		return &ipterr.Error{Class: ipterr.Resource, Msg: nf.Msg, Line: nf.Line, Err: err}
 	}
-	fmt.Fprintf(c.Stderr, "%s %s: %s\n", c.Name(), syntax.NFTBanner(c.Version), nf.Msg)
+	fmt.Fprintf(c.Stderr, "%s %s: %s\n", c.Name(), syntax.Banner(c.Version, "nf_tables"), nf.Msg)
 	return &ipterr.Error{Class: ipterr.Resource, Msg: nf.Msg, Line: nf.Line, Printed: true, Err: err}
 }
 

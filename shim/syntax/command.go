@@ -381,6 +381,7 @@ func (p *parser) finish() error {
 	cmd := p.cmd
 	cmd.Op = opFor(p.bits)
 	cmd.Zero = p.bits&(cmdZero|cmdZeroNum) != 0 && (cmd.Op == OpList || cmd.Op == OpListRules)
+	cmd.ZeroRule = cmd.Zero && p.bits&cmdZeroNum != 0
 	if err := p.legalOptions(); err != nil {
 		return err
 	}
@@ -440,7 +441,8 @@ func (p *parser) legalOptions() error {
 		}
 	}
 	if bad := p.opts &^ legal; bad != 0 {
-		return paramErr("Illegal option `%s' with this command", optName(bits.TrailingZeros(uint(bad))))
+		i := bits.TrailingZeros(uint(bad))
+		return paramErrWorded("Illegal option `%s' with this command", optName(i), optLongNames[i])
 	}
 	return nil
 }
@@ -448,6 +450,11 @@ func (p *parser) legalOptions() error {
 func optName(i int) string {
 	return fmt.Sprintf("-%c", optChars[i])
 }
+
+// optLongNames are the options of optChars as iptables 1.8.11 names them
+// in its messages (ip46t_option_name).
+var optLongNames = [len(optChars)]string{"--numeric", "--source", "--destination", "--protocol", "--jump",
+	"--verbose", "--exact", "--in-interface", "--out-interface", "--line-numbers", "--set-counters", "--fragments"}
 
 // natDrop is iptables' refusal of DROP in the nat table, made while
 // parsing, whatever the command and whether the chain exists; a restore

@@ -196,7 +196,7 @@ func TestTargetKinds(t *testing.T) {
 
 func TestFormatErrorForeign(t *testing.T) {
 	err := ipterr.New(ipterr.Other, "No chain/target/match by that name.")
-	if got := FormatError("iptables", NFTBanner(""), err); got != "iptables: No chain/target/match by that name.\n" {
+	if got := FormatError("iptables", "", err); got != "iptables: No chain/target/match by that name.\n" {
 		t.Errorf("got %q", got)
 	}
 	if got := FormatError("iptables", "legacy", ipterr.Exit(1)); got != "" {

@@ -77,7 +77,7 @@ func TestDifferentialCommands(t *testing.T) {
 						t.Errorf("%q: iptables exit %d (%q), we returned %v", line, real.Code, real.Stderr, err)
 						continue
 					}
-					if got := FormatError(fam.name, NFTBanner(""), err); got != strings.ReplaceAll(real.Stderr, fam.prog, fam.name) {
+					if got := FormatError(fam.name, "", err); got != strings.ReplaceAll(real.Stderr, fam.prog, fam.name) {
 						t.Errorf("%q: message differs\n got: %q\nwant: %q", line, got, real.Stderr)
 					}
 					continue

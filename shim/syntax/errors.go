@@ -57,6 +57,10 @@ type Diagnostic struct {
 	// writes on stderr before it fails (libxt_connlabel's warning that
 	// its label file cannot be opened), each ending in a newline.
 	Prelude string
+	// Since1811 is the message as iptables 1.8.11 words it, when it does
+	// otherwise ("multiple --exact options not allowed" for "multiple -x
+	// flags not allowed"); empty when the same.
+	Since1811 string
 }
 
 // Error returns the message with the program named as iptables.
@@ -64,6 +68,27 @@ func (d *Diagnostic) Error() string { return d.text(defaultProg(IPv4, false)) }
 
 func (d *Diagnostic) text(prog string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(d.Template, progToken, prog), argv0Token, prog)
+}
+
+// textAs is the message as iptables version words it.
+func (d *Diagnostic) textAs(prog, version string) string {
+	if d.Since1811 != "" && wordsAs1811(version) {
+		c := *d
+		c.Template = d.Since1811
+		return c.text(prog)
+	}
+	return d.text(prog)
+}
+
+// wordsAs1811 reports whether iptables version ("1.8.11", "" for Version)
+// is 1.8.11 or later, which names options by their long names in its
+// messages.
+func wordsAs1811(version string) bool {
+	var a, b, c int
+	if _, err := fmt.Sscanf(version, "%d.%d.%d", &a, &b, &c); err != nil {
+		return false
+	}
+	return a > 1 || a == 1 && (b > 8 || b == 8 && c >= 11)
 }
 
 // defaultProg is the name the program has when the caller does not say:
@@ -82,6 +107,19 @@ func defaultProg(fam Family, restore bool) string {
 // paramErr is a parameter problem (exit 2) printed in the versioned form.
 func paramErr(format string, args ...any) *ipterr.Error {
 	return diagErr(ipterr.Parameter, FormVersioned, fmt.Sprintf(format, args...))
+}
+
+// paramErrWorded is paramErr for a message that names an option, which
+// 1.8.9 names by its letter (name) and 1.8.11 by its long name (long), in
+// format or, when given, in 1.8.11's own format.
+func paramErrWorded(format, name, long string, format1811 ...string) *ipterr.Error {
+	e := paramErr(format, name)
+	f := format
+	if len(format1811) > 0 {
+		f = format1811[0]
+	}
+	e.Err.(*Diagnostic).Since1811 = fmt.Sprintf(f, long)
+	return e
 }
 
 // bareErr is a parameter problem printed without the program prefix.
@@ -128,31 +166,30 @@ func Banner(version, label string) string {
 	return "v" + version + " (" + label + ")"
 }
 
-// NFTBanner is Banner(version, "nf_tables").
-func NFTBanner(version string) string { return Banner(version, "nf_tables") }
-
 // FormatError renders err as the full stderr text iptables prints for it,
 // ending in a newline. prog is the program name as invoked (e.g.
-// "iptables", "ip6tables-restore", "iptables-nft-restore") and banner what
-// follows it in versioned messages (Banner). An error with Line set is taken to
+// "iptables", "ip6tables-restore", "iptables-nft-restore") and version the
+// iptables-nft version that speaks ("" for Version): its number is in the
+// versioned messages, and 1.8.11 words a few otherwise. An error with Line
+// set is taken to
 // come from a restore and gets restore's "Error occurred at line: N" line.
 //
 // Errors that are not from this package are rendered as "PROG: MSG" (the
 // shape iptables uses for kernel-side failures). An ipterr.Error whose text
 // was already printed renders as "".
-func FormatError(prog, banner string, err error) string {
-	return FormatErrorArgv0(prog, prog, banner, err)
+func FormatError(prog, version string, err error) string {
+	return FormatErrorArgv0(prog, prog, version, err)
 }
 
 // FormatErrorArgv0 is FormatError for a program invoked as argv0, which
 // getopt's complaints name.
-func FormatErrorArgv0(prog, argv0, banner string, err error) string {
+func FormatErrorArgv0(prog, argv0, version string, err error) string {
 	if d := DiagnosticOf(err); d != nil && argv0 != "" && strings.Contains(d.Template, argv0Token) {
 		c := *d
 		c.Template = strings.ReplaceAll(c.Template, argv0Token, argv0)
 		err = &argv0Error{err: err, d: &c}
 	}
-	return formatError(prog, banner, err)
+	return formatError(prog, version, err)
 }
 
 // argv0Error carries a diagnostic with argv[0] filled in.
@@ -166,7 +203,7 @@ func (e *argv0Error) Unwrap() []error {
 	return []error{e.d, e.err}
 }
 
-func formatError(prog, banner string, err error) string {
+func formatError(prog, version string, err error) string {
 	if err == nil {
 		return ""
 	}
@@ -182,7 +219,8 @@ func formatError(prog, banner string, err error) string {
 	if d == nil {
 		return prog + ": " + err.Error() + "\n"
 	}
-	msg := d.text(prog)
+	msg := d.textAs(prog, version)
+	banner := Banner(version, "nf_tables")
 	var b strings.Builder
 	b.WriteString(d.Prelude)
 	switch d.Form {

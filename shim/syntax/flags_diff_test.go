@@ -56,7 +56,7 @@ func compareToolArgs(t *testing.T, prog string, args []string, real netnstest.Re
 	if ipterr.ClassOf(err) != ipterr.Class(real.Code) {
 		t.Errorf("%s: real exit %d, we returned class %d: %v", line, real.Code, ipterr.ClassOf(err), err)
 	}
-	if got := FormatError(prog, NFTBanner(""), err); got != stderr {
+	if got := FormatError(prog, "", err); got != stderr {
 		t.Errorf("%s: message differs\n got: %q\nwant: %q", line, got, stderr)
 	}
 }

@@ -38,7 +38,7 @@ func FuzzParseCommand(f *testing.F) {
 			if !errors.As(err, &e) || (e.Class != ipterr.Parameter && e.Class != ipterr.Version) || DiagnosticOf(err) == nil {
 				t.Fatalf("%q: bad error %#v", args, err)
 			}
-			_ = FormatError("iptables", NFTBanner(""), err)
+			_ = FormatError("iptables", "", err)
 			return
 		}
 		checkRoundTrip(t, c, fam)

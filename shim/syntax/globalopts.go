@@ -46,14 +46,14 @@ func ruleCmdBits(c byte) cmdBits {
 
 // setOption is iptables' set_option for the generic options.
 func (p *parser) setOption(b optBit, invertible bool) (bool, error) {
-	c := optChars[bitIndex(b)]
+	i := bitIndex(b)
 	if p.opts&b != 0 {
-		return false, paramErr("multiple -%c flags not allowed", c)
+		return false, paramErrWorded("multiple %s flags not allowed", optName(i), optLongNames[i], "multiple %s options not allowed")
 	}
 	p.opts |= b
 	inv := p.invert
 	if inv && !invertible {
-		return false, paramErr("cannot have ! before -%c", c)
+		return false, paramErrWorded("cannot have ! before %s", optName(i), optLongNames[i])
 	}
 	p.invert = false
 	return inv, nil
@@ -152,7 +152,9 @@ func (p *parser) global(c byte, arg *string, tok string) (bool, error) {
 			if cmd.RuleNum, err = parseRuleNumber(p.next()); err != nil {
 				return false, err
 			}
-			p.bits = p.bits&^cmdZero | cmdZeroNum
+			// iptables sets the command to this alone: -L or -S
+			// given before is forgotten.
+			p.bits = cmdZeroNum
 		}
 	case 'N':
 		if err = p.addCommand(cmdNewChain, c, 0); err != nil {
@@ -418,6 +420,13 @@ func trimCSpace(s string) string {
 // scanUint64 is sscanf("%llu"): leading digits count, trailing garbage is
 // ignored; a leading '-' wraps as C does.
 func scanUint64(s string) (uint64, bool) {
+	n, _, ok := scanUint64Prefix(s)
+	return n, ok
+}
+
+// scanUint64Prefix is scanUint64 that also returns what follows the
+// number, where sscanf goes on matching its format.
+func scanUint64Prefix(s string) (uint64, string, bool) {
 	s = trimCSpace(s)
 	neg := false
 	if s != "" && (s[0] == '-' || s[0] == '+') {
@@ -429,7 +438,7 @@ func scanUint64(s string) (uint64, bool) {
 		end++
 	}
 	if end == 0 {
-		return 0, false
+		return 0, s, false
 	}
 	n, err := strconv.ParseUint(s[:end], 10, 64)
 	if err != nil {
@@ -438,7 +447,7 @@ func scanUint64(s string) (uint64, bool) {
 	if neg {
 		n = -n
 	}
-	return n, true
+	return n, s[end:], true
 }
 
 // helpRequest records the extensions loaded before -h.

@@ -51,7 +51,7 @@ func TestKubeletCommands(t *testing.T) {
 		}
 		c, err := ParseCommand(Tokenize(line), fam)
 		if err != nil {
-			t.Errorf("%s: %v", line, FormatError("iptables", NFTBanner(""), err))
+			t.Errorf("%s: %v", line, FormatError("iptables", "", err))
 			continue
 		}
 		if !c.Wait.Given && strings.HasPrefix(line, "-w") {

@@ -67,6 +67,11 @@ type Command struct {
 	Help *HelpRequest
 	// Zero is set for -L/-S combined with -Z (list, then zero counters).
 	Zero bool
+	// ZeroRule, with Zero, says -Z came first with a rule number
+	// ("-Z CHAIN N -L"): only rule RuleNum is zeroed after the listing.
+	// (A rule number after -Z makes the command -Z alone, even after -L
+	// or -S: "-L -Z CHAIN N" only zeroes, as iptables parses it.)
+	ZeroRule bool
 	// SetCounters is set when -c/--set-counters was given (the values are
 	// in Rule.Counters).
 	SetCounters bool

@@ -122,6 +122,12 @@ func (o Op) String() string {
 
 func commandWords(c *Command, withTable bool) []string {
 	var out []string
+	if c.ZeroRule {
+		// -Z with a rule number sets the command alone: the listing
+		// must come after it.
+		out = append(out, "-Z", c.Chain, strconv.Itoa(c.RuleNum), c.Op.String())
+		return commandTail(c, withTable, out)
+	}
 	switch c.Op {
 	case OpNone:
 	case OpList, OpListRules, OpFlush, OpZero, OpDeleteChain:
@@ -151,6 +157,12 @@ func commandWords(c *Command, withTable bool) []string {
 	if c.Zero {
 		out = append(out, "-Z")
 	}
+	return commandTail(c, withTable, out)
+}
+
+// commandTail appends to a command's words the table, the global flags and
+// the rule.
+func commandTail(c *Command, withTable bool, out []string) []string {
 	if withTable && c.Table != "" && c.Table != "filter" {
 		out = append(out, "-t", c.Table)
 	}

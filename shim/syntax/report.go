@@ -29,12 +29,13 @@ func Versioned(err error) error {
 
 // Report writes err to stderr as iptables prints it and returns the exit
 // status: an error carrying a Diagnostic (the shim's own refusals and
-// parse errors) in iptables' form for program prog (called as argv0) with
-// banner (Banner), anything else as ipterr.Report does.
-func Report(stderr io.Writer, prog, argv0, banner string, err error) int {
+// parse errors) in iptables' form for program prog (called as argv0) as
+// iptables-nft version speaks (FormatError), anything else as
+// ipterr.Report does.
+func Report(stderr io.Writer, prog, argv0, version string, err error) int {
 	if DiagnosticOf(err) == nil {
 		return ipterr.Report(stderr, err)
 	}
-	fmt.Fprint(stderr, FormatErrorArgv0(prog, argv0, banner, err))
+	fmt.Fprint(stderr, FormatErrorArgv0(prog, argv0, version, err))
 	return int(ipterr.ClassOf(err))
 }

@@ -12,7 +12,7 @@ func TestVersionedAndReport(t *testing.T) {
 	refusal := ipterr.AtLine(ipterr.Parameter, 7, "Couldn't load target `CT':No such file or directory")
 	err := Versioned(refusal)
 	var b bytes.Buffer
-	if code := Report(&b, "iptables-restore", "", NFTBanner(""), err); code != 2 {
+	if code := Report(&b, "iptables-restore", "", "", err); code != 2 {
 		t.Errorf("exit %d", code)
 	}
 	want := "iptables-restore v" + Version + " (nf_tables): Couldn't load target `CT':No such file or directory\n" +

@@ -16,6 +16,10 @@ type RestoreOptions struct {
 	// rule line becomes "-c p b" (and is then checked), and chain policy
 	// counters are checked. Without it both are parsed leniently and kept.
 	Counters bool
+	// PolicyCountersChecked is iptables 1.8.11's check of a built-in
+	// chain's counters whenever the line has them, --counters or not
+	// (":FORWARD ACCEPT bar" is refused; 1.8.9 ignores the word).
+	PolicyCountersChecked bool
 }
 
 // isRestoreTable reports whether name is a table iptables accepts: after
@@ -232,13 +236,14 @@ func parseChainDecl(s string, n int, o RestoreOptions, mem *slab) (*ChainDecl, e
 	}
 	b := mem.decl()
 	b.decl = ChainDecl{Name: name, Policy: policy}
-	if ctrs, _ := nextField(s); ctrs != "" {
+	ctrs, _ := nextField(s)
+	if ctrs != "" {
 		if c, ok := scanBracketCounters(ctrs); ok {
 			b.ctr = c
 			b.decl.Counters = &b.ctr
 		}
 	}
-	if o.Counters && b.decl.Policy != "-" && b.decl.Counters == nil {
+	if (o.Counters || o.PolicyCountersChecked && ctrs != "") && b.decl.Policy != "-" && b.decl.Counters == nil {
 		return nil, paramErr("invalid policy counters for chain '%s'", name)
 	}
 	return &b.decl, nil
@@ -249,13 +254,12 @@ func scanBracketCounters(s string) (Counters, bool) {
 	if !strings.HasPrefix(s, "[") {
 		return Counters{}, false
 	}
-	ps, rest, ok := strings.Cut(s[1:], ":")
-	if !ok || strings.HasPrefix(ps, " ") {
+	pk, rest, ok := scanUint64Prefix(s[1:])
+	if !ok || !strings.HasPrefix(rest, ":") {
 		return Counters{}, false
 	}
-	pk, ok1 := scanUint64(ps)
-	by, ok2 := scanUint64(strings.TrimRight(rest, "]"))
-	if !ok1 || !ok2 {
+	by, _, ok := scanUint64Prefix(rest[1:])
+	if !ok {
 		return Counters{}, false
 	}
 	return Counters{Packets: pk, Bytes: by}, true

@@ -137,7 +137,7 @@ func compareRestore(t *testing.T, payload string, real netnstest.Result, err err
 	case ipterr.ClassOf(err) != ipterr.Class(real.Code):
 		t.Errorf("%q: %s exit %d (%q), we returned class %d: %v", payload, realProg, real.Code, real.Stderr, ipterr.ClassOf(err), err)
 	default:
-		if got := FormatError(prog, NFTBanner(""), err); got != stderr {
+		if got := FormatError(prog, "", err); got != stderr {
 			t.Errorf("%q: message differs\n got: %q\nwant: %q", payload, got, stderr)
 		}
 	}

@@ -129,7 +129,7 @@ func TestRestoreErrors(t *testing.T) {
 			t.Errorf("%q: got %#v", tt.in, err)
 			continue
 		}
-		if got := FormatError("iptables-restore", NFTBanner(""), err); got != tt.text {
+		if got := FormatError("iptables-restore", "", err); got != tt.text {
 			t.Errorf("%q:\n got %q\nwant %q", tt.in, got, tt.text)
 		}
 	}

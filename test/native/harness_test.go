@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/iptables-shim/iptables-shim/internal/netnstest"
+	"github.com/iptables-shim/iptables-shim/internal/oracle"
 )
 
 // shimEnv runs the shim natively: nf_tables mode, the native backend, no
@@ -75,6 +76,30 @@ func newPair(t *testing.T) *pair {
 	return &pair{t: t,
 		ref:  tool{ns: netnstest.New(t), dir: realDir(t)},
 		mine: tool{ns: netnstest.New(t), dir: netnstest.ShimDir(t), env: shimEnv(t)},
+	}
+}
+
+// newPairAt is newPair on a host of another iptables-nft version: the
+// real one is that version (oracle.System for the system's 1.8.9), the
+// shim writes and answers in its dialect.
+func newPairAt(t *testing.T, version string) *pair {
+	t.Helper()
+	if version == oracle.System {
+		return newPair(t)
+	}
+	netnstest.Require(t, "nft", "ipset")
+	o := oracle.Require(t, version)
+	dir := t.TempDir()
+	for _, n := range netnstest.ShimNames {
+		script := "#!/bin/sh\nexec " + o.Prog + " " + n + " \"$@\"\n"
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &pair{t: t,
+		ref: tool{ns: netnstest.New(t), dir: dir},
+		// No real binary reachable: the system's is another version.
+		mine: tool{ns: netnstest.New(t), dir: netnstest.ShimDir(t), env: append(shimEnv(t), "IPTABLES_SHIM_NFT_DIALECT="+version, "IPTABLES_SHIM_BACKEND_DIRS="+t.TempDir())},
 	}
 }
 
