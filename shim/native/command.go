@@ -122,12 +122,13 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	// LockOSThread of a process starts the runtime's template thread, a
 	// thread creation every single command would pay.
 	switch cmd.Op {
-	case syntax.OpAppend, syntax.OpInsert, syntax.OpReplace, syntax.OpList, syntax.OpListRules:
-		// These write or print rules in the host's dialect; -C and -D
-		// find a rule in any dialect, and the chain commands (-N, -X,
-		// -F, -Z, -E, -P) encode no rule. Found before the command's
-		// connection opens, so that connection reuses the check's
-		// receive buffer.
+	case syntax.OpAppend, syntax.OpInsert, syntax.OpReplace, syntax.OpList, syntax.OpListRules, syntax.OpDeleteChain:
+		// These write or print rules in the host's dialect (or, -X,
+		// delete chains as the host's version does); -C and -D find a
+		// rule in any dialect, and the other chain commands (-N, -F,
+		// -Z, -E, -P) encode no rule (-Z finds the dialect when it
+		// needs it). Found before the command's connection opens, so
+		// that connection reuses the check's receive buffer.
 		b.resolveDialect(c.Family)
 	}
 	conn, err := b.open(ctx)
@@ -646,7 +647,7 @@ func (r *cmdRun) rename() error {
 
 // deleteAll is -X without a chain: every user chain goes, and so does
 // every built-in chain that is empty with policy ACCEPT (iptables-nft
-// 1.8.9 removes those as well). The kernel refuses chains still in use.
+// 1.8.9 removes those as well; 1.8.7 does not). The kernel refuses chains still in use.
 // The order is iptables-nft's walk of its cache, which decides the one
 // refusal it reports: built-in chains by hook, then user chains in the
 // kernel's order, or by name with -v (which then names each user chain).
@@ -657,7 +658,8 @@ func (r *cmdRun) deleteAll() error {
 	}
 	for _, ch := range r.walk(t) {
 		if ch.Base {
-			if ch.Use > 0 || ch.Policy != nftread.PolicyAccept {
+			// 1.8.7 deletes user chains only.
+			if ch.Use > 0 || ch.Policy != nftread.PolicyAccept || r.b.opts.Dialect == dialect.V187 {
 				continue
 			}
 		} else if r.cmd.Verbose {

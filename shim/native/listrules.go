@@ -3,6 +3,7 @@ package native
 import (
 	"fmt"
 
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 	"github.com/iptables-shim/iptables-shim/shim/nftread"
 )
@@ -56,14 +57,19 @@ func (r *cmdRun) list() ([]byte, error) {
 }
 
 // incompatibleChain is iptables-nft 1.8.9's odd answer for listing a chain
-// that does not exist (1.8.11 says there is no such chain).
+// that does not exist (1.8.7's ends in an empty line; 1.8.11 says there is
+// no such chain).
 func (r *cmdRun) incompatibleChain() error {
 	if r.since1811() {
 		return shortError(noChain)
 	}
 	msg := fmt.Sprintf("chain `%s' in table `%s' is incompatible, use 'nft' tool.", r.cmd.Chain, r.cmd.Table)
 	if r.call.Stderr != nil {
-		fmt.Fprintf(r.call.Stderr, "%s %s: %s\n", r.call.Name(), r.b.banner(r.call), msg)
+		end := "\n"
+		if r.b.opts.Dialect == dialect.V187 {
+			end = "\n\n"
+		}
+		fmt.Fprintf(r.call.Stderr, "%s %s: %s%s", r.call.Name(), r.b.banner(r.call), msg, end)
 	}
 	return &ipterr.Error{Class: ipterr.Other, Msg: msg, Printed: true}
 }

@@ -121,6 +121,7 @@ func newPlanner(fam syntax.Family, st *nftread.KernelState, o RestoreOptions, pr
 	p := &planner{fam: fam, opts: o, protos: protos, ipsets: ipsets, tables: map[string]*viewTable{},
 		txn: newTxn(nftread.NFProto(fam), st.GenID), needs: map[extRev]int{}, state: st,
 		verbose: o.Verbose && !o.NoFlush}
+	p.txn.userDelNamed = o.Dialect == dialect.V187
 	for name, t := range st.Tables {
 		spec := nftread.LookupTable(name)
 		if spec == nil {

@@ -18,20 +18,22 @@ import (
 type action string
 
 const (
-	actTableAdd    action = "TABLE_ADD"
-	actTableFlush  action = "TABLE_FLUSH"
-	actChainAdd    action = "CHAIN_ADD"
-	actChainUser   action = "CHAIN_USER_ADD"
-	actChainDel    action = "CHAIN_DEL"
-	actChainFlush  action = "CHAIN_USER_FLUSH"
-	actChainUpdate action = "CHAIN_UPDATE"
-	actRuleAppend  action = "RULE_APPEND"
-	actRuleInsert  action = "RULE_INSERT"
-	actRuleFlush   action = "RULE_FLUSH"
-	actRuleDelete  action = "RULE_DELETE"
-	actRuleReplace action = "RULE_REPLACE"
-	actChainRename action = "CHAIN_RENAME"
-	actChainZero   action = "CHAIN_ZERO"
+	actTableAdd   action = "TABLE_ADD"
+	actTableFlush action = "TABLE_FLUSH"
+	actChainAdd   action = "CHAIN_ADD"
+	actChainUser  action = "CHAIN_USER_ADD"
+	actChainDel   action = "CHAIN_DEL"
+	// actChainUserDel is 1.8.7's name for deleting a user chain.
+	actChainUserDel action = "CHAIN_USER_DEL"
+	actChainFlush   action = "CHAIN_USER_FLUSH"
+	actChainUpdate  action = "CHAIN_UPDATE"
+	actRuleAppend   action = "RULE_APPEND"
+	actRuleInsert   action = "RULE_INSERT"
+	actRuleFlush    action = "RULE_FLUSH"
+	actRuleDelete   action = "RULE_DELETE"
+	actRuleReplace  action = "RULE_REPLACE"
+	actChainRename  action = "CHAIN_RENAME"
+	actChainZero    action = "CHAIN_ZERO"
 )
 
 // op is one message of a transaction as the caller would describe it.
@@ -67,8 +69,11 @@ type chainKey struct{ table, chain string }
 type Txn struct {
 	fam   uint8
 	genID uint32
-	batch *nfnl.Batch
-	ops   []op
+	// userDelNamed names chain deletions CHAIN_USER_DEL in refusals, as
+	// iptables-nft 1.8.7 does (it deletes user chains only).
+	userDelNamed bool
+	batch        *nfnl.Batch
+	ops          []op
 	// attrs is reused between messages to spare allocations.
 	attrs nfnl.Attrs
 	// pending holds, per "table\x00chain", the rules added in this
@@ -229,9 +234,13 @@ func (t *Txn) addUserChain(table, name string, line int) {
 func (t *Txn) delChain(table, name string, line int) {
 	t.attrs.String(unix.NFTA_CHAIN_TABLE, table)
 	t.attrs.String(unix.NFTA_CHAIN_NAME, name)
+	act := actChainDel
+	if t.userDelNamed {
+		act = actChainUserDel
+	}
 	// Non-recursive, as iptables-nft sends it: a chain that still has
 	// rules or references is refused (EBUSY), like legacy's ENOTEMPTY.
-	t.add(unix.NFT_MSG_DELCHAIN, unix.NLM_F_NONREC, op{line, actChainDel, name})
+	t.add(unix.NFT_MSG_DELCHAIN, unix.NLM_F_NONREC, op{line, act, name})
 }
 
 // flushChain deletes every rule of chain.

@@ -56,16 +56,30 @@ var sweepLines = []string{
 	"-v -Z OUTPUT", "-Z OUTPUT 1",
 }
 
+// sweepNotCopied are the sweep lines where the shim, as on a host of that
+// version, deliberately differs from it: bugs of that version it does not
+// copy.
+var sweepNotCopied = map[string]string{
+	"1.8.7 -Z INPUT": "1.8.7's -Z leaves the rules' counters as they are; the shim zeroes them",
+	"1.8.7 -v -Z":    "1.8.7's -Z leaves the rules' counters as they are; the shim zeroes them",
+	"1.8.7 -C INPUT -p tcp --dport 22 -j ACCEPT": "1.8.7 prints the rule it found on standard output",
+}
+
 // TestCommandSweepDifferential runs the sweep against the system's
-// iptables-nft 1.8.9 and, as on a 1.8.11 host, against iptables-nft
-// 1.8.11 with the shim in that dialect (whose answers differ: -L/-S of a
-// missing chain, -Z of a missing rule or absent built-in chain, the
-// version in every message).
+// iptables-nft 1.8.9 and, as on hosts of those versions, against
+// iptables-nft 1.8.11 and 1.8.7 with the shim in their dialects (whose
+// answers differ: -L/-S of a missing chain, -Z of a missing rule or absent
+// built-in chain, -X of built-in chains, the version and the option names
+// in every message).
 func TestCommandSweepDifferential(t *testing.T) {
-	for _, v := range []string{oracle.System, "1.8.11"} {
+	for _, v := range []string{oracle.System, "1.8.11", "1.8.7"} {
 		t.Run(v, func(t *testing.T) {
 			for _, l := range sweepLines {
 				t.Run(l, func(t *testing.T) {
+					if why := sweepNotCopied[v+" "+l]; why != "" {
+						t.Logf("not compared: %s", why)
+						return
+					}
 					p := newPairAt(t, v)
 					p.stdin(sweepSeed, "iptables-restore", "-c")
 					p.both("iptables", l)
