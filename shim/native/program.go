@@ -11,8 +11,9 @@ import (
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 )
 
-// Program is the native backend as iptables-nft 1.8.9's programs present
-// themselves to their caller, which is what the router runs: it answers
+// Program is the native backend as the host's iptables-nft programs (its
+// dialect's version) present themselves to their caller, which is what the
+// router runs: it answers
 // what the backend supports before anything touches the kernel, answers
 // --version itself (kube-proxy probes it on start-up and turns on -w and
 // --random-fully from the number), and prints errors the way iptables-nft
