@@ -53,13 +53,40 @@ func TestKubeProxy(t *testing.T) {
 	for _, h := range harness.Hosts {
 		for _, nfacct := range []bool{true, false} {
 			t.Run(fmt.Sprintf("%s/nfacct=%v", h.Name, nfacct), func(t *testing.T) {
-				runHost(t, env, h, nfacct)
+				runHost(t, env, h, nfacct, harness.ShimExec, harness.ShimNative)
 			})
 		}
 	}
 }
 
-func runHost(t *testing.T, env *harness.Env, h harness.Host, nfacct bool) {
+// TestKubeProxyVersionSkew runs the proxier on nodes whose iptables-nft is
+// 1.8.11 or 1.8.7, with that version's binaries (the oracle) and through
+// the shim, natively and as shipped (nft=auto, the machine's 1.8.9
+// reachable as the image's binary): the shim must leave what the host's
+// own version leaves, expression for expression. (Exec mode runs the
+// image's 1.8.9, which writes 1.8.9's encoding whatever the host's: that
+// is what nft=exec asks for.)
+func TestKubeProxyVersionSkew(t *testing.T) {
+	netnstest.Require(t, harness.Tools...)
+	env, err := harness.NewEnv(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range harness.SkewHosts {
+		t.Run(h.Name, func(t *testing.T) {
+			if env.RealAt[h.Version] == "" {
+				msg := "iptables-nft " + h.Version + " is not fetched: run scripts/fetch-iptables.sh " + h.Version
+				if netnstest.Required() {
+					t.Fatal(msg)
+				}
+				t.Skip(msg)
+			}
+			runHost(t, env, h, false, harness.ShimNative, harness.ShimAuto)
+		})
+	}
+}
+
+func runHost(t *testing.T, env *harness.Env, h harness.Host, nfacct bool, candidates ...harness.Candidate) {
 	plan := proxyrun.Plan{NFAcct: nfacct}
 	oracle, err := env.Run(h, harness.Real, plan, harness.RunOpts{})
 	if err != nil {
@@ -69,7 +96,7 @@ func runHost(t *testing.T, env *harness.Env, h harness.Host, nfacct bool) {
 		t.Fatalf("the real binaries do not give a usable reference")
 	}
 	record("%-26s %-7v %-12s %-6s %s", h.Name, nfacct, "real", syncCount(oracle), rulesetSize(oracle))
-	for _, c := range []harness.Candidate{harness.ShimExec, harness.ShimNative} {
+	for _, c := range candidates {
 		got, err := env.Run(h, c, plan, harness.RunOpts{CallLog: true})
 		if err != nil {
 			t.Errorf("%s: %v\n%s", c.Name, err, tail(got))

@@ -26,6 +26,7 @@ import (
 
 	"github.com/iptables-shim/iptables-shim/test/kubeproxy/proxyrun"
 
+	"github.com/iptables-shim/iptables-shim/internal/oracle"
 	"github.com/iptables-shim/iptables-shim/internal/shimbuild"
 )
 
@@ -69,7 +70,10 @@ type Env struct {
 	// LegacyOnly is a backend directory with the legacy binaries and no
 	// iptables-nft: the image of the native candidate.
 	LegacyOnly string
-	tmp        string
+	// RealAt holds, per other iptables-nft version fetched on this
+	// machine (internal/oracle), the six names running that version.
+	RealAt map[string]string
+	tmp    string
 }
 
 // Tools the harness needs at absolute paths.
@@ -112,6 +116,24 @@ func NewEnv(tmp string) (*Env, error) {
 				return nil, err
 			}
 		}
+	}
+	e.RealAt = map[string]string{}
+	for _, h := range SkewHosts {
+		o, err := oracle.Find(h.Version)
+		if err != nil || e.RealAt[h.Version] != "" {
+			continue // the test says what is missing
+		}
+		dir, err := os.MkdirTemp(tmp, "bin")
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range shimNames {
+			script := "#!/bin/sh\nexec " + o.Prog + " " + n + " \"$@\"\n"
+			if err := os.WriteFile(filepath.Join(dir, n), []byte(script), 0o755); err != nil {
+				return nil, err
+			}
+		}
+		e.RealAt[h.Version] = dir
 	}
 	for _, n := range []string{"xtables-legacy-multi", "iptables-legacy", "iptables-legacy-save", "iptables-legacy-restore", "ip6tables-legacy", "ip6tables-legacy-save", "ip6tables-legacy-restore"} {
 		if err := os.Symlink(legacyMulti, filepath.Join(e.LegacyOnly, n)); err != nil {

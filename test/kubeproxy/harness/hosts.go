@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/iptables-shim/iptables-shim/internal/kubefixture"
+	"github.com/iptables-shim/iptables-shim/internal/oracle"
 )
 
 // Host is a simulated node: which backend its own tools use and what its
@@ -13,6 +14,15 @@ type Host struct {
 	Name string
 	// Backend is "nft" or "legacy".
 	Backend string
+	// Version, when set, is the host's own iptables-nft when it is not
+	// the machine's: a real one of that version (internal/oracle,
+	// fetched by scripts/fetch-iptables.sh) seeds the host and is the
+	// oracle.
+	Version string
+	// Dialect is what the host's package database would tell the shim
+	// of its iptables-nft version, for hosts whose rules do not: given to
+	// the shim as nft-dialect, as this machine's database names its own.
+	Dialect string
 	seed    func(ns *Netns) error
 }
 
@@ -27,6 +37,28 @@ var Hosts = []Host{
 		return err
 	}},
 	{Name: "nft-kubelet1.24-markers", Backend: "nft", seed: markers124},
+}
+
+// SkewHosts are nf_tables nodes whose iptables-nft is another version than
+// the machine's: kubelet 1.13's chains written by that version, which is
+// then the oracle. Where the rules do not tell the shim the dialect (1.8.11's
+// IPv4 rules from 1.8.9's; kubelet 1.13 writes no IPv6 rules at all), the
+// host's package database would: Dialect stands in for it.
+var SkewHosts = []Host{
+	{Name: "nft1.8.11-kubelet1.13", Backend: "nft", Version: "1.8.11", Dialect: "1.8.11", seed: seedBy("1.8.11")},
+	{Name: "nft1.8.7-kubelet1.13", Backend: "nft", Version: "1.8.7", Dialect: "1.8.7", seed: seedBy("1.8.7")},
+}
+
+// seedBy writes kubelet 1.13's chains with iptables-nft of version.
+func seedBy(version string) func(ns *Netns) error {
+	return func(ns *Netns) error {
+		o, err := oracle.Find(version)
+		if err != nil {
+			return err
+		}
+		_, err = ns.Run(kubefixture.Kubelet113, nil, o.Prog, "iptables-restore", "--noflush")
+		return err
+	}
 }
 
 // markers124 is what kubelet 1.24 and later leave: the iptables hint chain
@@ -59,8 +91,11 @@ type Candidate struct {
 // nf_tables itself with no iptables-nft it could reach.
 var (
 	Real = Candidate{Name: "real", path: func(e *Env, h Host) string {
-		if h.Backend == "legacy" {
+		switch {
+		case h.Backend == "legacy":
 			return e.RealLegacy
+		case h.Version != "":
+			return e.RealAt[h.Version]
 		}
 		return e.RealNFT
 	}}
@@ -89,13 +124,17 @@ func shimEnv(nft string) func(e *Env, h Host, tmp string) []string {
 		if nft == "native" {
 			dirs = e.LegacyOnly
 		}
-		return []string{
+		env := []string{
 			"IPTABLES_SHIM_NFT=" + nft,
 			"IPTABLES_SHIM_BACKEND_DIRS=" + dirs,
 			"IPTABLES_SHIM_CONFIG=" + filepath.Join(tmp, "no-such-config"),
 			"IPTABLES_SHIM_CACHE_DIR=" + filepath.Join(tmp, "cache"),
 			"IPTABLES_SHIM_LOG=" + filepath.Join(tmp, "calls.log"),
 		}
+		if h.Dialect != "" {
+			env = append(env, "IPTABLES_SHIM_NFT_DIALECT="+h.Dialect)
+		}
+		return env
 	}
 }
 
