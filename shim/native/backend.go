@@ -194,6 +194,32 @@ func (b *Backend) answerAs(c *backend.Call) string {
 	return c.Version
 }
 
+// versionFor is the version c answers as when it reports err: the
+// dialect's when err is printed with the program's version (found then if
+// it is not known yet), else whatever c says already. kube-proxy's many
+// "Chain already exists." (-N of an existing chain) name no version, and
+// finding the dialect for them would cost every such call.
+func (b *Backend) versionFor(c *backend.Call, err error) string {
+	if err == nil || !versionedReport(err) {
+		return c.Version
+	}
+	return b.answerAs(c)
+}
+
+// versionedReport reports whether err is printed as "PROG vVERSION
+// (nf_tables): ...": not when already printed or in a form without the
+// version; kernel refusals and errors without a form of their own are.
+func versionedReport(err error) bool {
+	var ie *ipterr.Error
+	if errors.As(err, &ie) && ie.Printed {
+		return false
+	}
+	if d := syntax.DiagnosticOf(err); d != nil {
+		return d.Form == syntax.FormVersioned || d.Form == syntax.FormVersionProblem
+	}
+	return true
+}
+
 // banner is what follows the program's name in --version and in c's
 // versioned messages, as answerAs has it: "v1.8.11 (nf_tables)".
 func (b *Backend) banner(c *backend.Call) string {

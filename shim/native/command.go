@@ -53,9 +53,7 @@ func shortError(msg string) error {
 
 func (b *Backend) command(ctx context.Context, c *backend.Call) error {
 	err := b.runCommand(ctx, c)
-	if err != nil {
-		b.answerAs(c)
-	}
+	b.versionFor(c, err)
 	return versioned(nftread.Report(c, err))
 }
 
@@ -181,7 +179,7 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 			// a terminal) reaches stdout only at exit, after the
 			// error went to the unbuffered stderr.
 			if err != nil && c.Stderr != nil && !isTerminal(c.Stdout) {
-				version := b.answerAs(c)
+				version := b.versionFor(c, err)
 				err = nftread.Report(c, err)
 				var ie *ipterr.Error
 				if !errors.As(err, &ie) || !ie.Printed {

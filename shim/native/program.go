@@ -65,7 +65,7 @@ func (p Program) Run(ctx context.Context, c *backend.Call) error {
 	if IsUnsupported(err) {
 		err = syntax.Versioned(err)
 	}
-	if text := syntax.FormatErrorArgv0(c.ProgName(), c.Argv0, p.Backend.answerAs(c), err); text != "" {
+	if text := syntax.FormatErrorArgv0(c.ProgName(), c.Argv0, p.Backend.versionFor(c, err), err); text != "" {
 		fmt.Fprint(c.Stderr, text)
 	}
 	return &ipterr.Error{Class: ipterr.ClassOf(err), Printed: true, Err: err, Msg: err.Error()}
