@@ -109,11 +109,6 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 	if cmd.Wait.IntervalGiven && !cmd.Wait.Given {
 		return nftread.Paramf("--wait-interval only makes sense with --wait\n")
 	}
-	if c.Stderr != nil {
-		for _, w := range ruleWarnings(c.Family, cmd) {
-			fmt.Fprintln(c.Stderr, w)
-		}
-	}
 	// No runtime.LockOSThread here: every thread an unlocked goroutine
 	// can run on is in the process's network namespace (a thread moved
 	// into another one stays locked to its goroutine), and the first
@@ -128,6 +123,11 @@ func (b *Backend) runCommand(ctx context.Context, c *backend.Call) error {
 		// needs it). Found before the command's connection opens, so
 		// that connection reuses the check's receive buffer.
 		b.resolveDialect(c.Family)
+	}
+	if c.Stderr != nil {
+		for _, w := range ruleWarnings(c.Family, cmd, b.opts.Dialect) {
+			fmt.Fprintln(c.Stderr, w)
+		}
 	}
 	conn, err := b.open(ctx)
 	if err != nil {

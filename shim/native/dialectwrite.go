@@ -66,3 +66,12 @@ func dialectCompat(d dialect.Dialect, ext xt.Ext) (*expr.Match, uint8, bool) {
 	}
 	return xt.CompatForm(ext)
 }
+
+// dialectCompatTarget is dialectCompat for targets: 1.8.7 writes NFLOG as
+// an xt target.
+func dialectCompatTarget(d dialect.Dialect, ext xt.Ext) (*expr.Target, uint8, bool) {
+	if d != dialect.V187 {
+		return nil, 0, false
+	}
+	return xt.CompatTargetForm(ext)
+}

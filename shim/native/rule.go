@@ -158,6 +158,11 @@ func encodeRule(env *ruleEnv, r *syntax.Rule) (encodedRule, error) {
 		return out, err
 	}
 	out.warnings = append(out.warnings, xt.ParseWarnings(ext)...)
+	if t, rev, ok := dialectCompatTarget(env.dialect, ext); ok {
+		add(t)
+		out.needs = append(out.needs, extRev{name: t.Name, rev: rev, target: true})
+		return out, nil
+	}
 	es, err := ext.Exprs(ctx)
 	if err != nil {
 		return out, err

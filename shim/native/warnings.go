@@ -7,6 +7,7 @@ import (
 	"github.com/iptables-shim/iptables-shim/internal/nfnl"
 	"github.com/iptables-shim/iptables-shim/shim/ipterr"
 
+	"github.com/iptables-shim/iptables-shim/shim/dialect"
 	"github.com/iptables-shim/iptables-shim/shim/syntax"
 	"github.com/iptables-shim/iptables-shim/shim/xt"
 )
@@ -18,12 +19,12 @@ import (
 // ruleWarnings returns what iptables 1.8.9 warns about while it parses a
 // single command's rule: nothing when the rule's extensions do not parse
 // (iptables stops at the error before its final checks warn).
-func ruleWarnings(fam syntax.Family, cmd *syntax.Command) []string {
+func ruleWarnings(fam syntax.Family, cmd *syntax.Command, d dialect.Dialect) []string {
 	r := cmd.Rule
 	if r == nil || r.Target == nil {
 		return nil
 	}
-	ctx := xt.Context{Family: fam, Table: cmd.Table, Chain: cmd.Chain, Protocol: r.Protocol, IPSets: anyIPSet{}}
+	ctx := xt.Context{Family: fam, Table: cmd.Table, Chain: cmd.Chain, Protocol: r.Protocol, IPSets: anyIPSet{}, Dialect: d}
 	var out []string
 	for _, m := range r.Matches {
 		e, err := xt.ParseMatch(ctx, m)

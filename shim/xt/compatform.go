@@ -25,3 +25,16 @@ func CompatForm(e Ext) (m *expr.Match, rev uint8, ok bool) {
 	}
 	return nil, 0, false
 }
+
+// CompatTargetForm returns the xt target expression iptables-nft 1.8.7
+// writes for a target 1.8.8 and later write natively: NFLOG as xt NFLOG
+// rev 0 (struct xt_nflog_info), which 1.8.7 reads, where it does not read
+// the native log expression back at all. ok is false for every other
+// target.
+func CompatTargetForm(e Ext) (t *expr.Target, rev uint8, ok bool) {
+	n, ok := e.(*nflogTarget)
+	if !ok {
+		return nil, 0, false
+	}
+	return &expr.Target{Name: "NFLOG", Rev: 0, Info: rawInfo(n.blob())}, 0, true
+}

@@ -230,5 +230,6 @@ var targetDecoders = sync.OnceValue(func() map[string]blobDecoder {
 		"CONNSECMARK": decodeConnsecmarkBlob,
 		"LED":         decodeLEDBlob,
 		"CLUSTERIP":   decodeClusterIPBlob,
+		"NFLOG":       decodeNFLOGBlob,
 	}
 })
