@@ -111,6 +111,32 @@ func (o Oracle) Save(t testing.TB, ns *netnstest.NS, prefix string, args ...stri
 	return netnstest.NormalizeSave(r.Stdout)
 }
 
+// WriteNames writes into dir the six iptables names (netnstest.ShimNames)
+// as scripts running this version's programs, for callers that find
+// programs by name (PATH, a directory of binaries). The scripts exec the
+// version's run script, so each program prints its own name.
+func (o Oracle) WriteNames(dir string) error {
+	for _, n := range netnstest.ShimNames {
+		if err := writeScript(filepath.Join(dir, n), "exec '"+o.Prog+"' "+n+" \"$@\""); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// WriteMulti writes dir/xtables-nft-multi, running this version's
+// multi-call binary (the first argument names the program), for callers
+// that run "$XT_MULTI iptables ..." and look at the name, as iptables'
+// own shell tests do.
+func (o Oracle) WriteMulti(dir string) (string, error) {
+	p := filepath.Join(dir, "xtables-nft-multi")
+	return p, writeScript(p, "exec '"+o.Prog+"' \"$@\"")
+}
+
+func writeScript(path, body string) error {
+	return os.WriteFile(path, []byte("#!/bin/sh\n"+body+"\n"), 0o755)
+}
+
 // String names the oracle for test names and messages.
 func (o Oracle) String() string { return "iptables-nft " + o.Version }
 

@@ -88,16 +88,8 @@ func newPairAt(t *testing.T, version string) *pair {
 		return newPair(t)
 	}
 	netnstest.Require(t, "nft", "ipset")
-	o := oracle.Require(t, version)
-	dir := t.TempDir()
-	for _, n := range netnstest.ShimNames {
-		script := "#!/bin/sh\nexec " + o.Prog + " " + n + " \"$@\"\n"
-		if err := os.WriteFile(filepath.Join(dir, n), []byte(script), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
 	return &pair{t: t,
-		ref: tool{ns: netnstest.New(t), dir: dir},
+		ref: tool{ns: netnstest.New(t), dir: oracleDir(t, oracle.Require(t, version))},
 		// No real binary reachable: the system's is another version.
 		mine: tool{ns: netnstest.New(t), dir: netnstest.ShimDir(t), env: append(shimEnv(t), "IPTABLES_SHIM_NFT_DIALECT="+version, "IPTABLES_SHIM_BACKEND_DIRS="+t.TempDir())},
 	}

@@ -55,9 +55,8 @@ func TestIptablesShellTests(t *testing.T) {
 				hosts = append(hosts, "1.8.11")
 			}
 			for _, host := range hosts {
-				o := oracle.Require(t, host)
-				multi := filepath.Join(t.TempDir(), "xtables-nft-multi")
-				if err := os.WriteFile(multi, []byte("#!/bin/sh\nexec "+o.Prog+" \"$@\"\n"), 0o755); err != nil {
+				multi, err := oracle.Require(t, host).WriteMulti(t.TempDir())
+				if err != nil {
 					t.Fatal(err)
 				}
 				compareShellTests(t, v, host, runShellTests(t, root, shim, cases, "XT_MULTI="+multi), runShellTests(t, root, shim, cases, "SHIM_DIALECT="+host))

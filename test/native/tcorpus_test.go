@@ -436,11 +436,8 @@ func runTCorpus(t *testing.T, c tCorpus) {
 func oracleDir(t *testing.T, o oracle.Oracle) string {
 	t.Helper()
 	dir := t.TempDir()
-	for _, n := range netnstest.ShimNames {
-		script := fmt.Sprintf("#!/bin/sh\nexec '%s' %s \"$@\"\n", o.Prog, n)
-		if err := os.WriteFile(filepath.Join(dir, n), []byte(script), 0o755); err != nil {
-			t.Fatal(err)
-		}
+	if err := o.WriteNames(dir); err != nil {
+		t.Fatal(err)
 	}
 	return dir
 }

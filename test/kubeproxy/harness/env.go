@@ -127,11 +127,8 @@ func NewEnv(tmp string) (*Env, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, n := range shimNames {
-			script := "#!/bin/sh\nexec " + o.Prog + " " + n + " \"$@\"\n"
-			if err := os.WriteFile(filepath.Join(dir, n), []byte(script), 0o755); err != nil {
-				return nil, err
-			}
+		if err := o.WriteNames(dir); err != nil {
+			return nil, err
 		}
 		e.RealAt[h.Version] = dir
 	}
