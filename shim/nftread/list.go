@@ -157,7 +157,7 @@ func (lp *LinePrinter) Rule(out []byte, n int, v *ruleView) ([]byte, error) {
 		out = lp.Protos.appendProtoColumn(out, lp.protoName(bf))
 	}
 	switch {
-	case !f.Rule && lp.Protos.blankOptColumn(lp.Fam):
+	case lp.Protos.blankOptColumn(lp.Fam):
 		out = append(out, ' ', ' ', ' ')
 	case bf.frag.Set:
 		out = append(out, invChar(bf.frag.Invert, '-'), 'f', ' ')

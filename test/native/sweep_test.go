@@ -22,6 +22,19 @@ COMMIT
 COMMIT
 `
 
+// sweepSeed6 is sweepSeed for ip6tables.
+const sweepSeed6 = `*filter
+:INPUT DROP [5:600]
+:FOO - [0:0]
+[3:4] -A INPUT -p tcp --dport 22 -j ACCEPT
+[9:9] -A FOO -s 2001:db8::/32 -j RETURN
+COMMIT
+*nat
+:PREROUTING ACCEPT [0:0]
+[1:1] -A PREROUTING -p tcp -j DNAT --to-destination [2001:db8::1]:80
+COMMIT
+`
+
 // sweepLines are command forms around listing, zeroing, renaming,
 // policies and numbered rules, each with and without -v, -n, -x and
 // --line-numbers, run each on a fresh copy of sweepSeed (so a failure
@@ -60,33 +73,41 @@ var sweepLines = []string{
 // version, deliberately differs from it: bugs of that version it does not
 // copy.
 var sweepNotCopied = map[string]string{
-	"1.8.7 -Z INPUT": "1.8.7's -Z leaves the rules' counters as they are; the shim zeroes them",
-	"1.8.7 -v -Z":    "1.8.7's -Z leaves the rules' counters as they are; the shim zeroes them",
-	"1.8.7 -C INPUT -p tcp --dport 22 -j ACCEPT": "1.8.7 prints the rule it found on standard output",
+	"1.8.7 iptables -Z INPUT":                              "1.8.7's -Z leaves the rules' counters as they are; the shim zeroes them",
+	"1.8.7 iptables -v -Z":                                 "1.8.7's -Z leaves the rules' counters as they are; the shim zeroes them",
+	"1.8.7 iptables -C INPUT -p tcp --dport 22 -j ACCEPT":  "1.8.7 prints the rule it found on standard output",
+	"1.8.7 ip6tables -C INPUT -p tcp --dport 22 -j ACCEPT": "1.8.7 prints the rule it found on standard output",
 }
 
-// TestCommandSweepDifferential runs the sweep against the system's
-// iptables-nft 1.8.9 and, as on hosts of those versions, against
-// iptables-nft 1.8.11 and 1.8.7 with the shim in their dialects (whose
-// answers differ: -L/-S of a missing chain, -Z of a missing rule or absent
-// built-in chain, -X of built-in chains, the version and the option names
-// in every message).
+// TestCommandSweepDifferential runs the sweep, with iptables and
+// ip6tables, against the system's iptables-nft 1.8.9 and, as on hosts of
+// those versions, against iptables-nft 1.8.11 and 1.8.7 with the shim in
+// their dialects (whose answers differ: -L/-S of a missing chain, -Z of a
+// missing rule or absent built-in chain, -X of built-in chains, the
+// version and the option names in every message, 1.8.7's IPv6 opt
+// column).
 func TestCommandSweepDifferential(t *testing.T) {
 	for _, v := range []string{oracle.System, "1.8.11", "1.8.7"} {
-		t.Run(v, func(t *testing.T) {
-			for _, l := range sweepLines {
-				t.Run(l, func(t *testing.T) {
-					if why := sweepNotCopied[v+" "+l]; why != "" {
-						t.Logf("not compared: %s", why)
-						return
-					}
-					p := newPairAt(t, v)
-					p.stdin(sweepSeed, "iptables-restore", "-c")
-					p.both("iptables", l)
-					p.state(l)
-				})
+		for _, prog := range []string{"iptables", "ip6tables"} {
+			seed := sweepSeed
+			if prog == "ip6tables" {
+				seed = sweepSeed6
 			}
-		})
+			t.Run(v+"/"+prog, func(t *testing.T) {
+				for _, l := range sweepLines {
+					t.Run(l, func(t *testing.T) {
+						if why := sweepNotCopied[v+" "+prog+" "+l]; why != "" {
+							t.Logf("not compared: %s", why)
+							return
+						}
+						p := newPairAt(t, v)
+						p.stdin(seed, prog+"-restore", "-c")
+						p.both(prog, l)
+						p.state(l)
+					})
+				}
+			})
+		}
 	}
 }
 
