@@ -458,11 +458,12 @@ func (p *planner) planDeleteChain(l *syntax.Line, vt *viewTable) error {
 		// iptables-nft walks its chain cache in name order; the order
 		// shows in which refusals a failed batch reports.
 		sort.Strings(user)
-		if p.models.planned && !p.single {
+		if p.models.planned && !p.single && p.opts.Dialect != dialect.V187 {
 			// iptables-nft's cache walk meets the built-in chains
 			// first, and deletes those that are empty in its cache
 			// with an ACCEPT policy in the kernel; then its cache
-			// has no chains of the table at all.
+			// has no chains of the table at all. (1.8.7 deletes
+			// user chains only.)
 			if p.models.xed[vt.spec.Name] {
 				return refuseXedAgain.err(vt.spec.Name)
 			}

@@ -177,3 +177,25 @@ func TestZeroKeepsCompatDifferential(t *testing.T) {
 		})
 	}
 }
+
+// TestRestoreXDifferential: a restore's -X deletes the user chains, and
+// (1.8.9, 1.8.11) the built-in chains left empty with policy ACCEPT; 1.8.7
+// keeps every built-in chain, and a second -X then has nothing to do. The
+// shim deleted 1.8.7's built-in chains too, and refused the second -X.
+func TestRestoreXDifferential(t *testing.T) {
+	for _, v := range []string{oracle.System, "1.8.11", "1.8.7"} {
+		t.Run(v, func(t *testing.T) {
+			p := newPairAt(t, v)
+			p.stdin(sweepSeed, "iptables-restore", "-c")
+			p.both("iptables", "-L -n")
+			p.stdin("*filter\n-F\n-X\nCOMMIT\n*nat\n-F\n-X\nCOMMIT\n", "iptables-restore", "--noflush")
+			p.state("-F, -X")
+			if v == "1.8.7" {
+				p.stdin(sweepSeed, "iptables-restore", "-c")
+				p.stdin("*filter\n-F\n-X\n-X\nCOMMIT\n", "iptables-restore", "-v", "--noflush")
+				p.state("-X twice")
+			}
+			p.report()
+		})
+	}
+}
