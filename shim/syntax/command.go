@@ -442,7 +442,7 @@ func (p *parser) legalOptions() error {
 	}
 	if bad := p.opts &^ legal; bad != 0 {
 		i := bits.TrailingZeros(uint(bad))
-		return paramErrWorded("Illegal option `%s' with this command", optName(i), optLongNames[i])
+		return paramErrWorded("Illegal option `%s' with this command", "Illegal option `%s' with this command", optName(i), optLongNames[i])
 	}
 	return nil
 }

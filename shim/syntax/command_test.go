@@ -203,3 +203,29 @@ func TestFormatErrorForeign(t *testing.T) {
 		t.Errorf("printed error rendered again: %q", got)
 	}
 }
+
+// TestOptionNamesByVersion: 1.8.11 names the generic options by their long
+// names where 1.8.9 uses the letter (measured with both real binaries).
+func TestOptionNamesByVersion(t *testing.T) {
+	for _, tt := range []struct {
+		args        string
+		v189, v1811 string
+	}{
+		{"-L -x -x", "multiple -x flags not allowed", "multiple --exact options not allowed"},
+		{"-L --line-numbers --line-numbers", "multiple -0 flags not allowed", "multiple --line-numbers options not allowed"},
+		{"-N x -n", "Illegal option `-n' with this command", "Illegal option `--numeric' with this command"},
+		{"-F -s 1.2.3.4", "Illegal option `-s' with this command", "Illegal option `--source' with this command"},
+		{"-A INPUT ! -j ACCEPT", "cannot have ! before -j", "cannot have ! before --jump"},
+	} {
+		_, err := ParseCommand(strings.Fields(tt.args), IPv4)
+		if err == nil {
+			t.Fatalf("%s: parsed", tt.args)
+		}
+		for _, c := range []struct{ version, msg string }{{"", tt.v189}, {"1.8.9", tt.v189}, {"1.8.11", tt.v1811}} {
+			want := "iptables " + Banner(c.version, "nf_tables") + ": " + c.msg + "\nTry `iptables -h' or 'iptables --help' for more information.\n"
+			if got := FormatError("iptables", c.version, err); got != want {
+				t.Errorf("%s as %q:\ngot  %q\nwant %q", tt.args, c.version, got, want)
+			}
+		}
+	}
+}

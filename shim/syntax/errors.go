@@ -109,16 +109,12 @@ func paramErr(format string, args ...any) *ipterr.Error {
 	return diagErr(ipterr.Parameter, FormVersioned, fmt.Sprintf(format, args...))
 }
 
-// paramErrWorded is paramErr for a message that names an option, which
-// 1.8.9 names by its letter (name) and 1.8.11 by its long name (long), in
-// format or, when given, in 1.8.11's own format.
-func paramErrWorded(format, name, long string, format1811 ...string) *ipterr.Error {
+// paramErrWorded is paramErr for a message that names an option: 1.8.9
+// says format with the option's letter (name), 1.8.11 says format1811
+// with its long name (long).
+func paramErrWorded(format, format1811, name, long string) *ipterr.Error {
 	e := paramErr(format, name)
-	f := format
-	if len(format1811) > 0 {
-		f = format1811[0]
-	}
-	e.Err.(*Diagnostic).Since1811 = fmt.Sprintf(f, long)
+	e.Err.(*Diagnostic).Since1811 = fmt.Sprintf(format1811, long)
 	return e
 }
 
@@ -171,8 +167,8 @@ func Banner(version, label string) string {
 // "iptables", "ip6tables-restore", "iptables-nft-restore") and version the
 // iptables-nft version that speaks ("" for Version): its number is in the
 // versioned messages, and 1.8.11 words a few otherwise. An error with Line
-// set is taken to
-// come from a restore and gets restore's "Error occurred at line: N" line.
+// set is taken to come from a restore and gets restore's "Error occurred
+// at line: N" line.
 //
 // Errors that are not from this package are rendered as "PROG: MSG" (the
 // shape iptables uses for kernel-side failures). An ipterr.Error whose text

@@ -48,12 +48,12 @@ func ruleCmdBits(c byte) cmdBits {
 func (p *parser) setOption(b optBit, invertible bool) (bool, error) {
 	i := bitIndex(b)
 	if p.opts&b != 0 {
-		return false, paramErrWorded("multiple %s flags not allowed", optName(i), optLongNames[i], "multiple %s options not allowed")
+		return false, paramErrWorded("multiple %s flags not allowed", "multiple %s options not allowed", optName(i), optLongNames[i])
 	}
 	p.opts |= b
 	inv := p.invert
 	if inv && !invertible {
-		return false, paramErrWorded("cannot have ! before %s", optName(i), optLongNames[i])
+		return false, paramErrWorded("cannot have ! before %s", "cannot have ! before %s", optName(i), optLongNames[i])
 	}
 	p.invert = false
 	return inv, nil
