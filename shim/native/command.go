@@ -402,10 +402,11 @@ func (r *cmdRun) run() error {
 		if err != nil || !cmd.Zero {
 			return err
 		}
+		num := 0
 		if cmd.ZeroRule {
-			return r.zero(cmd.Chain, cmd.RuleNum, true)
+			num = cmd.RuleNum
 		}
-		return r.zero(cmd.Chain, 0, true)
+		return r.zero(cmd.Chain, num, true)
 	}
 	err := r.p.planCommand(&syntax.Line{Kind: syntax.LineCommand, Num: r.line, Table: cmd.Table, Cmd: cmd})
 	var mc *missingChainError

@@ -79,6 +79,10 @@ var sweepNotCopied = map[string]string{
 	"1.8.7 ip6tables -C INPUT -p tcp --dport 22 -j ACCEPT": "1.8.7 prints the rule it found on standard output",
 }
 
+// hostVersions are the iptables-nft versions the differential tests take
+// for the host's: the system's 1.8.9 and the fetched 1.8.11 and 1.8.7.
+var hostVersions = []string{oracle.System, "1.8.11", "1.8.7"}
+
 // TestCommandSweepDifferential runs the sweep, with iptables and
 // ip6tables, against the system's iptables-nft 1.8.9 and, as on hosts of
 // those versions, against iptables-nft 1.8.11 and 1.8.7 with the shim in
@@ -87,7 +91,7 @@ var sweepNotCopied = map[string]string{
 // version and the option names in every message, 1.8.7's IPv6 opt
 // column).
 func TestCommandSweepDifferential(t *testing.T) {
-	for _, v := range []string{oracle.System, "1.8.11", "1.8.7"} {
+	for _, v := range hostVersions {
 		for _, prog := range []string{"iptables", "ip6tables"} {
 			seed := sweepSeed
 			if prog == "ip6tables" {
@@ -183,7 +187,7 @@ func TestZeroKeepsCompatDifferential(t *testing.T) {
 // keeps every built-in chain, and a second -X then has nothing to do. The
 // shim deleted 1.8.7's built-in chains too, and refused the second -X.
 func TestRestoreXDifferential(t *testing.T) {
-	for _, v := range []string{oracle.System, "1.8.11", "1.8.7"} {
+	for _, v := range hostVersions {
 		t.Run(v, func(t *testing.T) {
 			p := newPairAt(t, v)
 			p.stdin(sweepSeed, "iptables-restore", "-c")

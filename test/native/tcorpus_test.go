@@ -194,13 +194,6 @@ type tRunner struct {
 	ref, mine tool
 }
 
-// sameResult compares one command's result on both sides, the version in
-// the messages included: the shim, in the real binary's dialect, names
-// that version.
-func (r *tRunner) sameResult(what string, a, b netnstest.Result) string {
-	return sameResult(what, a, b)
-}
-
 func (r *tRunner) save(tl tool) string {
 	res := tl.run("", r.prog+"-save")
 	if res.Code != 0 {
@@ -279,7 +272,7 @@ func (r *tRunner) runFile(lines []tLine, perLine bool) (map[string]*tOutcome, st
 		ref, mine := r.ref.run("", r.prog, add...), r.mine.run("", r.prog, add...)
 		o.realOK = (ref.Code == 0) == (l.want != "FAIL")
 		o.nativeOK = (mine.Code == 0) == (l.want != "FAIL")
-		if d := r.sameResult("-A", ref, mine); d != "" {
+		if d := sameResult("-A", ref, mine); d != "" {
 			o.same, o.why = false, d
 		}
 		if ref.Code != 0 && mine.Code != 0 {
@@ -292,7 +285,7 @@ func (r *tRunner) runFile(lines []tLine, perLine bool) (map[string]*tOutcome, st
 		}
 		r.checkSave(l, o, ref.Code == 0, mine.Code == 0)
 		check := l.args(r.t, "-C")
-		if d := r.sameResult("-C", r.ref.run("", r.prog, check...), r.mine.run("", r.prog, check...)); d != "" && o.same {
+		if d := sameResult("-C", r.ref.run("", r.prog, check...), r.mine.run("", r.prog, check...)); d != "" && o.same {
 			o.same, o.why = false, d
 		}
 		if perLine {
@@ -337,7 +330,7 @@ func (r *tRunner) checkSave(l tLine, o *tOutcome, refAdded, mineAdded bool) {
 
 func (r *tRunner) delete(l tLine, o *tOutcome) {
 	del := l.args(r.t, "-D")
-	if d := r.sameResult("-D", r.ref.run("", r.prog, del...), r.mine.run("", r.prog, del...)); d != "" && o.same {
+	if d := sameResult("-D", r.ref.run("", r.prog, del...), r.mine.run("", r.prog, del...)); d != "" && o.same {
 		o.same, o.why = false, d
 	}
 }
